@@ -1,0 +1,113 @@
+# atomically - make unmodified programs write files atomically.
+#
+#   make            build the library, the config module and the launcher
+#   make check      install what the tests need (Debian, as root), build, test
+#   make demo       install what the demo needs, build, show what changes
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib/atomically
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden
+CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
+LDFLAGS ?=
+
+B := build
+VERSION := 0.1.0
+
+# The library a process loads: no libconfuse, no allocator at start.
+LIB_SRC  := src/preload.c src/real.c src/state.c src/fdtable.c src/pending.c \
+            src/lock.c src/path.c src/log.c src/rules.c src/match.c
+# Loaded by the library only when started without ATOMICALLY_RULES.
+CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
+# The launcher.
+CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
+            $(B)/default_conf.c
+
+DEPS_BUILD := gcc make libconfuse-dev
+DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace \
+              python3 perl coreutils procps
+DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
+
+TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
+HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
+
+all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/default_conf.c: conf/atomically.conf | $(B)
+	@{ echo '/* generated from conf/atomically.conf */'; \
+	   echo 'const char config_default_text[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	   echo ';'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/libatomically.so: $(LIB_SRC) src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -Wl,-z,now -Wl,-z,nodelete \
+	    -o $@ $(LIB_SRC) $(LDFLAGS) -ldl -lpthread
+
+$(B)/libatomically-conf.so: $(CONF_SRC) src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $(CONF_SRC) $(LDFLAGS) -lconfuse
+
+$(B)/atomically: $(CLI_SRC) src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"' \
+	    -o $@ $(CLI_SRC) $(LDFLAGS) -lconfuse
+
+# C unit tests.
+$(B)/test_match: tests/test_match.c src/match.c src/rules.c src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_match.c src/match.c src/rules.c
+$(B)/test_rules: tests/test_rules.c src/rules.c src/match.c src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_rules.c src/rules.c src/match.c
+$(B)/test_config: tests/test_config.c $(CONF_SRC) src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_config.c $(CONF_SRC) -lconfuse
+
+# Helper programs the bats suites drive.
+$(B)/writer: tests/writer.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O0 -g -o $@ $<
+$(B)/writer-fortify: tests/writer.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -D_FORTIFY_SOURCE=2 \
+	    -D_FILE_OFFSET_BITS=64 -o $@ $<
+$(B)/checkread: tests/checkread.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+
+deps-build:
+	@tests/deps.sh $(DEPS_BUILD)
+deps-check:
+	@tests/deps.sh $(DEPS_CHECK)
+deps-demo:
+	@tests/deps.sh $(DEPS_DEMO)
+
+# The prerequisites run in order even under -j: deps, then the build.
+check: deps-check
+	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
+	@$(MAKE) --no-print-directory test
+
+test:
+	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done
+	bats --print-output-on-failure bats/
+
+demo: deps-demo
+	@$(MAKE) --no-print-directory all $(HELPERS)
+	@tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(B)/atomically $(DESTDIR)$(BINDIR)/atomically
+	install -m 644 $(B)/libatomically.so $(DESTDIR)$(LIBDIR)/libatomically.so
+	install -m 644 $(B)/libatomically-conf.so $(DESTDIR)$(LIBDIR)/libatomically-conf.so
+	install -m 644 docs/atomically.1 $(DESTDIR)$(MANDIR)/man1/atomically.1
+	install -m 644 docs/atomically.conf.5 $(DESTDIR)$(MANDIR)/man5/atomically.conf.5
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check test demo install clean deps-build deps-check deps-demo
