@@ -1,0 +1,340 @@
+/* lock.c - the lock table and the lock files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+#include "real.h"
+#include "rules.h"
+#include "state.h"
+
+enum lock_state { ACQUIRING, HELD, FAILED };
+
+/* One lock file this process has open, shared by every open of its
+ * target in the process. */
+struct lock {
+	struct lock *next;
+	dev_t dev;                  /* the target's directory ... */
+	ino_t ino;
+	char name[NAME_MAX + 1];    /* ... and its name there: the key */
+	int fd;
+	int count;
+	atomic_int state;
+	int error;                  /* errno when FAILED */
+};
+
+static struct lock *locks;
+static pthread_mutex_t locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* The table is touched from hooks that a signal handler may run (close):
+ * block signals while holding its mutex, so a handler never waits for
+ * the thread it interrupted. */
+static void table_lock(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	pthread_mutex_lock(&locks_mutex);
+}
+
+static void table_unlock(const sigset_t *old)
+{
+	pthread_mutex_unlock(&locks_mutex);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static struct lock *table_find(dev_t dev, ino_t ino, const char *name)
+{
+	for (struct lock *l = locks; l; l = l->next)
+		if (l->dev == dev && l->ino == ino && strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+static void table_remove(struct lock *l)
+{
+	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			return;
+		}
+	}
+}
+
+/* ---- where lock files live ---- */
+
+/* FNV-1a: names too long for a lock file name are replaced by a hash. */
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The per-user runtime directory: $XDG_RUNTIME_DIR/atomically, else
+ * /tmp/atomically-UID.  Made on first use; refused unless it is a real
+ * directory of ours that nobody else can write, since whoever can write
+ * it can take our locks away. */
+static int runtime_dir(char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int n;
+
+	if (xdg && xdg[0] == '/')
+		n = snprintf(out, size, "%s/atomically", xdg);
+	else
+		n = snprintf(out, size, "/tmp/atomically-%u", (unsigned)geteuid());
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (lstat(out, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		log_error("%s: lock directory is not a directory of ours that only we can write", out);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* Open (creating) the lock file of NAME in the directory DFD. */
+static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
+{
+	const char *where = lib.rs.lock_dir;
+	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	char dir[PATH_MAX], file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
+	int n;
+
+	if (strcmp(where, "sidecar") == 0) {
+		n = snprintf(file, sizeof(file), ".%s.lock", name);
+		if (n < 0 || (size_t)n >= sizeof(file))
+			snprintf(file, sizeof(file), ".%016llx.lock",
+				 (unsigned long long)hash_name(name));
+		/* Shared with every user who writes the file: readable and
+		 * writable as the umask allows. */
+		return real.openat(dfd, file, flags, 0666);
+	}
+	if (where[0] == '\0') {
+		if (runtime_dir(dir, sizeof(dir)) < 0)
+			return -1;
+	} else {
+		snprintf(dir, sizeof(dir), "%s", where);
+	}
+	n = snprintf(file, sizeof(file), "%llx-%llx-%s.lock",
+		     (unsigned long long)dir_st->st_dev,
+		     (unsigned long long)dir_st->st_ino, name);
+	if (n < 0 || (size_t)n >= sizeof(file))
+		snprintf(file, sizeof(file), "%llx-%llx-#%016llx.lock",
+			 (unsigned long long)dir_st->st_dev,
+			 (unsigned long long)dir_st->st_ino,
+			 (unsigned long long)hash_name(name));
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return real.open(path, flags, where[0] ? 0666 : 0600);
+}
+
+/* ---- taking the lock ---- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Lock FD within TIMEOUT seconds (-1: forever, 0: one try).  Polls with
+ * a growing pause rather than waiting with F_OFD_SETLKW and a timer
+ * signal: the program owns its signals. */
+static int lock_wait(int fd, int timeout)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	double deadline = now() + timeout;
+	long pause_ns = 1000000;
+
+	if (timeout < 0) {
+		while (real.fcntl(fd, F_OFD_SETLKW, &fl) < 0)
+			if (errno != EINTR)
+				return -1;
+		return 0;
+	}
+	for (;;) {
+		if (real.fcntl(fd, F_OFD_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -1;
+		double left = deadline - now();
+		if (left <= 0) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		struct timespec ts = { 0, pause_ns };
+		if (left < pause_ns / 1e9)
+			ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+		if (pause_ns < 50000000)
+			pause_ns *= 2;
+	}
+}
+
+/* The holder writes its pid into the lock file, so that a waiter that
+ * gives up can say whom it waited for (OFD locks do not tell). */
+static void write_holder(int fd)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%10d\n", (int)getpid());
+
+	if (pwrite(fd, buf, (size_t)n, 0) < 0) {
+		/* informative only */
+	}
+}
+
+static int read_holder(int fd)
+{
+	char buf[16] = "";
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return 0;
+	return atoi(buf);
+}
+
+/* Open the lock file and lock it; the slow part, done outside the table
+ * mutex so that other files' locks are not held up. */
+static int acquire(struct lock *l, const struct rule *rule, int dfd,
+		   const struct stat *dir_st, const char *display)
+{
+	int fd = lock_file_open(dfd, dir_st, l->name);
+
+	if (fd < 0) {
+		log_warn("%s: cannot open its lock file: %s", display, strerror(errno));
+		return -1;
+	}
+	if (lock_wait(fd, rule->lock_timeout) < 0) {
+		int saved = errno;
+		if (saved == EWOULDBLOCK) {
+			int pid = read_holder(fd);
+			if (pid > 0)
+				log_warn("%s: locked by pid %d; gave up after waiting %d s (lock_timeout)",
+					 display, pid, rule->lock_timeout);
+			else
+				log_warn("%s: locked by another process; gave up after waiting %d s (lock_timeout)",
+					 display, rule->lock_timeout);
+		} else {
+			log_warn("%s: cannot lock: %s", display, strerror(saved));
+		}
+		real.close(fd);
+		errno = saved;
+		return -1;
+	}
+	write_holder(fd);
+	l->fd = fd;
+	return 0;
+}
+
+int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
+	      const char *name, const char *display, struct lock **out)
+{
+	struct lock *l;
+	sigset_t old;
+	int mine = 0;
+
+	*out = NULL;
+	if (rule->lock == SCOPE_NONE)
+		return 0;
+
+	table_lock(&old);
+	l = table_find(dir_st->st_dev, dir_st->st_ino, name);
+	if (l) {
+		l->count++;
+	} else {
+		void *mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED) {
+			table_unlock(&old);
+			return -1;
+		}
+		l = mem;
+		l->dev = dir_st->st_dev;
+		l->ino = dir_st->st_ino;
+		snprintf(l->name, sizeof(l->name), "%s", name);
+		l->fd = -1;
+		l->count = 1;
+		atomic_store(&l->state, ACQUIRING);
+		l->next = locks;
+		locks = l;
+		mine = 1;
+	}
+	table_unlock(&old);
+
+	if (mine) {
+		int failed = acquire(l, rule, dfd, dir_st, display) < 0;
+		l->error = failed ? errno : 0;
+		atomic_store(&l->state, failed ? FAILED : HELD);
+	} else {
+		/* Another thread of ours is taking it: the lock is re-entrant
+		 * inside the process, so wait for that thread, not the file. */
+		struct timespec ts = { 0, 1000000 };
+		while (atomic_load(&l->state) == ACQUIRING)
+			nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&l->state) == FAILED) {
+		int saved = l->error;
+		lock_drop(l);
+		errno = saved;
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void lock_drop(struct lock *l)
+{
+	sigset_t old;
+	int last;
+
+	if (!l)
+		return;
+	table_lock(&old);
+	last = --l->count == 0;
+	if (last)
+		table_remove(l);
+	table_unlock(&old);
+	if (last) {
+		/* Closing the only descriptor of the description unlocks. */
+		if (l->fd >= 0)
+			real.close(l->fd);
+		munmap(l, sizeof(*l));
+	}
+}
+
+void lock_forget_all(void)
+{
+	struct lock *l = locks;
+
+	/* Only the calling thread exists in a child after fork. */
+	locks = NULL;
+	pthread_mutex_init(&locks_mutex, NULL);
+	while (l) {
+		struct lock *next = l->next;
+		if (l->fd >= 0)
+			real.close(l->fd);
+		munmap(l, sizeof(*l));
+		l = next;
+	}
+}

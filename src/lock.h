@@ -1,0 +1,33 @@
+/* lock.h - advisory locks on stable lock files.
+ *
+ * The lock of a target is an open-file-description lock (F_OFD_SETLK) on
+ * a lock file that is never the target (the commit's rename replaces the
+ * target's inode) and is never deleted (a deleted lock file lets two
+ * writers lock two different inodes).  Locks are counted inside the
+ * process, so a second open of the same file never waits for the first.
+ */
+#ifndef ATOMICALLY_LOCK_H
+#define ATOMICALLY_LOCK_H
+
+#include <sys/stat.h>
+
+struct rule;
+struct lock;
+
+/* Take the lock of the file NAME in the directory DFD (whose stat is
+ * DIR_ST), per the scope and timeout of RULE; DISPLAY names the file in
+ * messages.  Returns 0 with *OUT set (NULL when the scope is "none"), or
+ * -1 with errno: EWOULDBLOCK when the lock stayed busy for lock_timeout
+ * seconds, or why the lock file could not be opened. */
+int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
+	      const char *name, const char *display, struct lock **out);
+
+/* Give back one count of L (NULL is fine): the last one unlocks. */
+void lock_drop(struct lock *l);
+
+/* In a child after fork: the locks are the parent's.  Close our copies of
+ * the lock files, so that a long-lived child cannot keep its parent's
+ * locks alive, and forget them. */
+void lock_forget_all(void);
+
+#endif

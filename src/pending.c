@@ -1,0 +1,435 @@
+/* pending.c - redirect a matched open into a temp, commit it at the end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "lock.h"
+#include "log.h"
+#include "path.h"
+#include "pending.h"
+#include "real.h"
+#include "state.h"
+
+struct pending {
+	atomic_int aliases;        /* descriptors that stand for it */
+	atomic_int error;          /* first write or close failure: no commit */
+	pid_t owner;               /* only the process that opened it commits */
+	const struct rule *rule;
+	struct lock *lock;
+	int dfd;                   /* the target's directory */
+	unsigned char inplace;     /* fallback: the descriptor is the target's */
+	unsigned char existed;
+	struct stat target_st;     /* the target as it was at open */
+	char name[NAME_MAX + 1];   /* the target's name in dfd */
+	char temp[NAME_MAX + 1];   /* the temp's name in dfd */
+	char path[PATH_MAX];       /* the path the program opened, for messages */
+};
+
+int pending_flags_matter(int flags)
+{
+	if ((flags & O_ACCMODE) == O_RDONLY)
+		return 0;
+	/* O_TMPFILE carries O_DIRECTORY: both are never ours. */
+	if (flags & (O_PATH | O_DIRECTORY))
+		return 0;
+	/* Exclusive creation is how programs make their own locks: it must
+	 * meet the real file system. */
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return 0;
+	return 1;
+}
+
+/* ---- memory ---- */
+
+static struct pending *pending_new(void)
+{
+	void *mem = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+/* Let go of everything P holds, commit or not. */
+static void pending_free(struct pending *p)
+{
+	int saved = errno;
+
+	if (p->dfd >= 0)
+		real.close(p->dfd);
+	munmap(p, sizeof(*p));
+	errno = saved;
+}
+
+/* ---- the temp ---- */
+
+/* Create the temp ".NAME.atomically.PID.RANDOM" beside the target.  The
+ * owner's pid is in the name so that a later writer or --clean can tell a
+ * dead writer's leftover from a live writer's temp. */
+static int temp_create(struct pending *p, int flags, mode_t mode)
+{
+	static atomic_uint counter;
+	int pid = (int)getpid();
+
+	for (int tries = 0; tries < 100; tries++) {
+		struct timespec ts;
+		unsigned r;
+		int fd;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = ((unsigned)ts.tv_nsec ^ (atomic_fetch_add(&counter, 1) * 2654435761u)) & 0xffffff;
+		snprintf(p->temp, sizeof(p->temp), ".%.*s.atomically.%d.%06x",
+			 NAME_MAX - 40, p->name, pid, r);
+		fd = real.openat(p->dfd, p->temp, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+static int copy_by_read_write(int from, int to)
+{
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = read(from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(to, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -1;
+			off += w;
+		}
+	}
+}
+
+/* Give TO the content of FROM: a reflink where the file system shares
+ * blocks (btrfs, xfs), else an in-kernel copy, else read and write. */
+static int copy_contents(int from, int to)
+{
+	ssize_t n;
+	int copied = 0;
+
+	if (ioctl(to, FICLONE, from) == 0)
+		return 0;
+	while ((n = copy_file_range(from, NULL, to, NULL, 1 << 30, 0)) > 0)
+		copied = 1;
+	if (n == 0)
+		return 0;
+	if (copied || (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+		       errno != EOPNOTSUPP && errno != EBADF))
+		return -1;
+	return copy_by_read_write(from, to);
+}
+
+/* The new temp TFD starts as a copy of the target (a write without
+ * O_TRUNC), at offset 0 as the open of the target would be. */
+static int temp_fill(struct pending *p, int tfd)
+{
+	int src = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (src < 0)
+		return -1;
+	r = copy_contents(src, tfd);
+	real.close(src);
+	if (r == 0 && lseek(tfd, 0, SEEK_SET) < 0)
+		r = -1;
+	return r;
+}
+
+/* ---- open ---- */
+
+/* The temp cannot be made beside the target (directory not writable,
+ * ...): per `fallback`, write the target in place under the lock, or
+ * fail the open. */
+static int fall_back(struct pending *p, int dirfd, const char *path, int flags,
+		     mode_t mode, int why)
+{
+	int fd;
+
+	if (p->rule->fallback == FALLBACK_FAIL) {
+		log_warn("%s: cannot make a temp file beside it (%s); fallback = fail",
+			 p->path, strerror(why));
+		errno = why;
+		return -1;
+	}
+	fd = real.openat(dirfd, path, flags, mode);
+	if (fd < 0)
+		return -1;  /* the program sees why, as it would unwrapped */
+	log_warn("%s: cannot make a temp file beside it (%s); writing in place",
+		 p->path, strerror(why));
+	p->inplace = 1;
+	return fd;
+}
+
+/* The target has several hard links: per `hardlinks`, redirect anyway
+ * (the rename gives this name a new inode: the other names keep the old
+ * content), write in place, or fail. */
+static int hardlink_policy(const struct pending *p)
+{
+	switch (p->rule->hardlinks) {
+	case HARDLINKS_INPLACE:
+		return 1;
+	case HARDLINKS_FAIL:
+		log_warn("%s: has %lu hard links; hardlinks = fail", p->path,
+			 (unsigned long)p->target_st.st_nlink);
+		errno = EMLINK;
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+static int redirect(int dirfd, const char *path, const char *abs, int flags,
+		    mode_t mode, const struct rule *rule)
+{
+	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_SYNC |
+			 O_DSYNC | O_NOATIME | O_LARGEFILE;
+	struct target t;
+	struct pending *p;
+	int fd, r;
+
+	if (target_find(dirfd, path, flags & O_NOFOLLOW, &t) < 0)
+		return PENDING_PASS;  /* the real open reports it */
+	if ((t.exists && !S_ISREG(t.st.st_mode)) || (!t.exists && !(flags & O_CREAT)) ||
+	    (t.exists && faccessat(t.dfd, t.name, (flags & O_ACCMODE) == O_RDWR ?
+				   R_OK | W_OK : W_OK, AT_EACCESS) < 0)) {
+		real.close(t.dfd);
+		return PENDING_PASS;
+	}
+	if (!(p = pending_new())) {
+		real.close(t.dfd);
+		return PENDING_PASS;
+	}
+	p->owner = getpid();
+	p->rule = rule;
+	p->dfd = t.dfd;
+	p->existed = (unsigned char)t.exists;
+	p->target_st = t.st;
+	snprintf(p->name, sizeof(p->name), "%s", t.name);
+	snprintf(p->path, sizeof(p->path), "%s", abs[0] ? abs : path);
+
+	if (lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, &p->lock) < 0)
+		goto fail;
+
+	r = t.exists && t.st.st_nlink > 1 ? hardlink_policy(p) : 0;
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		fd = real.openat(dirfd, path, flags, mode);
+		p->inplace = 1;
+	} else {
+		/* A new file is created with the mode the program asked for, so
+		 * the kernel applies the umask (and a default ACL) as it would
+		 * have; a replacement gets the target's mode at commit. */
+		fd = temp_create(p, flags & kept, t.exists ? 0600 : mode);
+		if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
+			fd = fall_back(p, dirfd, path, flags, mode, errno);
+	}
+	if (fd < 0)
+		goto fail;
+	if (!p->inplace && t.exists && !(flags & O_TRUNC) && temp_fill(p, fd) < 0) {
+		int saved = errno;
+		log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(saved));
+		real.close(fd);
+		unlinkat(p->dfd, p->temp, 0);
+		errno = saved;
+		goto fail;
+	}
+	if (fdtable_set(fd, p) < 0) {
+		log_warn("%s: descriptor %d is beyond what the library tracks", p->path, fd);
+		real.close(fd);
+		if (!p->inplace)
+			unlinkat(p->dfd, p->temp, 0);
+		errno = EMFILE;
+		goto fail;
+	}
+	atomic_store(&p->aliases, 1);
+	log_debug("%s: writing %s", p->path, p->inplace ? "in place" : p->temp);
+	return fd;
+
+fail:
+	r = errno;
+	lock_drop(p->lock);
+	pending_free(p);
+	errno = r;
+	return -1;
+}
+
+int pending_open(int dirfd, const char *path, int flags, mode_t mode)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	int saved = errno, fd;
+
+	if (!path)
+		return PENDING_PASS;
+	abs[0] = '\0';
+	lib_guard++;
+	rule = lib_rule_for(dirfd, path, abs, sizeof(abs));
+	if (!rule || ((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH)) {
+		lib_guard--;
+		errno = saved;
+		return PENDING_PASS;
+	}
+	if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
+		abs[0] = '\0';
+	fd = redirect(dirfd, path, abs, flags, mode, rule);
+	lib_guard--;
+	if (fd == PENDING_PASS)
+		errno = saved;
+	return fd;
+}
+
+/* ---- commit ---- */
+
+static int sync_file(int fd, int durability)
+{
+	switch (durability) {
+	case DUR_FULL:
+	case DUR_FILE:
+		return fsync(fd);
+	case DUR_DATA:
+		return fdatasync(fd);
+	default:
+		return 0;
+	}
+}
+
+/* The replacement keeps the target's owner, group and mode.  The owner
+ * first: chown clears the set-user-ID bits that chmod then restores.
+ * Giving a file away needs privilege; without it the file keeps ours. */
+static int copy_metadata(int fd, const struct stat *st)
+{
+	struct stat now;
+
+	if (fstat(fd, &now) < 0)
+		return -1;
+	if ((now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
+	    fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+		return -1;
+	return fchmod(fd, st->st_mode & 07777);
+}
+
+/* A step of the commit failed: keep the old target, drop the temp. */
+static int commit_failed(struct pending *p, const char *step, int err)
+{
+	unlinkat(p->dfd, p->temp, 0);
+	log_warn("%s: not committed, the old content is kept: %s: %s",
+		 p->path, step, strerror(err));
+	lock_drop(p->lock);
+	pending_free(p);
+	errno = err;
+	return -1;
+}
+
+static int commit(struct pending *p)
+{
+	int durability = p->rule->durability;
+	int err = atomic_load(&p->error);
+	int fd;
+
+	if (p->inplace) {
+		lock_drop(p->lock);
+		pending_free(p);
+		errno = err;
+		return err ? -1 : 0;
+	}
+	if (err)
+		return commit_failed(p, "writing it failed", err);
+	fd = real.openat(p->dfd, p->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return commit_failed(p, "cannot reopen the temp file", errno);
+	if (sync_file(fd, durability) < 0) {
+		err = errno;
+		real.close(fd);
+		return commit_failed(p, "fsync", err);
+	}
+	if (p->existed && copy_metadata(fd, &p->target_st) < 0) {
+		err = errno;
+		real.close(fd);
+		return commit_failed(p, "cannot give it the old file's owner and mode", err);
+	}
+	real.close(fd);
+	if (renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
+		return commit_failed(p, "rename", errno);
+	if (durability == DUR_FULL && fsync(p->dfd) < 0) {
+		/* The new content is in place; only its durability is in doubt. */
+		err = errno;
+		log_warn("%s: committed, but syncing its directory failed: %s",
+			 p->path, strerror(err));
+		lock_drop(p->lock);
+		pending_free(p);
+		errno = err;
+		return -1;
+	}
+	log_debug("%s: committed", p->path);
+	lock_drop(p->lock);
+	pending_free(p);
+	return 0;
+}
+
+void pending_hold(struct pending *p, int fd)
+{
+	atomic_fetch_add(&p->aliases, 1);
+	if (fdtable_set(fd, p) < 0)
+		atomic_fetch_sub(&p->aliases, 1);
+}
+
+int pending_release(struct pending *p, int close_errno)
+{
+	int expected = 0, r;
+
+	if (close_errno)
+		atomic_compare_exchange_strong(&p->error, &expected, close_errno);
+	if (atomic_fetch_sub(&p->aliases, 1) != 1)
+		return 0;
+	if (p->owner != getpid()) {
+		/* A child's copy after fork: committing is its parent's duty. */
+		pending_free(p);
+		return 0;
+	}
+	lib_guard++;
+	r = commit(p);
+	lib_guard--;
+	return r;
+}
+
+void pending_abandon(struct pending *p)
+{
+	int saved = errno;
+
+	lib_guard++;
+	if (!p->inplace)
+		unlinkat(p->dfd, p->temp, 0);
+	lock_drop(p->lock);
+	pending_free(p);
+	lib_guard--;
+	errno = saved;
+}
+
+void pending_commit_all(void)
+{
+	int max = fdtable_max();
+
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_take(fd);
+		if (p)
+			pending_release(p, 0);
+	}
+}

@@ -1,0 +1,48 @@
+/* pending.h - a file being written: redirected at open, committed when
+ * its owner lets go of it.
+ *
+ * Life of a pending file:
+ *   pending_open()    lock, make the temp beside the target (empty, or a
+ *                     copy of the target), record it in the fd table
+ *   dup and friends   pending_hold(): one more descriptor stands for it
+ *   close and friends pending_release(): one less; the last one commits
+ *                     (in the owning process) or just forgets (in a child)
+ *   commit            sync, metadata, rename over the target, sync the
+ *                     directory, unlock; on any failure the temp is
+ *                     removed and the target is left as it was.
+ */
+#ifndef ATOMICALLY_PENDING_H
+#define ATOMICALLY_PENDING_H
+
+#include <sys/types.h>
+
+/* pending_open's answer when the open is none of its business. */
+#define PENDING_PASS (-2)
+
+struct pending;
+
+/* The open of PATH (relative to DIRFD) with FLAGS and MODE: returns the
+ * descriptor of the temp (or of the target itself, for an in-place
+ * fallback), -1 with errno when the open must fail, or PENDING_PASS when
+ * the caller should make the real call. */
+int pending_open(int dirfd, const char *path, int flags, mode_t mode);
+
+/* Would pending_open consider an open with FLAGS at all?  Cheap. */
+int pending_flags_matter(int flags);
+
+/* One more descriptor, FD, stands for P. */
+void pending_hold(struct pending *p, int fd);
+
+/* One descriptor of P went away; CLOSE_ERRNO is the errno of its real
+ * close (or fclose), 0 if it succeeded.  Commits when it was the last.
+ * Returns 0, or -1 with errno when the commit failed. */
+int pending_release(struct pending *p, int close_errno);
+
+/* Abandon P (an fdopen that failed right after pending_open): remove the
+ * temp, unlock, forget. */
+void pending_abandon(struct pending *p);
+
+/* At exit: commit every pending file still open in this process. */
+void pending_commit_all(void);
+
+#endif

@@ -1,0 +1,503 @@
+/* preload.c - the interposed entry points.
+ *
+ * Each hook is a thin door: it decides in a few instructions whether the
+ * call concerns a matched file (flags first, then the rules; close needs
+ * only one atomic load) and otherwise makes the real call with errno
+ * untouched.  The work lives in pending.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "lock.h"
+#include "pending.h"
+#include "real.h"
+#include "state.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Does a call need the mode argument?  As glibc decides. */
+#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE)
+
+/* ---- opens ---- */
+
+/* The common part of every open hook: the descriptor of a redirected
+ * open, -1 for a failed one, PENDING_PASS for the real call. */
+static int try_open(int dirfd, const char *path, int flags, mode_t mode)
+{
+	if (!lib_should_act() || !pending_flags_matter(flags))
+		return PENDING_PASS;
+	return pending_open(dirfd, path, flags, mode);
+}
+
+static mode_t mode_arg(int flags, va_list ap)
+{
+	return NEEDS_MODE(flags) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	real_resolve();
+	fd = try_open(AT_FDCWD, path, flags, mode);
+	return fd != PENDING_PASS ? fd : real.open(path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	real_resolve();
+	fd = try_open(AT_FDCWD, path, flags | O_LARGEFILE, mode);
+	return fd != PENDING_PASS ? fd : real.open64(path, flags, mode);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	real_resolve();
+	fd = try_open(dirfd, path, flags, mode);
+	return fd != PENDING_PASS ? fd : real.openat(dirfd, path, flags, mode);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	real_resolve();
+	fd = try_open(dirfd, path, flags | O_LARGEFILE, mode);
+	return fd != PENDING_PASS ? fd : real.openat64(dirfd, path, flags, mode);
+}
+
+EXPORT int creat(const char *path, mode_t mode)
+{
+	int fd;
+
+	real_resolve();
+	fd = try_open(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	return fd != PENDING_PASS ? fd : real.creat(path, mode);
+}
+
+EXPORT int creat64(const char *path, mode_t mode)
+{
+	int fd;
+
+	real_resolve();
+	fd = try_open(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE, mode);
+	return fd != PENDING_PASS ? fd : real.creat64(path, mode);
+}
+
+/* The _FORTIFY_SOURCE entry points: called without a mode, because the
+ * compiler saw the flags need none. */
+EXPORT int __open_2(const char *path, int flags)
+{
+	int fd;
+
+	real_resolve();
+	fd = try_open(AT_FDCWD, path, flags, 0);
+	return fd != PENDING_PASS ? fd : real.open_2(path, flags);
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	int fd;
+
+	real_resolve();
+	fd = try_open(AT_FDCWD, path, flags | O_LARGEFILE, 0);
+	return fd != PENDING_PASS ? fd : real.open64_2(path, flags);
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	int fd;
+
+	real_resolve();
+	fd = try_open(dirfd, path, flags, 0);
+	return fd != PENDING_PASS ? fd : real.openat_2(dirfd, path, flags);
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	int fd;
+
+	real_resolve();
+	fd = try_open(dirfd, path, flags | O_LARGEFILE, 0);
+	return fd != PENDING_PASS ? fd : real.openat64_2(dirfd, path, flags);
+}
+
+/* ---- stdio ---- */
+
+/* The open(2) flags of an fopen mode string ("r", "w+", "ae", "wx", ...),
+ * as glibc reads it: the first letter, then modifiers. */
+static int stdio_flags(const char *mode)
+{
+	int flags;
+
+	switch (mode[0]) {
+	case 'r': flags = O_RDONLY; break;
+	case 'w': flags = O_WRONLY | O_CREAT | O_TRUNC; break;
+	case 'a': flags = O_WRONLY | O_CREAT | O_APPEND; break;
+	default: return -1;
+	}
+	for (const char *m = mode + 1; *m && *m != ','; m++) {
+		switch (*m) {
+		case '+': flags = (flags & ~O_ACCMODE) | O_RDWR; break;
+		case 'x': flags |= O_EXCL; break;
+		case 'e': flags |= O_CLOEXEC; break;
+		default: break;
+		}
+	}
+	return flags;
+}
+
+/* Open PATH for stdio through pending_open: a FILE on the temp, NULL on
+ * failure, or *PASS set for the real fopen. */
+static FILE *try_fopen(const char *path, const char *mode, int *pass)
+{
+	int flags, fd;
+	FILE *f;
+
+	*pass = 1;
+	if (!lib_should_act() || !mode || (flags = stdio_flags(mode)) < 0 ||
+	    !pending_flags_matter(flags))
+		return NULL;
+	fd = pending_open(AT_FDCWD, path, flags, 0666);
+	if (fd == PENDING_PASS)
+		return NULL;
+	*pass = 0;
+	if (fd < 0)
+		return NULL;
+	f = real.fdopen(fd, mode);
+	if (!f) {
+		struct pending *p = fdtable_take(fd);
+		int saved = errno;
+		real.close(fd);
+		if (p)
+			pending_abandon(p);
+		errno = saved;
+	}
+	return f;
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	int pass;
+	FILE *f;
+
+	real_resolve();
+	f = try_fopen(path, mode, &pass);
+	return pass ? real.fopen(path, mode) : f;
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	int pass;
+	FILE *f;
+
+	real_resolve();
+	f = try_fopen(path, mode, &pass);
+	return pass ? real.fopen64(path, mode) : f;
+}
+
+/* The pending file behind descriptor FD, taken out of the table, when
+ * this process may act on it.  A vfork child shares its parent's memory
+ * and must leave the table alone. */
+static struct pending *take_fd(int fd)
+{
+	if (!fdtable_get(fd) || getpid() != lib.pid)
+		return NULL;
+	return fdtable_take(fd);
+}
+
+/* Release P after its descriptor was closed with result R. */
+static int after_close(struct pending *p, int r)
+{
+	int close_errno = r < 0 ? errno : 0;
+
+	if (pending_release(p, close_errno) < 0)
+		return -1;
+	errno = close_errno;
+	return r;
+}
+
+static FILE *do_freopen(FILE *(*realf)(const char *, const char *, FILE *),
+			const char *path, const char *mode, FILE *stream)
+{
+	struct pending *old = NULL;
+	char proc[32];
+	int flags, fd = PENDING_PASS;
+	FILE *f;
+
+	if (lib_should_act() && stream) {
+		int oldfd = fileno(stream);
+		if (oldfd >= 0)
+			old = take_fd(oldfd);
+		if (path && mode && (flags = stdio_flags(mode)) >= 0 && pending_flags_matter(flags))
+			fd = pending_open(AT_FDCWD, path, flags, 0666);
+	}
+	if (fd == PENDING_PASS) {
+		f = realf(path, mode, stream);
+	} else if (fd < 0) {
+		/* As for a failed freopen: the stream is closed either way. */
+		int saved = errno;
+		real.fclose(stream);
+		errno = saved;
+		f = NULL;
+	} else {
+		/* Reopen the stream on the temp through /proc, so that glibc
+		 * keeps the stream's descriptor number (stdout stays 1). */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		lib_guard++;
+		f = realf(proc, mode, stream);
+		lib_guard--;
+		struct pending *p = fdtable_take(fd);
+		int saved = errno;
+		real.close(fd);
+		if (p && f) {
+			pending_hold(p, fileno(f));
+			pending_release(p, 0);  /* for the descriptor just closed */
+		} else if (p) {
+			pending_abandon(p);
+		}
+		errno = saved;
+	}
+	if (old)
+		pending_release(old, 0);
+	return f;
+}
+
+EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+	real_resolve();
+	return do_freopen(real.freopen, path, mode, stream);
+}
+
+EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+	real_resolve();
+	return do_freopen(real.freopen64, path, mode, stream);
+}
+
+EXPORT int fclose(FILE *f)
+{
+	struct pending *p = NULL;
+	int r;
+
+	real_resolve();
+	if (f && lib_should_act())
+		p = take_fd(fileno(f));
+	r = real.fclose(f);
+	return p ? after_close(p, r) : r;
+}
+
+EXPORT int fcloseall(void)
+{
+	int r, max;
+
+	real_resolve();
+	r = real.fcloseall();
+	if (!lib_should_act() || getpid() != lib.pid)
+		return r;
+	/* Which descriptors were streams is glibc's secret: release the
+	 * pending files whose descriptors are now closed. */
+	max = fdtable_max();
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p;
+		if (fdtable_get(fd) && real.fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    (p = fdtable_take(fd)))
+			if (pending_release(p, 0) < 0)
+				r = EOF;
+	}
+	return r;
+}
+
+/* ---- close and aliasing ---- */
+
+EXPORT int close(int fd)
+{
+	struct pending *p = NULL;
+	int r;
+
+	real_resolve();
+	if (lib_should_act())
+		p = take_fd(fd);
+	r = real.close(fd);
+	/* Linux releases the descriptor even when close fails; EINTR only
+	 * means the flush was interrupted, not that fd is still open. */
+	if (r < 0 && errno == EINTR)
+		r = 0;
+	return p ? after_close(p, r) : r;
+}
+
+/* Close the pending descriptors in [FIRST, LAST] one by one, before the
+ * real call closes the rest. */
+static int close_tracked_range(unsigned first, unsigned last)
+{
+	int max = fdtable_max(), failed = 0;
+
+	if (!lib_should_act() || max < 0)
+		return 0;
+	for (unsigned fd = first; fd <= last && (int)fd <= max; fd++) {
+		struct pending *p = take_fd((int)fd);
+		if (p && after_close(p, real.close((int)fd)) < 0)
+			failed = 1;
+	}
+	return failed;
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	real_resolve();
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		close_tracked_range(first, last);
+	return real.close_range(first, last, flags);
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	real_resolve();
+	if (lowfd >= 0)
+		close_tracked_range((unsigned)lowfd, ~0u);
+	real.closefrom(lowfd);
+}
+
+/* NEWFD now stands for what OLDFD stands for. */
+static void alias(int oldfd, int newfd)
+{
+	struct pending *p;
+
+	if (newfd >= 0 && lib_should_act() && (p = fdtable_get(oldfd)) && getpid() == lib.pid)
+		pending_hold(p, newfd);
+}
+
+EXPORT int dup(int oldfd)
+{
+	int fd;
+
+	real_resolve();
+	fd = real.dup(oldfd);
+	alias(oldfd, fd);
+	return fd;
+}
+
+/* dup2 and dup3 close NEWFD first: that may be a pending file's last
+ * descriptor, and then it commits. */
+static int dup_over(int oldfd, int newfd, int flags, int use_dup3)
+{
+	struct pending *over = NULL;
+	int saved, r;
+
+	if (oldfd != newfd && lib_should_act())
+		over = take_fd(newfd);
+	r = use_dup3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
+	saved = errno;
+	if (r >= 0)
+		alias(oldfd, r);
+	if (over && pending_release(over, 0) < 0 && r >= 0) {
+		/* The descriptor is duplicated, but what it replaced failed to
+		 * commit: the program must hear of it. */
+		return -1;
+	}
+	errno = saved;
+	return r;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+	real_resolve();
+	return dup_over(oldfd, newfd, 0, 0);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	real_resolve();
+	return dup_over(oldfd, newfd, flags, 1);
+}
+
+static int do_fcntl(int (*realf)(int, int, ...), int fd, int cmd, va_list ap)
+{
+	/* Every fcntl argument fits a pointer-sized register: pass it on as
+	 * it came, as glibc's own wrapper does. */
+	void *arg = va_arg(ap, void *);
+	int r = realf(fd, cmd, arg);
+
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		alias(fd, r);
+	return r;
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	real_resolve();
+	va_start(ap, cmd);
+	r = do_fcntl(real.fcntl, fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	real_resolve();
+	va_start(ap, cmd);
+	r = do_fcntl(real.fcntl64 ? real.fcntl64 : real.fcntl, fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+/* ---- processes ---- */
+
+EXPORT pid_t fork(void)
+{
+	pid_t pid;
+
+	real_resolve();
+	pid = real.fork();
+	if (pid == 0) {
+		lib_after_fork_child();
+		lock_forget_all();
+	}
+	return pid;
+}
+
+/* At exit the program's stdio buffers are flushed first, then every file
+ * still open is committed: a program that never closes what it wrote
+ * still gets it written. */
+__attribute__((destructor)) static void lib_fini(void)
+{
+	if (!lib_should_act() || getpid() != lib.pid || fdtable_max() < 0)
+		return;
+	fflush(NULL);
+	pending_commit_all();
+}

@@ -1,0 +1,179 @@
+/* state.c - loading the rules at start, and deciding which rule applies. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "match.h"
+#include "path.h"
+#include "real.h"
+#include "state.h"
+
+struct lib_state lib;
+__thread int lib_guard __attribute__((tls_model("initial-exec")));
+
+int lib_should_act(void)
+{
+	return !lib_guard && atomic_load_explicit(&lib.active, memory_order_acquire);
+}
+
+const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size)
+{
+	const char *name = strrchr(path, '/');
+	int have_abs = 0;
+
+	name = name ? name + 1 : path;
+	/* A path ending in '/', "." or ".." names a directory: never ours. */
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return NULL;
+	for (size_t i = lib.rs.nrules; i-- > 0;) {
+		const struct rule *r = &lib.rs.rules[i];
+
+		if (r->basename) {
+			if (!glob_match(r->pattern, name))
+				continue;
+		} else {
+			if (!have_abs) {
+				if (path_absolute(dirfd, path, abs, size) < 0)
+					return NULL;
+				have_abs = 1;
+			}
+			if (!glob_match(r->pattern, abs))
+				continue;
+		}
+		return r->enabled ? r : NULL;
+	}
+	return NULL;
+}
+
+void lib_after_fork_child(void)
+{
+	lib.pid = getpid();
+}
+
+/* The encoded rules of the config this process finds itself, from
+ * libatomically-conf.so beside this library, which links libconfuse.
+ * Only a process started with a bare LD_PRELOAD gets here: the launcher
+ * and `atomically --env` hand the rules down ready-made. */
+static char *compile_config(char *err, size_t errsize)
+{
+	char path[PATH_MAX];
+	Dl_info info;
+	char *(*compile)(char *, size_t);
+	char *text = NULL;
+	void *h;
+	const char *slash;
+
+	if (!dladdr((void *)compile_config, &info) || !info.dli_fname ||
+	    !(slash = strrchr(info.dli_fname, '/'))) {
+		snprintf(err, errsize, "cannot find where libatomically.so is");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%.*s/libatomically-conf.so",
+		 (int)(slash - info.dli_fname), info.dli_fname);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errsize, "cannot load %s: %s", path, dlerror());
+		return NULL;
+	}
+	compile = (char *(*)(char *, size_t))dlsym(h, "atomically_conf_compile");
+	if (compile)
+		text = compile(err, errsize);
+	else
+		snprintf(err, errsize, "%s has no atomically_conf_compile", path);
+	dlclose(h);
+	return text;
+}
+
+/* Copy TEXT into memory of our own (the environment may change under a
+ * program's setenv) and decode it there.  mmap, not malloc: this runs
+ * before the program's allocator may be ready. */
+static int adopt_rules(const char *text)
+{
+	size_t len = strlen(text) + 1;
+	size_t n = rules_count(text);
+	size_t size = n * sizeof(struct rule) + len;
+	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct rule *rules = mem;
+	char *copy;
+
+	if (mem == MAP_FAILED)
+		return -1;
+	copy = (char *)(rules + n);
+	memcpy(copy, text, len);
+	if (rules_decode(copy, &lib.rs, rules) < 0) {
+		munmap(mem, size);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_errors(const char *err)
+{
+	/* One message per line of ERR, each with our prefix. */
+	while (*err) {
+		const char *nl = strchr(err, '\n');
+		int len = nl ? (int)(nl - err) : (int)strlen(err);
+		if (len > 0)
+			log_error("%.*s", len, err);
+		err += len + (nl ? 1 : 0);
+	}
+	log_error("the config is bad: this program runs without atomic writes");
+}
+
+static void load_rules(void)
+{
+	const char *env = getenv(RULES_ENV);
+	char err[4096] = "";
+	char *text;
+
+	if (env && strcmp(env, RULES_INERT) == 0)
+		return;  /* a bad config, reported once by whoever found it */
+	if (env) {
+		if (adopt_rules(env) < 0) {
+			log_error("%s is malformed: this program runs without atomic writes", RULES_ENV);
+			return;
+		}
+	} else {
+		text = compile_config(err, sizeof(err));
+		if (!text) {
+			print_errors(err);
+			setenv(RULES_ENV, RULES_INERT, 1);
+			return;
+		}
+		/* Children find the rules ready-made, as under the launcher. */
+		setenv(RULES_ENV, text, 1);
+		if (adopt_rules(text) < 0) {
+			free(text);
+			log_error("cannot load the compiled rules: this program runs without atomic writes");
+			return;
+		}
+		free(text);
+	}
+	lib.writes_only = 1;
+	for (size_t i = 0; i < lib.rs.nrules; i++)
+		if (lib.rs.rules[i].lock >= SCOPE_PROCESS)
+			lib.writes_only = 0;
+	log_setup(lib.rs.log_level, lib.rs.log_file);
+	atomic_store_explicit(&lib.active, 1, memory_order_release);
+}
+
+__attribute__((constructor)) static void lib_init(void)
+{
+	real_resolve();
+	lib.pid = getpid();
+	lib_guard++;
+	log_setup(LEVEL_WARN, "");
+	load_rules();
+	lib_guard--;
+	if (atomic_load(&lib.active))
+		log_debug("active in pid %d (%s), %zu rules", (int)lib.pid,
+			  program_invocation_short_name, lib.rs.nrules);
+}

@@ -1,0 +1,39 @@
+/* state.h - the library's process-wide state: the rules, whether the
+ * library is active, and the per-thread re-entry guard. */
+#ifndef ATOMICALLY_STATE_H
+#define ATOMICALLY_STATE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "rules.h"
+
+struct lib_state {
+	atomic_int active;     /* rules loaded and valid: hooks may act */
+	pid_t pid;             /* the process this memory belongs to (see fork) */
+	struct ruleset rs;
+	unsigned char writes_only; /* no rule cares about read-only opens */
+};
+
+extern struct lib_state lib;
+
+/* Set while the library does its own file operations, so that they pass
+ * straight through the hooks. */
+extern __thread int lib_guard __attribute__((tls_model("initial-exec")));
+
+/* Should a hook consider this call at all?  False inside the library's
+ * own operations, before the rules are loaded, when they were bad, and in
+ * a vfork child sharing its parent's memory. */
+int lib_should_act(void);
+
+/* The rule that decides for PATH (relative to DIRFD), or NULL when none
+ * matches or the path is excluded.  Basename rules are tried without
+ * making the path absolute; the absolute path is computed into ABS (of
+ * SIZE bytes) only when a rule needs it.  Allocates nothing. */
+const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size);
+
+/* Called in the child after fork. */
+void lib_after_fork_child(void);
+
+#endif
