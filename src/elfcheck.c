@@ -79,7 +79,7 @@ static const char *script_interpreter(int fd, char *buf, size_t size)
 
 const char *elf_preload_problem(const char *path)
 {
-	static char why[256];
+	static char why[512];
 	char buf[256];
 	const char *problem, *interp;
 	struct stat st;

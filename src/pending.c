@@ -19,6 +19,7 @@
 #include "pending.h"
 #include "real.h"
 #include "state.h"
+#include "tombstone.h"
 
 struct pending {
 	atomic_int aliases;        /* descriptors that stand for it */
@@ -35,7 +36,8 @@ struct pending {
 	char path[PATH_MAX];       /* the path the program opened, for messages */
 };
 
-int pending_flags_matter(int flags)
+/* Opens that may write a matched file into a temp. */
+static int flags_matter(int flags)
 {
 	if ((flags & O_ACCMODE) == O_RDONLY)
 		return 0;
@@ -47,6 +49,15 @@ int pending_flags_matter(int flags)
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return 0;
 	return 1;
+}
+
+int pending_wants(int flags)
+{
+	/* A deferred unlink is settled by the next open for writing. */
+	if (atomic_load_explicit(&tombstone_active, memory_order_relaxed) &&
+	    (flags & O_ACCMODE) != O_RDONLY)
+		return 1;
+	return flags_matter(flags);
 }
 
 /* ---- memory ---- */
@@ -195,8 +206,11 @@ static int hardlink_policy(const struct pending *p)
 	}
 }
 
+/* Redirect the open into a temp.  REPLACING: the program deleted the file
+ * and now creates it anew (see tombstone.h): the temp is a new file that
+ * will be renamed over the old one. */
 static int redirect(int dirfd, const char *path, const char *abs, int flags,
-		    mode_t mode, const struct rule *rule)
+		    mode_t mode, const struct rule *rule, int replacing)
 {
 	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_SYNC |
 			 O_DSYNC | O_NOATIME | O_LARGEFILE;
@@ -206,6 +220,8 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 
 	if (target_find(dirfd, path, flags & O_NOFOLLOW, &t) < 0)
 		return PENDING_PASS;  /* the real open reports it */
+	if (replacing && t.exists && S_ISREG(t.st.st_mode))
+		t.exists = 0;  /* gone, as far as the program knows */
 	if ((t.exists && !S_ISREG(t.st.st_mode)) || (!t.exists && !(flags & O_CREAT)) ||
 	    (t.exists && faccessat(t.dfd, t.name, (flags & O_ACCMODE) == O_RDWR ?
 				   R_OK | W_OK : W_OK, AT_EACCESS) < 0)) {
@@ -247,7 +263,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		int saved = errno;
 		log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(saved));
 		real.close(fd);
-		unlinkat(p->dfd, p->temp, 0);
+		real.unlinkat(p->dfd, p->temp, 0);
 		errno = saved;
 		goto fail;
 	}
@@ -255,7 +271,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		log_warn("%s: descriptor %d is beyond what the library tracks", p->path, fd);
 		real.close(fd);
 		if (!p->inplace)
-			unlinkat(p->dfd, p->temp, 0);
+			real.unlinkat(p->dfd, p->temp, 0);
 		errno = EMFILE;
 		goto fail;
 	}
@@ -275,9 +291,15 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char abs[PATH_MAX];
 	const struct rule *rule;
-	int saved = errno, fd;
+	int saved = errno, fd, replacing = 0;
 
 	if (!path)
+		return PENDING_PASS;
+	if ((flags & O_ACCMODE) != O_RDONLY && tombstone_claim(dirfd, path, flags)) {
+		replacing = 1;
+		flags = (flags & ~O_EXCL) | O_TRUNC;
+	}
+	if (!flags_matter(flags))
 		return PENDING_PASS;
 	abs[0] = '\0';
 	lib_guard++;
@@ -289,7 +311,7 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 	}
 	if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
 		abs[0] = '\0';
-	fd = redirect(dirfd, path, abs, flags, mode, rule);
+	fd = redirect(dirfd, path, abs, flags, mode, rule, replacing);
 	lib_guard--;
 	if (fd == PENDING_PASS)
 		errno = saved;
@@ -329,7 +351,7 @@ static int copy_metadata(int fd, const struct stat *st)
 /* A step of the commit failed: keep the old target, drop the temp. */
 static int commit_failed(struct pending *p, const char *step, int err)
 {
-	unlinkat(p->dfd, p->temp, 0);
+	real.unlinkat(p->dfd, p->temp, 0);
 	log_warn("%s: not committed, the old content is kept: %s: %s",
 		 p->path, step, strerror(err));
 	lock_drop(p->lock);
@@ -416,7 +438,7 @@ void pending_abandon(struct pending *p)
 
 	lib_guard++;
 	if (!p->inplace)
-		unlinkat(p->dfd, p->temp, 0);
+		real.unlinkat(p->dfd, p->temp, 0);
 	lock_drop(p->lock);
 	pending_free(p);
 	lib_guard--;

@@ -27,8 +27,9 @@ struct pending;
  * the caller should make the real call. */
 int pending_open(int dirfd, const char *path, int flags, mode_t mode);
 
-/* Would pending_open consider an open with FLAGS at all?  Cheap. */
-int pending_flags_matter(int flags);
+/* Would pending_open consider an open with FLAGS at all?  Cheap: the
+ * hooks ask this before anything else. */
+int pending_wants(int flags);
 
 /* One more descriptor, FD, stands for P. */
 void pending_hold(struct pending *p, int fd);

@@ -17,6 +17,7 @@
 #include "pending.h"
 #include "real.h"
 #include "state.h"
+#include "tombstone.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -29,7 +30,7 @@
  * open, -1 for a failed one, PENDING_PASS for the real call. */
 static int try_open(int dirfd, const char *path, int flags, mode_t mode)
 {
-	if (!lib_should_act() || !pending_flags_matter(flags))
+	if (!lib_should_act() || !pending_wants(flags))
 		return PENDING_PASS;
 	return pending_open(dirfd, path, flags, mode);
 }
@@ -185,7 +186,7 @@ static FILE *try_fopen(const char *path, const char *mode, int *pass)
 
 	*pass = 1;
 	if (!lib_should_act() || !mode || (flags = stdio_flags(mode)) < 0 ||
-	    !pending_flags_matter(flags))
+	    !pending_wants(flags))
 		return NULL;
 	fd = pending_open(AT_FDCWD, path, flags, 0666);
 	if (fd == PENDING_PASS)
@@ -258,7 +259,7 @@ static FILE *do_freopen(FILE *(*realf)(const char *, const char *, FILE *),
 		int oldfd = fileno(stream);
 		if (oldfd >= 0)
 			old = take_fd(oldfd);
-		if (path && mode && (flags = stdio_flags(mode)) >= 0 && pending_flags_matter(flags))
+		if (path && mode && (flags = stdio_flags(mode)) >= 0 && pending_wants(flags))
 			fd = pending_open(AT_FDCWD, path, flags, 0666);
 	}
 	if (fd == PENDING_PASS) {
@@ -476,6 +477,29 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	return r;
 }
 
+/* ---- names ---- */
+
+EXPORT int unlink(const char *path)
+{
+	real_resolve();
+	if (lib_should_act() && tombstone_unlink(AT_FDCWD, path) == 0)
+		return 0;
+	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
+		tombstone_flush();
+	return real.unlink(path);
+}
+
+EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	real_resolve();
+	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
+	    tombstone_unlink(dirfd, path) == 0)
+		return 0;
+	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
+		tombstone_flush();
+	return real.unlinkat(dirfd, path, flags);
+}
+
 /* ---- processes ---- */
 
 EXPORT pid_t fork(void)
@@ -487,17 +511,40 @@ EXPORT pid_t fork(void)
 	if (pid == 0) {
 		lib_after_fork_child();
 		lock_forget_all();
+		tombstone_forget();
 	}
 	return pid;
 }
 
-/* At exit the program's stdio buffers are flushed first, then every file
- * still open is committed: a program that never closes what it wrote
- * still gets it written. */
+/* At exit: the program's stdio buffers are flushed first, then every file
+ * still open is committed (a program that never closes what it wrote
+ * still gets it written), and a deferred unlink is carried out. */
+static void at_exit(void)
+{
+	if (!lib_should_act() || getpid() != lib.pid)
+		return;
+	if (fdtable_max() >= 0) {
+		fflush(NULL);
+		pending_commit_all();
+	}
+	tombstone_flush();
+}
+
 __attribute__((destructor)) static void lib_fini(void)
 {
-	if (!lib_should_act() || getpid() != lib.pid || fdtable_max() < 0)
-		return;
-	fflush(NULL);
-	pending_commit_all();
+	at_exit();
+}
+
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	real_resolve();
+	at_exit();
+	real._exit(status);
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status)
+{
+	real_resolve();
+	at_exit();
+	real._exit(status);
 }

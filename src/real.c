@@ -44,5 +44,8 @@ void real_resolve(void)
 	real.fcntl = next("fcntl");
 	real.fcntl64 = next("fcntl64");
 	real.fork = next("fork");
+	real.unlink = next("unlink");
+	real.unlinkat = next("unlinkat");
+	real._exit = next("_exit");
 	atomic_store_explicit(&done, 1, memory_order_release);
 }

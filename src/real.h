@@ -36,6 +36,9 @@ struct real_functions {
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
 	pid_t (*fork)(void);
+	int (*unlink)(const char *);
+	int (*unlinkat)(int, const char *, int);
+	void (*_exit)(int) __attribute__((noreturn));
 };
 
 extern struct real_functions real;

@@ -1,0 +1,87 @@
+# helpers.bash - what every suite loads: the bats libraries, a clean
+# environment per test, and the proof that the library is loaded.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+B="$TOP/build"
+ATOMICALLY="$B/atomically"
+LIB="$B/libatomically.so"
+WRITER="$B/writer"
+WRITER_FORTIFY="$B/writer-fortify"
+CHECKREAD="$B/checkread"
+
+# Each test runs in its own directory, with no config or lock directory
+# of the machine's or the user's leaking in: the config is $CONF (the
+# test writes it), locks go under the test's own runtime directory.
+common_setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	unset ATOMICALLY_RULES ATOMICALLY_LOG LD_PRELOAD
+	export XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/xdg"
+	export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run"
+	mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+	export LOCKS="$XDG_RUNTIME_DIR/atomically"
+	export CONF="$BATS_TEST_TMPDIR/atomically.conf"
+	export ATOMICALLY_CONF="$CONF"
+	export LIBLOG="$BATS_TEST_TMPDIR/lib.log"
+	: > "$LIBLOG"
+	printf 'path "*.yaml" { }\npath "*.json" { }\n' > "$CONF"
+}
+
+# wrapped COMMAND...: run COMMAND under the launcher, with the library's
+# debug messages (which start with the proof that it is loaded) in $LIBLOG.
+wrapped() {
+	ATOMICALLY_LOG="debug:$LIBLOG" "$ATOMICALLY" "$@"
+}
+
+# preloaded COMMAND...: run COMMAND with a bare LD_PRELOAD, no launcher.
+preloaded() {
+	ATOMICALLY_LOG="debug:$LIBLOG" LD_PRELOAD="$LIB" "$@"
+}
+
+# assert_loaded NAME: the library announced itself in a process whose
+# name is NAME.  glibc ignores a preload it cannot load, silently: a test
+# that skipped this proof could pass with the library absent.
+assert_loaded() {
+	grep -Eq "^atomically: active in pid [0-9]+ \\($1\\)" "$LIBLOG" ||
+		fail "the library was not loaded in '$1'; its log: $(cat "$LIBLOG")"
+}
+
+# inode FILE
+inode() {
+	stat -c %i "$1"
+}
+
+# assert_no_temps DIR: no temp file of ours is left in DIR.
+assert_no_temps() {
+	local left
+	left=$(find "${1:-.}" -maxdepth 1 -name '.*.atomically.*')
+	[ -z "$left" ] || fail "temp files left: $left"
+}
+
+# wait_for_file FILE [TENTHS]: until FILE exists (a writer got going).
+wait_for_file() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 never appeared"
+}
+
+# wait_for_temp DIR [TENTHS]: until a writer's temp appears in DIR.
+wait_for_temp() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		compgen -G "${1:-.}/.*.atomically.*" >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no temp file appeared in ${1:-.}"
+}
+
+# require_root REASON: skip unless root, saying why the test needs it.
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root: $1"
+}

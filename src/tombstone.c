@@ -1,0 +1,147 @@
+/* tombstone.c - deferred unlinks of matched files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "path.h"
+#include "pending.h"
+#include "real.h"
+#include "state.h"
+#include "tombstone.h"
+
+atomic_int tombstone_active;
+
+static struct {
+	int dfd;                   /* the file's directory */
+	dev_t dev;                 /* the directory, to recognise the name */
+	ino_t ino;
+	char name[NAME_MAX + 1];
+	char path[PATH_MAX];       /* for messages */
+} tomb;
+static pthread_mutex_t tomb_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void tomb_lock(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	pthread_mutex_lock(&tomb_mutex);
+}
+
+static void tomb_unlock(const sigset_t *old)
+{
+	pthread_mutex_unlock(&tomb_mutex);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* With the mutex held: unlink the deferred name, for real. */
+static void flush_locked(void)
+{
+	if (!atomic_load(&tombstone_active))
+		return;
+	if (real.unlinkat(tomb.dfd, tomb.name, 0) < 0 && errno != ENOENT)
+		log_warn("%s: the deferred unlink failed: %s", tomb.path, strerror(errno));
+	real.close(tomb.dfd);
+	atomic_store(&tombstone_active, 0);
+}
+
+void tombstone_flush(void)
+{
+	sigset_t old;
+	int saved = errno;
+
+	if (!atomic_load(&tombstone_active))
+		return;
+	lib_guard++;
+	tomb_lock(&old);
+	flush_locked();
+	tomb_unlock(&old);
+	lib_guard--;
+	errno = saved;
+}
+
+int tombstone_unlink(int dirfd, const char *path)
+{
+	char abs[PATH_MAX];
+	struct target t;
+	sigset_t old;
+	int saved = errno, r = PENDING_PASS;
+
+	if (!path)
+		return PENDING_PASS;
+	abs[0] = '\0';
+	lib_guard++;
+	tombstone_flush();
+	if (!lib_rule_for(dirfd, path, abs, sizeof(abs)) ||
+	    target_find(dirfd, path, 1, &t) < 0)
+		goto out;
+	/* Only a regular file we could unlink for real: otherwise the real
+	 * call gives the program its error now, not later. */
+	if (!t.exists || !S_ISREG(t.st.st_mode) ||
+	    faccessat(t.dfd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		real.close(t.dfd);
+		goto out;
+	}
+	tomb_lock(&old);
+	tomb.dfd = t.dfd;
+	tomb.dev = t.dir_st.st_dev;
+	tomb.ino = t.dir_st.st_ino;
+	snprintf(tomb.name, sizeof(tomb.name), "%s", t.name);
+	if (!abs[0])
+		path_absolute(dirfd, path, abs, sizeof(abs));
+	snprintf(tomb.path, sizeof(tomb.path), "%s", abs[0] ? abs : path);
+	atomic_store(&tombstone_active, 1);
+	tomb_unlock(&old);
+	log_debug("%s: unlink deferred until the next write", tomb.path);
+	r = 0;
+out:
+	lib_guard--;
+	errno = saved;
+	return r;
+}
+
+int tombstone_claim(int dirfd, const char *path, int flags)
+{
+	struct target t;
+	sigset_t old;
+	int saved = errno, found = 0, same = 0;
+
+	if (!atomic_load(&tombstone_active))
+		return 0;
+	lib_guard++;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) &&
+	    target_find(dirfd, path, 1, &t) == 0) {
+		found = 1;
+		real.close(t.dfd);
+	}
+	tomb_lock(&old);
+	same = found && atomic_load(&tombstone_active) && t.dir_st.st_dev == tomb.dev &&
+	       t.dir_st.st_ino == tomb.ino && strcmp(t.name, tomb.name) == 0;
+	if (same) {
+		real.close(tomb.dfd);
+		atomic_store(&tombstone_active, 0);
+	} else {
+		flush_locked();
+	}
+	tomb_unlock(&old);
+	lib_guard--;
+	errno = saved;
+	return same;
+}
+
+void tombstone_forget(void)
+{
+	if (atomic_load(&tombstone_active)) {
+		real.close(tomb.dfd);
+		atomic_store(&tombstone_active, 0);
+	}
+	pthread_mutex_init(&tomb_mutex, NULL);
+}

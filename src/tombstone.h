@@ -1,0 +1,36 @@
+/* tombstone.h - an unlink of a matched file, held back for a moment.
+ *
+ * Some programs replace a file by deleting it and creating it anew with
+ * O_CREAT|O_EXCL (coreutils `install` does).  Between the two, readers
+ * find no file, then a partial one.  So the unlink of a matched regular
+ * file is deferred: if the process's next open for writing is that
+ * exclusive creation of the same name, it becomes a temp renamed over the
+ * old file, an atomic replacement; anything else (another open for
+ * writing, another unlink, exit) carries the unlink out first.
+ *
+ * One slot per process: a second deferred unlink carries out the first.
+ */
+#ifndef ATOMICALLY_TOMBSTONE_H
+#define ATOMICALLY_TOMBSTONE_H
+
+#include <stdatomic.h>
+
+extern atomic_int tombstone_active;
+
+/* The unlink of PATH relative to DIRFD: 0 when deferred, PENDING_PASS for
+ * the real call. */
+int tombstone_unlink(int dirfd, const char *path);
+
+/* The program opens PATH with FLAGS for writing: if it is the exclusive
+ * creation of the deferred name, take the tombstone back and return 1
+ * (the caller replaces the file atomically); otherwise carry the unlink
+ * out and return 0. */
+int tombstone_claim(int dirfd, const char *path, int flags);
+
+/* Carry out the deferred unlink now, if there is one. */
+void tombstone_flush(void);
+
+/* In a child after fork: the deferral is the parent's; forget it. */
+void tombstone_forget(void);
+
+#endif
