@@ -400,7 +400,7 @@ static int commit(struct pending *p)
 		errno = err;
 		return -1;
 	}
-	log_debug("%s: committed", p->path);
+	log_info("%s: committed (%s)", p->path, durability_name(durability));
 	lock_drop(p->lock);
 	pending_free(p);
 	return 0;
