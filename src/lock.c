@@ -219,7 +219,7 @@ static int read_holder(int fd)
 static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		   const struct stat *dir_st, const char *display)
 {
-	int fd = lock_file_open(dfd, dir_st, l->name);
+	int fd = lib_hide_fd(lock_file_open(dfd, dir_st, l->name));
 
 	if (fd < 0) {
 		log_warn("%s: cannot open its lock file: %s", display, strerror(errno));
@@ -301,6 +301,40 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 	}
 	*out = l;
 	return 0;
+}
+
+int lock_fd(const struct lock *l)
+{
+	return l ? l->fd : -1;
+}
+
+struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
+{
+	struct lock *l;
+	sigset_t old;
+
+	table_lock(&old);
+	l = table_find(dir_st->st_dev, dir_st->st_ino, name);
+	if (l) {
+		/* Two files handed over share one lock: one description. */
+		l->count++;
+	} else {
+		void *mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem != MAP_FAILED) {
+			l = mem;
+			l->dev = dir_st->st_dev;
+			l->ino = dir_st->st_ino;
+			snprintf(l->name, sizeof(l->name), "%s", name);
+			l->fd = fd;
+			l->count = 1;
+			atomic_store(&l->state, HELD);
+			l->next = locks;
+			locks = l;
+		}
+	}
+	table_unlock(&old);
+	return l;
 }
 
 void lock_drop(struct lock *l)

@@ -25,6 +25,14 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 /* Give back one count of L (NULL is fine): the last one unlocks. */
 void lock_drop(struct lock *l);
 
+/* The descriptor of L's lock file: handed across exec. */
+int lock_fd(const struct lock *l);
+
+/* After exec: FD is a lock file the previous image of this process had
+ * locked, for NAME in the directory DIR_ST.  Record it as held; returns
+ * the lock, or NULL when memory cannot be had. */
+struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name);
+
 /* In a child after fork: the locks are the parent's.  Close our copies of
  * the lock files, so that a long-lived child cannot keep its parent's
  * locks alive, and forget them. */

@@ -21,20 +21,6 @@
 #include "state.h"
 #include "tombstone.h"
 
-struct pending {
-	atomic_int aliases;        /* descriptors that stand for it */
-	atomic_int error;          /* first write or close failure: no commit */
-	pid_t owner;               /* only the process that opened it commits */
-	const struct rule *rule;
-	struct lock *lock;
-	int dfd;                   /* the target's directory */
-	unsigned char inplace;     /* fallback: the descriptor is the target's */
-	unsigned char existed;
-	struct stat target_st;     /* the target as it was at open */
-	char name[NAME_MAX + 1];   /* the target's name in dfd */
-	char temp[NAME_MAX + 1];   /* the temp's name in dfd */
-	char path[PATH_MAX];       /* the path the program opened, for messages */
-};
 
 /* Opens that may write a matched file into a temp. */
 static int flags_matter(int flags)
@@ -62,7 +48,7 @@ int pending_wants(int flags)
 
 /* ---- memory ---- */
 
-static struct pending *pending_new(void)
+struct pending *pending_new(void)
 {
 	void *mem = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -71,7 +57,7 @@ static struct pending *pending_new(void)
 }
 
 /* Let go of everything P holds, commit or not. */
-static void pending_free(struct pending *p)
+void pending_free(struct pending *p)
 {
 	int saved = errno;
 
@@ -234,7 +220,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	}
 	p->owner = getpid();
 	p->rule = rule;
-	p->dfd = t.dfd;
+	p->dfd = lib_hide_fd(t.dfd);
 	p->existed = (unsigned char)t.exists;
 	p->target_st = t.st;
 	snprintf(p->name, sizeof(p->name), "%s", t.name);

@@ -14,12 +14,36 @@
 #ifndef ATOMICALLY_PENDING_H
 #define ATOMICALLY_PENDING_H
 
+#include <limits.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* pending_open's answer when the open is none of its business. */
 #define PENDING_PASS (-2)
 
-struct pending;
+struct rule;
+struct lock;
+
+struct pending {
+	atomic_int aliases;        /* descriptors that stand for it */
+	atomic_int error;          /* first write or close failure: no commit */
+	pid_t owner;               /* only the process that opened it commits */
+	const struct rule *rule;
+	struct lock *lock;
+	int dfd;                   /* the target's directory */
+	unsigned char inplace;     /* fallback: the descriptor is the target's */
+	unsigned char existed;
+	struct stat target_st;     /* the target as it was at open */
+	char name[NAME_MAX + 1];   /* the target's name in dfd */
+	char temp[NAME_MAX + 1];   /* the temp's name in dfd */
+	char path[PATH_MAX];       /* the path the program opened, for messages */
+};
+
+/* A zeroed pending file of our own memory (mmap: no allocator), or NULL;
+ * and its release, which closes its directory. */
+struct pending *pending_new(void);
+void pending_free(struct pending *p);
 
 /* The open of PATH (relative to DIRFD) with FLAGS and MODE: returns the
  * descriptor of the temp (or of the target itself, for an in-place

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "handover.h"
 #include "lock.h"
 #include "pending.h"
 #include "real.h"
@@ -514,6 +515,120 @@ EXPORT pid_t fork(void)
 		tombstone_forget();
 	}
 	return pid;
+}
+
+/* ---- exec ---- */
+
+/* Before an exec by this process: a deferred unlink happens now, and the
+ * pending files are handed to the new image (see handover.h). */
+static char *const *before_exec(const char *file, int search, char *const envp[])
+{
+	if (!lib_should_act() || getpid() != lib.pid)
+		return envp;
+	tombstone_flush();
+	return handover_before_exec(file, search, envp);
+}
+
+static int do_execve(const char *path, char *const argv[], char *const envp[])
+{
+	char *const *env = before_exec(path, 0, envp);
+	int r = real.execve(path, argv, env);
+	int saved = errno;
+
+	handover_exec_failed(env, envp);
+	errno = saved;
+	return r;
+}
+
+static int do_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	char *const *env = before_exec(file, 1, envp);
+	int r = real.execvpe(file, argv, env);
+	int saved = errno;
+
+	handover_exec_failed(env, envp);
+	errno = saved;
+	return r;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	real_resolve();
+	return do_execve(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	real_resolve();
+	return do_execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	real_resolve();
+	return do_execvpe(file, argv, environ);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	real_resolve();
+	return do_execvpe(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	char proc[32];
+	char *const *env;
+	int r, saved;
+
+	real_resolve();
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	env = before_exec(proc, 0, envp);
+	r = real.fexecve(fd, argv, env);
+	saved = errno;
+	handover_exec_failed(env, envp);
+	errno = saved;
+	return r;
+}
+
+/* The execl family: the arguments into an array on the stack (they were
+ * on the caller's stack already), then as execv*. */
+#define COLLECT_ARGS(argv, arg0, last)                                       \
+	size_t argc_ = 1;                                                     \
+	va_list ap_;                                                          \
+	va_start(ap_, last);                                                  \
+	while (va_arg(ap_, char *))                                           \
+		argc_++;                                                      \
+	va_end(ap_);                                                          \
+	char *argv[argc_ + 1];                                                \
+	argv[0] = (char *)(arg0);                                             \
+	va_start(ap_, last);                                                  \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                \
+		argv[i_] = va_arg(ap_, char *);
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	real_resolve();
+	COLLECT_ARGS(argv, arg, arg);
+	va_end(ap_);
+	return do_execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	real_resolve();
+	COLLECT_ARGS(argv, arg, arg);
+	va_end(ap_);
+	return do_execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	real_resolve();
+	COLLECT_ARGS(argv, arg, arg);
+	char *const *envp = va_arg(ap_, char *const *);
+	va_end(ap_);
+	return do_execve(path, argv, envp);
 }
 
 /* At exit: the program's stdio buffers are flushed first, then every file

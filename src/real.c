@@ -47,5 +47,8 @@ void real_resolve(void)
 	real.unlink = next("unlink");
 	real.unlinkat = next("unlinkat");
 	real._exit = next("_exit");
+	real.execve = next("execve");
+	real.execvpe = next("execvpe");
+	real.fexecve = next("fexecve");
 	atomic_store_explicit(&done, 1, memory_order_release);
 }

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "handover.h"
 #include "log.h"
 #include "match.h"
 #include "path.h"
@@ -51,6 +53,32 @@ const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t s
 		return r->enabled ? r : NULL;
 	}
 	return NULL;
+}
+
+int lib_hide_fd(int fd)
+{
+	int high;
+
+	if (fd < 0 || fd >= lib.fd_base)
+		return fd;
+	high = real.fcntl(fd, F_DUPFD_CLOEXEC, lib.fd_base);
+	if (high < 0)
+		return fd;
+	real.close(fd);
+	return high;
+}
+
+/* Three quarters of the way to the descriptor limit (at most 1024):
+ * high enough that programs do not pick these numbers, low enough that
+ * the kernel's descriptor table does not grow large for them. */
+static int fd_base(void)
+{
+	struct rlimit rl;
+	rlim_t limit = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < limit)
+		limit = rl.rlim_cur;
+	return (int)(limit * 3 / 4);
 }
 
 void lib_after_fork_child(void)
@@ -169,11 +197,16 @@ __attribute__((constructor)) static void lib_init(void)
 {
 	real_resolve();
 	lib.pid = getpid();
+	lib.fd_base = fd_base();
 	lib_guard++;
 	log_setup(LEVEL_WARN, "");
 	load_rules();
 	lib_guard--;
-	if (atomic_load(&lib.active))
-		log_debug("active in pid %d (%s), %zu rules", (int)lib.pid,
-			  program_invocation_short_name, lib.rs.nrules);
+	if (!atomic_load(&lib.active))
+		return;
+	log_debug("active in pid %d (%s), %zu rules", (int)lib.pid,
+		  program_invocation_short_name, lib.rs.nrules);
+	lib_guard++;
+	handover_adopt();
+	lib_guard--;
 }

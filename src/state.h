@@ -14,6 +14,7 @@ struct lib_state {
 	pid_t pid;             /* the process this memory belongs to (see fork) */
 	struct ruleset rs;
 	unsigned char writes_only; /* no rule cares about read-only opens */
+	int fd_base;           /* where the library's own descriptors go */
 };
 
 extern struct lib_state lib;
@@ -32,6 +33,13 @@ int lib_should_act(void);
  * making the path absolute; the absolute path is computed into ABS (of
  * SIZE bytes) only when a rule needs it.  Allocates nothing. */
 const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size);
+
+/* Move the library's own descriptor FD (a directory, a lock file) up to
+ * lib.fd_base or above, out of the numbers a program expects to be free:
+ * `exec 3> f` in bash opens f and then dup2()s it onto 3, whatever was
+ * there.  Returns the new descriptor (close-on-exec), or FD itself when
+ * it cannot be moved. */
+int lib_hide_fd(int fd);
 
 /* Called in the child after fork. */
 void lib_after_fork_child(void);

@@ -91,7 +91,7 @@ int tombstone_unlink(int dirfd, const char *path)
 		goto out;
 	}
 	tomb_lock(&old);
-	tomb.dfd = t.dfd;
+	tomb.dfd = lib_hide_fd(t.dfd);
 	tomb.dev = t.dir_st.st_dev;
 	tomb.ino = t.dir_st.st_ino;
 	snprintf(tomb.name, sizeof(tomb.name), "%s", t.name);

@@ -1,0 +1,359 @@
+/* handover.c - pending files across exec.
+ *
+ * The description of one pending file is
+ *
+ *   FD.FD...,DFD,LOCKFD,EXISTED,MODE,UID,GID,RULE,NAME,TEMP,PATH
+ *
+ * numbers in decimal, the three strings in hex (they may hold anything);
+ * files are separated by ';'.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "elfcheck.h"
+#include "fdtable.h"
+#include "handover.h"
+#include "lock.h"
+#include "log.h"
+#include "pending.h"
+#include "real.h"
+#include "state.h"
+
+#define MAX_FILES 64
+#define MAX_FDS 16
+
+struct survivor {
+	struct pending *p;
+	int fds[MAX_FDS];
+	int nfds;
+};
+
+/* ---- before exec ---- */
+
+static struct survivor *survivor_of(struct survivor *s, int *n, struct pending *p)
+{
+	for (int i = 0; i < *n; i++)
+		if (s[i].p == p)
+			return &s[i];
+	if (*n == MAX_FILES)
+		return NULL;
+	s[*n].p = p;
+	s[*n].nfds = 0;
+	return &s[(*n)++];
+}
+
+/* Will the image FILE, run with ENVP, load this library? */
+static int new_image_loads_us(const char *file, int search, char *const envp[])
+{
+	const char *preload = NULL, *rules = NULL;
+	char path[PATH_MAX];
+
+	for (char *const *e = envp; e && *e; e++) {
+		if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
+			preload = *e + 11;
+		else if (strncmp(*e, RULES_ENV "=", sizeof(RULES_ENV)) == 0)
+			rules = *e + sizeof(RULES_ENV);
+	}
+	if (!preload || !strstr(preload, "libatomically.so") || !rules ||
+	    strcmp(rules, RULES_INERT) == 0)
+		return 0;
+	if (search && !strchr(file, '/')) {
+		const char *dirs = getenv("PATH");
+		if (!dirs)
+			dirs = "/usr/local/bin:/usr/bin:/bin";
+		while (*dirs) {
+			size_t n = strcspn(dirs, ":");
+			snprintf(path, sizeof(path), "%.*s/%s", (int)n, n ? dirs : ".", file);
+			if (access(path, X_OK) == 0)
+				break;
+			path[0] = '\0';
+			dirs += n + (dirs[n] == ':');
+		}
+		if (!path[0])
+			return 1;  /* the exec will fail: nothing to judge */
+		file = path;
+	}
+	return elf_preload_problem(file) == NULL;
+}
+
+static void put_hex(char **w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s; s++) {
+		*(*w)++ = hex[(unsigned char)*s >> 4];
+		*(*w)++ = hex[(unsigned char)*s & 15];
+	}
+}
+
+/* Append the description of S at *W (room enough is the caller's). */
+static void describe(char **w, const struct survivor *s)
+{
+	const struct pending *p = s->p;
+	int rule = (int)(p->rule - lib.rs.rules);
+
+	for (int i = 0; i < s->nfds; i++)
+		*w += sprintf(*w, "%s%d", i ? "." : "", s->fds[i]);
+	*w += sprintf(*w, ",%d,%d,%d,%u,%u,%u,%d,", p->dfd, lock_fd(p->lock), p->existed,
+		      (unsigned)p->target_st.st_mode, (unsigned)p->target_st.st_uid,
+		      (unsigned)p->target_st.st_gid, rule);
+	put_hex(w, p->name);
+	*(*w)++ = ',';
+	put_hex(w, p->temp);
+	*(*w)++ = ',';
+	put_hex(w, p->path);
+}
+
+static void set_cloexec(int fd, int on)
+{
+	int flags = real.fcntl(fd, F_GETFD);
+
+	if (fd >= 0 && flags >= 0)
+		real.fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+/* ENVP without any old ATOMICALLY_PENDING, plus VAR: in memory of our own,
+ * freed by handover_exec_failed (after a successful exec, by the exec). */
+static char *const *env_with(char *const envp[], const char *var)
+{
+	size_t n = 0, len = strlen(var) + 1, size;
+	char **env, *copy;
+	void *mem;
+
+	while (envp && envp[n])
+		n++;
+	size = (n + 2) * sizeof(char *) + len;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	env = mem;
+	copy = (char *)(env + n + 2);
+	memcpy(copy, var, len);
+	n = 0;
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, HANDOVER_ENV "=", sizeof(HANDOVER_ENV)) != 0)
+			env[n++] = *e;
+	env[n++] = copy;
+	env[n] = NULL;
+	return env;
+}
+
+/* The directory and lock descriptors go back to close-on-exec. */
+static void restore_cloexec(void)
+{
+	int max = fdtable_max();
+
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p) {
+			set_cloexec(p->dfd, 1);
+			set_cloexec(lock_fd(p->lock), 1);
+		}
+	}
+}
+
+char *const *handover_before_exec(const char *file, int search, char *const envp[])
+{
+	struct survivor s[MAX_FILES];
+	int n = 0, max = fdtable_max(), carry;
+	char *text, *w;
+	char *const *env = envp;
+	size_t size;
+
+	if (max < 0 || !lib_should_act() || getpid() != lib.pid)
+		return envp;
+	lib_guard++;
+	/* Which descriptors stay open across the exec; the others the exec
+	 * closes, as the program's close would. */
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		int flags;
+		struct survivor *sv;
+
+		if (!p || p->owner != getpid() || (flags = real.fcntl(fd, F_GETFD)) < 0)
+			continue;
+		if (!(flags & FD_CLOEXEC) && (sv = survivor_of(s, &n, p)) && sv->nfds < MAX_FDS) {
+			sv->fds[sv->nfds++] = fd;
+			continue;
+		}
+		if ((p = fdtable_take(fd)))
+			pending_release(p, 0);
+	}
+	if (n == 0)
+		goto out;
+	carry = new_image_loads_us(file, search, envp);
+	if (!carry) {
+		/* Commit now; what the new image writes goes in place. */
+		for (int i = 0; i < n; i++) {
+			log_info("%s: committed before exec of %s, which will not load the library",
+				 s[i].p->path, file);
+			for (int k = 0; k < s[i].nfds; k++) {
+				struct pending *p = fdtable_take(s[i].fds[k]);
+				if (p)
+					pending_release(p, 0);
+			}
+		}
+		goto out;
+	}
+	size = sizeof(HANDOVER_ENV) + 1;
+	for (int i = 0; i < n; i++)
+		size += 2 * (strlen(s[i].p->name) + strlen(s[i].p->temp) + strlen(s[i].p->path)) +
+			(size_t)s[i].nfds * 12 + 128;
+	text = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (text == MAP_FAILED)
+		goto out;
+	w = text + sprintf(text, "%s=", HANDOVER_ENV);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			*w++ = ';';
+		describe(&w, &s[i]);
+		set_cloexec(s[i].p->dfd, 0);
+		set_cloexec(lock_fd(s[i].p->lock), 0);
+	}
+	*w = '\0';
+	env = env_with(envp, text);
+	munmap(text, size);
+	if (!env) {
+		restore_cloexec();
+		env = envp;
+	}
+out:
+	lib_guard--;
+	return env;
+}
+
+void handover_exec_failed(char *const *env, char *const envp[])
+{
+	size_t n = 0;
+
+	if (env == envp || !env)
+		return;
+	restore_cloexec();
+	while (env[n])
+		n++;
+	/* At most one entry of ENVP was dropped: the size env_with mapped is
+	 * this, give or take a pointer, within the same pages. */
+	munmap((void *)env, (n + 2) * sizeof(char *) + strlen(env[n - 1]) + 1);
+}
+
+/* ---- after exec ---- */
+
+static int unhex(char *s)
+{
+	char *w = s;
+
+	for (; s[0] && s[1]; s += 2) {
+		int hi = s[0] <= '9' ? s[0] - '0' : s[0] - 'a' + 10;
+		int lo = s[1] <= '9' ? s[1] - '0' : s[1] - 'a' + 10;
+		if (hi < 0 || hi > 15 || lo < 0 || lo > 15)
+			return -1;
+		*w++ = (char)(hi << 4 | lo);
+	}
+	if (*s)
+		return -1;
+	*w = '\0';
+	return 0;
+}
+
+/* Split S at ',' into at most N fields. */
+static int split_fields(char *s, char **f, int n)
+{
+	int k = 0;
+
+	while (k < n) {
+		f[k++] = s;
+		if (!(s = strchr(s, ',')))
+			break;
+		*s++ = '\0';
+	}
+	return k;
+}
+
+/* Adopt the pending file described by D: 0, or -1 when D is unusable
+ * (then whatever it names is left alone). */
+static int adopt_one(char *d)
+{
+	char *f[11], *fd, *next;
+	struct pending *p;
+	struct stat temp_st, fd_st;
+	int held = 0, rule;
+
+	if (split_fields(d, f, 11) != 11 || unhex(f[8]) < 0 || unhex(f[9]) < 0 || unhex(f[10]) < 0)
+		return -1;
+	if (!(p = pending_new()))
+		return -1;
+	p->owner = getpid();
+	p->dfd = atoi(f[1]);
+	p->existed = (unsigned char)atoi(f[3]);
+	p->target_st.st_mode = (mode_t)strtoul(f[4], NULL, 10);
+	p->target_st.st_uid = (uid_t)strtoul(f[5], NULL, 10);
+	p->target_st.st_gid = (gid_t)strtoul(f[6], NULL, 10);
+	rule = atoi(f[7]);
+	snprintf(p->name, sizeof(p->name), "%s", f[8]);
+	snprintf(p->temp, sizeof(p->temp), "%s", f[9]);
+	snprintf(p->path, sizeof(p->path), "%s", f[10]);
+	if (rule < 0 || (size_t)rule >= lib.rs.nrules ||
+	    fstatat(p->dfd, p->temp, &temp_st, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* Not what was handed over: keep our hands off it. */
+		p->dfd = -1;
+		pending_free(p);
+		return -1;
+	}
+	p->rule = &lib.rs.rules[rule];
+	set_cloexec(p->dfd, 1);
+	if (atoi(f[2]) >= 0) {
+		struct stat dir_st;
+		int lfd = atoi(f[2]);
+		set_cloexec(lfd, 1);
+		if (fstat(p->dfd, &dir_st) == 0)
+			p->lock = lock_adopt(lfd, &dir_st, p->name);
+	}
+	/* Each descriptor must still be the temp: the program may have
+	 * closed it and opened something else in the same number. */
+	for (fd = f[0]; fd; fd = next) {
+		int n;
+		if ((next = strchr(fd, '.')))
+			*next++ = '\0';
+		n = atoi(fd);
+		if (fstat(n, &fd_st) == 0 && fd_st.st_dev == temp_st.st_dev &&
+		    fd_st.st_ino == temp_st.st_ino && fdtable_set(n, p) == 0)
+			held++;
+	}
+	atomic_store(&p->aliases, held);
+	if (held == 0) {
+		pending_abandon(p);
+		return -1;
+	}
+	log_debug("%s: adopted across exec (%d descriptors)", p->path, held);
+	return 0;
+}
+
+void handover_adopt(void)
+{
+	const char *env = getenv(HANDOVER_ENV);
+	size_t size;
+	char *copy, *d, *next;
+
+	if (!env)
+		return;
+	size = strlen(env) + 1;
+	copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (copy != MAP_FAILED)
+		memcpy(copy, env, size);
+	unsetenv(HANDOVER_ENV);  /* ours alone: no child may adopt it again */
+	if (copy == MAP_FAILED)
+		return;
+	for (d = copy; d && *d; d = next) {
+		if ((next = strchr(d, ';')))
+			*next++ = '\0';
+		if (adopt_one(d) < 0)
+			log_warn("a pending file handed over across exec could not be adopted");
+	}
+	munmap(copy, size);
+}
