@@ -34,7 +34,7 @@ CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
 
 DEPS_BUILD := gcc make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace \
-              python3 perl coreutils procps
+              python3 perl coreutils procps groff-base
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
@@ -94,6 +94,7 @@ check: deps-check
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done
 	bats --print-output-on-failure bats/
+	@echo "bats: $$(bats --count bats/) passed, 0 failed"
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory all $(HELPERS)

@@ -188,23 +188,34 @@ static char *encode_rules(const struct ruleset *rs)
 	return text;
 }
 
-/* The library beside the launcher (a build tree), else the installed one. */
+/* Where the library is: beside the launcher (a build tree), then where
+ * `make install` puts it relative to the launcher (so that an installed
+ * tree can be moved, or staged with DESTDIR), then the LIBDIR compiled in. */
 static void find_library(char *out, size_t size)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
+	char *slash = NULL;
 
-	out[0] = '\0';
 	if (n > 0) {
 		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL)
-			snprintf(out, size, "%.*s/libatomically.so", (int)(slash - self), self);
+		slash = strrchr(self, '/');
 	}
-	if (!out[0] || access(out, R_OK) < 0)
-		snprintf(out, size, "%s/libatomically.so", LIBDIR);
+	if (slash) {
+		int dir = (int)(slash - self);
+		snprintf(out, size, "%.*s/libatomically.so", dir, self);
+		if (access(out, R_OK) == 0)
+			goto found;
+		snprintf(out, size, "%.*s/../lib/atomically/libatomically.so", dir, self);
+		if (access(out, R_OK) == 0 && realpath(out, self))
+			snprintf(out, size, "%s", self);
+		if (access(out, R_OK) == 0)
+			goto found;
+	}
+	snprintf(out, size, "%s/libatomically.so", LIBDIR);
 	if (access(out, R_OK) < 0)
 		die(EXIT_OWN_ERROR, "%s: cannot find the library: %s", out, strerror(errno));
+found:
 	/* LD_PRELOAD splits on spaces and colons. */
 	if (strpbrk(out, " :"))
 		die(EXIT_OWN_ERROR, "%s: the library's path has a space or colon, which LD_PRELOAD cannot carry", out);
@@ -261,12 +272,16 @@ static int print_env(const char *lib, const char *rules)
 
 /* ---- --explain ---- */
 
-static void print_rule(const struct rule *r)
+/* Where the rules without a source file came from: the last NEXTRA are
+ * the -p patterns, the others the embedded default. */
+static void print_rule(const struct ruleset *rs, const struct rule *r, size_t nextra)
 {
 	if (r->source_file)
 		printf("%s:%d: ", r->source_file, r->source_line);
-	else
+	else if ((size_t)(r - rs->rules) >= rs->nrules - nextra)
 		printf("-p: ");
+	else
+		printf("(embedded default): ");
 	printf("path \"%s\"", r->pattern);
 	if (!r->enabled) {
 		printf(" (enabled = false: excluded)\n");
@@ -281,7 +296,7 @@ static void print_rule(const struct rule *r)
 }
 
 /* Like `git check-ignore`: 0 when some PATH is matched, 1 when none. */
-static int explain(const struct ruleset *rs, char **paths, int n)
+static int explain(const struct ruleset *rs, size_t nextra, char **paths, int n)
 {
 	char cwd[PATH_MAX], abs[PATH_MAX];
 	int matched = 0;
@@ -300,7 +315,7 @@ static int explain(const struct ruleset *rs, char **paths, int n)
 			continue;
 		}
 		matched += r->enabled;
-		print_rule(r);
+		print_rule(rs, r, nextra);
 	}
 	return matched ? 0 : 1;
 }
@@ -400,7 +415,8 @@ int main(int argc, char **argv)
 		/* --check-config [FILE]: FILE, or -c, or the one found. */
 		const char *explicit = optind < argc ? argv[optind] : o.config;
 		load_config(&o, explicit, &cfg);
-		printf("%s: ok, %zu rules\n", cfg.path ? cfg.path : "(embedded default)", cfg.rs.nrules);
+		printf("%s: ok, %zu rules\n", cfg.path ? cfg.path : o.nextra ? "(-p patterns)" :
+		       "(embedded default)", cfg.rs.nrules);
 		config_free(&cfg);
 		return 0;
 	}
@@ -409,7 +425,7 @@ int main(int argc, char **argv)
 	if (o.mode == MODE_EXPLAIN) {
 		if (optind >= argc)
 			die(EXIT_OWN_ERROR, "--explain needs a PATH");
-		status = explain(&cfg.rs, argv + optind, argc - optind);
+		status = explain(&cfg.rs, o.nextra, argv + optind, argc - optind);
 		config_free(&cfg);
 		return status;
 	}

@@ -657,6 +657,13 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 	real._exit(status);
 }
 
+EXPORT __attribute__((noreturn)) void quick_exit(int status)
+{
+	real_resolve();
+	at_exit();
+	real.quick_exit(status);
+}
+
 EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
 	real_resolve();

@@ -47,6 +47,7 @@ void real_resolve(void)
 	real.unlink = next("unlink");
 	real.unlinkat = next("unlinkat");
 	real._exit = next("_exit");
+	real.quick_exit = next("quick_exit");
 	real.execve = next("execve");
 	real.execvpe = next("execvpe");
 	real.fexecve = next("fexecve");

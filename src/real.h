@@ -39,6 +39,7 @@ struct real_functions {
 	int (*unlink)(const char *);
 	int (*unlinkat)(int, const char *, int);
 	void (*_exit)(int) __attribute__((noreturn));
+	void (*quick_exit)(int) __attribute__((noreturn));
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
