@@ -32,7 +32,7 @@ CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
 CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
             $(B)/default_conf.c
 
-DEPS_BUILD := gcc make libconfuse-dev
+DEPS_BUILD := gcc libc6-dev make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace \
               python3 perl coreutils procps groff-base
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
