@@ -62,6 +62,36 @@ static struct lock *table_find(dev_t dev, ino_t ino, const char *name)
 	return NULL;
 }
 
+/* With the table mutex held: the entry of NAME in the directory DIR_ST,
+ * counted once more, or a new one (with FD, in STATE) when there is none;
+ * *CREATED says which.  NULL when memory cannot be had. */
+static struct lock *table_get(const struct stat *dir_st, const char *name, int fd,
+			      int state, int *created)
+{
+	struct lock *l = table_find(dir_st->st_dev, dir_st->st_ino, name);
+	void *mem;
+
+	*created = 0;
+	if (l) {
+		l->count++;
+		return l;
+	}
+	mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	l = mem;
+	l->dev = dir_st->st_dev;
+	l->ino = dir_st->st_ino;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->fd = fd;
+	l->count = 1;
+	atomic_store(&l->state, state);
+	l->next = locks;
+	locks = l;
+	*created = 1;
+	return l;
+}
+
 static void table_remove(struct lock *l)
 {
 	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
@@ -259,28 +289,10 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 		return 0;
 
 	table_lock(&old);
-	l = table_find(dir_st->st_dev, dir_st->st_ino, name);
-	if (l) {
-		l->count++;
-	} else {
-		void *mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (mem == MAP_FAILED) {
-			table_unlock(&old);
-			return -1;
-		}
-		l = mem;
-		l->dev = dir_st->st_dev;
-		l->ino = dir_st->st_ino;
-		snprintf(l->name, sizeof(l->name), "%s", name);
-		l->fd = -1;
-		l->count = 1;
-		atomic_store(&l->state, ACQUIRING);
-		l->next = locks;
-		locks = l;
-		mine = 1;
-	}
+	l = table_get(dir_st, name, -1, ACQUIRING, &mine);
 	table_unlock(&old);
+	if (!l)
+		return -1;
 
 	if (mine) {
 		int failed = acquire(l, rule, dfd, dir_st, display) < 0;
@@ -312,27 +324,12 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 {
 	struct lock *l;
 	sigset_t old;
+	int created;
 
+	/* Two files handed over may share one lock (one description): the
+	 * second only counts. */
 	table_lock(&old);
-	l = table_find(dir_st->st_dev, dir_st->st_ino, name);
-	if (l) {
-		/* Two files handed over share one lock: one description. */
-		l->count++;
-	} else {
-		void *mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (mem != MAP_FAILED) {
-			l = mem;
-			l->dev = dir_st->st_dev;
-			l->ino = dir_st->st_ino;
-			snprintf(l->name, sizeof(l->name), "%s", name);
-			l->fd = fd;
-			l->count = 1;
-			atomic_store(&l->state, HELD);
-			l->next = locks;
-			locks = l;
-		}
-	}
+	l = table_get(dir_st, name, fd, HELD, &created);
 	table_unlock(&old);
 	return l;
 }

@@ -529,10 +529,13 @@ static char *const *before_exec(const char *file, int search, char *const envp[]
 	return handover_before_exec(file, search, envp);
 }
 
-static int do_execve(const char *path, char *const argv[], char *const envp[])
+/* Exec with REALF (execve, or execvpe when SEARCH), handing over first and
+ * taking back if the exec fails. */
+static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
+		   const char *file, int search, char *const argv[], char *const envp[])
 {
-	char *const *env = before_exec(path, 0, envp);
-	int r = real.execve(path, argv, env);
+	char *const *env = before_exec(file, search, envp);
+	int r = realf(file, argv, env);
 	int saved = errno;
 
 	handover_exec_failed(env, envp);
@@ -540,16 +543,8 @@ static int do_execve(const char *path, char *const argv[], char *const envp[])
 	return r;
 }
 
-static int do_execvpe(const char *file, char *const argv[], char *const envp[])
-{
-	char *const *env = before_exec(file, 1, envp);
-	int r = real.execvpe(file, argv, env);
-	int saved = errno;
-
-	handover_exec_failed(env, envp);
-	errno = saved;
-	return r;
-}
+#define do_execve(path, argv, envp) do_exec(real.execve, path, 0, argv, envp)
+#define do_execvpe(file, argv, envp) do_exec(real.execvpe, file, 1, argv, envp)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
