@@ -310,15 +310,17 @@ static enum token next_token(const char **pp, const char **start)
  * (a "# ..." line counts as three), so its messages would name the
  * wrong lines; comments mean nothing else to it.  Sets *UNTERMINATED to
  * the line where a string or comment opens that the text does not close
- * (libconfuse would silently ignore the rest of the file), else 0. */
-static char *blank_comments(const char *text, int *unterminated)
+ * (libconfuse would silently ignore the rest of the file), else 0; and
+ * *UNCLOSED to the line of a '{' that the text never closes (libconfuse
+ * would take the end of the file for its '}'), else 0. */
+static char *blank_comments(const char *text, int *unterminated, int *unclosed)
 {
 	char *copy = strdup(text);
 	const char *p = copy, *start, *counted = copy;
-	int line = 1;
+	int line = 1, depth = 0;
 	enum token t;
 
-	*unterminated = 0;
+	*unterminated = *unclosed = 0;
 	if (!copy)
 		return NULL;
 	while ((t = next_token(&p, &start)) != T_END) {
@@ -326,6 +328,10 @@ static char *blank_comments(const char *text, int *unterminated)
 			line += *counted == '\n';
 		if (t == T_UNTERMINATED && !*unterminated)
 			*unterminated = line;
+		if (t == T_OTHER && *start == '{' && depth++ == 0)
+			*unclosed = line;
+		if (t == T_OTHER && *start == '}' && depth > 0 && --depth == 0)
+			*unclosed = 0;
 		if (t == T_COMMENT)
 			for (char *c = copy + (start - copy); c < p; c++)
 				if (*c != '\n')
@@ -599,8 +605,8 @@ static void read_sections(struct config *cfg, cfg_t *c, const char *text,
 static int load_text(struct config *cfg, const char *text, const char *name,
 		     const char *base, bool from_file, struct errbuf *e)
 {
-	int before = e->count, rc = CFG_SUCCESS, unterminated;
-	char *blanked = blank_comments(text, &unterminated);
+	int before = e->count, rc = CFG_SUCCESS, unterminated, unclosed;
+	char *blanked = blank_comments(text, &unterminated, &unclosed);
 	cfg_t *c = new_confuse();
 	FILE *fp = NULL;
 
@@ -610,6 +616,10 @@ static int load_text(struct config *cfg, const char *text, const char *name,
 	}
 	if (unterminated) {
 		err_add(e, "%s:%d: unterminated string or comment", name, unterminated);
+		goto out;
+	}
+	if (unclosed) {
+		err_add(e, "%s:%d: this '{' is never closed", name, unclosed);
 		goto out;
 	}
 	/* An empty text: fmemopen may refuse a zero size. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "elfcheck.h"
+#include "env.h"
 #include "fdtable.h"
 #include "handover.h"
 #include "lock.h"
@@ -64,7 +65,7 @@ static int new_image_loads_us(const char *file, int search, char *const envp[])
 	    strcmp(rules, RULES_INERT) == 0)
 		return 0;
 	if (search && !strchr(file, '/')) {
-		const char *dirs = getenv("PATH");
+		const char *dirs = env_get("PATH");
 		if (!dirs)
 			dirs = "/usr/local/bin:/usr/bin:/bin";
 		while (*dirs) {
@@ -336,7 +337,7 @@ static int adopt_one(char *d)
 
 void handover_adopt(void)
 {
-	const char *env = getenv(HANDOVER_ENV);
+	const char *env = env_get(HANDOVER_ENV);
 	size_t size;
 	char *copy, *d, *next;
 
@@ -346,7 +347,7 @@ void handover_adopt(void)
 	copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (copy != MAP_FAILED)
 		memcpy(copy, env, size);
-	unsetenv(HANDOVER_ENV);  /* ours alone: no child may adopt it again */
+	env_unset(HANDOVER_ENV);  /* ours alone: no child may adopt it again */
 	if (copy == MAP_FAILED)
 		return;
 	for (d = copy; d && *d; d = next) {

@@ -221,20 +221,33 @@ found:
 		die(EXIT_OWN_ERROR, "%s: the library's path has a space or colon, which LD_PRELOAD cannot carry", out);
 }
 
-/* LD_PRELOAD with LIB first, keeping what was there (once). */
+/* Does the LD_PRELOAD list LIST (separated by spaces or colons) name LIB? */
+static int preload_names(const char *list, const char *lib)
+{
+	size_t len = strlen(lib);
+
+	while (*list) {
+		size_t n = strcspn(list, " :");
+		if (n == len && strncmp(list, lib, len) == 0)
+			return 1;
+		list += n + (list[n] != '\0');
+	}
+	return 0;
+}
+
+/* LD_PRELOAD with LIB first, keeping what was there; unchanged when LIB is
+ * there already (the dynamic linker loads a library once anyway). */
 static char *preload_value(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *v;
 
-	if (!old || !*old) {
+	if (!old || !*old)
 		v = strdup(lib);
-	} else if (strncmp(old, lib, strlen(lib)) == 0 &&
-		   (old[strlen(lib)] == '\0' || strchr(" :", old[strlen(lib)]))) {
+	else if (preload_names(old, lib))
 		v = strdup(old);
-	} else if (asprintf(&v, "%s:%s", lib, old) < 0) {
+	else if (asprintf(&v, "%s:%s", lib, old) < 0)
 		v = NULL;
-	}
 	if (!v)
 		die(EXIT_OWN_ERROR, "out of memory");
 	return v;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "lock.h"
 #include "log.h"
 #include "real.h"
@@ -120,7 +121,7 @@ static uint64_t hash_name(const char *s)
  * it can take our locks away. */
 static int runtime_dir(char *out, size_t size)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *xdg = env_get("XDG_RUNTIME_DIR");
 	struct stat st;
 	int n;
 

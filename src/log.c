@@ -8,6 +8,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "log.h"
 #include "real.h"
 
@@ -16,7 +17,7 @@ static char log_file[4096];   /* "" = stderr */
 
 void log_setup(int level, const char *file)
 {
-	const char *env = getenv("ATOMICALLY_LOG");
+	const char *env = env_get("ATOMICALLY_LOG");
 
 	log_level = level;
 	snprintf(log_file, sizeof(log_file), "%s", file ? file : "");

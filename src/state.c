@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "env.h"
 #include "handover.h"
 #include "log.h"
 #include "match.h"
@@ -158,7 +159,7 @@ static void print_errors(const char *err)
 
 static void load_rules(void)
 {
-	const char *env = getenv(RULES_ENV);
+	const char *env = env_get(RULES_ENV);
 	char err[4096] = "";
 	char *text;
 
@@ -173,11 +174,11 @@ static void load_rules(void)
 		text = compile_config(err, sizeof(err));
 		if (!text) {
 			print_errors(err);
-			setenv(RULES_ENV, RULES_INERT, 1);
+			env_set(RULES_ENV, RULES_INERT);
 			return;
 		}
 		/* Children find the rules ready-made, as under the launcher. */
-		setenv(RULES_ENV, text, 1);
+		env_set(RULES_ENV, text);
 		if (adopt_rules(text) < 0) {
 			free(text);
 			log_error("cannot load the compiled rules: this program runs without atomic writes");

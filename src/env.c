@@ -1,0 +1,60 @@
+/* env.c - environ, read and changed by hand. */
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "env.h"
+
+/* Does ENTRY ("NAME=value") define NAME? */
+static int defines(const char *entry, const char *name, size_t len)
+{
+	return strncmp(entry, name, len) == 0 && entry[len] == '=';
+}
+
+const char *env_get(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (char **e = environ; e && *e; e++)
+		if (defines(*e, name, len))
+			return *e + len + 1;
+	return NULL;
+}
+
+int env_set(const char *name, const char *value)
+{
+	size_t len = strlen(name), vlen = strlen(value), n = 0, k = 0;
+	char **copy, *entry;
+	void *mem;
+
+	while (environ && environ[n])
+		n++;
+	mem = mmap(NULL, (n + 2) * sizeof(char *) + len + vlen + 2, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return -1;
+	copy = mem;
+	entry = (char *)(copy + n + 2);
+	memcpy(entry, name, len);
+	entry[len] = '=';
+	memcpy(entry + len + 1, value, vlen + 1);
+	for (size_t i = 0; i < n; i++)
+		if (!defines(environ[i], name, len))
+			copy[k++] = environ[i];
+	copy[k++] = entry;
+	copy[k] = NULL;
+	environ = copy;
+	return 0;
+}
+
+void env_unset(const char *name)
+{
+	size_t len = strlen(name), k = 0;
+
+	if (!environ)
+		return;
+	for (size_t i = 0; environ[i]; i++)
+		if (!defines(environ[i], name, len))
+			environ[k++] = environ[i];
+	environ[k] = NULL;
+}
