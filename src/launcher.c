@@ -460,7 +460,7 @@ int main(int argc, char **argv)
 		return EXIT_OWN_ERROR;
 	}
 	resolve_command(argv[optind], file, sizeof(file));
-	const char *problem = elf_preload_problem(file);
+	const char *problem = o.verbosity < 0 ? NULL : elf_preload_problem(file);
 	if (problem)
 		fprintf(stderr, "atomically: warning: %s: %s; its writes are not made atomic\n",
 			argv[optind], problem);
