@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -319,11 +320,59 @@ static int sync_file(int fd, int durability)
 	}
 }
 
-/* The replacement keeps the target's owner, group and mode.  The owner
- * first: chown clears the set-user-ID bits that chmod then restores.
- * Giving a file away needs privilege; without it the file keeps ours. */
-static int copy_metadata(int fd, const struct stat *st)
+/* The old file's extended attributes onto the temp TO: user.*, POSIX ACLs,
+ * the SELinux label, whatever we can read.  One we may not set (trusted.*
+ * without privilege) is left out, as cp -a would; an access ACL that
+ * cannot be carried over fails the commit, since losing it could open the
+ * file to more users than before.  A temp that inherited a default ACL the
+ * old file did not have loses it. */
+static int copy_xattrs(const struct pending *p, int to)
 {
+	static const char acl[] = "system.posix_acl_access";
+	char path[64 + NAME_MAX], *names, *value, *name;
+	ssize_t listed, n;
+	size_t size;
+	int r = 0, had_acl = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", p->dfd, p->name);
+	listed = llistxattr(path, NULL, 0);
+	if (listed < 0)
+		return errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
+	size = (size_t)listed + XATTR_SIZE_MAX;
+	names = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (names == MAP_FAILED)
+		return -1;
+	value = names + listed;
+	listed = listed ? llistxattr(path, names, (size_t)listed) : 0;
+	for (name = names; listed > 0 && name < names + listed; name += strlen(name) + 1) {
+		int is_acl = strcmp(name, acl) == 0;
+		had_acl |= is_acl;
+		n = lgetxattr(path, name, value, XATTR_SIZE_MAX);
+		if (n >= 0 && fsetxattr(to, name, value, (size_t)n, 0) == 0)
+			continue;
+		if (is_acl) {
+			r = -1;
+			break;
+		}
+		log_debug("%s: extended attribute %s not carried over: %s", p->path, name,
+			  strerror(errno));
+	}
+	if (listed < 0)
+		r = -1;
+	if (r == 0 && !had_acl && fremovexattr(to, acl) < 0 && errno != ENODATA &&
+	    errno != ENOTSUP)
+		r = -1;
+	munmap(names, size);
+	return r;
+}
+
+/* The replacement keeps the old file's owner, group, extended attributes
+ * and mode.  The owner first: chown clears the set-user-ID bits that chmod
+ * restores last, after an ACL (which sets the group bits) is in place.
+ * Giving a file away needs privilege; without it the file keeps ours. */
+static int copy_metadata(const struct pending *p, int fd)
+{
+	const struct stat *st = &p->target_st;
 	struct stat now;
 
 	if (fstat(fd, &now) < 0)
@@ -331,12 +380,18 @@ static int copy_metadata(int fd, const struct stat *st)
 	if ((now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
 	    fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
 		return -1;
+	if (copy_xattrs(p, fd) < 0)
+		return -1;
 	return fchmod(fd, st->st_mode & 07777);
 }
+
+/* How many commits failed in this process: failure_exit_code. */
+atomic_int pending_failures;
 
 /* A step of the commit failed: keep the old target, drop the temp. */
 static int commit_failed(struct pending *p, const char *step, int err)
 {
+	atomic_fetch_add(&pending_failures, 1);
 	real.unlinkat(p->dfd, p->temp, 0);
 	log_warn("%s: not committed, the old content is kept: %s: %s",
 		 p->path, step, strerror(err));
@@ -363,22 +418,24 @@ static int commit(struct pending *p)
 	fd = real.openat(p->dfd, p->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return commit_failed(p, "cannot reopen the temp file", errno);
+	/* Metadata first, so that the fsync covers it too. */
+	if (p->existed && copy_metadata(p, fd) < 0) {
+		err = errno;
+		real.close(fd);
+		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", err);
+	}
 	if (sync_file(fd, durability) < 0) {
 		err = errno;
 		real.close(fd);
 		return commit_failed(p, "fsync", err);
 	}
-	if (p->existed && copy_metadata(fd, &p->target_st) < 0) {
-		err = errno;
-		real.close(fd);
-		return commit_failed(p, "cannot give it the old file's owner and mode", err);
-	}
 	real.close(fd);
-	if (renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
+	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
 		return commit_failed(p, "rename", errno);
 	if (durability == DUR_FULL && fsync(p->dfd) < 0) {
 		/* The new content is in place; only its durability is in doubt. */
 		err = errno;
+		atomic_fetch_add(&pending_failures, 1);
 		log_warn("%s: committed, but syncing its directory failed: %s",
 			 p->path, strerror(err));
 		lock_drop(p->lock);
@@ -399,12 +456,20 @@ void pending_hold(struct pending *p, int fd)
 		atomic_fetch_sub(&p->aliases, 1);
 }
 
+void pending_fail(struct pending *p, int err)
+{
+	int expected = 0;
+
+	/* The first failure is the one reported. */
+	atomic_compare_exchange_strong(&p->error, &expected, err);
+}
+
 int pending_release(struct pending *p, int close_errno)
 {
-	int expected = 0, r;
+	int r;
 
 	if (close_errno)
-		atomic_compare_exchange_strong(&p->error, &expected, close_errno);
+		pending_fail(p, close_errno);
 	if (atomic_fetch_sub(&p->aliases, 1) != 1)
 		return 0;
 	if (p->owner != getpid()) {

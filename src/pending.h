@@ -63,9 +63,16 @@ void pending_hold(struct pending *p, int fd);
  * Returns 0, or -1 with errno when the commit failed. */
 int pending_release(struct pending *p, int close_errno);
 
+/* A write to P failed with ERR (ENOSPC, EIO, ...): what it holds is not
+ * what the program meant to write, so it will not be committed. */
+void pending_fail(struct pending *p, int err);
+
 /* Abandon P (an fdopen that failed right after pending_open): remove the
  * temp, unlock, forget. */
 void pending_abandon(struct pending *p);
+
+/* How many commits failed in this process (failure_exit_code). */
+extern atomic_int pending_failures;
 
 /* At exit: commit every pending file still open in this process. */
 void pending_commit_all(void);

@@ -31,8 +31,12 @@
  * open, -1 for a failed one, PENDING_PASS for the real call. */
 static int try_open(int dirfd, const char *path, int flags, mode_t mode)
 {
-	if (!lib_should_act() || !pending_wants(flags))
+	if (!lib_should_act())
 		return PENDING_PASS;
+	if (!pending_wants(flags)) {
+		tombstone_touch(path);  /* reading a file it deleted? */
+		return PENDING_PASS;
+	}
 	return pending_open(dirfd, path, flags, mode);
 }
 
@@ -186,9 +190,12 @@ static FILE *try_fopen(const char *path, const char *mode, int *pass)
 	FILE *f;
 
 	*pass = 1;
-	if (!lib_should_act() || !mode || (flags = stdio_flags(mode)) < 0 ||
-	    !pending_wants(flags))
+	if (!lib_should_act() || !mode || (flags = stdio_flags(mode)) < 0)
 		return NULL;
+	if (!pending_wants(flags)) {
+		tombstone_touch(path);
+		return NULL;
+	}
 	fd = pending_open(AT_FDCWD, path, flags, 0666);
 	if (fd == PENDING_PASS)
 		return NULL;
@@ -312,10 +319,37 @@ EXPORT int fclose(FILE *f)
 	int r;
 
 	real_resolve();
-	if (f && lib_should_act())
-		p = take_fd(fileno(f));
+	if (f && lib_should_act() && (p = take_fd(fileno(f))) && ferror(f))
+		pending_fail(p, EIO);  /* a write failed earlier, whatever fclose says */
 	r = real.fclose(f);
 	return p ? after_close(p, r) : r;
+}
+
+/* A program that saw a stdio write fail and clears the error (coreutils
+ * does, before it reports the error and exits) must not have the stream's
+ * file committed: stdio's own writes do not pass through our write hook. */
+static void note_stream_error(FILE *f)
+{
+	struct pending *p;
+	int err = errno;
+
+	if (f && lib_should_act() && ferror(f) && (p = fdtable_get(fileno(f))))
+		pending_fail(p, err && err != EINTR && err != EAGAIN ? err : EIO);
+	errno = err;
+}
+
+EXPORT void clearerr(FILE *f)
+{
+	real_resolve();
+	note_stream_error(f);
+	real.clearerr(f);
+}
+
+EXPORT void clearerr_unlocked(FILE *f)
+{
+	real_resolve();
+	note_stream_error(f);
+	real.clearerr_unlocked(f);
 }
 
 EXPORT int fcloseall(void)
@@ -478,7 +512,123 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	return r;
 }
 
+/* ---- writes ---- */
+
+/* A write to a pending file failed (ENOSPC, EIO, ...): its temp does not
+ * hold what the program meant, so it must not be committed.  Only the
+ * failure path does any work: a write that succeeds costs a call. */
+static void note_write_error(int fd)
+{
+	int err = errno;
+	struct pending *p;
+
+	if (err != EINTR && err != EAGAIN && lib_should_act() && (p = fdtable_get(fd)))
+		pending_fail(p, err);
+	errno = err;
+}
+
+#define WRITE_HOOK(name, params, args)            \
+	EXPORT ssize_t name params                \
+	{                                         \
+		ssize_t r;                        \
+		real_resolve();                   \
+		r = real.name args;               \
+		if (r < 0)                        \
+			note_write_error(fd);     \
+		return r;                         \
+	}
+
+WRITE_HOOK(write, (int fd, const void *buf, size_t n), (fd, buf, n))
+WRITE_HOOK(pwrite, (int fd, const void *buf, size_t n, off_t off), (fd, buf, n, off))
+WRITE_HOOK(pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
+WRITE_HOOK(writev, (int fd, const struct iovec *iov, int n), (fd, iov, n))
+WRITE_HOOK(pwritev, (int fd, const struct iovec *iov, int n, off_t off), (fd, iov, n, off))
+WRITE_HOOK(pwritev64, (int fd, const struct iovec *iov, int n, off64_t off), (fd, iov, n, off))
+WRITE_HOOK(pwritev2, (int fd, const struct iovec *iov, int n, off_t off, int flags),
+	   (fd, iov, n, off, flags))
+WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, int flags),
+	   (fd, iov, n, off, flags))
+
+/* ---- looking at names ---- */
+
+/* A program that deleted a matched file and now looks at its name must
+ * find it gone: the deferred unlink (tombstone.h) happens first. */
+#define TOUCH_HOOK(ret, name, params, path, args)                 \
+	EXPORT ret name params                                    \
+	{                                                         \
+		real_resolve();                                   \
+		if (lib_should_act())                             \
+			tombstone_touch(path);                    \
+		return real.name args;                            \
+	}
+
+TOUCH_HOOK(int, stat, (const char *path, struct stat *st), path, (path, st))
+TOUCH_HOOK(int, lstat, (const char *path, struct stat *st), path, (path, st))
+TOUCH_HOOK(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags), path,
+	   (dirfd, path, st, flags))
+TOUCH_HOOK(int, stat64, (const char *path, struct stat64 *st), path, (path, st))
+TOUCH_HOOK(int, lstat64, (const char *path, struct stat64 *st), path, (path, st))
+TOUCH_HOOK(int, fstatat64, (int dirfd, const char *path, struct stat64 *st, int flags), path,
+	   (dirfd, path, st, flags))
+TOUCH_HOOK(int, statx, (int dirfd, const char *path, int flags, unsigned mask, struct statx *st),
+	   path, (dirfd, path, flags, mask, st))
+TOUCH_HOOK(int, access, (const char *path, int mode), path, (path, mode))
+TOUCH_HOOK(int, faccessat, (int dirfd, const char *path, int mode, int flags), path,
+	   (dirfd, path, mode, flags))
+
+/* The stat entry points of glibc before 2.33, which older binaries call. */
+int __xstat(int ver, const char *path, struct stat *st);
+int __lxstat(int ver, const char *path, struct stat *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+int __xstat64(int ver, const char *path, struct stat64 *st);
+int __lxstat64(int ver, const char *path, struct stat64 *st);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
+#define xstat_hook(name, field, params, path, args) \
+	EXPORT int name params                      \
+	{                                           \
+		real_resolve();                     \
+		if (lib_should_act())               \
+			tombstone_touch(path);      \
+		return real.field args;             \
+	}
+xstat_hook(__xstat, xstat, (int ver, const char *path, struct stat *st), path, (ver, path, st))
+xstat_hook(__lxstat, lxstat, (int ver, const char *path, struct stat *st), path, (ver, path, st))
+xstat_hook(__fxstatat, fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int fl),
+	   path, (ver, dirfd, path, st, fl))
+xstat_hook(__xstat64, xstat64, (int ver, const char *path, struct stat64 *st), path,
+	   (ver, path, st))
+xstat_hook(__lxstat64, lxstat64, (int ver, const char *path, struct stat64 *st), path,
+	   (ver, path, st))
+xstat_hook(__fxstatat64, fxstatat64,
+	   (int ver, int dirfd, const char *path, struct stat64 *st, int fl), path,
+	   (ver, dirfd, path, st, fl))
+
 /* ---- names ---- */
+
+/* Calls that put something at a name: a deferred unlink goes first (it
+ * would fail them with EEXIST, or be lost under a rename). */
+#define FLUSH_HOOK(name, params, args)                                            \
+	EXPORT int name params                                                    \
+	{                                                                         \
+		real_resolve();                                                   \
+		if (lib_should_act())                                             \
+			tombstone_flush();                                        \
+		return real.name args;                                            \
+	}
+
+FLUSH_HOOK(rename, (const char *from, const char *to), (from, to))
+FLUSH_HOOK(renameat, (int fromfd, const char *from, int tofd, const char *to),
+	   (fromfd, from, tofd, to))
+FLUSH_HOOK(renameat2, (int fromfd, const char *from, int tofd, const char *to, unsigned flags),
+	   (fromfd, from, tofd, to, flags))
+FLUSH_HOOK(link, (const char *from, const char *to), (from, to))
+FLUSH_HOOK(linkat, (int fromfd, const char *from, int tofd, const char *to, int flags),
+	   (fromfd, from, tofd, to, flags))
+FLUSH_HOOK(symlink, (const char *target, const char *to), (target, to))
+FLUSH_HOOK(symlinkat, (const char *target, int tofd, const char *to), (target, tofd, to))
+FLUSH_HOOK(mkdir, (const char *path, mode_t mode), (path, mode))
+FLUSH_HOOK(mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
+
 
 EXPORT int unlink(const char *path)
 {
@@ -626,6 +776,21 @@ EXPORT int execle(const char *path, const char *arg, ...)
 	return do_execve(path, argv, envp);
 }
 
+/* ---- exit ---- */
+
+/* The status this process exits with, once exit() is called (a return
+ * from main is turned into a call of exit, below); -1 before. */
+static int exit_status = -1;
+
+/* STATUS, or failure_exit_code instead of 0 when a commit failed: a
+ * program that ignores what close told it must not report success. */
+static int status_after_commits(int status)
+{
+	if (status == 0 && lib.rs.failure_exit_code && atomic_load(&pending_failures) > 0)
+		return lib.rs.failure_exit_code;
+	return status;
+}
+
 /* At exit: the program's stdio buffers are flushed first, then every file
  * still open is committed (a program that never closes what it wrote
  * still gets it written), and a deferred unlink is carried out. */
@@ -640,28 +805,68 @@ static void at_exit(void)
 	tombstone_flush();
 }
 
+/* Runs after the program's atexit handlers, which may still close files. */
 __attribute__((destructor)) static void lib_fini(void)
 {
+	int status;
+
 	at_exit();
+	if (exit_status < 0 || !lib_should_act() || getpid() != lib.pid)
+		return;
+	status = status_after_commits(exit_status);
+	if (status != exit_status) {
+		fflush(NULL);
+		real._exit(status);
+	}
+}
+
+EXPORT __attribute__((noreturn)) void exit(int status)
+{
+	real_resolve();
+	exit_status = status;
+	real.exit(status);
+	__builtin_unreachable();
+}
+
+/* glibc returns from main into exit() inside libc, where a preload cannot
+ * see the status: run main ourselves and call exit() with what it
+ * returns, as libc would. */
+static int (*program_main)(int, char **, char **);
+
+static int main_then_exit(int argc, char **argv, char **envp)
+{
+	exit(program_main(argc, argv, envp));
+}
+
+EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+			     void (*init)(void), void (*fini)(void),
+			     void (*rtld_fini)(void), void *stack_end)
+{
+	real_resolve();
+	program_main = main;
+	return real.libc_start_main(main_then_exit, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
 	real_resolve();
 	at_exit();
-	real._exit(status);
+	real._exit(status_after_commits(status));
+	__builtin_unreachable();
 }
 
 EXPORT __attribute__((noreturn)) void quick_exit(int status)
 {
 	real_resolve();
 	at_exit();
-	real.quick_exit(status);
+	real.quick_exit(status_after_commits(status));
+	__builtin_unreachable();
 }
 
 EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
 	real_resolve();
 	at_exit();
-	real._exit(status);
+	real._exit(status_after_commits(status));
+	__builtin_unreachable();
 }

@@ -22,6 +22,8 @@ static struct {
 	int dfd;                   /* the file's directory */
 	dev_t dev;                 /* the directory, to recognise the name */
 	ino_t ino;
+	dev_t file_dev;            /* the file that was unlinked */
+	ino_t file_ino;
 	char name[NAME_MAX + 1];
 	char path[PATH_MAX];       /* for messages */
 } tomb;
@@ -42,12 +44,17 @@ static void tomb_unlock(const sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-/* With the mutex held: unlink the deferred name, for real. */
+/* With the mutex held: unlink the deferred name, for real, if it still
+ * is the file the program unlinked. */
 static void flush_locked(void)
 {
+	struct stat st;
+
 	if (!atomic_load(&tombstone_active))
 		return;
-	if (real.unlinkat(tomb.dfd, tomb.name, 0) < 0 && errno != ENOENT)
+	if (fstatat(tomb.dfd, tomb.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == tomb.file_dev && st.st_ino == tomb.file_ino &&
+	    real.unlinkat(tomb.dfd, tomb.name, 0) < 0 && errno != ENOENT)
 		log_warn("%s: the deferred unlink failed: %s", tomb.path, strerror(errno));
 	real.close(tomb.dfd);
 	atomic_store(&tombstone_active, 0);
@@ -94,6 +101,8 @@ int tombstone_unlink(int dirfd, const char *path)
 	tomb.dfd = lib_hide_fd(t.dfd);
 	tomb.dev = t.dir_st.st_dev;
 	tomb.ino = t.dir_st.st_ino;
+	tomb.file_dev = t.st.st_dev;
+	tomb.file_ino = t.st.st_ino;
 	snprintf(tomb.name, sizeof(tomb.name), "%s", t.name);
 	if (!abs[0])
 		path_absolute(dirfd, path, abs, sizeof(abs));
@@ -135,6 +144,23 @@ int tombstone_claim(int dirfd, const char *path, int flags)
 	lib_guard--;
 	errno = saved;
 	return same;
+}
+
+void tombstone_touch_slow(const char *path)
+{
+	const char *name;
+	int same;
+	sigset_t old;
+
+	if (!path || lib_guard)
+		return;
+	name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	tomb_lock(&old);
+	same = atomic_load(&tombstone_active) && strcmp(name, tomb.name) == 0;
+	tomb_unlock(&old);
+	if (same)
+		tombstone_flush();
 }
 
 void tombstone_forget(void)

@@ -27,8 +27,20 @@ int tombstone_unlink(int dirfd, const char *path);
  * out and return 0. */
 int tombstone_claim(int dirfd, const char *path, int flags);
 
-/* Carry out the deferred unlink now, if there is one. */
+/* Carry out the deferred unlink now, if there is one (and the name still
+ * is the file that was unlinked: a rename may have put another there). */
 void tombstone_flush(void);
+
+/* The program looks at PATH (stat, access, a read-only open): if it may
+ * be the deferred name, carry the unlink out first, so that the program
+ * sees the file gone.  Only the last component is compared: a false
+ * match only carries the unlink out early. */
+void tombstone_touch_slow(const char *path);
+static inline void tombstone_touch(const char *path)
+{
+	if (atomic_load_explicit(&tombstone_active, memory_order_relaxed))
+		tombstone_touch_slow(path);
+}
 
 /* In a child after fork: the deferral is the parent's; forget it. */
 void tombstone_forget(void);
