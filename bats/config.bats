@@ -9,16 +9,6 @@ load helpers
 
 # ---- helpers of this file ----------------------------------------------
 
-T() { printf '%s' "$BATS_TEST_TMPDIR"; }
-
-# no_config_anywhere: no config file can be found.
-no_config_anywhere() {
-	[ ! -e /etc/atomically.conf ] ||
-		skip "/etc/atomically.conf exists on this machine and would be found"
-	unset ATOMICALLY_CONF
-	mkdir -p "$XDG_CONFIG_HOME"
-}
-
 # xdg_config TEXT: write the XDG config file.
 xdg_config() {
 	mkdir -p "$XDG_CONFIG_HOME/atomically"

@@ -85,3 +85,15 @@ wait_for_temp() {
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root: $1"
 }
+
+# T: the test's own directory.
+T() { printf '%s' "$BATS_TEST_TMPDIR"; }
+
+# no_config_anywhere: no config file can be found (so -p alone, or the
+# embedded default, applies).
+no_config_anywhere() {
+	[ ! -e /etc/atomically.conf ] ||
+		skip "/etc/atomically.conf exists on this machine and would be found"
+	unset ATOMICALLY_CONF
+	mkdir -p "$XDG_CONFIG_HOME"
+}

@@ -9,17 +9,6 @@ load helpers
 
 # ---- helpers of this file ----------------------------------------------
 
-T() { printf '%s' "$BATS_TEST_TMPDIR"; }
-
-# no_config_anywhere: no config file can be found (so -p alone, or the
-# embedded default, applies).
-no_config_anywhere() {
-	[ ! -e /etc/atomically.conf ] ||
-		skip "/etc/atomically.conf exists on this machine and would be found"
-	unset ATOMICALLY_CONF
-	mkdir -p "$XDG_CONFIG_HOME"
-}
-
 # empty_so: a shared object that does nothing, to stand for "what was in
 # LD_PRELOAD before"; its path is printed.
 empty_so() {

@@ -37,22 +37,15 @@ struct lock {
 static struct lock *locks;
 static pthread_mutex_t locks_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-/* The table is touched from hooks that a signal handler may run (close):
- * block signals while holding its mutex, so a handler never waits for
- * the thread it interrupted. */
+/* The table is touched from hooks that a signal handler may run (close). */
 static void table_lock(sigset_t *old)
 {
-	sigset_t all;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, old);
-	pthread_mutex_lock(&locks_mutex);
+	lib_mutex_lock(&locks_mutex, old);
 }
 
 static void table_unlock(const sigset_t *old)
 {
-	pthread_mutex_unlock(&locks_mutex);
-	pthread_sigmask(SIG_SETMASK, old, NULL);
+	lib_mutex_unlock(&locks_mutex, old);
 }
 
 static struct lock *table_find(dev_t dev, ino_t ino, const char *name)

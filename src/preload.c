@@ -45,61 +45,28 @@ static mode_t mode_arg(int flags, va_list ap)
 	return NEEDS_MODE(flags) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-EXPORT int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-	int fd;
+/* open, open64, openat, openat64: the mode is there only when the flags
+ * need one.  The 64 variants add O_LARGEFILE, as libc does for them. */
+#define OPEN_HOOK(name, params, dirfd, extra, args)                                  \
+	EXPORT int name params                                                       \
+	{                                                                            \
+		va_list ap;                                                          \
+		mode_t mode;                                                         \
+		int fd;                                                              \
+		va_start(ap, flags);                                                 \
+		mode = mode_arg(flags, ap);                                          \
+		va_end(ap);                                                          \
+		real_resolve();                                                      \
+		fd = try_open(dirfd, path, flags | (extra), mode);                   \
+		return fd != PENDING_PASS ? fd : real.name args;                     \
+	}
 
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	real_resolve();
-	fd = try_open(AT_FDCWD, path, flags, mode);
-	return fd != PENDING_PASS ? fd : real.open(path, flags, mode);
-}
-
-EXPORT int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-	int fd;
-
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	real_resolve();
-	fd = try_open(AT_FDCWD, path, flags | O_LARGEFILE, mode);
-	return fd != PENDING_PASS ? fd : real.open64(path, flags, mode);
-}
-
-EXPORT int openat(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-	int fd;
-
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	real_resolve();
-	fd = try_open(dirfd, path, flags, mode);
-	return fd != PENDING_PASS ? fd : real.openat(dirfd, path, flags, mode);
-}
-
-EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-	int fd;
-
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	real_resolve();
-	fd = try_open(dirfd, path, flags | O_LARGEFILE, mode);
-	return fd != PENDING_PASS ? fd : real.openat64(dirfd, path, flags, mode);
-}
+OPEN_HOOK(open, (const char *path, int flags, ...), AT_FDCWD, 0, (path, flags, mode))
+OPEN_HOOK(open64, (const char *path, int flags, ...), AT_FDCWD, O_LARGEFILE, (path, flags, mode))
+OPEN_HOOK(openat, (int dirfd, const char *path, int flags, ...), dirfd, 0,
+	  (dirfd, path, flags, mode))
+OPEN_HOOK(openat64, (int dirfd, const char *path, int flags, ...), dirfd, O_LARGEFILE,
+	  (dirfd, path, flags, mode))
 
 EXPORT int creat(const char *path, mode_t mode)
 {
@@ -121,41 +88,22 @@ EXPORT int creat64(const char *path, mode_t mode)
 
 /* The _FORTIFY_SOURCE entry points: called without a mode, because the
  * compiler saw the flags need none. */
-EXPORT int __open_2(const char *path, int flags)
-{
-	int fd;
+#define FORTIFY_OPEN_HOOK(name, field, params, dirfd, extra, args)                \
+	EXPORT int name params                                                    \
+	{                                                                         \
+		int fd;                                                           \
+		real_resolve();                                                   \
+		fd = try_open(dirfd, path, flags | (extra), 0);                   \
+		return fd != PENDING_PASS ? fd : real.field args;                 \
+	}
 
-	real_resolve();
-	fd = try_open(AT_FDCWD, path, flags, 0);
-	return fd != PENDING_PASS ? fd : real.open_2(path, flags);
-}
-
-EXPORT int __open64_2(const char *path, int flags)
-{
-	int fd;
-
-	real_resolve();
-	fd = try_open(AT_FDCWD, path, flags | O_LARGEFILE, 0);
-	return fd != PENDING_PASS ? fd : real.open64_2(path, flags);
-}
-
-EXPORT int __openat_2(int dirfd, const char *path, int flags)
-{
-	int fd;
-
-	real_resolve();
-	fd = try_open(dirfd, path, flags, 0);
-	return fd != PENDING_PASS ? fd : real.openat_2(dirfd, path, flags);
-}
-
-EXPORT int __openat64_2(int dirfd, const char *path, int flags)
-{
-	int fd;
-
-	real_resolve();
-	fd = try_open(dirfd, path, flags | O_LARGEFILE, 0);
-	return fd != PENDING_PASS ? fd : real.openat64_2(dirfd, path, flags);
-}
+FORTIFY_OPEN_HOOK(__open_2, open_2, (const char *path, int flags), AT_FDCWD, 0, (path, flags))
+FORTIFY_OPEN_HOOK(__open64_2, open64_2, (const char *path, int flags), AT_FDCWD, O_LARGEFILE,
+		  (path, flags))
+FORTIFY_OPEN_HOOK(__openat_2, openat_2, (int dirfd, const char *path, int flags), dirfd, 0,
+		  (dirfd, path, flags))
+FORTIFY_OPEN_HOOK(__openat64_2, openat64_2, (int dirfd, const char *path, int flags), dirfd,
+		  O_LARGEFILE, (dirfd, path, flags))
 
 /* ---- stdio ---- */
 

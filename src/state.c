@@ -56,6 +56,21 @@ const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t s
 	return NULL;
 }
 
+void lib_mutex_lock(pthread_mutex_t *m, sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	pthread_mutex_lock(m);
+}
+
+void lib_mutex_unlock(pthread_mutex_t *m, const sigset_t *old)
+{
+	pthread_mutex_unlock(m);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 int lib_hide_fd(int fd)
 {
 	int high;

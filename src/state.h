@@ -3,6 +3,8 @@
 #ifndef ATOMICALLY_STATE_H
 #define ATOMICALLY_STATE_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -40,6 +42,12 @@ const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t s
  * there.  Returns the new descriptor (close-on-exec), or FD itself when
  * it cannot be moved. */
 int lib_hide_fd(int fd);
+
+/* Take M with every signal blocked (the old mask into OLD), so that a
+ * signal handler that calls a hook (close) never waits for the thread it
+ * interrupted; and give it back. */
+void lib_mutex_lock(pthread_mutex_t *m, sigset_t *old);
+void lib_mutex_unlock(pthread_mutex_t *m, const sigset_t *old);
 
 /* Called in the child after fork. */
 void lib_after_fork_child(void);

@@ -31,17 +31,12 @@ static pthread_mutex_t tomb_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static void tomb_lock(sigset_t *old)
 {
-	sigset_t all;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, old);
-	pthread_mutex_lock(&tomb_mutex);
+	lib_mutex_lock(&tomb_mutex, old);
 }
 
 static void tomb_unlock(const sigset_t *old)
 {
-	pthread_mutex_unlock(&tomb_mutex);
-	pthread_sigmask(SIG_SETMASK, old, NULL);
+	lib_mutex_unlock(&tomb_mutex, old);
 }
 
 /* With the mutex held: unlink the deferred name, for real, if it still
