@@ -97,7 +97,7 @@ test:
 	@echo "bats: $$(bats --count bats/) passed, 0 failed"
 
 demo: deps-demo
-	@$(MAKE) --no-print-directory all $(HELPERS)
+	@$(MAKE) -s --no-print-directory all $(HELPERS)
 	@tests/demo.sh
 
 install: all

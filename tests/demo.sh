@@ -92,7 +92,7 @@ make_state 1
 echo "  with atomically:"
 kill_midway "$atomically"
 describe_state
-echo "    temp left by the killed writer: $(ls -A | grep -c '^\.state\.json\.atomically\.') (the next writer or a cleanup removes it)"
+echo "    temp files left by the killed writer: $(ls -A | grep -c '^\.state\.json\.atomically\.') (not yet cleaned up by this version)"
 rm -f .state.json.atomically.* 2>/dev/null
 echo "  with atomically, not killed:"
 "$atomically" "$python" legacy-tool.py
