@@ -77,3 +77,8 @@ int fdtable_max(void)
 {
 	return atomic_load(&max_fd);
 }
+
+void fdtable_after_fork_child(void)
+{
+	pthread_mutex_init(&table_init, NULL);
+}

@@ -25,4 +25,8 @@ struct pending *fdtable_take(int fd);
 /* The highest descriptor ever recorded, for scans (close_range, exit). */
 int fdtable_max(void);
 
+/* In a child after fork: another thread may have held the table's mutex
+ * at the fork, and only the forking thread lives on. */
+void fdtable_after_fork_child(void);
+
 #endif

@@ -609,6 +609,7 @@ EXPORT pid_t fork(void)
 	pid = real.fork();
 	if (pid == 0) {
 		lib_after_fork_child();
+		fdtable_after_fork_child();
 		lock_forget_all();
 		tombstone_forget();
 	}
