@@ -32,6 +32,7 @@ struct lock {
 	int count;
 	atomic_int state;
 	int error;                  /* errno when FAILED */
+	int held_for_process;       /* lock = "process": one count kept until exit */
 };
 
 static struct lock *locks;
@@ -326,6 +327,27 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	l = table_get(dir_st, name, fd, HELD, &created);
 	table_unlock(&old);
 	return l;
+}
+
+int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
+	      const char *name, const char *display)
+{
+	struct lock *l;
+	sigset_t old;
+
+	if (lock_take(rule, dfd, dir_st, name, display, &l) < 0)
+		return -1;
+	if (!l)
+		return 0;
+	/* The first hold keeps its count for good; later ones give theirs
+	 * back at once. */
+	table_lock(&old);
+	if (l->held_for_process)
+		l->count--;
+	else
+		l->held_for_process = 1;
+	table_unlock(&old);
+	return 0;
 }
 
 void lock_drop(struct lock *l)

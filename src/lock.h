@@ -22,6 +22,12 @@ struct lock;
 int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 	      const char *name, const char *display, struct lock **out);
 
+/* lock = "process": take the lock of NAME in DFD (as lock_take) and keep
+ * it until the process exits; a process that holds it already does not
+ * wait.  Returns 0, or -1 with errno (EWOULDBLOCK after lock_timeout). */
+int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
+	      const char *name, const char *display);
+
 /* Give back one count of L (NULL is fine): the last one unlocks. */
 void lock_drop(struct lock *l);
 

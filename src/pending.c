@@ -227,7 +227,9 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	snprintf(p->name, sizeof(p->name), "%s", t.name);
 	snprintf(p->path, sizeof(p->path), "%s", abs[0] ? abs : path);
 
-	if (lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, &p->lock) < 0)
+	if ((rule->lock >= SCOPE_PROCESS &&
+	     lock_hold(rule, p->dfd, &t.dir_st, p->name, p->path) < 0) ||
+	    lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, &p->lock) < 0)
 		goto fail;
 
 	r = t.exists && t.st.st_nlink > 1 ? hardlink_policy(p) : 0;
@@ -303,6 +305,33 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 	if (fd == PENDING_PASS)
 		errno = saved;
 	return fd;
+}
+
+int pending_touch(int dirfd, const char *path)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+	int saved = errno, r = 0;
+
+	if (lib.writes_only || !path)
+		return 0;
+	abs[0] = '\0';
+	lib_guard++;
+	rule = lib_rule_for(dirfd, path, abs, sizeof(abs));
+	if (rule && rule->lock >= SCOPE_PROCESS && target_find(dirfd, path, 0, &t) == 0) {
+		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
+			snprintf(abs, sizeof(abs), "%s", path);
+		/* The file need not exist: stat-then-create is a pattern the
+		 * lock must cover too.  A non-regular file is none of ours. */
+		if (!t.exists || S_ISREG(t.st.st_mode))
+			r = lock_hold(rule, t.dfd, &t.dir_st, t.name, abs);
+		saved = r < 0 ? errno : saved;
+		real.close(t.dfd);
+	}
+	lib_guard--;
+	errno = saved;
+	return r;
 }
 
 /* ---- commit ---- */

@@ -55,6 +55,14 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode);
  * hooks ask this before anything else. */
 int pending_wants(int flags);
 
+/* The program touches PATH (relative to DIRFD) without writing it: a
+ * read-only open, stat, access.  Under lock = "process" (or "session")
+ * the process takes the lock of the path now and keeps it until it
+ * exits, so that what it reads stays true until it writes.  Returns 0, or
+ * -1 with errno (EWOULDBLOCK) when the call must fail.  Cheap when no
+ * rule has such a scope. */
+int pending_touch(int dirfd, const char *path);
+
 /* One more descriptor, FD, stands for P. */
 void pending_hold(struct pending *p, int fd);
 

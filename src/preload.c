@@ -35,7 +35,7 @@ static int try_open(int dirfd, const char *path, int flags, mode_t mode)
 		return PENDING_PASS;
 	if (!pending_wants(flags)) {
 		tombstone_touch(path);  /* reading a file it deleted? */
-		return PENDING_PASS;
+		return pending_touch(dirfd, path) < 0 ? -1 : PENDING_PASS;
 	}
 	return pending_open(dirfd, path, flags, mode);
 }
@@ -142,6 +142,8 @@ static FILE *try_fopen(const char *path, const char *mode, int *pass)
 		return NULL;
 	if (!pending_wants(flags)) {
 		tombstone_touch(path);
+		if (pending_touch(AT_FDCWD, path) < 0)
+			*pass = 0;  /* fail: errno says why */
 		return NULL;
 	}
 	fd = pending_open(AT_FDCWD, path, flags, 0666);
@@ -499,29 +501,38 @@ WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, in
 
 /* ---- looking at names ---- */
 
-/* A program that deleted a matched file and now looks at its name must
- * find it gone: the deferred unlink (tombstone.h) happens first. */
-#define TOUCH_HOOK(ret, name, params, path, args)                 \
+/* A look at a name: a program that deleted a matched file must find it
+ * gone (the deferred unlink happens first, tombstone.h), and under lock =
+ * "process" the look takes the lock (pending_touch). */
+static int look_at(int dirfd, const char *path)
+{
+	if (!lib_should_act())
+		return 0;
+	tombstone_touch(path);
+	return pending_touch(dirfd, path);
+}
+
+#define TOUCH_HOOK(ret, name, params, dirfd, path, args)          \
 	EXPORT ret name params                                    \
 	{                                                         \
 		real_resolve();                                   \
-		if (lib_should_act())                             \
-			tombstone_touch(path);                    \
+		if (look_at(dirfd, path) < 0)                     \
+			return -1;                                \
 		return real.name args;                            \
 	}
 
-TOUCH_HOOK(int, stat, (const char *path, struct stat *st), path, (path, st))
-TOUCH_HOOK(int, lstat, (const char *path, struct stat *st), path, (path, st))
-TOUCH_HOOK(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags), path,
+TOUCH_HOOK(int, stat, (const char *path, struct stat *st), AT_FDCWD, path, (path, st))
+TOUCH_HOOK(int, lstat, (const char *path, struct stat *st), AT_FDCWD, path, (path, st))
+TOUCH_HOOK(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags), dirfd, path,
 	   (dirfd, path, st, flags))
-TOUCH_HOOK(int, stat64, (const char *path, struct stat64 *st), path, (path, st))
-TOUCH_HOOK(int, lstat64, (const char *path, struct stat64 *st), path, (path, st))
-TOUCH_HOOK(int, fstatat64, (int dirfd, const char *path, struct stat64 *st, int flags), path,
-	   (dirfd, path, st, flags))
+TOUCH_HOOK(int, stat64, (const char *path, struct stat64 *st), AT_FDCWD, path, (path, st))
+TOUCH_HOOK(int, lstat64, (const char *path, struct stat64 *st), AT_FDCWD, path, (path, st))
+TOUCH_HOOK(int, fstatat64, (int dirfd, const char *path, struct stat64 *st, int flags), dirfd,
+	   path, (dirfd, path, st, flags))
 TOUCH_HOOK(int, statx, (int dirfd, const char *path, int flags, unsigned mask, struct statx *st),
-	   path, (dirfd, path, flags, mask, st))
-TOUCH_HOOK(int, access, (const char *path, int mode), path, (path, mode))
-TOUCH_HOOK(int, faccessat, (int dirfd, const char *path, int mode, int flags), path,
+	   dirfd, path, (dirfd, path, flags, mask, st))
+TOUCH_HOOK(int, access, (const char *path, int mode), AT_FDCWD, path, (path, mode))
+TOUCH_HOOK(int, faccessat, (int dirfd, const char *path, int mode, int flags), dirfd, path,
 	   (dirfd, path, mode, flags))
 
 /* The stat entry points of glibc before 2.33, which older binaries call. */
@@ -531,24 +542,26 @@ int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
 int __xstat64(int ver, const char *path, struct stat64 *st);
 int __lxstat64(int ver, const char *path, struct stat64 *st);
 int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
-#define xstat_hook(name, field, params, path, args) \
-	EXPORT int name params                      \
-	{                                           \
-		real_resolve();                     \
-		if (lib_should_act())               \
-			tombstone_touch(path);      \
-		return real.field args;             \
+#define xstat_hook(name, field, params, dirfd, path, args) \
+	EXPORT int name params                             \
+	{                                                  \
+		real_resolve();                            \
+		if (look_at(dirfd, path) < 0)              \
+			return -1;                         \
+		return real.field args;                    \
 	}
-xstat_hook(__xstat, xstat, (int ver, const char *path, struct stat *st), path, (ver, path, st))
-xstat_hook(__lxstat, lxstat, (int ver, const char *path, struct stat *st), path, (ver, path, st))
-xstat_hook(__fxstatat, fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int fl),
-	   path, (ver, dirfd, path, st, fl))
-xstat_hook(__xstat64, xstat64, (int ver, const char *path, struct stat64 *st), path,
+xstat_hook(__xstat, xstat, (int ver, const char *path, struct stat *st), AT_FDCWD, path,
 	   (ver, path, st))
-xstat_hook(__lxstat64, lxstat64, (int ver, const char *path, struct stat64 *st), path,
+xstat_hook(__lxstat, lxstat, (int ver, const char *path, struct stat *st), AT_FDCWD, path,
+	   (ver, path, st))
+xstat_hook(__fxstatat, fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int fl),
+	   dirfd, path, (ver, dirfd, path, st, fl))
+xstat_hook(__xstat64, xstat64, (int ver, const char *path, struct stat64 *st), AT_FDCWD, path,
+	   (ver, path, st))
+xstat_hook(__lxstat64, lxstat64, (int ver, const char *path, struct stat64 *st), AT_FDCWD, path,
 	   (ver, path, st))
 xstat_hook(__fxstatat64, fxstatat64,
-	   (int ver, int dirfd, const char *path, struct stat64 *st, int fl), path,
+	   (int ver, int dirfd, const char *path, struct stat64 *st, int fl), dirfd, path,
 	   (ver, dirfd, path, st, fl))
 
 /* ---- names ---- */
