@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -493,6 +494,45 @@ void pending_fail(struct pending *p, int err)
 	atomic_compare_exchange_strong(&p->error, &expected, err);
 }
 
+/* commit = "exit": files closed but not committed yet. */
+static struct pending *deferred;
+static pthread_mutex_t deferred_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void defer(struct pending *p)
+{
+	sigset_t old;
+
+	lib_mutex_lock(&deferred_mutex, &old);
+	p->next = deferred;
+	deferred = p;
+	lib_mutex_unlock(&deferred_mutex, &old);
+}
+
+void pending_after_fork_child(void)
+{
+	pthread_mutex_init(&deferred_mutex, NULL);
+}
+
+void pending_commit_deferred(void)
+{
+	struct pending *p, *next;
+	sigset_t old;
+
+	lib_mutex_lock(&deferred_mutex, &old);
+	p = deferred;
+	deferred = NULL;
+	lib_mutex_unlock(&deferred_mutex, &old);
+	lib_guard++;
+	for (; p; p = next) {
+		next = p->next;
+		if (p->owner == getpid())
+			commit(p);
+		else
+			pending_free(p);  /* a fork child's copy */
+	}
+	lib_guard--;
+}
+
 int pending_release(struct pending *p, int close_errno)
 {
 	int r;
@@ -504,6 +544,10 @@ int pending_release(struct pending *p, int close_errno)
 	if (p->owner != getpid()) {
 		/* A child's copy after fork: committing is its parent's duty. */
 		pending_free(p);
+		return 0;
+	}
+	if (p->rule->commit == COMMIT_EXIT) {
+		defer(p);
 		return 0;
 	}
 	lib_guard++;
@@ -534,4 +578,55 @@ void pending_commit_all(void)
 		if (p)
 			pending_release(p, 0);
 	}
+	pending_commit_deferred();
+}
+
+/* ---- the program's own rename ---- */
+
+int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+	struct lock *lock = NULL;
+	int saved = errno, fd, r;
+
+	if (!from || !to)
+		return PENDING_PASS;
+	abs[0] = '\0';
+	lib_guard++;
+	rule = lib_rule_for(tofd, to, abs, sizeof(abs));
+	if (!rule || target_find(tofd, to, 1, &t) < 0) {
+		lib_guard--;
+		errno = saved;
+		return PENDING_PASS;
+	}
+	if (!abs[0] && path_absolute(tofd, to, abs, sizeof(abs)) < 0)
+		snprintf(abs, sizeof(abs), "%s", to);
+	/* The new content must be on disk before its name is. */
+	fd = real.openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			sync_file(fd, rule->durability);
+		real.close(fd);
+	}
+	if ((rule->lock >= SCOPE_PROCESS &&
+	     lock_hold(rule, t.dfd, &t.dir_st, t.name, abs) < 0) ||
+	    lock_take(rule, t.dfd, &t.dir_st, t.name, abs, &lock) < 0) {
+		saved = errno;
+		real.close(t.dfd);
+		lib_guard--;
+		errno = saved;
+		return -1;
+	}
+	r = flags ? real.renameat2(fromfd, from, tofd, to, flags) : real.renameat(fromfd, from, tofd, to);
+	saved = errno;
+	if (r == 0 && rule->durability == DUR_FULL)
+		fsync(t.dfd);
+	lock_drop(lock);
+	real.close(t.dfd);
+	lib_guard--;
+	errno = saved;
+	return r;
 }

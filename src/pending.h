@@ -38,6 +38,7 @@ struct pending {
 	char name[NAME_MAX + 1];   /* the target's name in dfd */
 	char temp[NAME_MAX + 1];   /* the temp's name in dfd */
 	char path[PATH_MAX];       /* the path the program opened, for messages */
+	struct pending *next;      /* commit = "exit": closed, waiting for the exit */
 };
 
 /* A zeroed pending file of our own memory (mmap: no allocator), or NULL;
@@ -82,7 +83,22 @@ void pending_abandon(struct pending *p);
 /* How many commits failed in this process (failure_exit_code). */
 extern atomic_int pending_failures;
 
-/* At exit: commit every pending file still open in this process. */
+/* At exit (and before an exec): commit every pending file of this
+ * process, those still open and those closed under commit = "exit". */
 void pending_commit_all(void);
+
+/* In a child after fork: the list of closed files is the parent's duty
+ * (its entries are freed, not committed), and its mutex starts afresh. */
+void pending_after_fork_child(void);
+
+/* Before an exec: commit the files closed under commit = "exit" (the
+ * image that closed them goes away). */
+void pending_commit_deferred(void);
+
+/* The program renames FROM (relative to FROMFD) onto TO (relative to
+ * TOFD) with renameat2 FLAGS.  When TO is matched: sync FROM, hold TO's
+ * lock across the rename, sync TO's directory after; returns the rename's
+ * result.  PENDING_PASS when TO is none of ours. */
+int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags);
 
 #endif

@@ -577,11 +577,39 @@ xstat_hook(__fxstatat64, fxstatat64,
 		return real.name args;                                            \
 	}
 
-FLUSH_HOOK(rename, (const char *from, const char *to), (from, to))
-FLUSH_HOOK(renameat, (int fromfd, const char *from, int tofd, const char *to),
-	   (fromfd, from, tofd, to))
-FLUSH_HOOK(renameat2, (int fromfd, const char *from, int tofd, const char *to, unsigned flags),
-	   (fromfd, from, tofd, to, flags))
+/* A rename onto a matched path: the program's own temp-and-rename (sed -i,
+ * perl -i) gets the sync and the lock a commit would have. */
+static int do_rename(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+	int r;
+
+	if (lib_should_act()) {
+		tombstone_flush();
+		if ((r = pending_rename(fromfd, from, tofd, to, flags)) != PENDING_PASS)
+			return r;
+	}
+	return flags ? real.renameat2(fromfd, from, tofd, to, flags)
+		     : real.renameat(fromfd, from, tofd, to);
+}
+
+EXPORT int rename(const char *from, const char *to)
+{
+	real_resolve();
+	return do_rename(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
+EXPORT int renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+	real_resolve();
+	return do_rename(fromfd, from, tofd, to, 0);
+}
+
+EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+	real_resolve();
+	return do_rename(fromfd, from, tofd, to, flags);
+}
+
 FLUSH_HOOK(link, (const char *from, const char *to), (from, to))
 FLUSH_HOOK(linkat, (int fromfd, const char *from, int tofd, const char *to, int flags),
 	   (fromfd, from, tofd, to, flags))
@@ -623,6 +651,7 @@ EXPORT pid_t fork(void)
 	if (pid == 0) {
 		lib_after_fork_child();
 		fdtable_after_fork_child();
+		pending_after_fork_child();
 		lock_forget_all();
 		tombstone_forget();
 	}
@@ -638,6 +667,7 @@ static char *const *before_exec(const char *file, int search, char *const envp[]
 	if (!lib_should_act() || getpid() != lib.pid)
 		return envp;
 	tombstone_flush();
+	pending_commit_deferred();
 	return handover_before_exec(file, search, envp);
 }
 
