@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "elfcheck.h"
@@ -44,9 +45,12 @@ static const char *elf_problem(int fd)
 	Elf64_Phdr ph;
 	int dynamic = 0;
 
-	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph))
-		return NULL;  /* not an ELF file we can read: say nothing */
+	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return NULL;  /* not an ELF file: say nothing */
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return "it is a 32-bit program: the dynamic linker cannot load the 64-bit library into it";
+	if (eh.e_phentsize != sizeof(ph))
+		return NULL;
 	for (unsigned i = 0; i < eh.e_phnum && i < 1024; i++) {
 		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) < 0)
 			return NULL;
@@ -89,6 +93,8 @@ const char *elf_preload_problem(const char *path)
 		return NULL;
 	if ((st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
 		return "it is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD for it";
+	if (getxattr(path, "security.capability", NULL, 0) > 0)
+		return "it has file capabilities: the dynamic linker ignores LD_PRELOAD for it";
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return NULL;
 	problem = elf_problem(fd);

@@ -2,10 +2,11 @@
  *
  * The description of one pending file is
  *
- *   FD.FD...,DFD,LOCKFD,EXISTED,MODE,UID,GID,RULE,NAME,TEMP,PATH
+ *   FD.FD...,DFD,LOCKFD,EXISTED,INPLACE,MODE,UID,GID,RULE,NAME,TEMP,PATH
  *
  * numbers in decimal, the three strings in hex (they may hold anything);
- * files are separated by ';'.
+ * files are separated by ';', after the pid of the process that execs
+ * ("PID:"): only that process, in its new image, adopts them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,8 +102,8 @@ static void describe(char **w, const struct survivor *s)
 
 	for (int i = 0; i < s->nfds; i++)
 		*w += sprintf(*w, "%s%d", i ? "." : "", s->fds[i]);
-	*w += sprintf(*w, ",%d,%d,%d,%u,%u,%u,%d,", p->dfd, lock_fd(p->lock), p->existed,
-		      (unsigned)p->target_st.st_mode, (unsigned)p->target_st.st_uid,
+	*w += sprintf(*w, ",%d,%d,%d,%d,%u,%u,%u,%d,", p->dfd, lock_fd(p->lock), p->existed,
+		      p->inplace, (unsigned)p->target_st.st_mode, (unsigned)p->target_st.st_uid,
 		      (unsigned)p->target_st.st_gid, rule);
 	put_hex(w, p->name);
 	*(*w)++ = ',';
@@ -120,20 +121,22 @@ static void set_cloexec(int fd, int on)
 }
 
 /* ENVP without any old ATOMICALLY_PENDING, plus VAR: in memory of our own,
- * freed by handover_exec_failed (after a successful exec, by the exec). */
+ * freed by handover_exec_failed (after a successful exec, by the exec).
+ * The size of the mapping is kept just before the array. */
 static char *const *env_with(char *const envp[], const char *var)
 {
 	size_t n = 0, len = strlen(var) + 1, size;
 	char **env, *copy;
-	void *mem;
+	size_t *mem;
 
 	while (envp && envp[n])
 		n++;
-	size = (n + 2) * sizeof(char *) + len;
+	size = sizeof(size_t) + (n + 2) * sizeof(char *) + len;
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return NULL;
-	env = mem;
+	mem[0] = size;
+	env = (char **)(mem + 1);
 	copy = (char *)(env + n + 2);
 	memcpy(copy, var, len);
 	n = 0;
@@ -152,7 +155,7 @@ static void restore_cloexec(void)
 
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
-		if (p) {
+		if (p && p->owner == getpid()) {
 			set_cloexec(p->dfd, 1);
 			set_cloexec(lock_fd(p->lock), 1);
 		}
@@ -209,7 +212,7 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 	text = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (text == MAP_FAILED)
 		goto out;
-	w = text + sprintf(text, "%s=", HANDOVER_ENV);
+	w = text + sprintf(text, "%s=%d:", HANDOVER_ENV, (int)getpid());
 	for (int i = 0; i < n; i++) {
 		if (i)
 			*w++ = ';';
@@ -231,16 +234,13 @@ out:
 
 void handover_exec_failed(char *const *env, char *const envp[])
 {
-	size_t n = 0;
+	size_t *mem;
 
 	if (env == envp || !env)
 		return;
 	restore_cloexec();
-	while (env[n])
-		n++;
-	/* At most one entry of ENVP was dropped: the size env_with mapped is
-	 * this, give or take a pointer, within the same pages. */
-	munmap((void *)env, (n + 2) * sizeof(char *) + strlen(env[n - 1]) + 1);
+	mem = (size_t *)env - 1;
+	munmap(mem, mem[0]);
 }
 
 /* ---- after exec ---- */
@@ -280,40 +280,46 @@ static int split_fields(char *s, char **f, int n)
  * (then whatever it names is left alone). */
 static int adopt_one(char *d)
 {
-	char *f[11], *fd, *next;
+	char *f[12], *fd, *next;
 	struct pending *p;
-	struct stat temp_st, fd_st;
-	int held = 0, rule;
+	struct stat file_st, fd_st;
+	int held = 0, rule, lfd;
 
-	if (split_fields(d, f, 11) != 11 || unhex(f[8]) < 0 || unhex(f[9]) < 0 || unhex(f[10]) < 0)
+	if (split_fields(d, f, 12) != 12 || unhex(f[9]) < 0 || unhex(f[10]) < 0 || unhex(f[11]) < 0)
 		return -1;
 	if (!(p = pending_new()))
 		return -1;
 	p->owner = getpid();
 	p->dfd = atoi(f[1]);
+	lfd = atoi(f[2]);
 	p->existed = (unsigned char)atoi(f[3]);
-	p->target_st.st_mode = (mode_t)strtoul(f[4], NULL, 10);
-	p->target_st.st_uid = (uid_t)strtoul(f[5], NULL, 10);
-	p->target_st.st_gid = (gid_t)strtoul(f[6], NULL, 10);
-	rule = atoi(f[7]);
-	snprintf(p->name, sizeof(p->name), "%s", f[8]);
-	snprintf(p->temp, sizeof(p->temp), "%s", f[9]);
-	snprintf(p->path, sizeof(p->path), "%s", f[10]);
+	p->inplace = (unsigned char)atoi(f[4]);
+	p->target_st.st_mode = (mode_t)strtoul(f[5], NULL, 10);
+	p->target_st.st_uid = (uid_t)strtoul(f[6], NULL, 10);
+	p->target_st.st_gid = (gid_t)strtoul(f[7], NULL, 10);
+	rule = atoi(f[8]);
+	snprintf(p->name, sizeof(p->name), "%s", f[9]);
+	snprintf(p->temp, sizeof(p->temp), "%s", f[10]);
+	snprintf(p->path, sizeof(p->path), "%s", f[11]);
+	/* The directory and lock descriptors stay ours either way: never
+	 * again open across an exec. */
+	set_cloexec(p->dfd, 1);
+	set_cloexec(lfd, 1);
 	if (rule < 0 || (size_t)rule >= lib.rs.nrules ||
-	    fstatat(p->dfd, p->temp, &temp_st, AT_SYMLINK_NOFOLLOW) < 0) {
-		/* Not what was handed over: keep our hands off it. */
-		p->dfd = -1;
+	    fstatat(p->dfd, p->inplace ? p->name : p->temp, &file_st, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* Not what was handed over: let go of what came with it. */
+		if (lfd >= 0)
+			real.close(lfd);
 		pending_free(p);
 		return -1;
 	}
 	p->rule = &lib.rs.rules[rule];
-	set_cloexec(p->dfd, 1);
-	if (atoi(f[2]) >= 0) {
+	if (lfd >= 0) {
 		struct stat dir_st;
-		int lfd = atoi(f[2]);
-		set_cloexec(lfd, 1);
 		if (fstat(p->dfd, &dir_st) == 0)
 			p->lock = lock_adopt(lfd, &dir_st, p->name);
+		if (!p->lock)
+			real.close(lfd);
 	}
 	/* Each descriptor must still be the temp: the program may have
 	 * closed it and opened something else in the same number. */
@@ -322,8 +328,8 @@ static int adopt_one(char *d)
 		if ((next = strchr(fd, '.')))
 			*next++ = '\0';
 		n = atoi(fd);
-		if (fstat(n, &fd_st) == 0 && fd_st.st_dev == temp_st.st_dev &&
-		    fd_st.st_ino == temp_st.st_ino && fdtable_set(n, p) == 0)
+		if (fstat(n, &fd_st) == 0 && fd_st.st_dev == file_st.st_dev &&
+		    fd_st.st_ino == file_st.st_ino && fdtable_set(n, p) == 0)
 			held++;
 	}
 	atomic_store(&p->aliases, held);
@@ -350,9 +356,18 @@ void handover_adopt(void)
 	env_unset(HANDOVER_ENV);  /* ours alone: no child may adopt it again */
 	if (copy == MAP_FAILED)
 		return;
-	for (d = copy; d && *d; d = next) {
+	/* Only the process that handed them over adopts them: not a child of
+	 * an image that could not load the library and kept the variable. */
+	d = strchr(copy, ':');
+	if (!d || atoi(copy) != (int)getpid()) {
+		munmap(copy, size);
+		return;
+	}
+	for (d++; *d; d = next) {
 		if ((next = strchr(d, ';')))
 			*next++ = '\0';
+		else
+			next = d + strlen(d);
 		if (adopt_one(d) < 0)
 			log_warn("a pending file handed over across exec could not be adopted");
 	}

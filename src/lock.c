@@ -250,6 +250,9 @@ static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		log_warn("%s: cannot open its lock file: %s", display, strerror(errno));
 		return -1;
 	}
+	/* Recorded before the wait, so that a child forked meanwhile finds it
+	 * and closes its copy (lock_forget_all). */
+	l->fd = fd;
 	if (lock_wait(fd, rule->lock_timeout) < 0) {
 		int saved = errno;
 		if (saved == EWOULDBLOCK) {
@@ -263,12 +266,12 @@ static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		} else {
 			log_warn("%s: cannot lock: %s", display, strerror(saved));
 		}
+		l->fd = -1;
 		real.close(fd);
 		errno = saved;
 		return -1;
 	}
 	write_holder(fd);
-	l->fd = fd;
 	return 0;
 }
 

@@ -194,6 +194,30 @@ static int hardlink_policy(const struct pending *p)
 	}
 }
 
+/* Look at the target again, now that we hold its lock. */
+static int refresh_target(struct pending *p, struct target *t, int flags)
+{
+	struct stat now;
+
+	if (fstatat(p->dfd, p->name, &now, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(now.st_mode)) {
+			errno = EEXIST;  /* something else took the name */
+			return -1;
+		}
+		t->exists = 1;
+		t->st = now;
+	} else if (errno == ENOENT) {
+		if (!(flags & O_CREAT))
+			return -1;
+		t->exists = 0;
+	} else {
+		return -1;
+	}
+	p->existed = (unsigned char)t->exists;
+	p->target_st = t->st;
+	return 0;
+}
+
 /* Redirect the open into a temp.  REPLACING: the program deleted the file
  * and now creates it anew (see tombstone.h): the temp is a new file that
  * will be renamed over the old one. */
@@ -232,6 +256,11 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	     lock_hold(rule, p->dfd, &t.dir_st, p->name, p->path) < 0) ||
 	    lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, &p->lock) < 0)
 		goto fail;
+	/* Another writer may have created or replaced the file while we
+	 * waited for the lock: what we copy, and whose metadata we keep, is
+	 * what is there now. */
+	if (!replacing && refresh_target(p, &t, flags) < 0)
+		goto fail;
 
 	r = t.exists && t.st.st_nlink > 1 ? hardlink_policy(p) : 0;
 	if (r < 0)
@@ -249,6 +278,14 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	}
 	if (fd < 0)
 		goto fail;
+	if (!p->inplace) {
+		struct stat st;
+		if (fstat(fd, &st) == 0) {
+			p->temp_mode = st.st_mode;
+			p->temp_uid = st.st_uid;
+			p->temp_gid = st.st_gid;
+		}
+	}
 	if (!p->inplace && t.exists && !(flags & O_TRUNC) && temp_fill(p, fd) < 0) {
 		int saved = errno;
 		log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(saved));
@@ -283,7 +320,8 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 	const struct rule *rule;
 	int saved = errno, fd, replacing = 0;
 
-	if (!path)
+	/* A vfork child shares its parent's memory: hands off. */
+	if (!path || getpid() != lib.pid)
 		return PENDING_PASS;
 	if ((flags & O_ACCMODE) != O_RDONLY && tombstone_claim(dirfd, path, flags)) {
 		replacing = 1;
@@ -407,11 +445,14 @@ static int copy_metadata(const struct pending *p, int fd)
 
 	if (fstat(fd, &now) < 0)
 		return -1;
-	if ((now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
+	if (now.st_uid == p->temp_uid && now.st_gid == p->temp_gid &&
+	    (now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
 	    fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
 		return -1;
 	if (copy_xattrs(p, fd) < 0)
 		return -1;
+	if (now.st_mode != p->temp_mode)
+		return 0;  /* the program chose the mode itself (fchmod) */
 	return fchmod(fd, st->st_mode & 07777);
 }
 
@@ -510,7 +551,18 @@ static void defer(struct pending *p)
 
 void pending_after_fork_child(void)
 {
+	int max = fdtable_max();
+
 	pthread_mutex_init(&deferred_mutex, NULL);
+	/* The locks are the parent's and about to be forgotten (see
+	 * lock_forget_all): the child's copies must not point at them. */
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p)
+			p->lock = NULL;
+	}
+	for (struct pending *p = deferred; p; p = p->next)
+		p->lock = NULL;
 }
 
 void pending_commit_deferred(void)

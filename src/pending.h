@@ -35,6 +35,9 @@ struct pending {
 	unsigned char inplace;     /* fallback: the descriptor is the target's */
 	unsigned char existed;
 	struct stat target_st;     /* the target as it was at open */
+	mode_t temp_mode;          /* the temp as we made it: a program that */
+	uid_t temp_uid;            /* changes these itself (fchmod) keeps */
+	gid_t temp_gid;            /* its choice */
 	char name[NAME_MAX + 1];   /* the target's name in dfd */
 	char temp[NAME_MAX + 1];   /* the temp's name in dfd */
 	char path[PATH_MAX];       /* the path the program opened, for messages */

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "fdtable.h"
@@ -21,6 +23,11 @@
 #include "tombstone.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* The status this process exits with, once exit() is called (a return
+ * from main is turned into a call of exit, see __libc_start_main); -1
+ * before. */
+static int exit_status = -1;
 
 /* Does a call need the mode argument?  As glibc decides. */
 #define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE)
@@ -197,11 +204,11 @@ static struct pending *take_fd(int fd)
 /* Release P after its descriptor was closed with result R. */
 static int after_close(struct pending *p, int r)
 {
-	int close_errno = r < 0 ? errno : 0;
+	int close_errno = r < 0 ? errno : 0, saved = errno;
 
 	if (pending_release(p, close_errno) < 0)
 		return -1;
-	errno = close_errno;
+	errno = saved;
 	return r;
 }
 
@@ -399,17 +406,25 @@ static int dup_over(int oldfd, int newfd, int flags, int use_dup3)
 	struct pending *over = NULL;
 	int saved, r;
 
-	if (oldfd != newfd && lib_should_act())
-		over = take_fd(newfd);
+	/* dup2(fd, fd) changes nothing (and dup3 refuses it). */
+	if (oldfd == newfd || !lib_should_act())
+		return use_dup3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
+	over = take_fd(newfd);
 	r = use_dup3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
 	saved = errno;
-	if (r >= 0)
-		alias(oldfd, r);
-	if (over && pending_release(over, 0) < 0 && r >= 0) {
-		/* The descriptor is duplicated, but what it replaced failed to
-		 * commit: the program must hear of it. */
-		return -1;
+	if (r < 0) {
+		if (over)
+			fdtable_set(newfd, over);  /* NEWFD was not closed after all */
+		errno = saved;
+		return r;
 	}
+	alias(oldfd, r);
+	/* What NEWFD stood for is closed: it commits now.  A failed commit
+	 * is warned about and counted (failure_exit_code), but the duplication
+	 * happened, and the program must be told so (bash restores stdout
+	 * this way). */
+	if (over)
+		pending_release(over, 0);
 	errno = saved;
 	return r;
 }
@@ -464,15 +479,18 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 
 /* ---- writes ---- */
 
-/* A write to a pending file failed (ENOSPC, EIO, ...): its temp does not
- * hold what the program meant, so it must not be committed.  Only the
- * failure path does any work: a write that succeeds costs a call. */
+/* A write to a pending file failed for lack of room or of a working disk:
+ * its temp does not hold what the program meant, so it must not be
+ * committed.  Other errors (EINVAL from copy_file_range on a pipe, EAGAIN,
+ * EINTR) mean "try another way" or "try again", and programs do.  Only
+ * the failure path does any work: a write that succeeds costs a call. */
 static void note_write_error(int fd)
 {
 	int err = errno;
 	struct pending *p;
 
-	if (err != EINTR && err != EAGAIN && lib_should_act() && (p = fdtable_get(fd)))
+	if ((err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG) &&
+	    lib_should_act() && (p = fdtable_get(fd)))
 		pending_fail(p, err);
 	errno = err;
 }
@@ -498,6 +516,26 @@ WRITE_HOOK(pwritev2, (int fd, const struct iovec *iov, int n, off_t off, int fla
 	   (fd, iov, n, off, flags))
 WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, int flags),
 	   (fd, iov, n, off, flags))
+
+/* The other ways data reaches a descriptor (shutil.copyfile uses
+ * sendfile): the same watch on failures. */
+#define OUT_HOOK(ret, name, params, outfd, args)         \
+	EXPORT ret name params                           \
+	{                                                \
+		ret r;                                   \
+		real_resolve();                          \
+		r = real.name args;                      \
+		if (r < 0)                               \
+			note_write_error(outfd);         \
+		return r;                                \
+	}
+
+OUT_HOOK(ssize_t, sendfile, (int out, int in, off_t *off, size_t n), out, (out, in, off, n))
+OUT_HOOK(ssize_t, sendfile64, (int out, int in, off64_t *off, size_t n), out, (out, in, off, n))
+OUT_HOOK(ssize_t, copy_file_range, (int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
+				     unsigned flags), out, (in, inoff, out, outoff, n, flags))
+OUT_HOOK(ssize_t, splice, (int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
+			    unsigned flags), out, (in, inoff, out, outoff, n, flags))
 
 /* ---- looking at names ---- */
 
@@ -647,6 +685,9 @@ EXPORT pid_t fork(void)
 	pid_t pid;
 
 	real_resolve();
+	/* A deferred unlink is done before the child can look for the file. */
+	if (lib_should_act() && getpid() == lib.pid)
+		tombstone_flush();
 	pid = real.fork();
 	if (pid == 0) {
 		lib_after_fork_child();
@@ -654,8 +695,32 @@ EXPORT pid_t fork(void)
 		pending_after_fork_child();
 		lock_forget_all();
 		tombstone_forget();
+		/* The parent's failures and exit are the parent's. */
+		atomic_store(&pending_failures, 0);
+		exit_status = -1;
 	}
 	return pid;
+}
+
+/* posix_spawn (and system, popen, which glibc builds on it) starts a
+ * process that is not the owner of anything: only a deferred unlink must
+ * be done first, so that the child does not find the file. */
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	real_resolve();
+	if (lib_should_act())
+		tombstone_flush();
+	return real.posix_spawn(pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	real_resolve();
+	if (lib_should_act())
+		tombstone_flush();
+	return real.posix_spawnp(pid, file, fa, attr, argv, envp);
 }
 
 /* ---- exec ---- */
@@ -770,10 +835,6 @@ EXPORT int execle(const char *path, const char *arg, ...)
 
 /* ---- exit ---- */
 
-/* The status this process exits with, once exit() is called (a return
- * from main is turned into a call of exit, below); -1 before. */
-static int exit_status = -1;
-
 /* STATUS, or failure_exit_code instead of 0 when a commit failed: a
  * program that ignores what close told it must not report success. */
 static int status_after_commits(int status)
@@ -786,12 +847,13 @@ static int status_after_commits(int status)
 /* At exit: the program's stdio buffers are flushed first, then every file
  * still open is committed (a program that never closes what it wrote
  * still gets it written), and a deferred unlink is carried out. */
-static void at_exit(void)
+static void at_exit(int flush_stdio)
 {
 	if (!lib_should_act() || getpid() != lib.pid)
 		return;
 	if (fdtable_max() >= 0) {
-		fflush(NULL);
+		if (flush_stdio)
+			fflush(NULL);
 		pending_commit_all();
 	}
 	tombstone_flush();
@@ -802,7 +864,7 @@ __attribute__((destructor)) static void lib_fini(void)
 {
 	int status;
 
-	at_exit();
+	at_exit(1);
 	if (exit_status < 0 || !lib_should_act() || getpid() != lib.pid)
 		return;
 	status = status_after_commits(exit_status);
@@ -842,7 +904,7 @@ EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char 
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
 	real_resolve();
-	at_exit();
+	at_exit(0);  /* _exit does not flush stdio: neither do we */
 	real._exit(status_after_commits(status));
 	__builtin_unreachable();
 }
@@ -850,7 +912,7 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 EXPORT __attribute__((noreturn)) void quick_exit(int status)
 {
 	real_resolve();
-	at_exit();
+	at_exit(0);
 	real.quick_exit(status_after_commits(status));
 	__builtin_unreachable();
 }
@@ -858,7 +920,7 @@ EXPORT __attribute__((noreturn)) void quick_exit(int status)
 EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
 	real_resolve();
-	at_exit();
+	at_exit(0);  /* _exit does not flush stdio: neither do we */
 	real._exit(status_after_commits(status));
 	__builtin_unreachable();
 }

@@ -6,6 +6,7 @@
 #ifndef ATOMICALLY_REAL_H
 #define ATOMICALLY_REAL_H
 
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -48,6 +49,14 @@ struct statx;
 	X(pwritev64, "pwritev64", ssize_t, (int, const struct iovec *, int, off64_t)) \
 	X(pwritev2, "pwritev2", ssize_t, (int, const struct iovec *, int, off_t, int)) \
 	X(pwritev64v2, "pwritev64v2", ssize_t, (int, const struct iovec *, int, off64_t, int)) \
+	X(sendfile, "sendfile", ssize_t, (int, int, off_t *, size_t))              \
+	X(sendfile64, "sendfile64", ssize_t, (int, int, off64_t *, size_t))        \
+	X(copy_file_range, "copy_file_range", ssize_t, (int, off64_t *, int, off64_t *, size_t, unsigned)) \
+	X(splice, "splice", ssize_t, (int, off64_t *, int, off64_t *, size_t, unsigned)) \
+	X(posix_spawn, "posix_spawn", int, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
+	  const posix_spawnattr_t *, char *const[], char *const[]))               \
+	X(posix_spawnp, "posix_spawnp", int, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
+	  const posix_spawnattr_t *, char *const[], char *const[]))               \
 	X(unlink, "unlink", int, (const char *))                                  \
 	X(unlinkat, "unlinkat", int, (int, const char *, int))                    \
 	X(rename, "rename", int, (const char *, const char *))                    \

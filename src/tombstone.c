@@ -77,7 +77,7 @@ int tombstone_unlink(int dirfd, const char *path)
 	sigset_t old;
 	int saved = errno, r = PENDING_PASS;
 
-	if (!path)
+	if (!path || getpid() != lib.pid)  /* a vfork child: hands off */
 		return PENDING_PASS;
 	abs[0] = '\0';
 	lib_guard++;
@@ -93,6 +93,7 @@ int tombstone_unlink(int dirfd, const char *path)
 		goto out;
 	}
 	tomb_lock(&old);
+	flush_locked();  /* another thread's, deferred meanwhile */
 	tomb.dfd = lib_hide_fd(t.dfd);
 	tomb.dev = t.dir_st.st_dev;
 	tomb.ino = t.dir_st.st_ino;
