@@ -34,6 +34,7 @@ struct survivor {
 	struct pending *p;
 	int fds[MAX_FDS];
 	int nfds;
+	int watch;             /* shared, not owned: only watch for failures */
 };
 
 /* ---- before exec ---- */
@@ -47,6 +48,7 @@ static struct survivor *survivor_of(struct survivor *s, int *n, struct pending *
 		return NULL;
 	s[*n].p = p;
 	s[*n].nfds = 0;
+	s[*n].watch = p->owner != getpid();
 	return &s[(*n)++];
 }
 
@@ -162,7 +164,46 @@ static void restore_cloexec(void)
 	}
 }
 
-char *const *handover_before_exec(const char *file, int search, char *const envp[])
+/* A vfork child shares its parent's memory and may change nothing in it,
+ * not even by allocating.  The pending files whose descriptors it execs
+ * with are its parent's: it hands them over as watch-only ("W" entries),
+ * so that the new image marks them failed if its writes fail (see
+ * pending_fail), building the environment in SCRATCH. */
+static char *const *vfork_child_watch(char *const envp[], char *scratch, size_t size)
+{
+	int max = fdtable_max(), any = 0;
+	size_t n = 0, k = 0, used;
+	char *w = scratch, *end = scratch + size / 2;
+	char **env;
+
+	w += snprintf(w, (size_t)(end - w), "%s=%d:", HANDOVER_ENV, (int)getpid());
+	for (int fd = 0; fd <= max && w < end - 16; fd++) {
+		int flags;
+		if (!fdtable_get(fd) || (flags = real.fcntl(fd, F_GETFD)) < 0 || (flags & FD_CLOEXEC))
+			continue;
+		w += sprintf(w, "%sW%d", any ? ";" : "", fd);
+		any = 1;
+	}
+	if (!any)
+		return envp;
+	*w++ = '\0';
+	used = (size_t)(w - scratch);
+	used = (used + sizeof(char *) - 1) / sizeof(char *) * sizeof(char *);
+	env = (char **)(scratch + used);
+	while (envp && envp[n])
+		n++;
+	if (used + (n + 2) * sizeof(char *) > size)
+		return envp;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], HANDOVER_ENV "=", sizeof(HANDOVER_ENV)) != 0)
+			env[k++] = envp[i];
+	env[k++] = scratch;
+	env[k] = NULL;
+	return env;
+}
+
+char *const *handover_before_exec(const char *file, int search, char *const envp[],
+				  char *scratch, size_t scratch_size)
 {
 	struct survivor s[MAX_FILES];
 	int n = 0, max = fdtable_max(), carry;
@@ -170,8 +211,10 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 	char *const *env = envp;
 	size_t size;
 
-	if (max < 0 || !lib_should_act() || getpid() != lib.pid)
+	if (max < 0 || !lib_should_act())
 		return envp;
+	if (getpid() != lib.pid)
+		return vfork_child_watch(envp, scratch, scratch_size);
 	lib_guard++;
 	/* Which descriptors stay open across the exec; the others the exec
 	 * closes, as the program's close would. */
@@ -180,12 +223,14 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 		int flags;
 		struct survivor *sv;
 
-		if (!p || p->owner != getpid() || (flags = real.fcntl(fd, F_GETFD)) < 0)
+		if (!p || (flags = real.fcntl(fd, F_GETFD)) < 0)
 			continue;
 		if (!(flags & FD_CLOEXEC) && (sv = survivor_of(s, &n, p)) && sv->nfds < MAX_FDS) {
 			sv->fds[sv->nfds++] = fd;
 			continue;
 		}
+		if (p->owner != getpid())
+			continue;  /* a shared file closing at exec: nothing to do */
 		if ((p = fdtable_take(fd)))
 			pending_release(p, 0);
 	}
@@ -195,6 +240,8 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 	if (!carry) {
 		/* Commit now; what the new image writes goes in place. */
 		for (int i = 0; i < n; i++) {
+			if (s[i].watch)
+				continue;
 			log_info("%s: committed before exec of %s, which will not load the library",
 				 s[i].p->path, file);
 			for (int k = 0; k < s[i].nfds; k++) {
@@ -216,6 +263,13 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 	for (int i = 0; i < n; i++) {
 		if (i)
 			*w++ = ';';
+		if (s[i].watch) {
+			/* "W" and the descriptors: the new image only watches. */
+			*w++ = 'W';
+			for (int k = 0; k < s[i].nfds; k++)
+				w += sprintf(w, "%s%d", k ? "." : "", s[i].fds[k]);
+			continue;
+		}
 		describe(&w, &s[i]);
 		set_cloexec(s[i].p->dfd, 0);
 		set_cloexec(lock_fd(s[i].p->lock), 0);
@@ -232,12 +286,13 @@ out:
 	return env;
 }
 
-void handover_exec_failed(char *const *env, char *const envp[])
+void handover_exec_failed(char *const *env, char *const envp[], const char *scratch)
 {
 	size_t *mem;
 
-	if (env == envp || !env)
-		return;
+	if (env == envp || !env || getpid() != lib.pid)
+		return;  /* nothing given out, or a vfork child's, on its stack */
+	(void)scratch;
 	restore_cloexec();
 	mem = (size_t *)env - 1;
 	munmap(mem, mem[0]);
@@ -276,10 +331,26 @@ static int split_fields(char *s, char **f, int n)
 	return k;
 }
 
+/* Watch the descriptors "FD.FD..." of a file shared, not owned. */
+static int watch_one(char *d)
+{
+	int fds[MAX_FDS], n = 0;
+	char *next;
+
+	for (; d && *d && n < MAX_FDS; d = next) {
+		if ((next = strchr(d, '.')))
+			*next++ = '\0';
+		fds[n++] = atoi(d);
+	}
+	return pending_watch(fds, n);
+}
+
 /* Adopt the pending file described by D: 0, or -1 when D is unusable
  * (then whatever it names is left alone). */
 static int adopt_one(char *d)
 {
+	if (*d == 'W')
+		return watch_one(d + 1);
 	char *f[12], *fd, *next;
 	struct pending *p;
 	struct stat file_st, fd_st;

@@ -18,11 +18,14 @@
 
 /* Before this process execs FILE (searched in $PATH when SEARCH) with the
  * environment ENVP: returns the environment to exec with, ENVP itself
- * when there is nothing to hand over. */
-char *const *handover_before_exec(const char *file, int search, char *const envp[]);
+ * when there is nothing to hand over.  SCRATCH (of SIZE bytes, on the
+ * caller's stack) serves a vfork child, which may not allocate: it hands
+ * its shared descriptors over as watch-only. */
+char *const *handover_before_exec(const char *file, int search, char *const envp[],
+				  char *scratch, size_t size);
 
 /* The exec failed: take back what handover_before_exec gave out. */
-void handover_exec_failed(char *const *env, char *const envp[]);
+void handover_exec_failed(char *const *env, char *const envp[], const char *scratch);
 
 /* In the new image, once the rules are loaded: adopt what the previous
  * image handed over, and remove ATOMICALLY_PENDING from the environment

@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -456,6 +457,23 @@ static int copy_metadata(const struct pending *p, int fd)
 	return fchmod(fd, st->st_mode & 07777);
 }
 
+/* Did a process that shares the temp FD of P mark it failed (see
+ * pending_fail)?  *ERR: how. */
+static int shared_write_failed(const struct pending *p, int fd, int *err)
+{
+	char v[16];
+	struct stat st;
+	ssize_t n = fgetxattr(fd, PENDING_FAILED_XATTR, v, sizeof(v) - 1);
+
+	if (n <= 0) {
+		*err = EIO;
+		return fstat(fd, &st) == 0 && (st.st_mode & S_ISVTX) && !(p->temp_mode & S_ISVTX);
+	}
+	v[n] = '\0';
+	*err = atoi(v) > 0 ? atoi(v) : EIO;
+	return 1;
+}
+
 /* How many commits failed in this process: failure_exit_code. */
 atomic_int pending_failures;
 
@@ -489,6 +507,10 @@ static int commit(struct pending *p)
 	fd = real.openat(p->dfd, p->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return commit_failed(p, "cannot reopen the temp file", errno);
+	if (shared_write_failed(p, fd, &err)) {
+		real.close(fd);
+		return commit_failed(p, "a process it was shared with failed to write it", err);
+	}
 	/* Metadata first, so that the fsync covers it too. */
 	if (p->existed && copy_metadata(p, fd) < 0) {
 		err = errno;
@@ -527,12 +549,43 @@ void pending_hold(struct pending *p, int fd)
 		atomic_fetch_sub(&p->aliases, 1);
 }
 
-void pending_fail(struct pending *p, int err)
+void pending_fail(struct pending *p, int fd, int err)
 {
 	int expected = 0;
+	char v[16];
 
 	/* The first failure is the one reported. */
 	atomic_compare_exchange_strong(&p->error, &expected, err);
+	if (p->owner != getpid() && fd >= 0) {
+		int n = snprintf(v, sizeof(v), "%d", err);
+		int saved = errno;
+		struct stat st;
+		/* A full file system may have no room for the attribute: the
+		 * sticky bit, meaningless on a file, needs none. */
+		if (fsetxattr(fd, PENDING_FAILED_XATTR, v, (size_t)n, 0) < 0 &&
+		    fstat(fd, &st) == 0)
+			fchmod(fd, (st.st_mode & 07777) | S_ISVTX);
+		errno = saved;
+	}
+}
+
+int pending_watch(const int *fds, int nfds)
+{
+	struct pending *p = pending_new();
+	struct stat st;
+	int held = 0;
+
+	if (!p)
+		return -1;
+	p->dfd = -1;
+	p->owner = 0;  /* nobody's: its release only forgets it */
+	for (int i = 0; i < nfds; i++)
+		if (fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode) && fdtable_set(fds[i], p) == 0)
+			held++;
+	atomic_store(&p->aliases, held);
+	if (!held)
+		pending_free(p);
+	return held ? 0 : -1;
 }
 
 /* commit = "exit": files closed but not committed yet. */
@@ -590,7 +643,7 @@ int pending_release(struct pending *p, int close_errno)
 	int r;
 
 	if (close_errno)
-		pending_fail(p, close_errno);
+		pending_fail(p, -1, close_errno);
 	if (atomic_fetch_sub(&p->aliases, 1) != 1)
 		return 0;
 	if (p->owner != getpid()) {

@@ -75,9 +75,19 @@ void pending_hold(struct pending *p, int fd);
  * Returns 0, or -1 with errno when the commit failed. */
 int pending_release(struct pending *p, int close_errno);
 
-/* A write to P failed with ERR (ENOSPC, EIO, ...): what it holds is not
- * what the program meant to write, so it will not be committed. */
-void pending_fail(struct pending *p, int err);
+/* A write to P through descriptor FD (-1: none at hand) failed with ERR
+ * (ENOSPC, EIO, ...): what it holds is not what the program meant to
+ * write, so it will not be committed.  A process that shares the file
+ * without owning it (a child the owner forked, and the programs that
+ * child execs) cannot reach the owner's memory: it marks the temp itself
+ * with the extended attribute PENDING_FAILED_XATTR, which the owner's
+ * commit reads. */
+#define PENDING_FAILED_XATTR "user.atomically.failed"
+void pending_fail(struct pending *p, int fd, int err);
+
+/* A pending file shared, not owned, by this process (after exec): its
+ * descriptors only watch for failed writes.  Returns 0 or -1. */
+int pending_watch(const int *fds, int nfds);
 
 /* Abandon P (an fdopen that failed right after pending_open): remove the
  * temp, unlock, forget. */

@@ -277,7 +277,7 @@ EXPORT int fclose(FILE *f)
 
 	real_resolve();
 	if (f && lib_should_act() && (p = take_fd(fileno(f))) && ferror(f))
-		pending_fail(p, EIO);  /* a write failed earlier, whatever fclose says */
+		pending_fail(p, fileno(f), EIO);  /* a write failed earlier, whatever fclose says */
 	r = real.fclose(f);
 	return p ? after_close(p, r) : r;
 }
@@ -291,7 +291,7 @@ static void note_stream_error(FILE *f)
 	int err = errno;
 
 	if (f && lib_should_act() && ferror(f) && (p = fdtable_get(fileno(f))))
-		pending_fail(p, err && err != EINTR && err != EAGAIN ? err : EIO);
+		pending_fail(p, fileno(f), err && err != EINTR && err != EAGAIN ? err : EIO);
 	errno = err;
 }
 
@@ -491,7 +491,7 @@ static void note_write_error(int fd)
 
 	if ((err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG) &&
 	    lib_should_act() && (p = fdtable_get(fd)))
-		pending_fail(p, err);
+		pending_fail(p, fd, err);
 	errno = err;
 }
 
@@ -727,13 +727,18 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 
 /* Before an exec by this process: a deferred unlink happens now, and the
  * pending files are handed to the new image (see handover.h). */
-static char *const *before_exec(const char *file, int search, char *const envp[])
+#define EXEC_SCRATCH 16384
+
+static char *const *before_exec(const char *file, int search, char *const envp[],
+				char *scratch)
 {
-	if (!lib_should_act() || getpid() != lib.pid)
+	if (!lib_should_act())
 		return envp;
-	tombstone_flush();
-	pending_commit_deferred();
-	return handover_before_exec(file, search, envp);
+	if (getpid() == lib.pid) {  /* not a vfork child: ours to change */
+		tombstone_flush();
+		pending_commit_deferred();
+	}
+	return handover_before_exec(file, search, envp, scratch, EXEC_SCRATCH);
 }
 
 /* Exec with REALF (execve, or execvpe when SEARCH), handing over first and
@@ -741,11 +746,12 @@ static char *const *before_exec(const char *file, int search, char *const envp[]
 static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
 		   const char *file, int search, char *const argv[], char *const envp[])
 {
-	char *const *env = before_exec(file, search, envp);
+	char scratch[EXEC_SCRATCH];
+	char *const *env = before_exec(file, search, envp, scratch);
 	int r = realf(file, argv, env);
 	int saved = errno;
 
-	handover_exec_failed(env, envp);
+	handover_exec_failed(env, envp, scratch);
 	errno = saved;
 	return r;
 }
@@ -779,16 +785,16 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char proc[32];
+	char proc[32], scratch[EXEC_SCRATCH];
 	char *const *env;
 	int r, saved;
 
 	real_resolve();
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	env = before_exec(proc, 0, envp);
+	env = before_exec(proc, 0, envp, scratch);
 	r = real.fexecve(fd, argv, env);
 	saved = errno;
-	handover_exec_failed(env, envp);
+	handover_exec_failed(env, envp, scratch);
 	errno = saved;
 	return r;
 }
