@@ -406,3 +406,25 @@ except OSError:
 	inject fsync:error=EIO:when=1
 	assert_equal "$status" 2
 }
+
+@test "ENOSPC in a program the shell started (dash: vfork, then exec cat): the target is intact" {
+	small_fs
+	head -c 2000000 /dev/urandom | base64 > big.txt
+	run wrapped sh -c "cat big.txt > mnt/f.yaml"
+	assert_loaded cat
+	assert_failure
+	assert_output --partial "No space left on device"
+	assert_content mnt/f.yaml old
+	assert_equal "$(inode mnt/f.yaml)" "$before"
+	assert_no_temps mnt
+	grep -q "$target: not committed, the old content is kept: a process it was shared with failed to write it" "$LIBLOG" ||
+		fail "no warning naming the file and the shared failure: $(cat "$LIBLOG")"
+}
+
+@test "control: the same ENOSPC without the library leaves the target torn" {
+	small_fs
+	head -c 2000000 /dev/urandom | base64 > big.txt
+	run sh -c "cat big.txt > mnt/f.yaml"
+	assert_failure
+	[ "$(cat mnt/f.yaml)" != old ] || fail "the target was not damaged without the library"
+}
