@@ -39,6 +39,7 @@ DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
+HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -77,6 +78,14 @@ $(B)/writer-fortify: tests/writer.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -D_FORTIFY_SOURCE=2 \
 	    -D_FILE_OFFSET_BITS=64 -o $@ $<
 $(B)/checkread: tests/checkread.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/proc_threads: tests/proc_threads.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread -o $@ $<
+$(B)/proc_signal: tests/proc_signal.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread -o $@ $<
+$(B)/proc_exit: tests/proc_exit.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/proc_spawn: tests/proc_spawn.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
 deps-build:

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <spawn.h>
 #include <sys/sendfile.h>
@@ -276,7 +277,7 @@ EXPORT int fclose(FILE *f)
 	int r;
 
 	real_resolve();
-	if (f && lib_should_act() && (p = take_fd(fileno(f))) && ferror(f))
+	if (f && lib_active() && (p = take_fd(fileno(f))) && ferror(f))
 		pending_fail(p, fileno(f), EIO);  /* a write failed earlier, whatever fclose says */
 	r = real.fclose(f);
 	return p ? after_close(p, r) : r;
@@ -338,7 +339,7 @@ EXPORT int close(int fd)
 	int r;
 
 	real_resolve();
-	if (lib_should_act())
+	if (lib_active())
 		p = take_fd(fd);
 	r = real.close(fd);
 	/* Linux releases the descriptor even when close fails; EINTR only
@@ -354,7 +355,7 @@ static int close_tracked_range(unsigned first, unsigned last)
 {
 	int max = fdtable_max(), failed = 0;
 
-	if (!lib_should_act() || max < 0)
+	if (!lib_active() || max < 0)
 		return 0;
 	for (unsigned fd = first; fd <= last && (int)fd <= max; fd++) {
 		struct pending *p = take_fd((int)fd);
@@ -385,7 +386,7 @@ static void alias(int oldfd, int newfd)
 {
 	struct pending *p;
 
-	if (newfd >= 0 && lib_should_act() && (p = fdtable_get(oldfd)) && getpid() == lib.pid)
+	if (newfd >= 0 && lib_active() && (p = fdtable_get(oldfd)) && getpid() == lib.pid)
 		pending_hold(p, newfd);
 }
 
@@ -407,7 +408,7 @@ static int dup_over(int oldfd, int newfd, int flags, int use_dup3)
 	int saved, r;
 
 	/* dup2(fd, fd) changes nothing (and dup3 refuses it). */
-	if (oldfd == newfd || !lib_should_act())
+	if (oldfd == newfd || !lib_active())
 		return use_dup3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
 	over = take_fd(newfd);
 	r = use_dup3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
@@ -915,11 +916,31 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 	__builtin_unreachable();
 }
 
+/* quick_exit runs the at_quick_exit handlers, which may still write and
+ * close files: the commit comes after them, from a handler of ours
+ * registered at start, which therefore runs last. */
+static void after_quick_exit_handlers(void)
+{
+	int status;
+
+	at_exit(0);  /* quick_exit does not flush stdio: neither do we */
+	if (exit_status < 0 || !lib_should_act() || getpid() != lib.pid)
+		return;
+	status = status_after_commits(exit_status);
+	if (status != exit_status)
+		real._exit(status);
+}
+
+void lib_register_quick_exit(void)
+{
+	at_quick_exit(after_quick_exit_handlers);
+}
+
 EXPORT __attribute__((noreturn)) void quick_exit(int status)
 {
 	real_resolve();
-	at_exit(0);
-	real.quick_exit(status_after_commits(status));
+	exit_status = status;
+	real.quick_exit(status);
 	__builtin_unreachable();
 }
 

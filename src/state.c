@@ -27,6 +27,11 @@ int lib_should_act(void)
 	return !lib_guard && atomic_load_explicit(&lib.active, memory_order_acquire);
 }
 
+int lib_active(void)
+{
+	return atomic_load_explicit(&lib.active, memory_order_acquire);
+}
+
 const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size)
 {
 	const char *name = strrchr(path, '/');
@@ -222,6 +227,7 @@ __attribute__((constructor)) static void lib_init(void)
 		return;
 	log_debug("active in pid %d (%s), %zu rules", (int)lib.pid,
 		  program_invocation_short_name, lib.rs.nrules);
+	lib_register_quick_exit();
 	lib_guard++;
 	handover_adopt();
 	lib_guard--;

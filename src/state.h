@@ -30,6 +30,13 @@ extern __thread int lib_guard __attribute__((tls_model("initial-exec")));
  * a vfork child sharing its parent's memory. */
 int lib_should_act(void);
 
+/* Are the rules loaded and valid?  What the close family asks instead of
+ * lib_should_act: the library never calls the public close itself, so a
+ * close reaching the hook is always the program's, even one from a signal
+ * handler that interrupted the library at work (guard set), and it must
+ * release the descriptor's pending file. */
+int lib_active(void);
+
 /* The rule that decides for PATH (relative to DIRFD), or NULL when none
  * matches or the path is excluded.  Basename rules are tried without
  * making the path absolute; the absolute path is computed into ABS (of
@@ -48,6 +55,9 @@ int lib_hide_fd(int fd);
  * interrupted; and give it back. */
 void lib_mutex_lock(pthread_mutex_t *m, sigset_t *old);
 void lib_mutex_unlock(pthread_mutex_t *m, const sigset_t *old);
+
+/* Register the library's at_quick_exit handler (preload.c). */
+void lib_register_quick_exit(void);
 
 /* Called in the child after fork. */
 void lib_after_fork_child(void);
