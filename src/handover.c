@@ -286,13 +286,12 @@ out:
 	return env;
 }
 
-void handover_exec_failed(char *const *env, char *const envp[], const char *scratch)
+void handover_exec_failed(char *const *env, char *const envp[])
 {
 	size_t *mem;
 
 	if (env == envp || !env || getpid() != lib.pid)
 		return;  /* nothing given out, or a vfork child's, on its stack */
-	(void)scratch;
 	restore_cloexec();
 	mem = (size_t *)env - 1;
 	munmap(mem, mem[0]);

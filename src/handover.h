@@ -25,7 +25,7 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 				  char *scratch, size_t size);
 
 /* The exec failed: take back what handover_before_exec gave out. */
-void handover_exec_failed(char *const *env, char *const envp[], const char *scratch);
+void handover_exec_failed(char *const *env, char *const envp[]);
 
 /* In the new image, once the rules are loaded: adopt what the previous
  * image handed over, and remove ATOMICALLY_PENDING from the environment

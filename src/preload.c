@@ -310,25 +310,14 @@ EXPORT void clearerr_unlocked(FILE *f)
 	real.clearerr_unlocked(f);
 }
 
+/* glibc's fcloseall flushes every stream and closes no descriptor: the
+ * pending files behind them stay open and commit at their close or at
+ * exit.  Interposed only so that the SPEC's surface is complete and this
+ * stays true if libc ever closes here. */
 EXPORT int fcloseall(void)
 {
-	int r, max;
-
 	real_resolve();
-	r = real.fcloseall();
-	if (!lib_should_act() || getpid() != lib.pid)
-		return r;
-	/* Which descriptors were streams is glibc's secret: release the
-	 * pending files whose descriptors are now closed. */
-	max = fdtable_max();
-	for (int fd = 0; fd <= max; fd++) {
-		struct pending *p;
-		if (fdtable_get(fd) && real.fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    (p = fdtable_take(fd)))
-			if (pending_release(p, 0) < 0)
-				r = EOF;
-	}
-	return r;
+	return real.fcloseall();
 }
 
 /* ---- close and aliasing ---- */
@@ -752,7 +741,7 @@ static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
 	int r = realf(file, argv, env);
 	int saved = errno;
 
-	handover_exec_failed(env, envp, scratch);
+	handover_exec_failed(env, envp);
 	errno = saved;
 	return r;
 }
@@ -795,7 +784,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	env = before_exec(proc, 0, envp, scratch);
 	r = real.fexecve(fd, argv, env);
 	saved = errno;
-	handover_exec_failed(env, envp, scratch);
+	handover_exec_failed(env, envp);
 	errno = saved;
 	return r;
 }
