@@ -25,7 +25,8 @@ VERSION := 0.1.0
 # The library a process loads: no libconfuse, no allocator at start.
 LIB_SRC  := src/preload.c src/real.c src/state.c src/fdtable.c src/pending.c \
             src/lock.c src/path.c src/log.c src/rules.c src/match.c \
-            src/tombstone.c src/handover.c src/elfcheck.c src/env.c
+            src/tombstone.c src/handover.c src/elfcheck.c src/env.c src/tempfile.c \
+            src/ownfd.c
 # Loaded by the library only when started without ATOMICALLY_RULES.
 CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
 # The launcher.

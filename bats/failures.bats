@@ -52,7 +52,7 @@ mount_here() {
 assert_one_warning() {
 	local file=$1 w warnings
 	shift
-	warnings=$(grep -Ev -e '^atomically: active in pid ' -e ': writing ([^ ]+|in place)$' \
+	warnings=$(grep -Ev -e '^atomically: active in pid ' -e ': writing ([^ ]+|in place|an anonymous temp)$' \
 		-e ': committed( \([a-z]+\))?$' -e ': unlink deferred' \
 		-e ': adopted across exec ' "$LIBLOG" || true)
 	[ -n "$warnings" ] || fail "no warning; the log: $(cat "$LIBLOG")"

@@ -71,14 +71,32 @@ wait_for_file() {
 	fail "$1 never appeared"
 }
 
-# wait_for_temp DIR [TENTHS]: until a writer's temp appears in DIR.
+# temp_holders DIR: the pids of the processes that have a temp of ours in
+# DIR open: an anonymous one (O_TMPFILE, which /proc shows as
+# "DIR/#INODE (deleted)") or a named one (.NAME.atomically.PID.RANDOM).
+temp_holders() {
+	local dir
+	dir=$(cd "${1:-.}" && pwd -P) || return 1
+	find /proc/[0-9]*/fd -maxdepth 1 \( -lname "$dir/#* (deleted)" -o \
+		-lname "$dir/.*.atomically.*" \) 2> /dev/null | cut -d/ -f3 | sort -un
+}
+
+# temp_re DIR NAME: an extended regex for a temp of NAME in DIR as strace -y
+# shows a descriptor of it: named (<DIR/.NAME.atomically.PID.RANDOM>) or
+# anonymous (<DIR/#INODE>(deleted)).
+temp_re() {
+	local name=${2//./\\.}
+	printf '%s' "<$1/(\\.$name\\.atomically\\.[^>]*|#[0-9]+)>(\\(deleted\\))?"
+}
+
+# wait_for_temp DIR [TENTHS]: until some process is writing a temp in DIR.
 wait_for_temp() {
 	local i
 	for ((i = 0; i < ${2:-50}; i++)); do
-		compgen -G "${1:-.}/.*.atomically.*" >/dev/null && return 0
+		[ -n "$(temp_holders "${1:-.}")" ] && return 0
 		sleep 0.1
 	done
-	fail "no temp file appeared in ${1:-.}"
+	fail "no process is writing a temp in ${1:-.}"
 }
 
 # require_root REASON: skip unless root, saying why the test needs it.

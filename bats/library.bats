@@ -26,7 +26,7 @@ conf_yaml() {
 # assert_redirected NAME: the library's debug log shows that it wrote
 # NAME through a temp.
 assert_redirected() {
-	grep -Eq "/$1: writing \\.$1\\.atomically\\." "$LIBLOG" ||
+	grep -Eq "/$1: writing (\\.$1\\.atomically\\.|an anonymous temp)" "$LIBLOG" ||
 		fail "$1 was not written through a temp; the log: $(cat "$LIBLOG")"
 }
 
@@ -267,7 +267,7 @@ print("after:", open("f.yaml").read().replace("\n", " "))'
 	assert_success
 	assert_equal "$(cat data/target.yaml)" new
 	data=$(cd data && pwd -P)
-	grep -Eq "fsync\([0-9]+<$data/\.target\.yaml\.atomically\.[^>]*>\) += 0" sync.trace ||
+	grep -Eq "fsync\([0-9]+$(temp_re "$data" target.yaml)\) += 0" sync.trace ||
 		fail "no fsync of a temp beside the final target: $(cat sync.trace)"
 	grep -Eq "fsync\([0-9]+<$data>\) += 0" sync.trace ||
 		fail "the final target's directory was not fsynced: $(cat sync.trace)"
@@ -415,7 +415,7 @@ syncs() {
 
 @test "durability full: fsync of the temp file and of the directory" {
 	syncs full
-	echo "$trace" | grep -Eq "^[0-9]+ +fsync\([0-9]+<$dir/\.f\.yaml\.atomically\.[^>]*>\) += 0" ||
+	echo "$trace" | grep -Eq "^[0-9]+ +fsync\([0-9]+$(temp_re "$dir" f.yaml)\) += 0" ||
 		fail "no fsync of the temp: $trace"
 	echo "$trace" | grep -Eq "^[0-9]+ +fsync\([0-9]+<$dir>\) += 0" ||
 		fail "no fsync of the directory: $trace"
@@ -425,7 +425,7 @@ syncs() {
 
 @test "durability file: one fsync of the file, none of the directory" {
 	syncs file
-	echo "$trace" | grep -Eq "^[0-9]+ +fsync\([0-9]+<$dir/\.f\.yaml\.atomically\.[^>]*>\) += 0" ||
+	echo "$trace" | grep -Eq "^[0-9]+ +fsync\([0-9]+$(temp_re "$dir" f.yaml)\) += 0" ||
 		fail "no fsync of the temp: $trace"
 	assert_equal "$(echo "$trace" | grep -c ' fsync(')" 1
 	assert_equal "$(echo "$trace" | grep -c fdatasync)" 0
@@ -433,7 +433,7 @@ syncs() {
 
 @test "durability data: fdatasync of the file, no fsync" {
 	syncs data
-	echo "$trace" | grep -Eq "^[0-9]+ +fdatasync\([0-9]+<$dir/\.f\.yaml\.atomically\.[^>]*>\) += 0" ||
+	echo "$trace" | grep -Eq "^[0-9]+ +fdatasync\([0-9]+$(temp_re "$dir" f.yaml)\) += 0" ||
 		fail "no fdatasync of the temp: $trace"
 	assert_equal "$(echo "$trace" | grep -c ' fsync(')" 0
 }

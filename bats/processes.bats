@@ -704,7 +704,8 @@ assert_exit_commit() {
 		assert_equal "$(cat f.yaml)" old
 		assert_equal "$(inode f.yaml)" "$before"
 		assert_commits f.yaml 0
-		# (The killed writer's temp is left: its cleanup is not there yet.)
+		# The temp was anonymous: it went with the process.
+		assert_no_temps .
 	done
 }
 
@@ -799,4 +800,88 @@ assert_exit_commit() {
 	run timeout 60 "$THREADS" reuse 2 2000
 	assert_failure
 	assert_count_positive torn
+}
+
+# ---- the library's own descriptors ----------------------------------------
+
+# A program that closes every descriptor it did not open itself (daemons,
+# closefrom(3) before exec, python's os.closerange) must not close the
+# library's: the directory of a pending file, its temp, its lock file.
+
+# own_fds_run HOW: python opens f.yaml for writing, writes, then closes or
+# dup2()s over every other descriptor above it in the way HOW says, then
+# closes f.yaml; prints what each step saw.
+own_fds_run() {
+	echo old > f.yaml
+	before=$(inode f.yaml)
+	run wrapped "$PY" -c '
+import os, sys
+how = sys.argv[1]
+fd = os.open("f.yaml", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"new\n")
+above = [int(n) for n in os.listdir("/proc/self/fd") if int(n) > fd]
+if how == "closerange":
+    os.closerange(fd + 1, 65536)
+elif how == "loop":
+    for n in range(fd + 1, 4096):
+        try:
+            os.close(n)
+        except OSError:
+            pass
+elif how == "dup2":
+    null = os.open("/dev/null", os.O_WRONLY)
+    for n in above:
+        os.dup2(null, n)
+        os.write(n, b"x")  # the program has its own file there now
+print("above", len(above))
+os.close(fd)
+print("closed")
+' "$1"
+}
+
+@test "own descriptors: os.closerange over them leaves the pending file whole; it commits" {
+	own_fds_run closerange
+	assert_loaded "$PYNAME"
+	assert_success
+	assert_line closed
+	assert_equal "$(cat f.yaml)" new
+	[ "$(inode f.yaml)" != "$before" ] || fail "written in place"
+	assert_commits f.yaml 1
+	assert_no_temps .
+}
+
+@test "own descriptors: close() of each number in turn leaves them open; it commits" {
+	own_fds_run loop
+	assert_loaded "$PYNAME"
+	assert_success
+	assert_equal "$(cat f.yaml)" new
+	assert_commits f.yaml 1
+}
+
+@test "own descriptors: dup2 onto one of them works for the program, and ours moves away" {
+	own_fds_run dup2
+	assert_loaded "$PYNAME"
+	assert_success
+	# The library has descriptors of its own there (directory, temp, lock).
+	assert_line --regexp '^above [1-9]'
+	assert_equal "$(cat f.yaml)" new
+	assert_commits f.yaml 1
+	assert_no_temps .
+}
+
+@test "own descriptors: lock = process survives closefrom(3) in the holder" {
+	printf 'path "f.yaml" { lock = "process" lock_timeout = 0 }\n' > "$CONF"
+	echo old > f.yaml
+	wrapped "$PY" -c '
+import os, time
+open("f.yaml").read()
+os.closerange(3, 65536)
+time.sleep(2)' &
+	BACKGROUND=$!
+	sleep 0.8
+	run wrapped "$PY" -c 'open("f.yaml").read()'
+	assert_failure
+	assert_output --partial "Resource temporarily unavailable"
+	wait "$BACKGROUND"
+	BACKGROUND=
 }

@@ -2,9 +2,10 @@
  *
  * The description of one pending file is
  *
- *   FD.FD...,DFD,LOCKFD,EXISTED,INPLACE,MODE,UID,GID,RULE,NAME,TEMP,PATH
+ *   FD.FD...,DFD,TFD,LOCKFD,EXISTED,INPLACE,MODE,UID,GID,RULE,NAME,TEMP,PATH
  *
- * numbers in decimal, the three strings in hex (they may hold anything);
+ * numbers in decimal, the three strings in hex (they may hold anything;
+ * TEMP is empty while the temp is anonymous);
  * files are separated by ';', after the pid of the process that execs
  * ("PID:"): only that process, in its new image, adopts them.
  */
@@ -23,6 +24,7 @@
 #include "handover.h"
 #include "lock.h"
 #include "log.h"
+#include "ownfd.h"
 #include "pending.h"
 #include "real.h"
 #include "state.h"
@@ -104,7 +106,7 @@ static void describe(char **w, const struct survivor *s)
 
 	for (int i = 0; i < s->nfds; i++)
 		*w += sprintf(*w, "%s%d", i ? "." : "", s->fds[i]);
-	*w += sprintf(*w, ",%d,%d,%d,%d,%u,%u,%u,%d,", p->dfd, lock_fd(p->lock), p->existed,
+	*w += sprintf(*w, ",%d,%d,%d,%d,%d,%u,%u,%u,%d,", p->dfd, p->tfd, lock_fd(p->lock), p->existed,
 		      p->inplace, (unsigned)p->target_st.st_mode, (unsigned)p->target_st.st_uid,
 		      (unsigned)p->target_st.st_gid, rule);
 	put_hex(w, p->name);
@@ -150,6 +152,15 @@ static char *const *env_with(char *const envp[], const char *var)
 	return env;
 }
 
+/* The descriptors of our own that a pending file hands over (or takes
+ * back when the exec failed). */
+static void carry_across_exec(const struct pending *p, int carry)
+{
+	set_cloexec(p->dfd, !carry);
+	set_cloexec(p->tfd, !carry);
+	set_cloexec(lock_fd(p->lock), !carry);
+}
+
 /* The directory and lock descriptors go back to close-on-exec. */
 static void restore_cloexec(void)
 {
@@ -157,10 +168,8 @@ static void restore_cloexec(void)
 
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
-		if (p && p->owner == getpid()) {
-			set_cloexec(p->dfd, 1);
-			set_cloexec(lock_fd(p->lock), 1);
-		}
+		if (p && p->owner == getpid())
+			carry_across_exec(p, 0);
 	}
 }
 
@@ -271,8 +280,7 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 			continue;
 		}
 		describe(&w, &s[i]);
-		set_cloexec(s[i].p->dfd, 0);
-		set_cloexec(lock_fd(s[i].p->lock), 0);
+		carry_across_exec(s[i].p, 1);
 	}
 	*w = '\0';
 	env = env_with(envp, text);
@@ -350,33 +358,38 @@ static int adopt_one(char *d)
 {
 	if (*d == 'W')
 		return watch_one(d + 1);
-	char *f[12], *fd, *next;
+	char *f[13], *fd, *next;
 	struct pending *p;
 	struct stat file_st, fd_st;
-	int held = 0, rule, lfd;
+	int held = 0, rule, lfd, known;
 
-	if (split_fields(d, f, 12) != 12 || unhex(f[9]) < 0 || unhex(f[10]) < 0 || unhex(f[11]) < 0)
+	if (split_fields(d, f, 13) != 13 || unhex(f[10]) < 0 || unhex(f[11]) < 0 || unhex(f[12]) < 0)
 		return -1;
 	if (!(p = pending_new()))
 		return -1;
 	p->owner = getpid();
 	p->dfd = atoi(f[1]);
-	lfd = atoi(f[2]);
-	p->existed = (unsigned char)atoi(f[3]);
-	p->inplace = (unsigned char)atoi(f[4]);
-	p->target_st.st_mode = (mode_t)strtoul(f[5], NULL, 10);
-	p->target_st.st_uid = (uid_t)strtoul(f[6], NULL, 10);
-	p->target_st.st_gid = (gid_t)strtoul(f[7], NULL, 10);
-	rule = atoi(f[8]);
-	snprintf(p->name, sizeof(p->name), "%s", f[9]);
-	snprintf(p->temp, sizeof(p->temp), "%s", f[10]);
-	snprintf(p->path, sizeof(p->path), "%s", f[11]);
-	/* The directory and lock descriptors stay ours either way: never
-	 * again open across an exec. */
+	p->tfd = atoi(f[2]);
+	lfd = atoi(f[3]);
+	p->existed = (unsigned char)atoi(f[4]);
+	p->inplace = (unsigned char)atoi(f[5]);
+	p->target_st.st_mode = (mode_t)strtoul(f[6], NULL, 10);
+	p->target_st.st_uid = (uid_t)strtoul(f[7], NULL, 10);
+	p->target_st.st_gid = (gid_t)strtoul(f[8], NULL, 10);
+	rule = atoi(f[9]);
+	snprintf(p->name, sizeof(p->name), "%s", f[10]);
+	snprintf(p->temp, sizeof(p->temp), "%s", f[11]);
+	snprintf(p->path, sizeof(p->path), "%s", f[12]);
+	/* The descriptors of our own stay ours either way: never again open
+	 * across an exec. */
 	set_cloexec(p->dfd, 1);
+	set_cloexec(p->tfd, 1);
 	set_cloexec(lfd, 1);
-	if (rule < 0 || (size_t)rule >= lib.rs.nrules ||
-	    fstatat(p->dfd, p->inplace ? p->name : p->temp, &file_st, AT_SYMLINK_NOFOLLOW) < 0) {
+	ownfd_adopt(p->dfd, &p->dfd);
+	ownfd_adopt(p->tfd, &p->tfd);
+	known = p->inplace ? fstatat(p->dfd, p->name, &file_st, AT_SYMLINK_NOFOLLOW) :
+			     fstat(p->tfd, &file_st);
+	if (rule < 0 || (size_t)rule >= lib.rs.nrules || known < 0 || !S_ISREG(file_st.st_mode)) {
 		/* Not what was handed over: let go of what came with it. */
 		if (lfd >= 0)
 			real.close(lfd);
@@ -390,6 +403,8 @@ static int adopt_one(char *d)
 			p->lock = lock_adopt(lfd, &dir_st, p->name);
 		if (!p->lock)
 			real.close(lfd);
+		else if (p->temp[0])
+			lock_count_temps(p->lock, 1);
 	}
 	/* Each descriptor must still be the temp: the program may have
 	 * closed it and opened something else in the same number. */

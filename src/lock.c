@@ -15,6 +15,7 @@
 #include "env.h"
 #include "lock.h"
 #include "log.h"
+#include "ownfd.h"
 #include "real.h"
 #include "rules.h"
 #include "state.h"
@@ -33,6 +34,8 @@ struct lock {
 	atomic_int state;
 	int error;                  /* errno when FAILED */
 	int held_for_process;       /* lock = "process": one count kept until exit */
+	int temps;                  /* named temps of the target we know of */
+	atomic_int leftovers;       /* the last holder may have left some */
 };
 
 static struct lock *locks;
@@ -218,8 +221,26 @@ static int lock_wait(int fd, int timeout)
 	}
 }
 
-/* The holder writes its pid into the lock file, so that a waiter that
- * gives up can say whom it waited for (OFD locks do not tell). */
+/* The lock file holds the holder's pid, so that a waiter that gives up
+ * can say whom it waited for (OFD locks do not tell), and after it, at
+ * TEMPS_MARK, 'T' while the holder has named temps beside the target:
+ * the next holder then knows to look for a dead writer's leftovers
+ * without reading the directory at every open. */
+#define TEMPS_MARK 11
+static void write_temps_mark(int fd, int set)
+{
+	if (pwrite(fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
+		/* at worst a leftover waits for the next sweep that looks */
+	}
+}
+
+static int read_temps_mark(int fd)
+{
+	char c = 0;
+
+	return pread(fd, &c, 1, TEMPS_MARK) == 1 && c == 'T';
+}
+
 static void write_holder(int fd)
 {
 	char buf[16];
@@ -244,15 +265,14 @@ static int read_holder(int fd)
 static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		   const struct stat *dir_st, const char *display)
 {
-	int fd = lib_hide_fd(lock_file_open(dfd, dir_st, l->name));
+	/* Recorded at once, so that a child forked during the wait finds it
+	 * and closes its copy (lock_forget_all). */
+	int fd = ownfd_keep(lock_file_open(dfd, dir_st, l->name), &l->fd);
 
 	if (fd < 0) {
 		log_warn("%s: cannot open its lock file: %s", display, strerror(errno));
 		return -1;
 	}
-	/* Recorded before the wait, so that a child forked meanwhile finds it
-	 * and closes its copy (lock_forget_all). */
-	l->fd = fd;
 	if (lock_wait(fd, rule->lock_timeout) < 0) {
 		int saved = errno;
 		if (saved == EWOULDBLOCK) {
@@ -266,11 +286,11 @@ static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		} else {
 			log_warn("%s: cannot lock: %s", display, strerror(saved));
 		}
-		l->fd = -1;
-		real.close(fd);
+		ownfd_close(&l->fd);
 		errno = saved;
 		return -1;
 	}
+	atomic_store(&l->leftovers, read_temps_mark(fd));
 	write_holder(fd);
 	return 0;
 }
@@ -328,6 +348,8 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	 * second only counts. */
 	table_lock(&old);
 	l = table_get(dir_st, name, fd, HELD, &created);
+	if (l && created)
+		ownfd_adopt(fd, &l->fd);
 	table_unlock(&old);
 	return l;
 }
@@ -353,6 +375,38 @@ int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
 	return 0;
 }
 
+int lock_leftovers(struct lock *l)
+{
+	return l && atomic_exchange(&l->leftovers, 0);
+}
+
+void lock_swept(struct lock *l, int remain)
+{
+	sigset_t old;
+
+	table_lock(&old);
+	if (remain)
+		l->temps++;  /* not ours to remove: the mark stays */
+	else if (l->temps == 0)
+		write_temps_mark(l->fd, 0);
+	table_unlock(&old);
+}
+
+void lock_count_temps(struct lock *l, int delta)
+{
+	sigset_t old;
+	int before;
+
+	if (!l)
+		return;
+	table_lock(&old);
+	before = l->temps;
+	l->temps += delta;
+	if ((before == 0) != (l->temps == 0))
+		write_temps_mark(l->fd, l->temps != 0);
+	table_unlock(&old);
+}
+
 void lock_drop(struct lock *l)
 {
 	sigset_t old;
@@ -367,8 +421,7 @@ void lock_drop(struct lock *l)
 	table_unlock(&old);
 	if (last) {
 		/* Closing the only descriptor of the description unlocks. */
-		if (l->fd >= 0)
-			real.close(l->fd);
+		ownfd_close(&l->fd);
 		munmap(l, sizeof(*l));
 	}
 }
@@ -382,8 +435,7 @@ void lock_forget_all(void)
 	pthread_mutex_init(&locks_mutex, NULL);
 	while (l) {
 		struct lock *next = l->next;
-		if (l->fd >= 0)
-			real.close(l->fd);
+		ownfd_close(&l->fd);
 		munmap(l, sizeof(*l));
 		l = next;
 	}

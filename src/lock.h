@@ -31,6 +31,19 @@ int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
 /* Give back one count of L (NULL is fine): the last one unlocks. */
 void lock_drop(struct lock *l);
 
+/* Named temps (see tempfile.h).  The lock file carries a mark while its
+ * holder has named temps beside the target, so that when a holder dies
+ * with one, the next holder knows to sweep.
+ *
+ * lock_leftovers: did the holder before us leave the mark?  True once,
+ * for the first open after the lock was taken.  lock_swept: the sweep it
+ * called for left REMAIN temps (of live writers): the mark is cleared
+ * when none remain.  lock_count_temps: this process made (+1) or removed
+ * (-1) a named temp of L's target.  L may be NULL (lock = "none"). */
+int lock_leftovers(struct lock *l);
+void lock_swept(struct lock *l, int remain);
+void lock_count_temps(struct lock *l, int delta);
+
 /* The descriptor of L's lock file: handed across exec. */
 int lock_fd(const struct lock *l);
 

@@ -18,10 +18,12 @@
 #include "fdtable.h"
 #include "lock.h"
 #include "log.h"
+#include "ownfd.h"
 #include "path.h"
 #include "pending.h"
 #include "real.h"
 #include "state.h"
+#include "tempfile.h"
 #include "tombstone.h"
 
 
@@ -53,10 +55,14 @@ int pending_wants(int flags)
 
 struct pending *pending_new(void)
 {
-	void *mem = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pending *p = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return mem == MAP_FAILED ? NULL : mem;
+	if (p == MAP_FAILED)
+		return NULL;
+	p->dfd = -1;
+	p->tfd = -1;
+	return p;
 }
 
 /* Let go of everything P holds, commit or not. */
@@ -64,36 +70,23 @@ void pending_free(struct pending *p)
 {
 	int saved = errno;
 
-	if (p->dfd >= 0)
-		real.close(p->dfd);
+	ownfd_close(&p->dfd);
+	ownfd_close(&p->tfd);
 	munmap(p, sizeof(*p));
 	errno = saved;
 }
 
 /* ---- the temp ---- */
 
-/* Create the temp ".NAME.atomically.PID.RANDOM" beside the target.  The
- * owner's pid is in the name so that a later writer or --clean can tell a
- * dead writer's leftover from a live writer's temp. */
-static int temp_create(struct pending *p, int flags, mode_t mode)
+/* Remove P's temp, if it has a name: the commit failed or never came.
+ * (An anonymous temp goes with its last descriptor.) */
+static void temp_discard(struct pending *p)
 {
-	static atomic_uint counter;
-	int pid = (int)getpid();
-
-	for (int tries = 0; tries < 100; tries++) {
-		struct timespec ts;
-		unsigned r;
-		int fd;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r = ((unsigned)ts.tv_nsec ^ (atomic_fetch_add(&counter, 1) * 2654435761u)) & 0xffffff;
-		snprintf(p->temp, sizeof(p->temp), ".%.*s.atomically.%d.%06x",
-			 NAME_MAX - 40, p->name, pid, r);
-		fd = real.openat(p->dfd, p->temp, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-	}
-	return -1;
+	if (!p->temp[0])
+		return;
+	real.unlinkat(p->dfd, p->temp, 0);
+	p->temp[0] = '\0';
+	lock_count_temps(p->lock, -1);
 }
 
 static int copy_by_read_write(int from, int to)
@@ -219,14 +212,50 @@ static int refresh_target(struct pending *p, struct target *t, int flags)
 	return 0;
 }
 
+/* The temp of P, opened with FLAGS for the program, and a descriptor of
+ * our own for it (P->tfd), which the commit uses once the program has
+ * closed its own.  A new file is created with the mode the program asked
+ * for, so that the kernel applies the umask (and a default ACL) as it
+ * would have; a replacement gets the target's mode at commit.  A write
+ * without O_TRUNC starts from a copy of the target. */
+static int temp_make(struct pending *p, int flags, mode_t mode)
+{
+	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_SYNC |
+			 O_DSYNC | O_NOATIME | O_LARGEFILE;
+	struct stat st;
+	int fd, saved;
+
+	fd = temp_open(p->dfd, p->name, flags & kept, p->existed ? 0600 : mode, p->temp);
+	if (fd < 0)
+		return -1;
+	if (p->temp[0])
+		lock_count_temps(p->lock, 1);
+	if (ownfd_dup(fd, &p->tfd) < 0)
+		goto fail;
+	if (fstat(fd, &st) == 0) {
+		p->temp_mode = st.st_mode;
+		p->temp_uid = st.st_uid;
+		p->temp_gid = st.st_gid;
+	}
+	if (p->existed && !(flags & O_TRUNC) && temp_fill(p, fd) < 0) {
+		log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	real.close(fd);
+	temp_discard(p);
+	errno = saved;
+	return -1;
+}
+
 /* Redirect the open into a temp.  REPLACING: the program deleted the file
  * and now creates it anew (see tombstone.h): the temp is a new file that
  * will be renamed over the old one. */
 static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		    mode_t mode, const struct rule *rule, int replacing)
 {
-	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_SYNC |
-			 O_DSYNC | O_NOATIME | O_LARGEFILE;
 	struct target t;
 	struct pending *p;
 	int fd, r;
@@ -247,7 +276,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	}
 	p->owner = getpid();
 	p->rule = rule;
-	p->dfd = lib_hide_fd(t.dfd);
+	ownfd_keep(t.dfd, &p->dfd);
 	p->existed = (unsigned char)t.exists;
 	p->target_st = t.st;
 	snprintf(p->name, sizeof(p->name), "%s", t.name);
@@ -263,6 +292,10 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	if (!replacing && refresh_target(p, &t, flags) < 0)
 		goto fail;
 
+	/* Named temps of a writer that died are the next writer's to sweep. */
+	if (lock_leftovers(p->lock))
+		lock_swept(p->lock, temp_sweep(p->dfd, p->name, p->path));
+
 	r = t.exists && t.st.st_nlink > 1 ? hardlink_policy(p) : 0;
 	if (r < 0)
 		goto fail;
@@ -270,41 +303,22 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		fd = real.openat(dirfd, path, flags, mode);
 		p->inplace = 1;
 	} else {
-		/* A new file is created with the mode the program asked for, so
-		 * the kernel applies the umask (and a default ACL) as it would
-		 * have; a replacement gets the target's mode at commit. */
-		fd = temp_create(p, flags & kept, t.exists ? 0600 : mode);
+		fd = temp_make(p, flags, mode);
 		if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
 			fd = fall_back(p, dirfd, path, flags, mode, errno);
 	}
 	if (fd < 0)
 		goto fail;
-	if (!p->inplace) {
-		struct stat st;
-		if (fstat(fd, &st) == 0) {
-			p->temp_mode = st.st_mode;
-			p->temp_uid = st.st_uid;
-			p->temp_gid = st.st_gid;
-		}
-	}
-	if (!p->inplace && t.exists && !(flags & O_TRUNC) && temp_fill(p, fd) < 0) {
-		int saved = errno;
-		log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(saved));
-		real.close(fd);
-		real.unlinkat(p->dfd, p->temp, 0);
-		errno = saved;
-		goto fail;
-	}
 	if (fdtable_set(fd, p) < 0) {
 		log_warn("%s: descriptor %d is beyond what the library tracks", p->path, fd);
 		real.close(fd);
-		if (!p->inplace)
-			real.unlinkat(p->dfd, p->temp, 0);
+		temp_discard(p);
 		errno = EMFILE;
 		goto fail;
 	}
 	atomic_store(&p->aliases, 1);
-	log_debug("%s: writing %s", p->path, p->inplace ? "in place" : p->temp);
+	log_debug("%s: writing %s", p->path, p->inplace ? "in place" :
+		  p->temp[0] ? p->temp : "an anonymous temp");
 	return fd;
 
 fail:
@@ -389,6 +403,18 @@ static int sync_file(int fd, int durability)
 	}
 }
 
+/* The old file's attributes: by the descriptor FROM when the file could
+ * be opened, else by PATH. */
+static ssize_t old_list(int from, const char *path, char *buf, size_t size)
+{
+	return from >= 0 ? flistxattr(from, buf, size) : llistxattr(path, buf, size);
+}
+
+static ssize_t old_get(int from, const char *path, const char *name, char *buf, size_t size)
+{
+	return from >= 0 ? fgetxattr(from, name, buf, size) : lgetxattr(path, name, buf, size);
+}
+
 /* The old file's extended attributes onto the temp TO: user.*, POSIX ACLs,
  * the SELinux label, whatever we can read.  One we may not set (trusted.*
  * without privilege) is left out, as cp -a would; an access ACL that
@@ -402,21 +428,28 @@ static int copy_xattrs(const struct pending *p, int to)
 	ssize_t listed, n;
 	size_t size;
 	int r = 0, had_acl = 0;
+	/* The old file by a descriptor where it can be read; else by a path
+	 * through /proc (a write-only file). */
+	int from = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", p->dfd, p->name);
-	listed = llistxattr(path, NULL, 0);
-	if (listed < 0)
-		return errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
+	listed = old_list(from, path, NULL, 0);
+	if (listed < 0) {
+		r = errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
+		goto out;
+	}
 	size = (size_t)listed + XATTR_SIZE_MAX;
 	names = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (names == MAP_FAILED)
-		return -1;
+	if (names == MAP_FAILED) {
+		r = -1;
+		goto out;
+	}
 	value = names + listed;
-	listed = listed ? llistxattr(path, names, (size_t)listed) : 0;
+	listed = listed ? old_list(from, path, names, (size_t)listed) : 0;
 	for (name = names; listed > 0 && name < names + listed; name += strlen(name) + 1) {
 		int is_acl = strcmp(name, acl) == 0;
 		had_acl |= is_acl;
-		n = lgetxattr(path, name, value, XATTR_SIZE_MAX);
+		n = old_get(from, path, name, value, XATTR_SIZE_MAX);
 		if (n >= 0 && fsetxattr(to, name, value, (size_t)n, 0) == 0)
 			continue;
 		if (is_acl) {
@@ -432,6 +465,12 @@ static int copy_xattrs(const struct pending *p, int to)
 	    errno != ENOTSUP)
 		r = -1;
 	munmap(names, size);
+out:
+	if (from >= 0) {
+		int saved = errno;
+		real.close(from);
+		errno = saved;
+	}
 	return r;
 }
 
@@ -481,7 +520,7 @@ atomic_int pending_failures;
 static int commit_failed(struct pending *p, const char *step, int err)
 {
 	atomic_fetch_add(&pending_failures, 1);
-	real.unlinkat(p->dfd, p->temp, 0);
+	temp_discard(p);
 	log_warn("%s: not committed, the old content is kept: %s: %s",
 		 p->path, step, strerror(err));
 	lock_drop(p->lock);
@@ -490,11 +529,31 @@ static int commit_failed(struct pending *p, const char *step, int err)
 	return -1;
 }
 
+/* Put the temp in the target's place: an anonymous temp is given a name
+ * first (linkat cannot replace a file), for the instant before the
+ * rename; the lock file's mark covers that instant (lock_count_temps). */
+static int replace_target(struct pending *p)
+{
+	if (!p->temp[0]) {
+		lock_count_temps(p->lock, 1);
+		if (temp_link(p->tfd, p->dfd, p->name, p->temp) < 0) {
+			int err = errno;
+			lock_count_temps(p->lock, -1);
+			errno = err;
+			return -1;
+		}
+	}
+	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
+		return -1;
+	p->temp[0] = '\0';
+	lock_count_temps(p->lock, -1);
+	return 0;
+}
+
 static int commit(struct pending *p)
 {
 	int durability = p->rule->durability;
 	int err = atomic_load(&p->error);
-	int fd;
 
 	if (p->inplace) {
 		lock_drop(p->lock);
@@ -504,26 +563,14 @@ static int commit(struct pending *p)
 	}
 	if (err)
 		return commit_failed(p, "writing it failed", err);
-	fd = real.openat(p->dfd, p->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return commit_failed(p, "cannot reopen the temp file", errno);
-	if (shared_write_failed(p, fd, &err)) {
-		real.close(fd);
+	if (shared_write_failed(p, p->tfd, &err))
 		return commit_failed(p, "a process it was shared with failed to write it", err);
-	}
 	/* Metadata first, so that the fsync covers it too. */
-	if (p->existed && copy_metadata(p, fd) < 0) {
-		err = errno;
-		real.close(fd);
-		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", err);
-	}
-	if (sync_file(fd, durability) < 0) {
-		err = errno;
-		real.close(fd);
-		return commit_failed(p, "fsync", err);
-	}
-	real.close(fd);
-	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
+	if (p->existed && copy_metadata(p, p->tfd) < 0)
+		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", errno);
+	if (sync_file(p->tfd, durability) < 0)
+		return commit_failed(p, "fsync", errno);
+	if (replace_target(p) < 0)
 		return commit_failed(p, "rename", errno);
 	if (durability == DUR_FULL && fsync(p->dfd) < 0) {
 		/* The new content is in place; only its durability is in doubt. */
@@ -666,8 +713,7 @@ void pending_abandon(struct pending *p)
 	int saved = errno;
 
 	lib_guard++;
-	if (!p->inplace)
-		real.unlinkat(p->dfd, p->temp, 0);
+	temp_discard(p);
 	lock_drop(p->lock);
 	pending_free(p);
 	lib_guard--;

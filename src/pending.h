@@ -32,6 +32,7 @@ struct pending {
 	const struct rule *rule;
 	struct lock *lock;
 	int dfd;                   /* the target's directory */
+	int tfd;                   /* our own descriptor of the temp */
 	unsigned char inplace;     /* fallback: the descriptor is the target's */
 	unsigned char existed;
 	struct stat target_st;     /* the target as it was at open */
@@ -39,7 +40,7 @@ struct pending {
 	uid_t temp_uid;            /* changes these itself (fchmod) keeps */
 	gid_t temp_gid;            /* its choice */
 	char name[NAME_MAX + 1];   /* the target's name in dfd */
-	char temp[NAME_MAX + 1];   /* the temp's name in dfd */
+	char temp[NAME_MAX + 1];   /* the temp's name in dfd; "" while anonymous */
 	char path[PATH_MAX];       /* the path the program opened, for messages */
 	struct pending *next;      /* commit = "exit": closed, waiting for the exit */
 };

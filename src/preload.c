@@ -18,6 +18,7 @@
 #include "fdtable.h"
 #include "handover.h"
 #include "lock.h"
+#include "ownfd.h"
 #include "pending.h"
 #include "real.h"
 #include "state.h"
@@ -328,6 +329,12 @@ EXPORT int close(int fd)
 	int r;
 
 	real_resolve();
+	/* The library's own descriptors are not the program's to close: as
+	 * far as it can tell, nothing is open there. */
+	if (ownfd_is(fd)) {
+		errno = EBADF;
+		return -1;
+	}
 	if (lib_active())
 		p = take_fd(fd);
 	r = real.close(fd);
@@ -354,12 +361,30 @@ static int close_tracked_range(unsigned first, unsigned last)
 	return failed;
 }
 
+/* close_range(FIRST, LAST, FLAGS) passing over the library's own
+ * descriptors: the real call on each span between them. */
+static int close_range_around_ours(unsigned first, unsigned last, int flags)
+{
+	int own;
+
+	while ((own = ownfd_first(first, last)) >= 0) {
+		if ((unsigned)own > first && real.close_range(first, (unsigned)own - 1, flags) < 0)
+			return -1;
+		if ((unsigned)own == last)
+			return 0;
+		first = (unsigned)own + 1;
+	}
+	return real.close_range(first, last, flags);
+}
+
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	real_resolve();
+	if (first > last)
+		return real.close_range(first, last, flags);  /* EINVAL */
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		close_tracked_range(first, last);
-	return real.close_range(first, last, flags);
+	return close_range_around_ours(first, last, flags);
 }
 
 EXPORT void closefrom(int lowfd)
@@ -367,7 +392,12 @@ EXPORT void closefrom(int lowfd)
 	real_resolve();
 	if (lowfd >= 0)
 		close_tracked_range((unsigned)lowfd, ~0u);
-	real.closefrom(lowfd);
+	/* glibc's closefrom is close_range (Linux 5.9), with a slow path for
+	 * older kernels; with descriptors of ours in the way, close_range. */
+	if (lowfd < 0 || ownfd_first((unsigned)lowfd, ~0u) < 0)
+		real.closefrom(lowfd);
+	else
+		close_range_around_ours((unsigned)lowfd, ~0u, 0);
 }
 
 /* NEWFD now stands for what OLDFD stands for. */
@@ -397,6 +427,8 @@ static int dup_over(int oldfd, int newfd, int flags, int use_dup3)
 	int saved, r;
 
 	/* dup2(fd, fd) changes nothing (and dup3 refuses it). */
+	if (oldfd != newfd && ownfd_move_away(newfd) < 0)
+		return -1;
 	if (oldfd == newfd || !lib_active())
 		return use_dup3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
 	over = take_fd(newfd);

@@ -76,19 +76,6 @@ void lib_mutex_unlock(pthread_mutex_t *m, const sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int lib_hide_fd(int fd)
-{
-	int high;
-
-	if (fd < 0 || fd >= lib.fd_base)
-		return fd;
-	high = real.fcntl(fd, F_DUPFD_CLOEXEC, lib.fd_base);
-	if (high < 0)
-		return fd;
-	real.close(fd);
-	return high;
-}
-
 /* Three quarters of the way to the descriptor limit (at most 1024):
  * high enough that programs do not pick these numbers, low enough that
  * the kernel's descriptor table does not grow large for them. */

@@ -43,13 +43,6 @@ int lib_active(void);
  * SIZE bytes) only when a rule needs it.  Allocates nothing. */
 const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size);
 
-/* Move the library's own descriptor FD (a directory, a lock file) up to
- * lib.fd_base or above, out of the numbers a program expects to be free:
- * `exec 3> f` in bash opens f and then dup2()s it onto 3, whatever was
- * there.  Returns the new descriptor (close-on-exec), or FD itself when
- * it cannot be moved. */
-int lib_hide_fd(int fd);
-
 /* Take M with every signal blocked (the old mask into OLD), so that a
  * signal handler that calls a hook (close) never waits for the thread it
  * interrupted; and give it back. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ownfd.h"
 #include "path.h"
 #include "pending.h"
 #include "real.h"
@@ -51,7 +52,7 @@ static void flush_locked(void)
 	    st.st_dev == tomb.file_dev && st.st_ino == tomb.file_ino &&
 	    real.unlinkat(tomb.dfd, tomb.name, 0) < 0 && errno != ENOENT)
 		log_warn("%s: the deferred unlink failed: %s", tomb.path, strerror(errno));
-	real.close(tomb.dfd);
+	ownfd_close(&tomb.dfd);
 	atomic_store(&tombstone_active, 0);
 }
 
@@ -94,7 +95,7 @@ int tombstone_unlink(int dirfd, const char *path)
 	}
 	tomb_lock(&old);
 	flush_locked();  /* another thread's, deferred meanwhile */
-	tomb.dfd = lib_hide_fd(t.dfd);
+	ownfd_keep(t.dfd, &tomb.dfd);
 	tomb.dev = t.dir_st.st_dev;
 	tomb.ino = t.dir_st.st_ino;
 	tomb.file_dev = t.st.st_dev;
@@ -131,7 +132,7 @@ int tombstone_claim(int dirfd, const char *path, int flags)
 	same = found && atomic_load(&tombstone_active) && t.dir_st.st_dev == tomb.dev &&
 	       t.dir_st.st_ino == tomb.ino && strcmp(t.name, tomb.name) == 0;
 	if (same) {
-		real.close(tomb.dfd);
+		ownfd_close(&tomb.dfd);
 		atomic_store(&tombstone_active, 0);
 	} else {
 		flush_locked();
@@ -162,7 +163,7 @@ void tombstone_touch_slow(const char *path)
 void tombstone_forget(void)
 {
 	if (atomic_load(&tombstone_active)) {
-		real.close(tomb.dfd);
+		ownfd_close(&tomb.dfd);
 		atomic_store(&tombstone_active, 0);
 	}
 	pthread_mutex_init(&tomb_mutex, NULL);

@@ -1,0 +1,168 @@
+/* tempfile.c - making, naming and sweeping temps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "real.h"
+#include "tempfile.h"
+
+/* Room kept in a temp's name for ".atomically.PID.RANDOM": the target's
+ * name is cut short to fit. */
+#define SUFFIX_ROOM 40
+
+/* ".NAME.atomically." into OUT; returns its length. */
+static int temp_prefix(char *out, size_t size, const char *name)
+{
+	return snprintf(out, size, ".%.*s.atomically.", NAME_MAX - SUFFIX_ROOM, name);
+}
+
+/* A fresh temp name for NAME into TEMP (NAME_MAX + 1 bytes). */
+static void temp_name(char *temp, const char *name)
+{
+	static atomic_uint counter;
+	struct timespec ts;
+	unsigned r;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r = ((unsigned)ts.tv_nsec ^ (atomic_fetch_add(&counter, 1) * 2654435761u)) & 0xffffff;
+	n = temp_prefix(temp, NAME_MAX + 1, name);
+	snprintf(temp + n, (size_t)(NAME_MAX + 1 - n), "%d.%06x", (int)getpid(), r);
+}
+
+/* An anonymous temp can be named later only through /proc/self/fd (or
+ * with CAP_DAC_READ_SEARCH): without /proc, temps are named from the
+ * start.  Looked at once per process. */
+static int anonymous_usable(void)
+{
+	static atomic_int known;  /* 0: not yet; 1: yes; 2: no */
+	int k = atomic_load_explicit(&known, memory_order_relaxed);
+
+	if (!k) {
+		k = real.faccessat(AT_FDCWD, "/proc/self/fd", F_OK, 0) == 0 ? 1 : 2;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k == 1;
+}
+
+int temp_open(int dfd, const char *name, int flags, mode_t mode, char *temp)
+{
+	temp[0] = '\0';
+	if (anonymous_usable()) {
+		int fd = real.openat(dfd, ".", flags | O_TMPFILE | O_NOCTTY, mode);
+		if (fd >= 0)
+			return fd;
+		/* These say the file system has no O_TMPFILE; anything else
+		 * (EACCES, EROFS, ENOSPC) a named temp would meet too. */
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOSYS)
+			return -1;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		temp_name(temp, name);
+		fd = real.openat(dfd, temp, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+	}
+	temp[0] = '\0';
+	return -1;
+}
+
+int temp_link(int fd, int dfd, const char *name, char *temp)
+{
+	char proc[32];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (int tries = 0; tries < 100; tries++) {
+		temp_name(temp, name);
+		if (real.linkat(AT_FDCWD, proc, dfd, temp, AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		/* /proc went away since the open: linking the descriptor itself
+		 * needs privilege, but may be had. */
+		if (errno == ENOENT && real.linkat(fd, "", dfd, temp, AT_EMPTY_PATH) == 0)
+			return 0;
+		break;
+	}
+	temp[0] = '\0';
+	return -1;
+}
+
+int temp_owner(const char *entry, const char *name)
+{
+	char prefix[NAME_MAX + 1];
+	int n = temp_prefix(prefix, sizeof(prefix), name);
+	long pid = 0;
+	const char *s;
+	int digits = 0, hex = 0;
+
+	if (strncmp(entry, prefix, (size_t)n) != 0)
+		return -1;
+	for (s = entry + n; *s >= '0' && *s <= '9' && digits < 10; s++, digits++)
+		pid = pid * 10 + (*s - '0');
+	if (!digits || pid <= 0 || pid > INT32_MAX || *s++ != '.')
+		return -1;
+	for (; (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'); s++)
+		hex++;
+	return hex == 6 && *s == '\0' ? (int)pid : -1;
+}
+
+int temp_owner_dead(int pid)
+{
+	int saved = errno, dead = kill(pid, 0) < 0 && errno == ESRCH;
+
+	errno = saved;
+	return dead;
+}
+
+/* The kernel's directory entry, as getdents64 gives it: readdir would
+ * allocate. */
+struct dirent_raw {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+int temp_sweep(int dfd, const char *name, const char *display)
+{
+	_Alignas(8) char buf[4096];
+	int dir = real.openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), remain = 0;
+	int me = (int)getpid();
+	long n;
+
+	if (dir < 0)
+		return -1;
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			const struct dirent_raw *d = (const void *)(buf + off);
+			int pid = temp_owner(d->name, name);
+
+			off += d->reclen;
+			if (pid < 0)
+				continue;
+			if (pid != me && temp_owner_dead(pid) && real.unlinkat(dfd, d->name, 0) == 0) {
+				log_info("%s: removed %s, left by pid %d, which died before committing",
+					 display, d->name, pid);
+				continue;
+			}
+			remain++;
+		}
+	}
+	real.close(dir);
+	return n < 0 ? -1 : remain;
+}

@@ -1,0 +1,47 @@
+/* tempfile.h - the temp a pending file is written into.
+ *
+ * Where the file system allows it, the temp is anonymous (O_TMPFILE): it
+ * has no name until the commit, so a writer killed before it commits
+ * leaves nothing behind (the kernel frees an unlinked inode with its last
+ * descriptor).  At commit it is linked under a name for the instant
+ * before the rename over the target.
+ *
+ * Elsewhere (a file system without O_TMPFILE, a process without /proc) it
+ * is named from the start.  Names are
+ *
+ *   .NAME.atomically.PID.RANDOM
+ *
+ * with the owner's pid, so that the next writer of NAME (temp_sweep,
+ * under the lock) and `atomically --clean` can tell a dead writer's
+ * leftover from a live writer's temp.
+ */
+#ifndef ATOMICALLY_TEMPFILE_H
+#define ATOMICALLY_TEMPFILE_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+/* Make the temp of the file NAME in the directory DFD, opened with FLAGS
+ * (access mode and status flags) and created with MODE.  TEMP (NAME_MAX+1
+ * bytes) gets the temp's name, or "" when it is anonymous.  Returns the
+ * descriptor, or -1 with errno (EACCES, EROFS, ... as the open gave it). */
+int temp_open(int dfd, const char *name, int flags, mode_t mode, char *temp);
+
+/* Give the anonymous temp FD a name beside NAME in DFD, into TEMP.
+ * Returns 0, or -1 with errno. */
+int temp_link(int fd, int dfd, const char *name, char *temp);
+
+/* If ENTRY is the name of a temp of NAME, its owner's pid; else -1. */
+int temp_owner(const char *entry, const char *name);
+
+/* Is the process PID gone?  (A pid we cannot signal is alive as far as
+ * we know: it may be another user's.) */
+int temp_owner_dead(int pid);
+
+/* Remove the temps of NAME in DFD whose owners are dead, except those of
+ * this process; DISPLAY names the file in messages.  Returns how many
+ * temps of NAME remain, or -1 with errno when the directory cannot be
+ * read.  Allocates nothing. */
+int temp_sweep(int dfd, const char *name, const char *display);
+
+#endif
