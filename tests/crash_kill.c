@@ -22,13 +22,13 @@
  * kill is known to have landed before the open, in the writes, in the
  * close (the commit, under the library), or after it.
  *
- * The delays: a quarter of the runs are killed at a random moment before
- * the open (counted from the start), a bit more than half between the
- * open and the return of the close (counted from the 'o' marker: a
+ * The delays: a fifth of the runs are killed at a random moment before
+ * the open (counted from the start), about two thirds between the open
+ * and the return of the close (counted from the 'o' marker: a
  * program's start takes long and varies, Python's most), the rest from
  * there to somewhat past the writer's exit, so that some writers finish
  * unkilled.  The lengths of these windows are learnt as the runs go, from
- * when the markers and the exits arrived.  --seed makes the choices
+ * when the markers and the exits arrived (see "the windows" below).  --seed makes the choices
  * repeatable (the timings are the machine's).
  *
  * After each run, TARGET must be:
@@ -51,8 +51,9 @@
  *   not_killed finished absent empty torn vanished backwards future lost
  *   errors versions temps_before_final temps
  * (mid_write = in_writes + in_close: kills that landed after the writer
- * began its open and before its close returned; finished = writers whose
- * close returned, killed after it or not), then a line of timings.
+ * began its open and before its close returned; finished = writers of the
+ * loop whose close returned, killed after it or not; the final writer is
+ * not counted in runs nor finished), then a line of timings.
  * Problems are described on standard error (the first 20).
  *
  * Exit status: 0; 1 when anything was empty, torn, vanished, backwards,
@@ -406,47 +407,98 @@ static long count_temps(void)
 
 /* ---- the windows the kills aim at ---- */
 
-/* Seconds: from the writer's start to its open ('o'); from the open to
- * the return of its close ('c'); from the open to its exit.  Start
- * guesses, moved towards what each run shows. */
-static double est_open = 0.005, est_close = 0.005, est_exit = 0.006;
+/* Three lengths, in seconds: from the writer's start to its open ('o');
+ * from the open to the return of its close ('c'); from the open to its
+ * exit.  Each is the upper quartile of its last 32 samples (a median
+ * would aim half the "during" kills past the close of a writer whose
+ * close is slow half the time), taken from the runs that do not bias
+ * it: a run aimed before the open is killed early, so only the runs
+ * aimed from the open tell how long a start takes; only the runs aimed
+ * after the close (killed late or not at all) tell how long the writes
+ * and the close take.  Until a length has 4 samples, it is a guess that
+ * grows whenever a kill finds the writer not there yet. */
+struct est {
+	double value, sample[32];
+	int count, next;
+};
+static struct est est_open = { .value = 0.005 }, est_close = { .value = 0.005 },
+		  est_exit = { .value = 0.006 };
 
-static void estimate(double *est, int reached, double seen, double killed_at)
+static int by_value(const void *a, const void *b)
 {
-	if (reached && seen >= 0)
-		*est = 0.8 * *est + 0.2 * seen;
-	else if (!reached && killed_at > *est)
-		*est = killed_at * 1.2;	/* killed before it, later than we thought */
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
-static void learn(const struct run *r, int killed)
+static void sample(struct est *e, double x)
 {
-	double o = r->at[0];
+	double sorted[32];
 
-	estimate(&est_open, r->seen[0], o, killed ? r->kill_at : -1);
-	if (o >= 0) {
-		double k = killed ? r->kill_at - o : -1;
-		estimate(&est_close, r->seen[2], r->at[2] >= 0 ? r->at[2] - o : -1, k);
-		estimate(&est_exit, !killed, r->exit_at >= 0 ? r->exit_at - o : -1, k);
+	e->sample[e->next++ % 32] = x;
+	if (e->count < 32)
+		e->count++;
+	if (e->count < 4) {
+		if (x > e->value)
+			e->value = x;
+		return;
 	}
-	if (est_exit < est_close * 1.05)
-		est_exit = est_close * 1.05;
+	memcpy(sorted, e->sample, sizeof(double) * (size_t)e->count);
+	qsort(sorted, (size_t)e->count, sizeof(double), by_value);
+	e->value = sorted[e->count * 3 / 4];
 }
 
-/* Where the next kill aims: a quarter before the open (from the start),
- * a bit more than half between the open and the return of the close,
- * the rest from there to somewhat past the exit (some writers finish). */
-static void pick(int *from_open, double *delay)
+/* not_yet(e, t): killed at t before the end e measures */
+static void not_yet(struct est *e, double t)
+{
+	if (e->count < 4 && t * 1.5 > e->value)
+		e->value = t * 1.5;
+}
+
+enum aim { BEFORE, DURING, AFTER };
+
+static void learn(const struct run *r, enum aim aim, int killed)
+{
+	double o = r->at[0], k = r->kill_at - o;
+
+	if (aim != BEFORE && o >= 0)
+		sample(&est_open, o);
+	else if (aim == BEFORE && !r->seen[0])
+		not_yet(&est_open, r->kill_at);
+	if (aim == AFTER && o >= 0) {
+		if (r->at[2] >= 0)
+			sample(&est_close, r->at[2] - o);
+		else if (killed)
+			not_yet(&est_close, k);
+		if (r->exit_at >= 0)
+			sample(&est_exit, r->exit_at - o);
+		else if (killed)
+			not_yet(&est_exit, k);
+	} else if (aim == DURING && killed && !r->seen[2]) {
+		not_yet(&est_close, k);
+		not_yet(&est_exit, k);
+	}
+	if (est_exit.value < est_close.value * 1.05)
+		est_exit.value = est_close.value * 1.05;
+}
+
+/* Where the next kill aims: a fifth before the open (from the start),
+ * about two thirds between the open and the return of the close, the rest
+ * from there to somewhat past the exit (some writers finish). */
+static enum aim pick(double *delay)
 {
 	double u = uniform(0, 1);
 
-	*from_open = u >= 0.25;
-	if (u < 0.25)
-		*delay = uniform(0, est_open);
-	else if (u < 0.8)
-		*delay = uniform(0, est_close);
-	else
-		*delay = uniform(est_close, est_exit * 1.15);
+	if (u < 0.2) {
+		*delay = uniform(0, est_open.value);
+		return BEFORE;
+	}
+	if (u < 0.85) {
+		*delay = uniform(0, est_close.value);
+		return DURING;
+	}
+	*delay = uniform(est_close.value, est_exit.value * 1.15);
+	return AFTER;
 }
 
 /* ---- main ---- */
@@ -587,11 +639,10 @@ int main(int argc, char **argv)
 	for (version = 1; n.kills < kills && version <= max_runs; version++) {
 		int killed;
 
-		int from_open;
 		double delay;
+		enum aim aim = pick(&delay);
 
-		pick(&from_open, &delay);
-		run_writer(version, from_open, delay, &r);
+		run_writer(version, aim != BEFORE, delay, &r);
 		n.runs++;
 		killed = WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL;
 		if (killed) {
@@ -607,7 +658,7 @@ int main(int argc, char **argv)
 		}
 		n.finished += r.seen[2];
 		check(&r, version, &last);
-		learn(&r, killed);
+		learn(&r, aim, killed);
 	}
 
 	if (n.kills < kills)
@@ -618,7 +669,6 @@ int main(int argc, char **argv)
 		n.errors++;
 		problem("the final writer failed: status %#x", r.status);
 	} else {
-		n.finished++;
 		check(&r, version, &last);
 	}
 	n.temps = count_temps();
@@ -632,7 +682,7 @@ int main(int argc, char **argv)
 	       n.torn, n.vanished, n.backwards, n.future, n.lost, n.errors, n.versions,
 	       n.temps_before_final, n.temps);
 	printf("timing: open_ms=%.3f open_to_close_ms=%.3f open_to_exit_ms=%.3f seconds=%.2f seed=%llu preload=%s\n",
-	       est_open * 1e3, est_close * 1e3, est_exit * 1e3, now() - start,
+	       est_open.value * 1e3, est_close.value * 1e3, est_exit.value * 1e3, now() - start,
 	       (unsigned long long)seed, preload ? preload : "none");
 	if (n.temps && expect_no_temps)
 		problem("%ld temp files left in the directory of %s after the final writer",
