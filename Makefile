@@ -2,6 +2,8 @@
 #
 #   make            build the library, the config module and the launcher
 #   make check      install what the tests need (Debian, as root), build, test
+#   make check-long build as check does, then the crash test with 10,000
+#                   kills instead of 1,000 (bats/crash.bats; some minutes)
 #   make demo       install what the demo needs, build, show what changes
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -33,7 +35,7 @@ CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
             $(B)/default_conf.c
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev
-DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace \
+DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
@@ -105,6 +107,11 @@ check: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	@$(MAKE) --no-print-directory test
 
+# Opt-in: the writer killed 10,000 times (issue 3).
+check-long: deps-check
+	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
+	ATOMICALLY_KILLS=10000 CRASH_FIGURES=1 bats --print-output-on-failure bats/crash.bats
+
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done
 	bats --print-output-on-failure bats/
@@ -126,4 +133,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check test demo install clean deps-build deps-check deps-demo
+.PHONY: all check check-long test demo install clean deps-build deps-check deps-demo
