@@ -70,7 +70,7 @@ mount_here() {
 	shift
 	mkdir -p "$dir"
 	mount "$@" "$dir" || fail "cannot mount $* on $dir"
-	echo "$(cd "$dir" && pwd -P)" >> "$MOUNTS"
+	(cd "$dir" && pwd -P) >> "$MOUNTS"
 }
 
 # prove_loaded NAME WRITER...: a short run of the driver with the library

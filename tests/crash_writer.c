@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mark('c');
+	free(buf);
 	return 0;
 
 usage:
