@@ -2,6 +2,8 @@
 #
 #   make            build the library, the config module and the launcher
 #   make check      install what the tests need (Debian, as root), build, test
+#   make check-long build as check does, then the crash test with 10,000
+#                   kills instead of 1,000 (bats/crash.bats; some minutes)
 #   make demo       install what the demo needs, build, show what changes
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -34,13 +36,14 @@ CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
             $(B)/default_conf.c
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev
-DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace \
+DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
+HELPERS    += $(B)/crash_kill $(B)/crash_writer
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -88,6 +91,10 @@ $(B)/proc_exit: tests/proc_exit.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/proc_spawn: tests/proc_spawn.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/crash_kill: tests/crash_kill.c tests/crash_content.h | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/crash_writer: tests/crash_writer.c tests/crash_content.h | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
 deps-build:
 	@tests/deps.sh $(DEPS_BUILD)
@@ -100,6 +107,11 @@ deps-demo:
 check: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	@$(MAKE) --no-print-directory test
+
+# Opt-in: the writer killed 10,000 times (issue 3).
+check-long: deps-check
+	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
+	ATOMICALLY_KILLS=10000 CRASH_FIGURES=1 bats --print-output-on-failure bats/crash.bats
 
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done
@@ -122,4 +134,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check test demo install clean deps-build deps-check deps-demo
+.PHONY: all check check-long test demo install clean deps-build deps-check deps-demo
