@@ -223,3 +223,22 @@ on_ext4() {
 	on_ext4
 	killed_without_library 50 text "$CWRITER"
 }
+
+# ---- named temps: a process without /proc cannot name an anonymous temp ----
+
+@test "without /proc (named temps): the C writer killed ATOMICALLY_KILLS/5 times: never torn, each dead writer's temp swept by the next" {
+	require_root "unmounts /proc in a private mount namespace"
+	command -v unshare > /dev/null || skip "unshare (util-linux) is missing"
+	ATOMICALLY_LOG="info:$LIBLOG" run unshare -m --propagation private sh -c '
+		umount -l /proc || exit 99
+		exec "$@"' sh "$KILL" -n "$FSKILLS" --preload "$LIB" --expect-no-temps \
+		state.json "$CWRITER"
+	show_figures "no /proc"
+	[ "$(figure kills)" = "$FSKILLS" ] || fail "not $FSKILLS kills: $output"
+	assert_figure_positive mid_write
+	assert_figures_zero empty torn vanished backwards future lost errors temps
+	assert_success
+	# The temps were named, and the writers after the killed ones removed them.
+	grep -q 'state.json: removed \.state\.json\.atomically\.[0-9]*\.[0-9a-f]*, left by pid' "$LIBLOG" ||
+		fail "no named temp was swept: $(head -n 5 "$LIBLOG")"
+}
