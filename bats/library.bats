@@ -833,6 +833,49 @@ except FileNotFoundError:
 	assert_file_not_exists f.yaml
 }
 
+@test "a file the process deletes while writing it is not brought back by the commit" {
+	for how in unlink unlinkat; do
+		echo old > f.yaml
+		: > "$LIBLOG"
+		run wrapped "$PY" -c '
+import os, sys
+fd = os.open("f.yaml", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"scratch\n")
+if sys.argv[1] == "unlink":
+    os.unlink("f.yaml")
+else:
+    d = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+    os.unlink("f.yaml", dir_fd=d)
+os.write(fd, b"more\n")
+os.close(fd)
+print("exists:", os.path.exists("f.yaml"))' "$how"
+		assert_loaded "$PYNAME"
+		assert_success
+		assert_output "exists: False"
+		assert_file_not_exists f.yaml
+		assert_no_temps .
+		grep -q 'f.yaml: not committed: the program deleted it' "$LIBLOG" ||
+			fail "$how: no message: $(cat "$LIBLOG")"
+	done
+}
+
+@test "a file deleted while pending, then created anew (O_EXCL), ends as the new one" {
+	echo old > f.yaml
+	run wrapped "$PY" -c '
+import os
+a = os.open("f.yaml", os.O_WRONLY | os.O_TRUNC)
+os.write(a, b"first\n")
+os.unlink("f.yaml")
+b = os.open("f.yaml", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+os.write(b, b"second\n")
+os.close(b)
+os.close(a)'
+	assert_loaded "$PYNAME"
+	assert_success
+	assert_equal "$(cat f.yaml)" second
+	assert_no_temps .
+}
+
 @test "install-style unlink + O_EXCL create is an atomic replace: no unlink reaches the kernel" {
 	echo old > f.yaml
 	before=$(inode f.yaml)

@@ -563,6 +563,15 @@ static int commit(struct pending *p)
 	}
 	if (err)
 		return commit_failed(p, "writing it failed", err);
+	if (atomic_load(&p->unlinked)) {
+		/* Deleted by the program while it wrote: as unwrapped, what it
+		 * wrote goes with the deleted file. */
+		log_info("%s: not committed: the program deleted it", p->path);
+		temp_discard(p);
+		lock_drop(p->lock);
+		pending_free(p);
+		return 0;
+	}
 	if (shared_write_failed(p, p->tfd, &err))
 		return commit_failed(p, "a process it was shared with failed to write it", err);
 	/* Metadata first, so that the fsync covers it too. */
@@ -730,6 +739,53 @@ void pending_commit_all(void)
 			pending_release(p, 0);
 	}
 	pending_commit_deferred();
+}
+
+/* ---- the program's own unlink and rename ---- */
+
+/* Is P's target the file NAME in the directory DIR_ST? */
+static int pending_is(const struct pending *p, const struct stat *dir_st, const char *name)
+{
+	struct stat st;
+
+	return p->dfd >= 0 && !p->inplace && p->owner == getpid() &&
+	       strcmp(p->name, name) == 0 && fstat(p->dfd, &st) == 0 &&
+	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
+}
+
+/* Is some file of this process pending under the name NAME? */
+static int pending_named(int max, const char *name)
+{
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p && p->owner == getpid() && strcmp(p->name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void pending_unlinked(int dirfd, const char *path)
+{
+	int max = fdtable_max(), saved = errno;
+	const char *base;
+	struct target t;
+
+	if (max < 0 || !path || getpid() != lib.pid)
+		return;
+	base = strrchr(path, '/');
+	if (!pending_named(max, base ? base + 1 : path))
+		return;
+	lib_guard++;
+	if (target_find(dirfd, path, 1, &t) == 0) {
+		for (int fd = 0; fd <= max; fd++) {
+			struct pending *p = fdtable_get(fd);
+			if (p && pending_is(p, &t.dir_st, t.name))
+				atomic_store(&p->unlinked, 1);
+		}
+		real.close(t.dfd);
+	}
+	lib_guard--;
+	errno = saved;
 }
 
 /* ---- the program's own rename ---- */

@@ -28,6 +28,7 @@ struct lock;
 struct pending {
 	atomic_int aliases;        /* descriptors that stand for it */
 	atomic_int error;          /* first write or close failure: no commit */
+	atomic_int unlinked;       /* the program deleted the target meanwhile */
 	pid_t owner;               /* only the process that opened it commits */
 	const struct rule *rule;
 	struct lock *lock;
@@ -108,6 +109,11 @@ void pending_after_fork_child(void);
 /* Before an exec: commit the files closed under commit = "exit" (the
  * image that closed them goes away). */
 void pending_commit_deferred(void);
+
+/* The program unlinks PATH (relative to DIRFD): a file of this process
+ * pending at that name is not to be committed, since unwrapped its writes
+ * would have gone to a deleted file.  Cheap when nothing is pending. */
+void pending_unlinked(int dirfd, const char *path);
 
 /* The program renames FROM (relative to FROMFD) onto TO (relative to
  * TOFD) with renameat2 FLAGS.  When TO is matched: sync FROM, hold TO's

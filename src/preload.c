@@ -682,6 +682,8 @@ FLUSH_HOOK(mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mo
 EXPORT int unlink(const char *path)
 {
 	real_resolve();
+	if (lib_should_act())
+		pending_unlinked(AT_FDCWD, path);
 	if (lib_should_act() && tombstone_unlink(AT_FDCWD, path) == 0)
 		return 0;
 	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
@@ -692,6 +694,8 @@ EXPORT int unlink(const char *path)
 EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
 	real_resolve();
+	if (lib_should_act() && !(flags & AT_REMOVEDIR))
+		pending_unlinked(dirfd, path);
 	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
 	    tombstone_unlink(dirfd, path) == 0)
 		return 0;
