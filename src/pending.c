@@ -342,20 +342,18 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 		replacing = 1;
 		flags = (flags & ~O_EXCL) | O_TRUNC;
 	}
-	if (!flags_matter(flags))
-		return PENDING_PASS;
+	fd = PENDING_PASS;
 	abs[0] = '\0';
 	lib_guard++;
-	rule = lib_rule_for(dirfd, path, abs, sizeof(abs));
-	if (!rule || ((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH)) {
-		lib_guard--;
-		errno = saved;
-		return PENDING_PASS;
+	if (flags_matter(flags) && (rule = lib_rule_for(dirfd, path, abs, sizeof(abs))) &&
+	    !((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH)) {
+		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
+			abs[0] = '\0';
+		fd = redirect(dirfd, path, abs, flags, mode, rule, replacing);
 	}
-	if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
-		abs[0] = '\0';
-	fd = redirect(dirfd, path, abs, flags, mode, rule, replacing);
 	lib_guard--;
+	if (replacing)
+		tombstone_settle(fd >= 0);
 	if (fd == PENDING_PASS)
 		errno = saved;
 	return fd;

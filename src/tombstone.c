@@ -27,6 +27,7 @@ static struct {
 	ino_t file_ino;
 	char name[NAME_MAX + 1];
 	char path[PATH_MAX];       /* for messages */
+	int claimed;               /* an open is trying to replace the file */
 } tomb;
 static pthread_mutex_t tomb_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -101,6 +102,7 @@ int tombstone_unlink(int dirfd, const char *path)
 	tomb.file_dev = t.st.st_dev;
 	tomb.file_ino = t.st.st_ino;
 	snprintf(tomb.name, sizeof(tomb.name), "%s", t.name);
+	tomb.claimed = 0;
 	if (!abs[0])
 		path_absolute(dirfd, path, abs, sizeof(abs));
 	snprintf(tomb.path, sizeof(tomb.path), "%s", abs[0] ? abs : path);
@@ -131,16 +133,35 @@ int tombstone_claim(int dirfd, const char *path, int flags)
 	tomb_lock(&old);
 	same = found && atomic_load(&tombstone_active) && t.dir_st.st_dev == tomb.dev &&
 	       t.dir_st.st_ino == tomb.ino && strcmp(t.name, tomb.name) == 0;
-	if (same) {
-		ownfd_close(&tomb.dfd);
-		atomic_store(&tombstone_active, 0);
-	} else {
+	if (same)
+		tomb.claimed = 1;  /* settled by tombstone_settle */
+	else
 		flush_locked();
-	}
 	tomb_unlock(&old);
 	lib_guard--;
 	errno = saved;
 	return same;
+}
+
+void tombstone_settle(int replaced)
+{
+	sigset_t old;
+	int saved = errno;
+
+	lib_guard++;
+	tomb_lock(&old);
+	if (atomic_load(&tombstone_active) && tomb.claimed) {
+		if (replaced) {
+			ownfd_close(&tomb.dfd);
+			atomic_store(&tombstone_active, 0);
+		} else {
+			flush_locked();
+		}
+	}
+	tomb.claimed = 0;
+	tomb_unlock(&old);
+	lib_guard--;
+	errno = saved;
 }
 
 void tombstone_touch_slow(const char *path)

@@ -22,10 +22,15 @@ extern atomic_int tombstone_active;
 int tombstone_unlink(int dirfd, const char *path);
 
 /* The program opens PATH with FLAGS for writing: if it is the exclusive
- * creation of the deferred name, take the tombstone back and return 1
- * (the caller replaces the file atomically); otherwise carry the unlink
- * out and return 0. */
+ * creation of the deferred name, return 1, and the caller tries to
+ * replace the file atomically, then says how that went (tombstone_settle);
+ * otherwise carry the unlink out and return 0. */
 int tombstone_claim(int dirfd, const char *path, int flags);
+
+/* After a claim: REPLACED (a temp will be renamed over the file), the
+ * unlink is dropped; otherwise it is carried out now, so that the
+ * program's exclusive creation meets the file system it expects. */
+void tombstone_settle(int replaced);
 
 /* Carry out the deferred unlink now, if there is one (and the name still
  * is the file that was unlinked: a rename may have put another there). */
