@@ -40,6 +40,7 @@ DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
+HELPERS    += $(B)/lms_counter
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -86,6 +87,8 @@ $(B)/proc_signal: tests/proc_signal.c | $(B)
 $(B)/proc_exit: tests/proc_exit.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/proc_spawn: tests/proc_spawn.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/lms_counter: tests/lms_counter.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
 deps-build:
