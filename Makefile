@@ -43,7 +43,7 @@ DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
-HELPERS    += $(B)/crash_kill $(B)/crash_writer
+HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -94,6 +94,8 @@ $(B)/proc_spawn: tests/proc_spawn.c | $(B)
 $(B)/crash_kill: tests/crash_kill.c tests/crash_content.h | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/crash_writer: tests/crash_writer.c tests/crash_content.h | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/lms_counter: tests/lms_counter.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
 deps-build:

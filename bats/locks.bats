@@ -1,5 +1,6 @@
 # locks.bats - lock = "process": a load-modify-save cycle per process, run
-# by many processes at once, loses no update (SPEC sections 3 and 6).
+# by many processes at once, loses no update (SPEC sections 3 and 6), in
+# python and in a C program that does stat, then read, then write.
 
 load helpers
 
@@ -7,6 +8,8 @@ setup() {
 	common_setup
 	PY=/usr/bin/python3
 	[ -x "$PY" ] || PY=$(command -v python3)
+	LMS="$B/lms_counter"
+	WARNLOG="$BATS_TEST_TMPDIR/warn.log"
 	printf 'path "counter.json" { lock = "process" }\n' > "$CONF"
 	# One increment: load the counter (it may not exist yet), add one,
 	# save it with a plain open(O_TRUNC) and write.
@@ -87,4 +90,104 @@ increments() {
 	assert_success
 	assert_loaded python3
 	assert_equal "$(cat counter.json)" '{"n": 2}'
+}
+
+# lms_increments PROCS ROUNDS FIRST_PAUSE_MS [LAUNCHER...]: PROCS loops of
+# ROUNDS runs of lms_counter (stat, read, write) on counter.json, all at
+# once, starting with no file; prints the final content of counter.json.
+# The first run of each loop finds no counter with its stat and pauses
+# FIRST_PAUSE_MS before it creates one: a wide stat-then-create window,
+# which only a lock taken by the stat closes.  A run that fails leaves its
+# exit status in failed.runs and its message in failed.err.
+lms_increments() {
+	local procs=$1 rounds=$2 first=$3 p i
+	shift 3
+	rm -f counter.json
+	: > failed.runs
+	: > failed.err
+	for ((p = 0; p < procs; p++)); do
+		(for ((i = 0; i < rounds; i++)); do
+			"$@" "$LMS" counter.json $((i == 0 ? first : 0)) 2>>failed.err ||
+				echo $? >> failed.runs
+		done) &
+	done
+	wait
+	cat counter.json
+}
+
+# assert_no_failed_runs: every run of lms_increments succeeded.
+assert_no_failed_runs() {
+	[ ! -s failed.runs ] ||
+		fail "$(wc -l < failed.runs) runs failed, statuses $(sort failed.runs | uniq -c | tr -s ' \n' ' '); first messages: $(head -3 failed.err)"
+}
+
+# lms_probe: one increment under the launcher, with debug messages: the
+# library is loaded in lms_counter and commits its write.
+lms_probe() {
+	rm -f counter.json
+	run wrapped "$LMS" counter.json
+	assert_success
+	assert_loaded lms_counter
+	grep -q 'counter.json: committed' "$LIBLOG" ||
+		fail "the probe's write was not committed by the library: $(cat "$LIBLOG")"
+	assert_equal "$(cat counter.json)" 1
+}
+
+@test "C stat-read-write: 16 processes x 50 increments under lock = process: no lost update" {
+	lms_probe
+	run lms_increments 16 50 100 env ATOMICALLY_LOG="warn:$WARNLOG" "$ATOMICALLY"
+	assert_success
+	assert_no_failed_runs
+	assert_output 800
+	assert_no_temps .
+	[ ! -s "$WARNLOG" ] || fail "the library warned: $(head -5 "$WARNLOG")"
+}
+
+@test "C stat-read-write control: the same increments without the library lose updates" {
+	run lms_increments 16 50 100
+	# Lost updates, runs that read a half-written (empty) file and gave
+	# up, or a final file that is no number: anything but a clean 800.
+	if [[ "$output" =~ ^[0-9]+$ ]] && [ "$output" -ge 800 ] && [ ! -s failed.runs ]; then
+		fail "no update was lost without the library: $output"
+	fi
+}
+
+@test "C stat-read-write under lock = write (the default): no torn read, but updates are lost" {
+	# The write lock makes each save atomic and serialises the saves, but
+	# the load before it runs unlocked: two processes load the same
+	# value and both save value + 1.  This is why lock = "process" exists.
+	printf 'path "counter.json" { lock = "write" }\n' > "$CONF"
+	lms_probe
+	run lms_increments 16 10 100 env ATOMICALLY_LOG="warn:$WARNLOG" "$ATOMICALLY"
+	assert_success
+	# Every load saw a whole file (the control's runs read empty ones).
+	assert_no_failed_runs
+	[[ "$output" =~ ^[0-9]+$ ]] || fail "the counter is no number: $output"
+	[ "$output" -lt 160 ] || fail "lock = write lost no update: $output"
+	assert_no_temps .
+	[ ! -s "$WARNLOG" ] || fail "the library warned: $(head -5 "$WARNLOG")"
+}
+
+@test "C stat-then-create under lock = process: the stat of a counter that does not exist yet takes the lock" {
+	printf 'path "counter.json" { lock = "process" lock_timeout = 0 }\n' > "$CONF"
+	# The holder finds no counter with stat, then pauses 2 s before
+	# creating it; the second run (lock_timeout = 0) fails at its stat.
+	wrapped "$LMS" counter.json 2000 &
+	local holder=$!
+	sleep 0.7
+	run wrapped "$LMS" counter.json
+	assert_failure 1
+	assert_output "lms_counter: stat counter.json: Resource temporarily unavailable"
+	local pid
+	pid=$(sed -n 's/.*counter.json: locked by pid \([0-9]*\); gave up after waiting 0 s.*/\1/p' "$LIBLOG")
+	[ -n "$pid" ] || fail "no message naming the file, the holder and the wait: $(cat "$LIBLOG")"
+	assert_file_not_exists counter.json
+	wait "$holder" || fail "the holder failed"
+	assert_loaded lms_counter
+	# The pid named is the holder's lms_counter, which then created the
+	# counter.
+	grep -q "^atomically: active in pid $pid (lms_counter)" "$LIBLOG" &&
+		grep -q "counter.json: writing .counter.json.atomically.$pid\." "$LIBLOG" ||
+		fail "pid $pid is not the lms_counter that created the counter: $(cat "$LIBLOG")"
+	assert_equal "$(cat counter.json)" 1
 }
