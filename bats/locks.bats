@@ -191,3 +191,29 @@ lms_probe() {
 	assert_equal "$pid" "$child"
 	assert_equal "$(cat counter.json)" 1
 }
+
+@test "lock = process: after a stat that gave up waiting, the process cannot save over the update it never read" {
+	printf 'path "counter.json" { lock = "process" lock_timeout = 1 }\n' > "$CONF"
+	echo 41 > counter.json
+	# The holder reads 41, keeps the lock 2.5 s, saves 42.
+	wrapped "$PY" -c '
+import time
+n = int(open("counter.json").read())
+time.sleep(2.5)
+open("counter.json", "w").write("%d\n" % (n + 1))' &
+	local holder=$!
+	sleep 0.5
+	# The other's exists() gives up after 1 s and says "no file"; its
+	# save must not then wait again, get the lock and write 1.
+	run wrapped "$PY" -c '
+import os
+n = int(open("counter.json").read()) if os.path.exists("counter.json") else 0
+open("counter.json", "w").write("%d\n" % (n + 1))'
+	assert_failure
+	assert_output --partial "Resource temporarily unavailable"
+	wait "$holder" || fail "the holder failed"
+	assert_loaded python3
+	assert_equal "$(cat counter.json)" 42
+	grep -q 'counter.json: not touched: this process gave up waiting for its lock before' "$LIBLOG" ||
+		fail "no message: $(cat "$LIBLOG")"
+}

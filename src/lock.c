@@ -20,7 +20,9 @@
 #include "rules.h"
 #include "state.h"
 
-enum lock_state { ACQUIRING, HELD, FAILED };
+/* REFUSED: lock = "process", and the process gave up waiting (see
+ * refuse()). */
+enum lock_state { ACQUIRING, HELD, FAILED, REFUSED };
 
 /* One lock file this process has open, shared by every open of its
  * target in the process. */
@@ -323,7 +325,10 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 		while (atomic_load(&l->state) == ACQUIRING)
 			nanosleep(&ts, NULL);
 	}
-	if (atomic_load(&l->state) == FAILED) {
+	if (atomic_load(&l->state) == REFUSED)
+		log_warn("%s: not touched: this process gave up waiting for its lock before",
+			 display);
+	if (atomic_load(&l->state) >= FAILED) {
 		int saved = l->error;
 		lock_drop(l);
 		errno = saved;
@@ -354,14 +359,42 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	return l;
 }
 
+/* lock = "process": the process gave up waiting for the lock of NAME in
+ * DIR_ST.  What it saw of the file (nothing at all, when its stat failed)
+ * cannot be trusted, so every later touch of the path in this process
+ * fails at once: otherwise a program that took the failed stat for "no
+ * file" would wait again at its save, get the lock, and write over the
+ * update it never read. */
+static void refuse(const struct stat *dir_st, const char *name)
+{
+	struct lock *l;
+	sigset_t old;
+	int created;
+
+	table_lock(&old);
+	l = table_get(dir_st, name, -1, REFUSED, &created);
+	if (l && created) {
+		l->error = EWOULDBLOCK;
+		l->held_for_process = 1;  /* the count that keeps it */
+	} else if (l) {
+		l->count--;  /* another thread holds it now: its entry stays */
+	}
+	table_unlock(&old);
+}
+
 int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
 	      const char *name, const char *display)
 {
 	struct lock *l;
 	sigset_t old;
 
-	if (lock_take(rule, dfd, dir_st, name, display, &l) < 0)
+	if (lock_take(rule, dfd, dir_st, name, display, &l) < 0) {
+		int saved = errno;
+		if (saved == EWOULDBLOCK)
+			refuse(dir_st, name);
+		errno = saved;
 		return -1;
+	}
 	if (!l)
 		return 0;
 	/* The first hold keeps its count for good; later ones give theirs
