@@ -397,6 +397,112 @@ except OSError as e:
 	assert_output kept
 }
 
+# ---- unchanged files, copies ------------------------------------------------
+
+# stamp FILE: its inode and its mtime to the nanosecond.
+stamp() {
+	stat -c '%i %y' "$1"
+}
+
+@test "opened for writing without O_TRUNC and never written: left untouched (same inode, same mtime)" {
+	echo old > f.yaml
+	local before
+	before=$(stamp f.yaml)
+	sleep 0.05
+	run wrapped "$PY" -c '
+import os
+open("f.yaml", "r+").close()
+os.close(os.open("f.yaml", os.O_WRONLY))
+os.close(os.open("f.yaml", os.O_RDWR | os.O_APPEND))'
+	assert_loaded "$PYNAME"
+	assert_success
+	run wrapped bash -c 'exec 3<> f.yaml; exec 3>&-'
+	assert_loaded bash
+	assert_equal "$(stamp f.yaml)" "$before"
+	assert_equal "$(cat f.yaml)" old
+	assert_no_temps .
+	[ "$(grep -c 'f.yaml: unchanged, left as it was' "$LIBLOG")" -ge 4 ] ||
+		fail "not every open was found unchanged: $(cat "$LIBLOG")"
+}
+
+@test "stdio r+ writes that no hook sees, same size: the change is committed" {
+	echo aaaa > f.yaml
+	run wrapped "$WRITER" rplus f.yaml bbbb
+	assert_loaded writer
+	assert_success
+	assert_equal "$(cat f.yaml)" bbbb
+	run wrapped "$WRITER_FORTIFY" rplus f.yaml cccc
+	assert_success
+	assert_equal "$(cat f.yaml)" cccc
+	assert_redirected f.yaml
+}
+
+@test "a write that puts back the same bytes is a write: committed (skip_unchanged = false)" {
+	echo same > f.yaml
+	local before
+	before=$(inode f.yaml)
+	run wrapped "$WRITER" rdwr f.yaml same
+	assert_loaded writer
+	assert_success
+	assert_not_equal "$(inode f.yaml)" "$before"
+}
+
+@test "skip_unchanged = true: a rewrite with the same content leaves the file untouched; a different one replaces it" {
+	conf_yaml 'skip_unchanged = true'
+	echo same > f.yaml
+	local before
+	before=$(stamp f.yaml)
+	sleep 0.05
+	run wrapped bash -c 'echo same > f.yaml'
+	assert_loaded bash
+	assert_success
+	assert_equal "$(stamp f.yaml)" "$before"
+	grep -q 'f.yaml: unchanged, left as it was' "$LIBLOG" || fail "no message: $(cat "$LIBLOG")"
+	run wrapped bash -c 'echo different > f.yaml'
+	assert_success
+	assert_equal "$(cat f.yaml)" different
+	assert_not_equal "$(stamp f.yaml)" "$before"
+	# Same content, but the program set another mode: a change.
+	before=$(stamp f.yaml)
+	run wrapped "$PY" -c '
+import os
+fd = os.open("f.yaml", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"different\n")
+os.fchmod(fd, 0o640)
+os.close(fd)'
+	assert_success
+	assert_equal "$(stat -c %a f.yaml)" 640
+	assert_not_equal "$(stamp f.yaml)" "$before"
+}
+
+@test "control: skip_unchanged = false (the default): the same content is written again, new inode" {
+	echo same > f.yaml
+	local before
+	before=$(inode f.yaml)
+	run wrapped bash -c 'echo same > f.yaml'
+	assert_loaded bash
+	assert_not_equal "$(inode f.yaml)" "$before"
+}
+
+@test "a sparse file edited in place stays sparse: only its data extents are copied" {
+	truncate -s 64M f.yaml
+	printf 'data' | dd of=f.yaml bs=1 seek=$((32 * 1024 * 1024)) conv=notrunc status=none
+	local before
+	before=$(($(stat -c '%b * %B' f.yaml)))
+	run wrapped "$WRITER" rdwr f.yaml X
+	assert_loaded writer
+	assert_success
+	assert_redirected f.yaml
+	assert_equal "$(stat -c %s f.yaml)" $((64 * 1024 * 1024))
+	assert_equal "$(head -c 1 f.yaml)" X
+	assert_equal "$(dd if=f.yaml bs=1 skip=$((32 * 1024 * 1024)) count=4 status=none)" data
+	local after
+	after=$(($(stat -c '%b * %B' f.yaml)))
+	# A block or two more for the byte written at the start, not 64 MiB.
+	[ "$after" -le $((before + 65536)) ] ||
+		fail "not sparse any more: $before bytes allocated before, $after after"
+}
+
 # ---- durability ------------------------------------------------------------
 
 # syncs DURABILITY: write f.yaml under strace with that durability; the

@@ -550,6 +550,19 @@ assert_exec_commit() {
 	assert_exec_commit new-by-exec
 }
 
+@test "exec: the file committed by the new image keeps the old file's mode (0644, 0640, 0604)" {
+	local m
+	for m in 644 640 604; do
+		printf 'old\n' > f.yaml
+		chmod "$m" f.yaml
+		run wrapped sh -c "exec '$WRITER' stdout - new > f.yaml"
+		assert_loaded writer
+		assert_success
+		assert_equal "$(cat f.yaml)" new
+		assert_equal "$(stat -c %a f.yaml)" "$m"
+	done
+}
+
 @test "exec: bash -c 'prog > f.yaml' (bash opens, then execs): committed once" {
 	printf 'old\n' > f.yaml
 	before=$(inode f.yaml)

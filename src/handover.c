@@ -2,8 +2,11 @@
  *
  * The description of one pending file is
  *
- *   FD.FD...,DFD,TFD,LOCKFD,EXISTED,INPLACE,MODE,UID,GID,RULE,NAME,TEMP,PATH
+ *   FD.FD...,DFD,TFD,LOCKFD,EXISTED,INPLACE,MODE,UID,GID,TMODE,TUID,TGID,
+ *   RULE,NAME,TEMP,PATH
  *
+ * (MODE, UID, GID: the target's; TMODE, TUID, TGID: the temp's as it was
+ * made, which tell the commit whether the program changed them);
  * numbers in decimal, the three strings in hex (they may hold anything;
  * TEMP is empty while the temp is anonymous);
  * files are separated by ';', after the pid of the process that execs
@@ -106,9 +109,10 @@ static void describe(char **w, const struct survivor *s)
 
 	for (int i = 0; i < s->nfds; i++)
 		*w += sprintf(*w, "%s%d", i ? "." : "", s->fds[i]);
-	*w += sprintf(*w, ",%d,%d,%d,%d,%d,%u,%u,%u,%d,", p->dfd, p->tfd, lock_fd(p->lock), p->existed,
-		      p->inplace, (unsigned)p->target_st.st_mode, (unsigned)p->target_st.st_uid,
-		      (unsigned)p->target_st.st_gid, rule);
+	*w += sprintf(*w, ",%d,%d,%d,%d,%d,%u,%u,%u,%u,%u,%u,%d,", p->dfd, p->tfd, lock_fd(p->lock),
+		      p->existed, p->inplace, (unsigned)p->target_st.st_mode,
+		      (unsigned)p->target_st.st_uid, (unsigned)p->target_st.st_gid,
+		      (unsigned)p->temp_mode, (unsigned)p->temp_uid, (unsigned)p->temp_gid, rule);
 	put_hex(w, p->name);
 	*(*w)++ = ',';
 	put_hex(w, p->temp);
@@ -264,7 +268,7 @@ char *const *handover_before_exec(const char *file, int search, char *const envp
 	size = sizeof(HANDOVER_ENV) + 1;
 	for (int i = 0; i < n; i++)
 		size += 2 * (strlen(s[i].p->name) + strlen(s[i].p->temp) + strlen(s[i].p->path)) +
-			(size_t)s[i].nfds * 12 + 128;
+			(size_t)s[i].nfds * 12 + 192;
 	text = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (text == MAP_FAILED)
 		goto out;
@@ -358,12 +362,12 @@ static int adopt_one(char *d)
 {
 	if (*d == 'W')
 		return watch_one(d + 1);
-	char *f[13], *fd, *next;
+	char *f[16], *fd, *next;
 	struct pending *p;
 	struct stat file_st, fd_st;
 	int held = 0, rule, lfd, known;
 
-	if (split_fields(d, f, 13) != 13 || unhex(f[10]) < 0 || unhex(f[11]) < 0 || unhex(f[12]) < 0)
+	if (split_fields(d, f, 16) != 16 || unhex(f[13]) < 0 || unhex(f[14]) < 0 || unhex(f[15]) < 0)
 		return -1;
 	if (!(p = pending_new()))
 		return -1;
@@ -376,10 +380,13 @@ static int adopt_one(char *d)
 	p->target_st.st_mode = (mode_t)strtoul(f[6], NULL, 10);
 	p->target_st.st_uid = (uid_t)strtoul(f[7], NULL, 10);
 	p->target_st.st_gid = (gid_t)strtoul(f[8], NULL, 10);
-	rule = atoi(f[9]);
-	snprintf(p->name, sizeof(p->name), "%s", f[10]);
-	snprintf(p->temp, sizeof(p->temp), "%s", f[11]);
-	snprintf(p->path, sizeof(p->path), "%s", f[12]);
+	p->temp_mode = (mode_t)strtoul(f[9], NULL, 10);
+	p->temp_uid = (uid_t)strtoul(f[10], NULL, 10);
+	p->temp_gid = (gid_t)strtoul(f[11], NULL, 10);
+	rule = atoi(f[12]);
+	snprintf(p->name, sizeof(p->name), "%s", f[13]);
+	snprintf(p->temp, sizeof(p->temp), "%s", f[14]);
+	snprintf(p->path, sizeof(p->path), "%s", f[15]);
 	/* The descriptors of our own stay ours either way: never again open
 	 * across an exec. */
 	set_cloexec(p->dfd, 1);

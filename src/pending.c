@@ -89,44 +89,73 @@ static void temp_discard(struct pending *p)
 	lock_count_temps(p->lock, -1);
 }
 
-static int copy_by_read_write(int from, int to)
+/* Copy LEN bytes at OFF of FROM to the same offset of TO: in the kernel
+ * where it can, else by read and write. */
+static int copy_range(int from, int to, off_t off, off_t len)
 {
 	char buf[16384];
+	off_t in = off, out = off, end = off + len;
+	ssize_t n;
 
-	for (;;) {
-		ssize_t n = read(from, buf, sizeof(buf));
+	while (in < end) {
+		n = copy_file_range(from, &in, to, &out, (size_t)(end - in), 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;  /* the source is shorter than it was */
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+		    errno != EOPNOTSUPP && errno != EBADF)
+			return -1;
+		break;
+	}
+	while (in < end) {
+		n = pread(from, buf, sizeof(buf) < (size_t)(end - in) ? sizeof(buf) : (size_t)(end - in), in);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return (int)n;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = pwrite(to, buf + done, (size_t)(n - done), out);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
 				return -1;
-			off += w;
+			done += w;
+			out += w;
 		}
+		in += n;
 	}
+	return 0;
 }
 
 /* Give TO the content of FROM: a reflink where the file system shares
- * blocks (btrfs, xfs), else an in-kernel copy, else read and write. */
+ * blocks (btrfs, xfs); else the data extents one by one (SEEK_DATA,
+ * SEEK_HOLE), so that a sparse file stays sparse, each copied in the
+ * kernel where it can be. */
 static int copy_contents(int from, int to)
 {
-	ssize_t n;
-	int copied = 0;
+	off_t size, pos = 0, data, hole;
 
 	if (ioctl(to, FICLONE, from) == 0)
 		return 0;
-	while ((n = copy_file_range(from, NULL, to, NULL, 1 << 30, 0)) > 0)
-		copied = 1;
-	if (n == 0)
-		return 0;
-	if (copied || (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
-		       errno != EOPNOTSUPP && errno != EBADF))
+	size = lseek(from, 0, SEEK_END);
+	if (size < 0)
 		return -1;
-	return copy_by_read_write(from, to);
+	while (pos < size) {
+		data = lseek(from, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;  /* only a hole is left */
+		if (data < 0) {
+			data = pos;  /* no SEEK_DATA here: the rest is data */
+			hole = size;
+		} else if ((hole = lseek(from, data, SEEK_HOLE)) < 0) {
+			return -1;
+		}
+		if (copy_range(from, to, data, hole - data) < 0)
+			return -1;
+		pos = hole;
+	}
+	return ftruncate(to, size);
 }
 
 /* The new temp TFD starts as a copy of the target (a write without
@@ -237,9 +266,12 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 		p->temp_uid = st.st_uid;
 		p->temp_gid = st.st_gid;
 	}
-	if (p->existed && !(flags & O_TRUNC) && temp_fill(p, fd) < 0) {
-		log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(errno));
-		goto fail;
+	if (p->existed && !(flags & O_TRUNC)) {
+		if (temp_fill(p, fd) < 0) {
+			log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(errno));
+			goto fail;
+		}
+		p->copied = fstat(fd, &p->copy_st) == 0;
 	}
 	return fd;
 fail:
@@ -494,6 +526,89 @@ static int copy_metadata(const struct pending *p, int fd)
 	return fchmod(fd, st->st_mode & 07777);
 }
 
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* A new descriptor of P's temp, open for reading (ours, or the
+ * program's, may be write-only), or -1. */
+int pending_open_temp(const struct pending *p, int flags)
+{
+	char proc[32];
+
+	if (p->temp[0])
+		return real.openat(p->dfd, p->temp, flags | O_NOFOLLOW | O_NOCTTY);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", p->tfd);
+	return real.openat(AT_FDCWD, proc, flags | O_NOCTTY);
+}
+
+/* Do the files open as A and B hold the same bytes?  Read and compared in
+ * memory of our own. */
+static int same_bytes(int a, int b)
+{
+	const size_t chunk = 65536;
+	struct stat sa, sb;
+	off_t off = 0;
+	ssize_t n = 0;
+	char *buf;
+	int same;
+
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || !S_ISREG(sa.st_mode) ||
+	    sa.st_size != sb.st_size)
+		return 0;
+	buf = mmap(NULL, 2 * chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return 0;
+	same = 1;
+	while (same && off < sa.st_size && (n = pread(a, buf, chunk, off)) > 0) {
+		same = pread(b, buf + chunk, (size_t)n, off) == n &&
+		       memcmp(buf, buf + chunk, (size_t)n) == 0;
+		off += n;
+	}
+	munmap(buf, 2 * chunk);
+	return same && n >= 0 && off == sa.st_size;
+}
+
+/* Does P's temp hold what its target holds? */
+static int same_content(const struct pending *p)
+{
+	int target = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int temp = pending_open_temp(p, O_RDONLY | O_CLOEXEC);
+	int same = target >= 0 && temp >= 0 && same_bytes(target, temp);
+
+	if (target >= 0)
+		real.close(target);
+	if (temp >= 0)
+		real.close(temp);
+	return same;
+}
+
+/* Is there nothing to commit?  A file opened without O_TRUNC and never
+ * modified is left as it is (same inode, same mtime); with
+ * skip_unchanged, so is a rewrite with the same content.  A write the
+ * library saw, or a temp whose size or times moved since the copy, is a
+ * change for sure; otherwise the contents are compared, since a write the
+ * library cannot see (stdio's own, an mmap) within one tick of a coarse
+ * clock leaves the times as they were. */
+static int unchanged(struct pending *p)
+{
+	struct stat now;
+
+	if (!p->existed || fstat(p->tfd, &now) < 0)
+		return 0;
+	/* The program set the mode or owner itself: that is a change. */
+	if (now.st_mode != p->temp_mode || now.st_uid != p->temp_uid || now.st_gid != p->temp_gid)
+		return 0;
+	if (p->copied && !atomic_load(&p->written) && now.st_size == p->copy_st.st_size &&
+	    same_time(&now.st_mtim, &p->copy_st.st_mtim) &&
+	    same_time(&now.st_ctim, &p->copy_st.st_ctim))
+		return same_content(p);
+	if (p->rule->skip_unchanged && now.st_size == p->target_st.st_size)
+		return same_content(p);
+	return 0;
+}
+
 /* Did a process that shares the temp FD of P mark it failed (see
  * pending_fail)?  *ERR: how. */
 static int shared_write_failed(const struct pending *p, int fd, int *err)
@@ -572,6 +687,13 @@ static int commit(struct pending *p)
 	}
 	if (shared_write_failed(p, p->tfd, &err))
 		return commit_failed(p, "a process it was shared with failed to write it", err);
+	if (unchanged(p)) {
+		log_info("%s: unchanged, left as it was", p->path);
+		temp_discard(p);
+		lock_drop(p->lock);
+		pending_free(p);
+		return 0;
+	}
 	/* Metadata first, so that the fsync covers it too. */
 	if (p->existed && copy_metadata(p, p->tfd) < 0)
 		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", errno);
@@ -601,6 +723,14 @@ void pending_hold(struct pending *p, int fd)
 	atomic_fetch_add(&p->aliases, 1);
 	if (fdtable_set(fd, p) < 0)
 		atomic_fetch_sub(&p->aliases, 1);
+}
+
+void pending_written(int fd)
+{
+	struct pending *p = fdtable_get(fd);
+
+	if (p && !atomic_load_explicit(&p->written, memory_order_relaxed))
+		atomic_store_explicit(&p->written, 1, memory_order_relaxed);
 }
 
 void pending_fail(struct pending *p, int fd, int err)

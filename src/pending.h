@@ -29,6 +29,7 @@ struct pending {
 	atomic_int aliases;        /* descriptors that stand for it */
 	atomic_int error;          /* first write or close failure: no commit */
 	atomic_int unlinked;       /* the program deleted the target meanwhile */
+	atomic_int written;        /* a write through one of its descriptors */
 	pid_t owner;               /* only the process that opened it commits */
 	const struct rule *rule;
 	struct lock *lock;
@@ -36,7 +37,9 @@ struct pending {
 	int tfd;                   /* our own descriptor of the temp */
 	unsigned char inplace;     /* fallback: the descriptor is the target's */
 	unsigned char existed;
+	unsigned char copied;      /* the temp started as a copy of the target */
 	struct stat target_st;     /* the target as it was at open */
+	struct stat copy_st;       /* the temp just after the copy */
 	mode_t temp_mode;          /* the temp as we made it: a program that */
 	uid_t temp_uid;            /* changes these itself (fchmod) keeps */
 	gid_t temp_gid;            /* its choice */
@@ -86,6 +89,14 @@ int pending_release(struct pending *p, int close_errno);
  * commit reads. */
 #define PENDING_FAILED_XATTR "user.atomically.failed"
 void pending_fail(struct pending *p, int fd, int err);
+
+/* A new descriptor of P's temp opened with FLAGS (O_RDONLY...): the
+ * descriptors the program has may be write-only.  -1 with errno. */
+int pending_open_temp(const struct pending *p, int flags);
+
+/* A write through descriptor FD succeeded: if FD is a pending file's,
+ * it is no longer unmodified.  One atomic load when nothing is pending. */
+void pending_written(int fd);
 
 /* A pending file shared, not owned, by this process (after exec): its
  * descriptors only watch for failed writes.  Returns 0 or -1. */

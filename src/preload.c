@@ -525,6 +525,8 @@ static void note_write_error(int fd)
 		r = real.name args;               \
 		if (r < 0)                        \
 			note_write_error(fd);     \
+		else if (r > 0)                   \
+			pending_written(fd);      \
 		return r;                         \
 	}
 
@@ -549,6 +551,8 @@ WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, in
 		r = real.name args;                      \
 		if (r < 0)                               \
 			note_write_error(outfd);         \
+		else if (r > 0)                          \
+			pending_written(outfd);          \
 		return r;                                \
 	}
 

@@ -6,7 +6,9 @@
  * writes TEXT into FILE in CHUNKS pieces with DELAY_MS between them, then
  * closes it.  METHOD: open, openat, creat, fopen, freopen (stdout
  * reopened), append (O_APPEND), rdwr and rdwrat (O_RDWR without
- * O_TRUNC, flags unknown to the compiler: TEXT overwrites the start), excl (O_CREAT|O_EXCL), stdout (FILE ignored:
+ * O_TRUNC, flags unknown to the compiler: TEXT overwrites the start),
+ * rplus (fopen "r+": stdio's own writes, which no hook sees, overwrite
+ * the start), excl (O_CREAT|O_EXCL), stdout (FILE ignored:
  * TEXT to standard output), noclose (open, write, exit without close).
  * Exit status: 0, 1 when an open fails, 2 when a write or close fails,
  * 64 on bad usage.  Built both plain and with _FORTIFY_SOURCE=2 and
@@ -86,10 +88,12 @@ int main(int argc, char **argv)
 		delay = atoi(argv[5]);
 	len = strlen(text);
 	step = (len + (size_t)chunks - 1) / (size_t)chunks;
-	stdio = !strcmp(method, "fopen") || !strcmp(method, "freopen");
+	stdio = !strcmp(method, "fopen") || !strcmp(method, "freopen") || !strcmp(method, "rplus");
 
 	if (!strcmp(method, "fopen"))
 		f = fopen(file, "w");
+	else if (!strcmp(method, "rplus"))
+		f = fopen(file, "r+");
 	else if (!strcmp(method, "freopen"))
 		f = freopen(file, "w", stdout);
 	else if ((fd = open_fd(method, file)) == -2) {
