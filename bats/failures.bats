@@ -275,6 +275,50 @@ except OSError as e:
 	assert_no_temps src
 }
 
+# ---- a file bind-mounted over another (/etc/hosts in a container) ----------
+
+# bind_file: ./f.yaml is a mount point: src.yaml bind-mounted over it, as
+# a container runtime does with /etc/hosts.  A rename onto it gives EBUSY.
+bind_file() {
+	require_root "bind-mounting a single file"
+	echo old > src.yaml
+	echo under > f.yaml
+	mount --bind src.yaml f.yaml || fail "cannot bind-mount src.yaml on f.yaml"
+	echo "$(pwd -P)/f.yaml" >> "$MOUNTS"
+	run "$PY" -c 'import os; open("t", "w"); os.rename("t", "f.yaml")'
+	[[ "$output" == *"Device or resource busy"* ]] ||
+		fail "a rename onto the bind-mounted file did not fail with EBUSY: $output"
+	rm -f t
+}
+
+@test "bind-mounted file, fallback = inplace: written in place under the lock, with a warning" {
+	bind_file
+	before=$(inode f.yaml)
+	run wrapped bash -c 'echo new > f.yaml'
+	assert_loaded bash
+	assert_success
+	assert_equal "$(cat f.yaml)" new
+	assert_equal "$(cat src.yaml)" new
+	assert_equal "$(inode f.yaml)" "$before"
+	assert_no_temps .
+	assert_one_warning "$PWD/f.yaml" "the rename cannot replace it" "Device or resource busy" "writing it in place"
+	# A shorter content leaves nothing of the longer one behind.
+	run wrapped "$PY" -c 'open("f.yaml", "w").write("n")'
+	assert_success
+	assert_equal "$(cat src.yaml)" n
+}
+
+@test "bind-mounted file, fallback = fail: close fails with EBUSY, the old content stays" {
+	bind_file
+	printf 'path "*.yaml" { fallback = "fail" }\n' > "$CONF"
+	run wrapped "$WRITER" open f.yaml new
+	assert_loaded writer
+	assert_equal "$status" 2
+	assert_output "close: Device or resource busy"
+	assert_equal "$(cat f.yaml)" old
+	assert_no_temps .
+}
+
 # ---- faults injected with strace ------------------------------------------
 
 # inject FAULT: write f.yaml ("old") with the C writer under the launcher,

@@ -503,6 +503,69 @@ os.close(fd)'
 		fail "not sparse any more: $before bytes allocated before, $after after"
 }
 
+# ---- backup ----------------------------------------------------------------
+
+@test "backup = \"~\": the previous version is kept as f.yaml~ (the old inode itself), replaced at each commit" {
+	conf_yaml 'backup = "~"'
+	echo v1 > f.yaml
+	local v1
+	v1=$(inode f.yaml)
+	run wrapped bash -c 'echo v2 > f.yaml'
+	assert_loaded bash
+	assert_success
+	assert_equal "$(cat f.yaml)" v2
+	assert_equal "$(cat f.yaml~)" v1
+	assert_equal "$(inode f.yaml~)" "$v1"
+	assert_equal "$(stat -c %h f.yaml~)" 1
+	run wrapped "$WRITER" open f.yaml v3
+	assert_success
+	assert_equal "$(cat f.yaml)" v3
+	assert_equal "$(cat f.yaml~)" v2
+	assert_no_temps .
+}
+
+@test "backup: the backup is replaced by a rename (never missing), and before the target is" {
+	conf_yaml 'backup = ".bak"'
+	echo v1 > f.yaml
+	echo v0 > f.yaml.bak
+	ATOMICALLY_LOG="debug:$LIBLOG" run strace -f -o trace -e trace=link,linkat,rename,renameat,renameat2,unlink,unlinkat \
+		"$ATOMICALLY" "$WRITER" open f.yaml v2
+	assert_loaded writer
+	assert_success
+	assert_equal "$(cat f.yaml.bak)" v1
+	run grep -E 'link|rename' trace
+	# The old file linked under a temp name, that renamed over the backup,
+	# then the new content renamed over the target; nothing unlinked.
+	assert_line --index 0 --regexp '^[0-9]+ +linkat\([0-9]+, "f\.yaml", [0-9]+, "\.f\.yaml\.atomically\.[0-9]+\.[0-9a-f]+", 0\) = 0'
+	assert_line --index 1 --regexp '^[0-9]+ +renameat\([0-9]+, "\.f\.yaml\.atomically\.[^"]+", [0-9]+, "f\.yaml\.bak"\) = 0'
+	assert_line --index 2 --regexp '^[0-9]+ +linkat\(AT_FDCWD, "/proc/self/fd/[0-9]+", [0-9]+, "\.f\.yaml\.atomically\.'
+	assert_line --index 3 --regexp '^[0-9]+ +renameat\([0-9]+, "\.f\.yaml\.atomically\.[^"]+", [0-9]+, "f\.yaml"\) = 0'
+	refute_output --partial unlink
+}
+
+@test "backup: a new file has no previous version, and no backup is made" {
+	conf_yaml 'backup = "~"'
+	run wrapped bash -c 'echo v1 > f.yaml'
+	assert_loaded bash
+	assert_success
+	assert_file_not_exists f.yaml~
+}
+
+@test "backup: a backup name too long for the file system fails the commit; the target keeps its content" {
+	conf_yaml 'backup = "~~"'
+	local name
+	name=$(printf 'a%.0s' $(seq 249)).yaml
+	echo old > "$name"
+	run wrapped "$WRITER" open "$name" new
+	assert_loaded writer
+	assert_equal "$status" 2
+	assert_output "close: File name too long"
+	assert_equal "$(cat "$name")" old
+	assert_no_temps .
+	grep -q "not committed, the old content is kept: cannot keep the old file as its backup: File name too long" "$LIBLOG" ||
+		fail "no message: $(cat "$LIBLOG")"
+}
+
 # ---- durability ------------------------------------------------------------
 
 # syncs DURABILITY: write f.yaml under strace with that durability; the

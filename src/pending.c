@@ -136,11 +136,11 @@ static int copy_contents(int from, int to)
 {
 	off_t size, pos = 0, data, hole;
 
-	if (ioctl(to, FICLONE, from) == 0)
-		return 0;
 	size = lseek(from, 0, SEEK_END);
 	if (size < 0)
 		return -1;
+	if (ioctl(to, FICLONE, from) == 0)
+		pos = size;  /* all of it shared; TO may have been longer */
 	while (pos < size) {
 		data = lseek(from, pos, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
@@ -642,6 +642,69 @@ static int commit_failed(struct pending *p, const char *step, int err)
 	return -1;
 }
 
+/* backup = SUFFIX: the old file stays as NAME+SUFFIX.  A hard link to it
+ * under a temp name, renamed over the backup: the backup is replaced
+ * atomically too, and a writer killed in between leaves a temp the next
+ * writer sweeps. */
+static int keep_backup(struct pending *p)
+{
+	char backup[NAME_MAX + 1], temp[NAME_MAX + 1];
+	int n = snprintf(backup, sizeof(backup), "%s%s", p->name, p->rule->backup);
+	int err;
+
+	if (n < 0 || (size_t)n >= sizeof(backup)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	lock_count_temps(p->lock, 1);
+	if (temp_link_name(p->dfd, p->name, p->name, temp) == 0 &&
+	    real.renameat(p->dfd, temp, p->dfd, backup) == 0) {
+		lock_count_temps(p->lock, -1);
+		return 0;
+	}
+	err = errno;
+	if (temp[0])
+		real.unlinkat(p->dfd, temp, 0);
+	lock_count_temps(p->lock, -1);
+	if (err == ENOENT)
+		return 0;  /* the old file is gone: nothing to keep */
+	errno = err;
+	return -1;
+}
+
+/* The rename cannot replace the target (EBUSY: it is a mount point, a
+ * file bind-mounted into a container; EXDEV): per `fallback`, copy the
+ * temp over the target in place, under the lock, or fail. */
+static int replace_in_place(struct pending *p, int why)
+{
+	int from, to, r = -1, err;
+
+	if (p->rule->fallback == FALLBACK_FAIL) {
+		log_warn("%s: the rename cannot replace it (%s); fallback = fail", p->path,
+			 strerror(why));
+		errno = why;
+		return -1;
+	}
+	log_warn("%s: the rename cannot replace it (%s); writing it in place", p->path,
+		 strerror(why));
+	from = pending_open_temp(p, O_RDONLY | O_CLOEXEC);
+	to = real.openat(p->dfd, p->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (from >= 0 && to >= 0 && copy_contents(from, to) == 0 &&
+	    sync_file(to, p->rule->durability) == 0)
+		r = 0;
+	err = errno;
+	if (from >= 0)
+		real.close(from);
+	if (to >= 0 && real.close(to) < 0 && r == 0) {
+		err = errno;
+		r = -1;
+	}
+	if (r == 0)
+		temp_discard(p);
+	errno = err;
+	return r;
+}
+
 /* Put the temp in the target's place: an anonymous temp is given a name
  * first (linkat cannot replace a file), for the instant before the
  * rename; the lock file's mark covers that instant (lock_count_temps). */
@@ -657,7 +720,7 @@ static int replace_target(struct pending *p)
 		}
 	}
 	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
-		return -1;
+		return errno == EBUSY || errno == EXDEV ? replace_in_place(p, errno) : -1;
 	p->temp[0] = '\0';
 	lock_count_temps(p->lock, -1);
 	return 0;
@@ -699,6 +762,8 @@ static int commit(struct pending *p)
 		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", errno);
 	if (sync_file(p->tfd, durability) < 0)
 		return commit_failed(p, "fsync", errno);
+	if (p->existed && p->rule->backup[0] && keep_backup(p) < 0)
+		return commit_failed(p, "cannot keep the old file as its backup", errno);
 	if (replace_target(p) < 0)
 		return commit_failed(p, "rename", errno);
 	if (durability == DUR_FULL && fsync(p->dfd) < 0) {

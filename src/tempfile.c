@@ -166,3 +166,16 @@ int temp_sweep(int dfd, const char *name, const char *display)
 	real.close(dir);
 	return n < 0 ? -1 : remain;
 }
+
+int temp_link_name(int dfd, const char *from, const char *name, char *temp)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		temp_name(temp, name);
+		if (real.linkat(dfd, from, dfd, temp, 0) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	temp[0] = '\0';
+	return -1;
+}

@@ -44,4 +44,8 @@ int temp_owner_dead(int pid);
  * read.  Allocates nothing. */
 int temp_sweep(int dfd, const char *name, const char *display);
 
+/* A second name for the file FROM in DFD: a temp of NAME, into TEMP
+ * (the backup's first step).  Returns 0, or -1 with errno. */
+int temp_link_name(int dfd, const char *from, const char *name, char *temp);
+
 #endif
