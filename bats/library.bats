@@ -503,6 +503,54 @@ os.close(fd)'
 		fail "not sparse any more: $before bytes allocated before, $after after"
 }
 
+# ---- read-your-writes ------------------------------------------------------
+
+@test "read-your-writes: the writing process reads what it wrote so far; another process reads the old content" {
+	echo old > f.yaml
+	run wrapped "$PY" -c '
+import os, subprocess
+f = open("f.yaml", "w")
+f.write("new")
+f.flush()
+print("mine:", open("f.yaml").read())
+print("os.open:", os.read(os.open("f.yaml", os.O_RDONLY), 100).decode())
+print("cat:", subprocess.run(["cat", "f.yaml"], capture_output=True, text=True).stdout.strip())
+f.close()
+print("after:", open("f.yaml").read())'
+	assert_loaded "$PYNAME"
+	assert_success
+	assert_line "mine: new"
+	assert_line "os.open: new"
+	assert_line "cat: old"
+	assert_line "after: new"
+	assert_no_temps .
+}
+
+@test "read-your-writes: perl, through another spelling of the path, the file closed under commit = exit" {
+	conf_yaml 'commit = "exit"'
+	echo old > f.yaml
+	mkdir d
+	run wrapped perl -e '
+open(my $w, ">", "f.yaml") or die; print $w "new"; close($w);
+open(my $r, "<", "d/../f.yaml") or die; print "perl: ", <$r>, "\n";
+print "cat: ", `cat f.yaml`;'
+	assert_loaded perl
+	assert_success
+	assert_line "perl: new"
+	assert_line "cat: old"
+	assert_equal "$(cat f.yaml)" new
+}
+
+@test "control: without the library the same read-back sees the file as written (so the test can tell)" {
+	echo old > f.yaml
+	run "$PY" -c '
+f = open("f.yaml", "w")
+f.write("new")
+f.flush()
+print("mine:", open("f.yaml").read())'
+	assert_line "mine: new"
+}
+
 # ---- backup ----------------------------------------------------------------
 
 @test "backup = \"~\": the previous version is kept as f.yaml~ (the old inode itself), replaced at each commit" {

@@ -429,6 +429,7 @@ static int adopt_one(char *d)
 		pending_abandon(p);
 		return -1;
 	}
+	pending_own(p);
 	log_debug("%s: adopted across exec (%d descriptors)", p->path, held);
 	return 0;
 }

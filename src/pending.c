@@ -65,14 +65,32 @@ struct pending *pending_new(void)
 	return p;
 }
 
+/* Pending files are freed by whichever thread commits them; a thread
+ * that looks one up by its name (pendings_at) holds this meanwhile.  And
+ * how many files this process has pending: such lookups cost one atomic
+ * load while there are none. */
+static pthread_mutex_t lookup_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int live;
+
+void pending_own(struct pending *p)
+{
+	p->live = 1;
+	atomic_fetch_add(&live, 1);
+}
+
 /* Let go of everything P holds, commit or not. */
 void pending_free(struct pending *p)
 {
 	int saved = errno;
+	sigset_t old;
 
+	lib_mutex_lock(&lookup_mutex, &old);
+	if (p->live)
+		atomic_fetch_sub(&live, 1);
 	ownfd_close(&p->dfd);
 	ownfd_close(&p->tfd);
 	munmap(p, sizeof(*p));
+	lib_mutex_unlock(&lookup_mutex, &old);
 	errno = saved;
 }
 
@@ -349,6 +367,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		goto fail;
 	}
 	atomic_store(&p->aliases, 1);
+	pending_own(p);
 	log_debug("%s: writing %s", p->path, p->inplace ? "in place" :
 		  p->temp[0] ? p->temp : "an anonymous temp");
 	return fd;
@@ -856,15 +875,22 @@ void pending_after_fork_child(void)
 	int max = fdtable_max();
 
 	pthread_mutex_init(&deferred_mutex, NULL);
+	pthread_mutex_init(&lookup_mutex, NULL);
 	/* The locks are the parent's and about to be forgotten (see
-	 * lock_forget_all): the child's copies must not point at them. */
+	 * lock_forget_all): the child's copies must not point at them.  And
+	 * none of the files is the child's to read back. */
+	atomic_store(&live, 0);
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
-		if (p)
+		if (p) {
 			p->lock = NULL;
+			p->live = 0;
+		}
 	}
-	for (struct pending *p = deferred; p; p = p->next)
+	for (struct pending *p = deferred; p; p = p->next) {
 		p->lock = NULL;
+		p->live = 0;
+	}
 }
 
 void pending_commit_deferred(void)
@@ -946,39 +972,95 @@ static int pending_is(const struct pending *p, const struct stat *dir_st, const 
 	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
 }
 
-/* Is some file of this process pending under the name NAME? */
-static int pending_named(int max, const char *name)
+/* With lookup_mutex held: is P among the N of FOUND? */
+static int among(struct pending *const *found, int n, const struct pending *p)
 {
-	for (int fd = 0; fd <= max; fd++) {
-		struct pending *p = fdtable_get(fd);
-		if (p && p->owner == getpid() && strcmp(p->name, name) == 0)
+	for (int i = 0; i < n; i++)
+		if (found[i] == p)
 			return 1;
-	}
 	return 0;
+}
+
+/* With lookup_mutex held: is one of the N of FOUND pending under NAME? */
+static int any_named(struct pending *const *found, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(found[i]->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* With lookup_mutex held: up to MAX of this process's pending files whose
+ * target is PATH (relative to DIRFD; NOFOLLOW: a final symlink is the
+ * name itself) into FOUND; returns how many.  The names are compared
+ * first, so that a path pending under no name costs no system call. */
+static int pendings_at(int dirfd, const char *path, int nofollow, struct pending **found, int max)
+{
+	const char *base = strrchr(path, '/');
+	struct pending *candidates[16];
+	struct target t;
+	int n = 0, k = 0, last = fdtable_max();
+	sigset_t old;
+
+	base = base ? base + 1 : path;
+	for (int fd = 0; fd <= last && n < 16; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p && p->live && p->owner == getpid() && !among(candidates, n, p))
+			candidates[n++] = p;
+	}
+	lib_mutex_lock(&deferred_mutex, &old);
+	for (struct pending *p = deferred; p && n < 16; p = p->next)
+		candidates[n++] = p;
+	lib_mutex_unlock(&deferred_mutex, &old);
+	if (!any_named(candidates, n, base) || target_find(dirfd, path, nofollow, &t) < 0)
+		return 0;
+	for (int i = 0; i < n && k < max; i++)
+		if (pending_is(candidates[i], &t.dir_st, t.name))
+			found[k++] = candidates[i];
+	real.close(t.dfd);
+	return k;
 }
 
 void pending_unlinked(int dirfd, const char *path)
 {
-	int max = fdtable_max(), saved = errno;
-	const char *base;
-	struct target t;
+	struct pending *found[16];
+	int saved = errno, n;
+	sigset_t old;
 
-	if (max < 0 || !path || getpid() != lib.pid)
-		return;
-	base = strrchr(path, '/');
-	if (!pending_named(max, base ? base + 1 : path))
+	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
 		return;
 	lib_guard++;
-	if (target_find(dirfd, path, 1, &t) == 0) {
-		for (int fd = 0; fd <= max; fd++) {
-			struct pending *p = fdtable_get(fd);
-			if (p && pending_is(p, &t.dir_st, t.name))
-				atomic_store(&p->unlinked, 1);
-		}
-		real.close(t.dfd);
-	}
+	lib_mutex_lock(&lookup_mutex, &old);
+	n = pendings_at(dirfd, path, 1, found, 16);
+	for (int i = 0; i < n; i++)
+		atomic_store(&found[i]->unlinked, 1);
+	lib_mutex_unlock(&lookup_mutex, &old);
 	lib_guard--;
 	errno = saved;
+}
+
+int pending_read(int dirfd, const char *path, int flags)
+{
+	const int kept = O_CLOEXEC | O_NONBLOCK | O_NOATIME | O_LARGEFILE;
+	struct pending *p;
+	int saved = errno, fd = PENDING_PASS;
+	sigset_t old;
+
+	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
+		return PENDING_PASS;
+	lib_guard++;
+	lib_mutex_lock(&lookup_mutex, &old);
+	if (pendings_at(dirfd, path, flags & O_NOFOLLOW, &p, 1) == 1) {
+		fd = pending_open_temp(p, O_RDONLY | (flags & kept));
+		if (fd >= 0)
+			log_debug("%s: read from what this process has written so far", p->path);
+		else
+			saved = errno;
+	}
+	lib_mutex_unlock(&lookup_mutex, &old);
+	lib_guard--;
+	errno = saved;
+	return fd;
 }
 
 /* ---- the program's own rename ---- */

@@ -38,6 +38,7 @@ struct pending {
 	unsigned char inplace;     /* fallback: the descriptor is the target's */
 	unsigned char existed;
 	unsigned char copied;      /* the temp started as a copy of the target */
+	unsigned char live;        /* counted among this process's pending files */
 	struct stat target_st;     /* the target as it was at open */
 	struct stat copy_st;       /* the temp just after the copy */
 	mode_t temp_mode;          /* the temp as we made it: a program that */
@@ -71,6 +72,10 @@ int pending_wants(int flags);
  * -1 with errno (EWOULDBLOCK) when the call must fail.  Cheap when no
  * rule has such a scope. */
 int pending_touch(int dirfd, const char *path);
+
+/* P, just opened or adopted across exec, is this process's: counted
+ * among the files it can read back (pending_read). */
+void pending_own(struct pending *p);
 
 /* One more descriptor, FD, stands for P. */
 void pending_hold(struct pending *p, int fd);
@@ -125,6 +130,12 @@ void pending_commit_deferred(void);
  * pending at that name is not to be committed, since unwrapped its writes
  * would have gone to a deleted file.  Cheap when nothing is pending. */
 void pending_unlinked(int dirfd, const char *path);
+
+/* The program opens PATH (relative to DIRFD) for reading with FLAGS: if
+ * this process has a write to it pending, a descriptor that reads what it
+ * has written so far (read-your-writes); else PENDING_PASS.  One atomic
+ * load when nothing is pending. */
+int pending_read(int dirfd, const char *path, int flags);
 
 /* The program renames FROM (relative to FROMFD) onto TO (relative to
  * TOFD) with renameat2 FLAGS.  When TO is matched: sync FROM, hold TO's

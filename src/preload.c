@@ -44,7 +44,11 @@ static int try_open(int dirfd, const char *path, int flags, mode_t mode)
 		return PENDING_PASS;
 	if (!pending_wants(flags)) {
 		tombstone_touch(path);  /* reading a file it deleted? */
-		return pending_touch(dirfd, path) < 0 ? -1 : PENDING_PASS;
+		if (pending_touch(dirfd, path) < 0)
+			return -1;
+		/* Reading a file it is writing: what it wrote so far. */
+		return (flags & O_ACCMODE) == O_RDONLY ? pending_read(dirfd, path, flags) :
+							 PENDING_PASS;
 	}
 	return pending_open(dirfd, path, flags, mode);
 }
@@ -151,11 +155,14 @@ static FILE *try_fopen(const char *path, const char *mode, int *pass)
 		return NULL;
 	if (!pending_wants(flags)) {
 		tombstone_touch(path);
-		if (pending_touch(AT_FDCWD, path) < 0)
+		if (pending_touch(AT_FDCWD, path) < 0) {
 			*pass = 0;  /* fail: errno says why */
-		return NULL;
+			return NULL;
+		}
+		fd = pending_read(AT_FDCWD, path, flags);
+	} else {
+		fd = pending_open(AT_FDCWD, path, flags, 0666);
 	}
-	fd = pending_open(AT_FDCWD, path, flags, 0666);
 	if (fd == PENDING_PASS)
 		return NULL;
 	*pass = 0;
