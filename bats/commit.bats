@@ -78,13 +78,19 @@ PY
 @test "commit = exit: a closed file is committed when the process exits, not before" {
 	printf 'path "f.yaml" { commit = "exit" }\n' > "$CONF"
 	echo old > f.yaml
+	# Before the exit the writer reads its own pending content
+	# (read-your-writes), and another process (cat) still the old one.
 	run wrapped "$PY" -c '
+import subprocess
 with open("f.yaml", "w") as f:
     f.write("new")
-print(open("f.yaml").read().strip())'
+print(open("f.yaml").read().strip())
+print(subprocess.run(["cat", "f.yaml"], capture_output=True, text=True).stdout.strip())'
 	assert_success
 	assert_loaded python3
-	assert_output old
+	assert_equal "${lines[0]}" new
+	assert_equal "${lines[1]}" old
+	assert_equal "${#lines[@]}" 2
 	assert_equal "$(cat f.yaml)" new
 	assert_no_temps .
 }

@@ -156,16 +156,23 @@ except FileExistsError:
 @test "O_APPEND atomic: python 'a' appends in a copy; the target changes only at close" {
 	printf 'one\n' > f.yaml
 	before=$(inode f.yaml)
+	# "during" and "after" are what another process (cat) reads; "mine"
+	# is what the appending process reads back: its own copy.
 	run wrapped "$PY" -c '
+import subprocess
+def others():
+    return subprocess.run(["cat", "f.yaml"], capture_output=True, text=True).stdout.replace("\n", " ")
 f = open("f.yaml", "a")
 f.write("two\n")
 f.flush()
-print("during:", open("f.yaml").read().replace("\n", " "))
+print("mine:", open("f.yaml").read().replace("\n", " "))
+print("during:", others())
 f.close()
-print("after:", open("f.yaml").read().replace("\n", " "))'
+print("after:", others())'
 	assert_loaded "$PYNAME"
 	assert_success
 	assert_line "during: one "
+	assert_line "mine: one two "
 	assert_line "after: one two "
 	assert_not_equal "$(inode f.yaml)" "$before"
 	assert_no_temps .
@@ -864,27 +871,33 @@ EOF
 
 @test "close in bash: exec 3>f.yaml ... exec 3>&- commits at the close, not before" {
 	echo old > f.yaml
+	# $(cat f.yaml) is another process: it reads what others read (not
+	# $(<f.yaml): bash 5.2 reads that in the shell itself, without a fork).
+	# The shell itself (read < f.yaml) reads its own pending content.
 	run wrapped bash -c '
 exec 3>f.yaml
 echo new >&3
-read -r before < f.yaml
+read -r mine < f.yaml
+before=$(cat f.yaml)
 exec 3>&-
-read -r after < f.yaml
-echo "$before $after"'
+after=$(cat f.yaml)
+echo "$mine $before $after"'
 	assert_loaded bash
 	assert_success
-	assert_output "old new"
+	assert_output "new old new"
 	assert_no_temps .
 }
 
 @test "dup2 over a tracked descriptor commits it (bash exec 3>/dev/null)" {
 	echo old > f.yaml
+	# $(cat f.yaml) is another process: it reads what others read (not
+	# $(<f.yaml): bash 5.2 reads that in the shell itself, without a fork).
 	run wrapped bash -c '
 exec 3>f.yaml
 echo new >&3
-read -r before < f.yaml
+before=$(cat f.yaml)
 exec 3>/dev/null
-read -r after < f.yaml
+after=$(cat f.yaml)
 echo "$before $after"'
 	assert_loaded bash
 	assert_success
@@ -895,15 +908,17 @@ echo "$before $after"'
 @test "dup2 over a tracked descriptor commits it (python os.dup2)" {
 	echo old > f.yaml
 	run wrapped "$PY" -c '
-import os
+import os, subprocess
+def others():              # what another process reads
+    return subprocess.run(["cat", "f.yaml"], capture_output=True, text=True).stdout.strip()
 fd = os.open("f.yaml", os.O_WRONLY | os.O_TRUNC)
 os.write(fd, b"new")
 dup = os.dup(fd)           # a second alias: closing one does not commit
 os.close(fd)
-print("after close of one alias:", open("f.yaml").read().strip())
+print("after close of one alias:", others())
 null = os.open("/dev/null", os.O_WRONLY)
 os.dup2(null, dup)         # replaces the last alias: commits
-print("after dup2:", open("f.yaml").read().strip())'
+print("after dup2:", others())'
 	assert_loaded "$PYNAME"
 	assert_success
 	assert_line "after close of one alias: old"
@@ -914,7 +929,9 @@ print("after dup2:", open("f.yaml").read().strip())'
 @test "fork: a child that writes and closes the inherited descriptor does not commit; the parent does" {
 	echo old > f.yaml
 	run wrapped "$PY" -c '
-import os
+import os, subprocess
+def others():              # what another process reads
+    return subprocess.run(["cat", "f.yaml"], capture_output=True, text=True).stdout.strip()
 fd = os.open("f.yaml", os.O_WRONLY | os.O_TRUNC)
 pid = os.fork()
 if pid == 0:
@@ -926,12 +943,14 @@ pid = os.fork()
 if pid == 0:
     os._exit(0)            # exits with the descriptor still open
 os.waitpid(pid, 0)
-print("before the parent closes:", open("f.yaml").read().strip())
+print("the parent reads:", open("f.yaml").read().strip())
+print("before the parent closes:", others())
 os.close(fd)
-print("after the parent closes:", open("f.yaml").read().strip())'
+print("after the parent closes:", others())'
 	assert_loaded "$PYNAME"
 	assert_success
 	assert_line "before the parent closes: old"
+	assert_line "the parent reads: from the child"
 	assert_line "after the parent closes: from the child"
 	assert_no_temps .
 }

@@ -12,15 +12,15 @@
  *   _Exit       _Exit(0)
  *   quick_exit  quick_exit(0)
  *   return      return 0 from main
- *   atexit      an atexit handler prints FILE's content as "in handler:
- *               CONTENT" (the program has not closed it yet: the old
- *               content), then fcloses it; exit(0)
+ *   atexit      an atexit handler prints FILE's content on disk as "in
+ *               handler: CONTENT" (the program has not closed it yet: the
+ *               old content), then fcloses it; exit(0)
  *   at_quick_exit  the same with at_quick_exit and quick_exit(0)
  *   abort       abort()
  *   kill        raise(SIGKILL)
- *   close_range fflush, close_range(3, ~0U, 0), print FILE's content as
- *               "after: CONTENT", then raise(SIGKILL) (so that only the
- *               close can have committed, not the exit)
+ *   close_range fflush, close_range(3, ~0U, 0), print FILE's content on
+ *               disk as "after: CONTENT", then raise(SIGKILL) (so that
+ *               only the close can have committed, not the exit)
  *   closefrom   the same with closefrom(3)
  *   fork_exit   fork; the child _exit(0)s at once (it holds a copy of
  *               the unflushed stdio buffer); then the parent fcloses the
@@ -30,28 +30,36 @@
  *               once; the parent exits 0: TEXT must be printed once
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static FILE *f;
 static const char *path;
 
+/* Prints FILE's content on disk, as another process reads it: opened and
+ * closed with raw system calls, which no preload sees.  Through fopen()
+ * the library would hand this process, which has a write pending to FILE,
+ * its own pending content (read-your-writes). */
 static void show(const char *what)
 {
 	char buf[4096];
-	FILE *r = fopen(path, "r");
-	size_t n = r ? fread(buf, 1, sizeof(buf) - 1, r) : 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
 
+	if (n < 0)
+		n = 0;
 	while (n > 0 && buf[n - 1] == '\n')
 		n--;
 	buf[n] = '\0';
-	if (r)
-		fclose(r);
-	printf("%s: %s\n", what, r ? buf : "(missing)");
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	printf("%s: %s\n", what, fd >= 0 ? buf : "(missing)");
 	fflush(stdout);
 }
 

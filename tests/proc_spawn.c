@@ -18,28 +18,38 @@
  *   posix_spawn  posix_spawn of sh -c 'echo child >&3'
  *   system       system("echo child >&3")
  *   popen        popen("echo child >&3; echo piped", "r"), read, pclose
- * After the child is gone, prints "before: CONTENT" (FILE as a reader
- * sees it), closes the descriptor, and prints "after: CONTENT".  Only the
- * parent's close may commit: "before: old", "after: parent child".
+ * After the child is gone, prints "mine: CONTENT" (FILE as this process
+ * reads it back: its own pending content, "parent child"), "before:
+ * CONTENT" (FILE on disk, as another process sees it), closes the
+ * descriptor, and prints "after: CONTENT" (on disk).  Only the parent's
+ * close may commit: "before: old", "after: parent child".
  */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
 
-/* FILE's content, its lines joined by spaces. */
-static void show(const char *what, const char *path)
+/* Prints FILE's content, its lines joined by spaces, as another process
+ * reads it (ON_DISK) or as this process reads it.  On disk: opened and
+ * closed with raw system calls, which no preload sees; through open() the
+ * library hands the process that has a write pending to FILE its own
+ * pending content (read-your-writes), not what others see. */
+static void show(const char *what, const char *path, int on_disk)
 {
 	char buf[4096];
-	int fd = open(path, O_RDONLY);
+	int fd = on_disk ? (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC)
+			 : open(path, O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
-	if (fd >= 0)
+	if (fd >= 0 && on_disk)
+		syscall(SYS_close, fd);
+	else if (fd >= 0)
 		close(fd);
 	if (n < 0) {
 		printf("%s: (missing)\n", what);
@@ -153,11 +163,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "proc_spawn: unknown mode %s\n", mode);
 		return 64;
 	}
-	show("before", path);
+	show("mine", path, 0);
+	show("before", path, 1);
 	if (close(fd) < 0) {
 		perror("close");
 		return 2;
 	}
-	show("after", path);
+	show("after", path, 1);
 	return r < 0 ? 1 : 0;
 }

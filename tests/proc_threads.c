@@ -21,7 +21,8 @@
  *   After each close of its own file a thread reads it back: it must be
  *   exactly the version just written (the close committed it).  A reader
  *   thread reads every file over and over meanwhile; every read must be
- *   one whole version.
+ *   one whole version.  All these reads are of the file on disk, as
+ *   another process sees it (see slurp).
  * fork: as write, and meanwhile the main thread forks FORKS children one
  *   after the other; each opens, writes and closes a file of its own
  *   (cK.json), reads it back and _exit(0)s; the parent reaps it and
@@ -46,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,16 +94,21 @@ static int whole_version(const char *buf, size_t len, int *t, int *i)
 	return make_version(want, *t, *i) == len && memcmp(want, buf, len) == 0;
 }
 
+/* PATH's content on disk, as another process reads it: opened and closed
+ * with raw system calls, which no preload sees.  Through open() the
+ * library would hand this process its own pending content
+ * (read-your-writes): a torn version being written by another thread, or
+ * a version that a close failed to commit. */
 static ssize_t slurp(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	ssize_t len = 0, n;
 
 	if (fd < 0)
 		return -1;
 	while ((size_t)len < size && (n = read(fd, buf + len, size - (size_t)len)) > 0)
 		len += n;
-	close(fd);
+	syscall(SYS_close, fd);
 	return len;
 }
 
