@@ -28,12 +28,12 @@ VERSION := 0.1.0
 LIB_SRC  := src/preload.c src/real.c src/state.c src/fdtable.c src/pending.c \
             src/lock.c src/path.c src/log.c src/rules.c src/match.c \
             src/tombstone.c src/handover.c src/elfcheck.c src/env.c src/tempfile.c \
-            src/ownfd.c
+            src/ownfd.c src/tempname.c
 # Loaded by the library only when started without ATOMICALLY_RULES.
 CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
 # The launcher.
 CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
-            $(B)/default_conf.c
+            src/tempname.c $(B)/default_conf.c
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
