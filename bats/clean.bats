@@ -301,6 +301,30 @@ pid_of() {
 	assert_file_not_exists "ws/.a.yaml.atomically.$GONE.abcdef"
 }
 
+@test "under the library (a CI step after --env), a temp is gone when --clean says so" {
+	mkdir ws
+	local temp="ws/.a.yaml.atomically.$GONE.abcdef"
+	echo temp > "$temp"
+	run "$ATOMICALLY" --env -p '**'
+	assert_success
+	# The library in the launcher would hold back the unlink of a
+	# matched file until its exit (tombstone.c); the launcher is made to
+	# pause after each line it writes, and the reader looks then.
+	(
+		eval "$output"
+		ATOMICALLY_LOG="debug:$LIBLOG" strace -o /dev/null -e trace=write \
+			-e inject=write:delay_exit=500000 "$ATOMICALLY" --clean ws
+	) | {
+		read -r line
+		echo "$line"
+		[ -e "$temp" ] && echo "still there"
+		cat > /dev/null
+	} > seen
+	assert_loaded atomically
+	assert_equal "$(cat seen)" "removed $temp (pid $GONE is gone)"
+	assert_file_not_exists "$temp"
+}
+
 @test "--clean reads no config: a broken one does not stop it" {
 	printf 'path "*.yaml" {\n' > "$CONF"
 	mkdir ws

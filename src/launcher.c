@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -439,8 +440,11 @@ static void clean_temp(struct clean *c, int dfd, const char *name, const char *p
 	}
 	/* Relative to the directory we hold: a directory renamed or swapped
 	 * for a symlink since cannot redirect the removal elsewhere.  A
-	 * dead pid never comes back, so nobody can be about to use the temp. */
-	if (unlinkat(dfd, name, 0) < 0) {
+	 * dead pid never comes back, so nobody can be about to use the temp.
+	 * The system call itself: in a CI step after --env the library is
+	 * preloaded here too, and would hold back the unlink of a matched
+	 * path until we exit (tombstone.c), after we said it was done. */
+	if (syscall(SYS_unlinkat, dfd, name, 0) < 0) {
 		/* Gone meanwhile: the next writer's sweep, another --clean. */
 		if (errno != ENOENT)
 			clean_error(c, path, "cannot remove", errno);
