@@ -28,19 +28,19 @@ VERSION := 0.1.0
 LIB_SRC  := src/preload.c src/real.c src/state.c src/fdtable.c src/pending.c \
             src/lock.c src/path.c src/log.c src/rules.c src/match.c \
             src/tombstone.c src/handover.c src/elfcheck.c src/env.c src/tempfile.c \
-            src/ownfd.c
+            src/ownfd.c src/tempname.c
 # Loaded by the library only when started without ATOMICALLY_RULES.
 CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
 # The launcher.
 CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
-            $(B)/default_conf.c
+            src/tempname.c $(B)/default_conf.c
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
-TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
+TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
 HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter
@@ -74,6 +74,8 @@ $(B)/test_rules: tests/test_rules.c src/rules.c src/match.c src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_rules.c src/rules.c src/match.c
 $(B)/test_config: tests/test_config.c $(CONF_SRC) src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_config.c $(CONF_SRC) -lconfuse
+$(B)/test_tempname: tests/test_tempname.c src/tempname.c src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_tempname.c src/tempname.c
 
 # Helper programs the bats suites drive.
 $(B)/writer: tests/writer.c | $(B)

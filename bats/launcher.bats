@@ -2,7 +2,7 @@
 # launcher.bats - the `atomically` launcher (SPEC section 4): exit
 # statuses, LD_PRELOAD, -p/-c, --env, --explain, --check-config,
 # --version/--help, -v/-q, the warnings about programs a preload cannot
-# cover, and signals.
+# cover, and signals.  --clean has a suite of its own, clean.bats.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -473,6 +473,7 @@ setup() {
 	assert_output --partial "--env"
 	assert_output --partial "--explain"
 	assert_output --partial "--check-config"
+	assert_output --partial "--clean [-n]"
 	assert_output --partial "--version"
 	assert_output --partial "Exit status"
 }

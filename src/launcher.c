@@ -2,18 +2,24 @@
  *
  * The launcher parses the config once, encodes the rules into
  * ATOMICALLY_RULES, prepends the library to LD_PRELOAD and runs the
- * command, whose processes then only decode the rules.
+ * command, whose processes then only decode the rules.  With --clean it
+ * removes the temps of writers that were killed before their commit.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +27,7 @@
 #include "elfcheck.h"
 #include "match.h"
 #include "rules.h"
+#include "tempname.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -39,6 +46,7 @@ static const char usage_text[] =
 	"       atomically --env [-c FILE] [-p GLOB]...\n"
 	"       atomically --explain [-c FILE] [-p GLOB]... PATH...\n"
 	"       atomically --check-config [FILE]\n"
+	"       atomically --clean [-n] [-v|-q] DIR...\n"
 	"       atomically --version | --help\n"
 	"\n"
 	"Runs COMMAND so that its writes to files matching the config are atomic:\n"
@@ -54,14 +62,19 @@ static const char usage_text[] =
 	"                      (for eval, or >> \"$GITHUB_ENV\")\n"
 	"      --explain       tell which rule decides for each PATH\n"
 	"      --check-config  validate the config (or FILE) and say where it is wrong\n"
+	"      --clean         remove the temps left in each DIR and below by writers\n"
+	"                      killed before their commit (their pid is gone); -v also\n"
+	"                      lists the temps kept\n"
+	"  -n, --dry-run       with --clean: only say what would be removed\n"
 	"\n"
 	"Config: -c, $ATOMICALLY_CONF, $XDG_CONFIG_HOME/atomically/atomically.conf,\n"
 	"/etc/atomically.conf, else the embedded default.  See atomically(1) and\n"
 	"atomically.conf(5).\n"
 	"Exit status: COMMAND's (128+N when killed by signal N); 125 for an error\n"
-	"of atomically's own (a bad config); 126 COMMAND cannot run; 127 not found.\n";
+	"of atomically's own (a bad config); 126 COMMAND cannot run; 127 not found.\n"
+	"--clean: 0, or 1 when a temp could not be removed or a DIR not read.\n";
 
-enum mode { MODE_RUN, MODE_ENV, MODE_EXPLAIN, MODE_CHECK };
+enum mode { MODE_RUN, MODE_ENV, MODE_EXPLAIN, MODE_CHECK, MODE_CLEAN };
 
 struct options {
 	enum mode mode;
@@ -69,6 +82,7 @@ struct options {
 	const char *extra[MAX_EXTRA];
 	size_t nextra;
 	int verbosity;          /* -1 quiet, 0 config's level, 1 info, 2 debug */
+	int dry_run;            /* -n */
 };
 
 static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -100,7 +114,7 @@ static void print_config_errors(const char *err)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_ENV = 256, OPT_EXPLAIN, OPT_CHECK, OPT_VERSION, OPT_HELP };
+	enum { OPT_ENV = 256, OPT_EXPLAIN, OPT_CHECK, OPT_CLEAN, OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "path", required_argument, NULL, 'p' },
@@ -109,6 +123,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "env", no_argument, NULL, OPT_ENV },
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "clean", no_argument, NULL, OPT_CLEAN },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -117,7 +133,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	/* '+': stop at COMMAND, whose own options are its business. */
-	while ((c = getopt_long(argc, argv, "+c:p:vq", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:p:vqn", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -133,6 +149,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'q':
 			o->verbosity = -1;
 			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
 		case OPT_ENV:
 			o->mode = MODE_ENV;
 			break;
@@ -141,6 +160,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHECK:
 			o->mode = MODE_CHECK;
+			break;
+		case OPT_CLEAN:
+			o->mode = MODE_CLEAN;
 			break;
 		case OPT_VERSION:
 			printf("atomically %s\n", VERSION);
@@ -333,6 +355,209 @@ static int explain(const struct ruleset *rs, size_t nextra, char **paths, int n)
 	return matched ? 0 : 1;
 }
 
+/* ---- --clean ---- */
+
+/* A writer killed before its commit can leave a named temp,
+ * .NAME.atomically.PID.RANDOM (tempname.h).  The next writer of NAME
+ * removes it under the lock; --clean is for the temps no writer comes
+ * back for (lock = "none", a file no longer written, a workspace about
+ * to be archived).  It reads no config: temps are known by their names,
+ * whatever the rules were when they were made. */
+
+/* Which mount a directory is on: its device, and where the kernel tells
+ * (statx, Linux 5.8), its mount id, which also tells apart a bind mount
+ * of the same file system (a volume mounted into a CI workspace). */
+struct mount_key {
+	unsigned major, minor;
+	uint64_t id;            /* 0: not known */
+};
+
+static int mount_key_of(int fd, struct mount_key *k)
+{
+	struct statx stx;
+	struct stat st;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) == 0) {
+		k->major = stx.stx_dev_major;
+		k->minor = stx.stx_dev_minor;
+		k->id = stx.stx_mask & STATX_MNT_ID ? stx.stx_mnt_id : 0;
+		return 0;
+	}
+	/* No statx (an old kernel, a seccomp filter): the device alone, as
+	 * find -xdev does. */
+	if (fstat(fd, &st) < 0)
+		return -1;
+	k->major = major(st.st_dev);
+	k->minor = minor(st.st_dev);
+	k->id = 0;
+	return 0;
+}
+
+static int same_mount(const struct mount_key *a, const struct mount_key *b)
+{
+	return a->major == b->major && a->minor == b->minor &&
+	       (!a->id || !b->id || a->id == b->id);
+}
+
+struct clean {
+	int dry_run;
+	int verbosity;          /* -1: errors only; 1: also the temps kept */
+	int status;             /* 0, or 1 once something could not be done */
+	struct mount_key top;   /* the mount of the DIR being walked */
+};
+
+static void clean_error(struct clean *c, const char *path, const char *what, int err)
+{
+	fprintf(stderr, "atomically: %s: %s%s%s\n", path, what, *what ? ": " : "", strerror(err));
+	c->status = 1;
+}
+
+/* PATH/NAME, for messages; a PATH given with a trailing slash keeps one. */
+static char *join(const char *path, const char *name)
+{
+	size_t n = strlen(path);
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", path, n && path[n - 1] == '/' ? "" : "/", name) < 0)
+		die(EXIT_OWN_ERROR, "out of memory");
+	return s;
+}
+
+/* The temp NAME in DFD (PATH for messages), of the process PID. */
+static void clean_temp(struct clean *c, int dfd, const char *name, const char *path, int pid)
+{
+	/* A pid that names a process now may be one that reused the dead
+	 * writer's: the temp is kept all the same, the safe side. */
+	if (!temp_owner_dead(pid)) {
+		if (c->verbosity > 0)
+			printf("kept %s (pid %d is alive)\n", path, pid);
+		return;
+	}
+	if (c->dry_run) {
+		if (c->verbosity >= 0)
+			printf("would remove %s (pid %d is gone)\n", path, pid);
+		return;
+	}
+	/* Relative to the directory we hold: a directory renamed or swapped
+	 * for a symlink since cannot redirect the removal elsewhere.  A
+	 * dead pid never comes back, so nobody can be about to use the temp.
+	 * The system call itself: in a CI step after --env the library is
+	 * preloaded here too, and would hold back the unlink of a matched
+	 * path until we exit (tombstone.c), after we said it was done. */
+	if (syscall(SYS_unlinkat, dfd, name, 0) < 0) {
+		/* Gone meanwhile: the next writer's sweep, another --clean. */
+		if (errno != ENOENT)
+			clean_error(c, path, "cannot remove", errno);
+		return;
+	}
+	if (c->verbosity >= 0)
+		printf("removed %s (pid %d is gone)\n", path, pid);
+}
+
+static void clean_dir(struct clean *c, int fd, const char *path);
+
+/* Walk into the directory NAME of DFD, never through a symlink and never
+ * onto another mount. */
+static void clean_subdir(struct clean *c, int dfd, const char *name, const char *path)
+{
+	struct mount_key k;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		/* Removed, or replaced by a symlink or a file, since it was
+		 * listed: nothing of ours to walk. */
+		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
+			clean_error(c, path, "", errno);
+		return;
+	}
+	/* Looked at once open, so that what is judged is what is walked. */
+	if (mount_key_of(fd, &k) < 0) {
+		clean_error(c, path, "", errno);
+		close(fd);
+		return;
+	}
+	if (!same_mount(&k, &c->top)) {
+		if (c->verbosity > 0)
+			printf("skipped %s (another mount)\n", path);
+		close(fd);
+		return;
+	}
+	clean_dir(c, fd, path);
+}
+
+/* Clean the directory FD (PATH for messages), which this closes. */
+static void clean_dir(struct clean *c, int fd, const char *path)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		clean_error(c, path, "", errno);
+		close(fd);
+		return;
+	}
+	for (;;) {
+		unsigned char type;
+		char *sub;
+		int pid;
+
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				clean_error(c, path, "cannot read", errno);
+			break;
+		}
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		type = e->d_type;
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+			if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		/* Only a regular file is a temp: a directory named like one is
+		 * walked, a symlink named like one is left alone (and so is
+		 * what it points to). */
+		if (type == DT_DIR) {
+			sub = join(path, e->d_name);
+			clean_subdir(c, fd, e->d_name, sub);
+			free(sub);
+		} else if (type == DT_REG && (pid = temp_owner(e->d_name, NULL)) > 0) {
+			sub = join(path, e->d_name);
+			clean_temp(c, fd, e->d_name, sub, pid);
+			free(sub);
+		}
+	}
+	closedir(d);
+}
+
+/* --clean DIR...: 0, or 1 when some DIR could not be read or some temp
+ * not removed (each said on stderr; the rest is cleaned all the same). */
+static int clean(char **dirs, int n, int dry_run, int verbosity)
+{
+	struct clean c = { .dry_run = dry_run, .verbosity = verbosity };
+
+	/* Each line out as it happens, in order with the errors. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 0; i < n; i++) {
+		/* A DIR named here is followed if it is a symlink: the user
+		 * chose it.  Below it, nothing is followed. */
+		int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || mount_key_of(fd, &c.top) < 0) {
+			clean_error(&c, dirs[i], "", errno);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		clean_dir(&c, fd, dirs[i]);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		clean_error(&c, "standard output", "", errno ? errno : EIO);
+	return c.status;
+}
+
 /* ---- running COMMAND ---- */
 
 /* Where COMMAND is, as execvp would find it, into OUT; exit 126 or 127 as
@@ -423,6 +648,24 @@ int main(int argc, char **argv)
 	int status;
 
 	parse_options(argc, argv, &o);
+
+	if (o.dry_run && o.mode != MODE_CLEAN)
+		die(EXIT_OWN_ERROR, "-n goes with --clean only");
+	if (o.mode == MODE_CLEAN) {
+		if (o.config || o.nextra)
+			die(EXIT_OWN_ERROR, "--clean takes no -c or -p: temps are known by their names");
+		if (optind >= argc)
+			die(EXIT_OWN_ERROR, "--clean needs a DIR");
+		/* Options end at the first DIR: a -n written after one must
+		 * not be taken for a directory while the others are cleaned
+		 * for real.  After --, anything is a DIR. */
+		if (strcmp(argv[optind - 1], "--") != 0)
+			for (int i = optind; i < argc; i++)
+				if (argv[i][0] == '-' && argv[i][1])
+					die(EXIT_OWN_ERROR, "%s: options go before the first DIR "
+					    "(a DIR named so: ./%s, or after --)", argv[i], argv[i]);
+		return clean(argv + optind, argc - optind, o.dry_run, o.verbosity);
+	}
 
 	if (o.mode == MODE_CHECK) {
 		/* --check-config [FILE]: FILE, or -c, or the one found. */

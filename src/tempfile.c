@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,16 +12,7 @@
 #include "log.h"
 #include "real.h"
 #include "tempfile.h"
-
-/* Room kept in a temp's name for ".atomically.PID.RANDOM": the target's
- * name is cut short to fit. */
-#define SUFFIX_ROOM 40
-
-/* ".NAME.atomically." into OUT; returns its length. */
-static int temp_prefix(char *out, size_t size, const char *name)
-{
-	return snprintf(out, size, ".%.*s.atomically.", NAME_MAX - SUFFIX_ROOM, name);
-}
+#include "tempname.h"
 
 /* A fresh temp name for NAME into TEMP (NAME_MAX + 1 bytes). */
 static void temp_name(char *temp, const char *name)
@@ -99,33 +88,6 @@ int temp_link(int fd, int dfd, const char *name, char *temp)
 	}
 	temp[0] = '\0';
 	return -1;
-}
-
-int temp_owner(const char *entry, const char *name)
-{
-	char prefix[NAME_MAX + 1];
-	int n = temp_prefix(prefix, sizeof(prefix), name);
-	long pid = 0;
-	const char *s;
-	int digits = 0, hex = 0;
-
-	if (strncmp(entry, prefix, (size_t)n) != 0)
-		return -1;
-	for (s = entry + n; *s >= '0' && *s <= '9' && digits < 10; s++, digits++)
-		pid = pid * 10 + (*s - '0');
-	if (!digits || pid <= 0 || pid > INT32_MAX || *s++ != '.')
-		return -1;
-	for (; (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'); s++)
-		hex++;
-	return hex == 6 && *s == '\0' ? (int)pid : -1;
-}
-
-int temp_owner_dead(int pid)
-{
-	int saved = errno, dead = kill(pid, 0) < 0 && errno == ESRCH;
-
-	errno = saved;
-	return dead;
 }
 
 /* The kernel's directory entry, as getdents64 gives it: readdir would

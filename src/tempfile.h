@@ -13,7 +13,7 @@
  *
  * with the owner's pid, so that the next writer of NAME (temp_sweep,
  * under the lock) and `atomically --clean` can tell a dead writer's
- * leftover from a live writer's temp.
+ * leftover from a live writer's temp (tempname.h).
  */
 #ifndef ATOMICALLY_TEMPFILE_H
 #define ATOMICALLY_TEMPFILE_H
@@ -30,13 +30,6 @@ int temp_open(int dfd, const char *name, int flags, mode_t mode, char *temp);
 /* Give the anonymous temp FD a name beside NAME in DFD, into TEMP.
  * Returns 0, or -1 with errno. */
 int temp_link(int fd, int dfd, const char *name, char *temp);
-
-/* If ENTRY is the name of a temp of NAME, its owner's pid; else -1. */
-int temp_owner(const char *entry, const char *name);
-
-/* Is the process PID gone?  (A pid we cannot signal is alive as far as
- * we know: it may be another user's.) */
-int temp_owner_dead(int pid);
 
 /* Remove the temps of NAME in DFD whose owners are dead, except those of
  * this process; DISPLAY names the file in messages.  Returns how many

@@ -92,8 +92,9 @@ make_state 1
 echo "  with atomically:"
 kill_midway "$atomically"
 describe_state
-echo "    temp files left by the killed writer: $(ls -A | grep -c '^\.state\.json\.atomically\.') (not yet cleaned up by this version)"
-rm -f .state.json.atomically.* 2>/dev/null
+echo "    temp files left by the killed writer: $(ls -A | grep -c '^\.state\.json\.atomically\.')" \
+	"(it had no name yet; a named one is removed by the next writer, or by 'atomically --clean .')"
+"$atomically" --clean . | sed 's/^/      /'
 echo "  with atomically, not killed:"
 "$atomically" "$python" legacy-tool.py
 describe_state
