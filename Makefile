@@ -37,7 +37,8 @@ CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
-              python3 perl coreutils procps groff-base
+              python3 perl coreutils procps groff-base util-linux acl attr \
+              xfsprogs btrfs-progs
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
