@@ -59,10 +59,12 @@ $(B)/default_conf.c: conf/atomically.conf | $(B)
 
 $(B)/libatomically.so: $(LIB_SRC) src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -Wl,-z,now -Wl,-z,nodelete \
-	    -o $@ $(LIB_SRC) $(LDFLAGS) -ldl -lpthread
+	    -o $@.tmp $(LIB_SRC) $(LDFLAGS) -ldl -lpthread
+	@mv $@.tmp $@  # a new inode: running processes keep mapping the old one
 
 $(B)/libatomically-conf.so: $(CONF_SRC) src/*.h | $(B)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $(CONF_SRC) $(LDFLAGS) -lconfuse
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@.tmp $(CONF_SRC) $(LDFLAGS) -lconfuse
+	@mv $@.tmp $@
 
 $(B)/atomically: $(CLI_SRC) src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"' \

@@ -272,7 +272,9 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 	struct stat st;
 	int fd, saved;
 
-	fd = temp_open(p->dfd, p->name, flags & kept, p->existed ? 0600 : mode, p->temp);
+	/* Without O_APPEND for now: the kernel refuses to reflink or
+	 * copy_file_range into an O_APPEND descriptor. */
+	fd = temp_open(p->dfd, p->name, flags & kept & ~O_APPEND, p->existed ? 0600 : mode, p->temp);
 	if (fd < 0)
 		return -1;
 	if (p->temp[0])
@@ -291,6 +293,8 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 		}
 		p->copied = fstat(fd, &p->copy_st) == 0;
 	}
+	if ((flags & O_APPEND) && real.fcntl(fd, F_SETFL, real.fcntl(fd, F_GETFL) | O_APPEND) < 0)
+		goto fail;
 	return fd;
 fail:
 	saved = errno;
@@ -523,10 +527,25 @@ out:
 	return r;
 }
 
+/* The owner and group of the old file onto the temp FD, as far as we may:
+ * giving a file away needs privilege, but a member of a group may give
+ * its own file to that group, so without privilege the group is still
+ * kept when it can be (and the file is the writer's, as a file the writer
+ * made anew would be). */
+static int copy_owner(const struct stat *st, int fd)
+{
+	if (fchown(fd, st->st_uid, st->st_gid) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	if (fchown(fd, (uid_t)-1, st->st_gid) < 0 && errno != EPERM)
+		return -1;
+	return 0;
+}
+
 /* The replacement keeps the old file's owner, group, extended attributes
  * and mode.  The owner first: chown clears the set-user-ID bits that chmod
- * restores last, after an ACL (which sets the group bits) is in place.
- * Giving a file away needs privilege; without it the file keeps ours. */
+ * restores last, after an ACL (which sets the group bits) is in place. */
 static int copy_metadata(const struct pending *p, int fd)
 {
 	const struct stat *st = &p->target_st;
@@ -535,8 +554,7 @@ static int copy_metadata(const struct pending *p, int fd)
 	if (fstat(fd, &now) < 0)
 		return -1;
 	if (now.st_uid == p->temp_uid && now.st_gid == p->temp_gid &&
-	    (now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
-	    fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+	    (now.st_uid != st->st_uid || now.st_gid != st->st_gid) && copy_owner(st, fd) < 0)
 		return -1;
 	if (copy_xattrs(p, fd) < 0)
 		return -1;
@@ -691,9 +709,9 @@ static int keep_backup(struct pending *p)
 	return -1;
 }
 
-/* The rename cannot replace the target (EBUSY: it is a mount point, a
- * file bind-mounted into a container; EXDEV): per `fallback`, copy the
- * temp over the target in place, under the lock, or fail. */
+/* The rename cannot replace the target (see cannot_replace): per
+ * `fallback`, copy the temp over the target in place, under the lock, or
+ * fail. */
 static int replace_in_place(struct pending *p, int why)
 {
 	int from, to, r = -1, err;
@@ -724,6 +742,15 @@ static int replace_in_place(struct pending *p, int why)
 	return r;
 }
 
+/* Does a rename that failed with ERR say that nothing can replace the
+ * target, though it may be written?  EBUSY: a mount point (a bind-mounted
+ * file); EXDEV; EPERM: a sticky directory, where only the owner of a file
+ * (or of the directory) may replace it. */
+static int cannot_replace(int err)
+{
+	return err == EBUSY || err == EXDEV || err == EPERM;
+}
+
 /* Put the temp in the target's place: an anonymous temp is given a name
  * first (linkat cannot replace a file), for the instant before the
  * rename; the lock file's mark covers that instant (lock_count_temps). */
@@ -739,7 +766,7 @@ static int replace_target(struct pending *p)
 		}
 	}
 	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
-		return errno == EBUSY || errno == EXDEV ? replace_in_place(p, errno) : -1;
+		return cannot_replace(errno) ? replace_in_place(p, errno) : -1;
 	p->temp[0] = '\0';
 	lock_count_temps(p->lock, -1);
 	return 0;
