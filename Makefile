@@ -28,7 +28,7 @@ VERSION := 0.1.0
 LIB_SRC  := src/preload.c src/real.c src/state.c src/fdtable.c src/pending.c \
             src/lock.c src/path.c src/log.c src/rules.c src/match.c \
             src/tombstone.c src/handover.c src/elfcheck.c src/env.c src/tempfile.c \
-            src/ownfd.c src/tempname.c
+            src/copy.c src/metadata.c src/ownfd.c src/tempname.c
 # Loaded by the library only when started without ATOMICALLY_RULES.
 CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
 # The launcher.

@@ -168,6 +168,20 @@ lms_probe() {
 	[ ! -s "$WARNLOG" ] || fail "the library warned: $(head -5 "$WARNLOG")"
 }
 
+# descendant_named PID NAME: a process named NAME below PID.
+descendant_named() {
+	local p q
+	for p in $(pgrep -x "$2"); do
+		q=$p
+		while [ "$q" -gt 1 ]; do
+			q=$(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2> /dev/null) || break
+			[ -n "$q" ] || break
+			[ "$q" = "$1" ] && echo "$p" && return 0
+		done
+	done
+	return 1
+}
+
 @test "C stat-then-create under lock = process: the stat of a counter that does not exist yet takes the lock" {
 	printf 'path "counter.json" { lock = "process" lock_timeout = 0 }\n' > "$CONF"
 	# The holder finds no counter with stat, then pauses 2 s before
@@ -175,8 +189,9 @@ lms_probe() {
 	wrapped "$LMS" counter.json 2000 &
 	local holder=$! child
 	sleep 0.7
-	# The holder: the only lms_counter running now.
-	child=$(pgrep -x lms_counter) || fail "no lms_counter is running"
+	# The holder: the lms_counter below the background job (other test
+	# runs on the machine may have theirs).
+	child=$(descendant_named "$holder" lms_counter) || fail "no lms_counter under $holder"
 	run wrapped "$LMS" counter.json
 	assert_failure 1
 	assert_output "lms_counter: stat counter.json: Resource temporarily unavailable"

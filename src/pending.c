@@ -3,21 +3,20 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <linux/fs.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "fdtable.h"
 #include "lock.h"
 #include "log.h"
+#include "metadata.h"
 #include "ownfd.h"
 #include "path.h"
 #include "pending.h"
@@ -105,75 +104,6 @@ static void temp_discard(struct pending *p)
 	real.unlinkat(p->dfd, p->temp, 0);
 	p->temp[0] = '\0';
 	lock_count_temps(p->lock, -1);
-}
-
-/* Copy LEN bytes at OFF of FROM to the same offset of TO: in the kernel
- * where it can, else by read and write. */
-static int copy_range(int from, int to, off_t off, off_t len)
-{
-	char buf[16384];
-	off_t in = off, out = off, end = off + len;
-	ssize_t n;
-
-	while (in < end) {
-		n = copy_file_range(from, &in, to, &out, (size_t)(end - in), 0);
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return 0;  /* the source is shorter than it was */
-		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
-		    errno != EOPNOTSUPP && errno != EBADF)
-			return -1;
-		break;
-	}
-	while (in < end) {
-		n = pread(from, buf, sizeof(buf) < (size_t)(end - in) ? sizeof(buf) : (size_t)(end - in), in);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = pwrite(to, buf + done, (size_t)(n - done), out);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -1;
-			done += w;
-			out += w;
-		}
-		in += n;
-	}
-	return 0;
-}
-
-/* Give TO the content of FROM: a reflink where the file system shares
- * blocks (btrfs, xfs); else the data extents one by one (SEEK_DATA,
- * SEEK_HOLE), so that a sparse file stays sparse, each copied in the
- * kernel where it can be. */
-static int copy_contents(int from, int to)
-{
-	off_t size, pos = 0, data, hole;
-
-	size = lseek(from, 0, SEEK_END);
-	if (size < 0)
-		return -1;
-	if (ioctl(to, FICLONE, from) == 0)
-		pos = size;  /* all of it shared; TO may have been longer */
-	while (pos < size) {
-		data = lseek(from, pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			break;  /* only a hole is left */
-		if (data < 0) {
-			data = pos;  /* no SEEK_DATA here: the rest is data */
-			hole = size;
-		} else if ((hole = lseek(from, data, SEEK_HOLE)) < 0) {
-			return -1;
-		}
-		if (copy_range(from, to, data, hole - data) < 0)
-			return -1;
-		pos = hole;
-	}
-	return ftruncate(to, size);
 }
 
 /* The new temp TFD starts as a copy of the target (a write without
@@ -456,113 +386,6 @@ static int sync_file(int fd, int durability)
 	}
 }
 
-/* The old file's attributes: by the descriptor FROM when the file could
- * be opened, else by PATH. */
-static ssize_t old_list(int from, const char *path, char *buf, size_t size)
-{
-	return from >= 0 ? flistxattr(from, buf, size) : llistxattr(path, buf, size);
-}
-
-static ssize_t old_get(int from, const char *path, const char *name, char *buf, size_t size)
-{
-	return from >= 0 ? fgetxattr(from, name, buf, size) : lgetxattr(path, name, buf, size);
-}
-
-/* The old file's extended attributes onto the temp TO: user.*, POSIX ACLs,
- * the SELinux label, whatever we can read.  One we may not set (trusted.*
- * without privilege) is left out, as cp -a would; an access ACL that
- * cannot be carried over fails the commit, since losing it could open the
- * file to more users than before.  A temp that inherited a default ACL the
- * old file did not have loses it. */
-static int copy_xattrs(const struct pending *p, int to)
-{
-	static const char acl[] = "system.posix_acl_access";
-	char path[64 + NAME_MAX], *names, *value, *name;
-	ssize_t listed, n;
-	size_t size;
-	int r = 0, had_acl = 0;
-	/* The old file by a descriptor where it can be read; else by a path
-	 * through /proc (a write-only file). */
-	int from = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", p->dfd, p->name);
-	listed = old_list(from, path, NULL, 0);
-	if (listed < 0) {
-		r = errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
-		goto out;
-	}
-	size = (size_t)listed + XATTR_SIZE_MAX;
-	names = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (names == MAP_FAILED) {
-		r = -1;
-		goto out;
-	}
-	value = names + listed;
-	listed = listed ? old_list(from, path, names, (size_t)listed) : 0;
-	for (name = names; listed > 0 && name < names + listed; name += strlen(name) + 1) {
-		int is_acl = strcmp(name, acl) == 0;
-		had_acl |= is_acl;
-		n = old_get(from, path, name, value, XATTR_SIZE_MAX);
-		if (n >= 0 && fsetxattr(to, name, value, (size_t)n, 0) == 0)
-			continue;
-		if (is_acl) {
-			r = -1;
-			break;
-		}
-		log_debug("%s: extended attribute %s not carried over: %s", p->path, name,
-			  strerror(errno));
-	}
-	if (listed < 0)
-		r = -1;
-	if (r == 0 && !had_acl && fremovexattr(to, acl) < 0 && errno != ENODATA &&
-	    errno != ENOTSUP)
-		r = -1;
-	munmap(names, size);
-out:
-	if (from >= 0) {
-		int saved = errno;
-		real.close(from);
-		errno = saved;
-	}
-	return r;
-}
-
-/* The owner and group of the old file onto the temp FD, as far as we may:
- * giving a file away needs privilege, but a member of a group may give
- * its own file to that group, so without privilege the group is still
- * kept when it can be (and the file is the writer's, as a file the writer
- * made anew would be). */
-static int copy_owner(const struct stat *st, int fd)
-{
-	if (fchown(fd, st->st_uid, st->st_gid) == 0)
-		return 0;
-	if (errno != EPERM)
-		return -1;
-	if (fchown(fd, (uid_t)-1, st->st_gid) < 0 && errno != EPERM)
-		return -1;
-	return 0;
-}
-
-/* The replacement keeps the old file's owner, group, extended attributes
- * and mode.  The owner first: chown clears the set-user-ID bits that chmod
- * restores last, after an ACL (which sets the group bits) is in place. */
-static int copy_metadata(const struct pending *p, int fd)
-{
-	const struct stat *st = &p->target_st;
-	struct stat now;
-
-	if (fstat(fd, &now) < 0)
-		return -1;
-	if (now.st_uid == p->temp_uid && now.st_gid == p->temp_gid &&
-	    (now.st_uid != st->st_uid || now.st_gid != st->st_gid) && copy_owner(st, fd) < 0)
-		return -1;
-	if (copy_xattrs(p, fd) < 0)
-		return -1;
-	if (now.st_mode != p->temp_mode)
-		return 0;  /* the program chose the mode itself (fchmod) */
-	return fchmod(fd, st->st_mode & 07777);
-}
-
 static int same_time(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
@@ -578,33 +401,6 @@ int pending_open_temp(const struct pending *p, int flags)
 		return real.openat(p->dfd, p->temp, flags | O_NOFOLLOW | O_NOCTTY);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", p->tfd);
 	return real.openat(AT_FDCWD, proc, flags | O_NOCTTY);
-}
-
-/* Do the files open as A and B hold the same bytes?  Read and compared in
- * memory of our own. */
-static int same_bytes(int a, int b)
-{
-	const size_t chunk = 65536;
-	struct stat sa, sb;
-	off_t off = 0;
-	ssize_t n = 0;
-	char *buf;
-	int same;
-
-	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || !S_ISREG(sa.st_mode) ||
-	    sa.st_size != sb.st_size)
-		return 0;
-	buf = mmap(NULL, 2 * chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
-		return 0;
-	same = 1;
-	while (same && off < sa.st_size && (n = pread(a, buf, chunk, off)) > 0) {
-		same = pread(b, buf + chunk, (size_t)n, off) == n &&
-		       memcmp(buf, buf + chunk, (size_t)n) == 0;
-		off += n;
-	}
-	munmap(buf, 2 * chunk);
-	return same && n >= 0 && off == sa.st_size;
 }
 
 /* Does P's temp hold what its target holds? */
@@ -804,7 +600,7 @@ static int commit(struct pending *p)
 		return 0;
 	}
 	/* Metadata first, so that the fsync covers it too. */
-	if (p->existed && copy_metadata(p, p->tfd) < 0)
+	if (p->existed && metadata_copy(p, p->tfd) < 0)
 		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", errno);
 	if (sync_file(p->tfd, durability) < 0)
 		return commit_failed(p, "fsync", errno);

@@ -1,0 +1,14 @@
+/* copy.h - file contents: copied and compared, by descriptor. */
+#ifndef ATOMICALLY_COPY_H
+#define ATOMICALLY_COPY_H
+
+/* Give TO the content of FROM (both regular files): a reflink where the
+ * file system shares blocks, else the data extents one by one, so that
+ * holes stay holes; TO ends at FROM's size.  Returns 0, or -1 with errno. */
+int copy_contents(int from, int to);
+
+/* Do the files open as A and B hold the same bytes?  Reads both through
+ * memory of our own (no allocator). */
+int same_bytes(int a, int b);
+
+#endif
