@@ -5,6 +5,9 @@
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats; some minutes)
 #   make demo       install what the demo needs, build, show what changes
+#   make compat-table  run the compatibility matrix (bats/compat.bats and the
+#                   tests of programs.bats and commit.bats it refers to) and
+#                   write its table into docs/COMPATIBILITY.md
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -138,6 +141,11 @@ test:
 	bats --print-output-on-failure bats/
 	@echo "bats: $$(bats --count bats/) passed, 0 failed"
 
+# docs/COMPATIBILITY.md's table, from a real run of the matrix.
+compat-table: deps-compat
+	@$(MAKE) --no-print-directory all $(HELPERS)
+	tests/compat_table.sh docs/COMPATIBILITY.md
+
 demo: deps-demo
 	@$(MAKE) -s --no-print-directory all $(HELPERS)
 	@tests/demo.sh
@@ -155,4 +163,4 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all check check-long test demo install clean deps-build deps-check deps-demo \
-        deps-compat
+        deps-compat compat-table
