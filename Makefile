@@ -7,7 +7,8 @@
 #   make demo       install what the demo needs, build, show what changes
 #   make compat-table  run the compatibility matrix (bats/compat.bats and the
 #                   tests of programs.bats and commit.bats it refers to) and
-#                   write its table into docs/COMPATIBILITY.md
+#                   write its tables into docs/COMPATIBILITY.md (exits 1 when
+#                   a test failed: the tables are written all the same)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
