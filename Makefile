@@ -5,6 +5,10 @@
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats; some minutes)
 #   make demo       install what the demo needs, build, show what changes
+#   make compat-table  run the compatibility matrix (bats/compat.bats and the
+#                   tests of programs.bats and commit.bats it refers to) and
+#                   write its tables into docs/COMPATIBILITY.md (exits 1 when
+#                   a test failed: the tables are written all the same)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -39,12 +43,17 @@ DEPS_BUILD := gcc libc6-dev make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs
+# The real programs of the compatibility matrix (bats/compat.bats), and the
+# preloads it runs beside the library (jemalloc, eatmydata, ASan's runtime).
+DEPS_COMPAT := dash coreutils sed tar make git vim nodejs ruby rsync sqlite3 \
+              sudo libjemalloc2 libeatmydata1 eatmydata libasan8 python3 strace
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
 HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter
+HELPERS    += $(B)/writer-asan
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -86,6 +95,11 @@ $(B)/writer: tests/writer.c | $(B)
 $(B)/writer-fortify: tests/writer.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -D_FORTIFY_SOURCE=2 \
 	    -D_FILE_OFFSET_BITS=64 -o $@ $<
+# The writer built with AddressSanitizer (compat.bats: the library beside
+# ASan's runtime).
+$(B)/writer-asan: tests/writer.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -fsanitize=address \
+	    -fno-omit-frame-pointer -o $@ $<
 $(B)/checkread: tests/checkread.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/proc_threads: tests/proc_threads.c | $(B)
@@ -105,8 +119,11 @@ $(B)/lms_counter: tests/lms_counter.c | $(B)
 
 deps-build:
 	@tests/deps.sh $(DEPS_BUILD)
+# One apt-get run for both lists: two at once would fight over dpkg's lock.
 deps-check:
-	@tests/deps.sh $(DEPS_CHECK)
+	@tests/deps.sh $(DEPS_CHECK) $(DEPS_COMPAT)
+deps-compat:
+	@tests/deps.sh $(DEPS_BUILD) $(DEPS_COMPAT) bats bats-assert bats-support bats-file
 deps-demo:
 	@tests/deps.sh $(DEPS_DEMO)
 
@@ -125,6 +142,11 @@ test:
 	bats --print-output-on-failure bats/
 	@echo "bats: $$(bats --count bats/) passed, 0 failed"
 
+# docs/COMPATIBILITY.md's table, from a real run of the matrix.
+compat-table: deps-compat
+	@$(MAKE) --no-print-directory all $(HELPERS)
+	tests/compat_table.sh docs/COMPATIBILITY.md
+
 demo: deps-demo
 	@$(MAKE) -s --no-print-directory all $(HELPERS)
 	@tests/demo.sh
@@ -141,4 +163,5 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check check-long test demo install clean deps-build deps-check deps-demo
+.PHONY: all check check-long test demo install clean deps-build deps-check deps-demo \
+        deps-compat compat-table
