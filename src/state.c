@@ -201,11 +201,31 @@ static void load_rules(void)
 	atomic_store_explicit(&lib.active, 1, memory_order_release);
 }
 
+/* Exported, so that a second copy of the library in one process (another
+ * path in LD_PRELOAD: a build tree's beside an installed one) finds the
+ * first.  Two active copies would each take the lock of a file on a
+ * description of its own, and the inner one would wait for the outer.
+ * The exported name resolves to the first copy's variable in every copy
+ * (interposition); its value, the address of a static of that copy, tells
+ * which copy that is. */
+static const char this_copy;
+__attribute__((visibility("default"))) const char *const atomically_library_copy = &this_copy;
+
+/* Is another copy of the library first in the process's lookup order? */
+static int another_copy_first(void)
+{
+	const char *const *first = dlsym(RTLD_DEFAULT, "atomically_library_copy");
+
+	return first && *first != &this_copy;
+}
+
 __attribute__((constructor)) static void lib_init(void)
 {
 	real_resolve();
 	lib.pid = getpid();
 	lib.fd_base = fd_base();
+	if (another_copy_first())
+		return;  /* inert: every hook passes through to the next copy */
 	lib_guard++;
 	log_setup(LEVEL_WARN, "");
 	load_rules();
