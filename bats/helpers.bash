@@ -89,6 +89,18 @@ temp_re() {
 	printf '%s' "<$1/(\\.$name\\.atomically\\.[^>]*|#[0-9]+)>(\\(deleted\\))?"
 }
 
+# wait_for_log REGEX [TENTHS]: until the library's log ($LIBLOG) has a
+# line matching REGEX (a writer announced its temp: cheaper than looking
+# through every process's descriptors on a busy machine).
+wait_for_log() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		grep -Eq "$1" "$LIBLOG" && return 0
+		sleep 0.1
+	done
+	fail "no line matching '$1' in the library's log: $(cat "$LIBLOG")"
+}
+
 # wait_for_temp DIR [TENTHS]: until some process is writing a temp in DIR.
 wait_for_temp() {
 	local i

@@ -264,12 +264,20 @@ assert_commit_in_trace() {
 	[ -n "$ds" ] || fail "no fsync of $dir after the rename: $(grep -E 'rename|sync' trace)"
 }
 
-# temp_pid COMM: the process named COMM that is writing a temp here.
+# temp_pid COMM: the process named COMM that is writing a temp here: of
+# those that hold it (children it forks, e.g. bash's for `sleep`, inherit
+# the descriptor), the one whose parent does not.  Only processes named
+# COMM are looked at: fast on a busy machine.
 temp_pid() {
-	local p c
-	for p in $(temp_holders .); do
-		read -r c 2> /dev/null < "/proc/$p/comm" || continue
-		[ "$c" = "$1" ] && echo "$p" && return 0
+	local dir p ppid holders=" "
+	dir=$(pwd -P)
+	for p in $(pgrep -x "$1"); do
+		[ -n "$(find "/proc/$p/fd" -maxdepth 1 \( -lname "$dir/#* (deleted)" -o \
+			-lname "$dir/.*.atomically.*" \) 2> /dev/null)" ] && holders+="$p "
+	done
+	for p in $holders; do
+		ppid=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2> /dev/null) || continue
+		[[ "$holders" == *" $ppid "* ]] || { echo "$p"; return 0; }
 	done
 	return 1
 }
@@ -378,11 +386,11 @@ check_kill() {
 	comm=$(comm_of "$w")
 	big_contents
 	cp old.txt f.yaml
-	CHUNKS=16 DELAY_MS=50
+	CHUNKS=16 DELAY_MS=100
 	"$w" f.yaml > /dev/null 2>&1 3>&- &
 	job=$!
-	wait_for_temp .
-	sleep 0.2
+	wait_for_log '/f\.yaml: writing '
+	sleep 0.3
 	pid=$(temp_pid "$comm") || fail "no $comm is writing a temp here"
 	kill -9 "$pid"
 	wait "$job" || true
@@ -533,10 +541,10 @@ check_unmatched() {
 	big_contents
 	cp old.txt f.yaml
 	new_text t
-	ATOMICALLY_LOG="debug:$LIBLOG" "$ATOMICALLY" "$WRITER" open f.yaml "$t" 16 50 > /dev/null 2>&1 3>&- &
+	ATOMICALLY_LOG="debug:$LIBLOG" "$ATOMICALLY" "$WRITER" open f.yaml "$t" 16 100 > /dev/null 2>&1 3>&- &
 	launcher=$!
-	wait_for_temp .
-	sleep 0.2
+	wait_for_log '/f\.yaml: writing '
+	sleep 0.3
 	pid=$(temp_pid writer) || fail "no writer is writing a temp here"
 	assert_equal "$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status")" "$launcher"
 	kill -9 "$launcher"
