@@ -41,25 +41,28 @@ setup() {
 	FILES=${POWER_FILES:-200}
 	SIZE=${POWER_SIZE:-4096}
 	TRIALS=${POWER_TRIALS:-1}
-	MOUNTS="$BATS_TEST_TMPDIR/.mounts"
-	: > "$MOUNTS"
+	LOOPS="$BATS_TEST_TMPDIR/.loops"
+	: > "$LOOPS"
 	SYNCER=
 	WRITER_JOB=
 }
 
-# Stop the background syncer, unmount what the test mounted (the last
-# first), even when it failed, so that bats can remove the test's directory
-# and no mount (nor its loop device) is left behind.
+# Stop the background syncer and writer, unmount ./mnt and detach the
+# loop devices the test attached, even when it failed, so that bats can
+# remove the test's directory and no mount nor loop device is left behind.
 teardown() {
-	local m
+	local m l
 	[ -z "$SYNCER" ] || { kill "$SYNCER" 2> /dev/null; wait "$SYNCER" 2> /dev/null; } || true
 	[ -z "$WRITER_JOB" ] || wait "$WRITER_JOB" 2> /dev/null || true
 	cd "$BATS_TEST_TMPDIR" || true
-	if [ -s "$MOUNTS" ]; then
-		tac "$MOUNTS" | while IFS= read -r m; do
-			mounted "$m" && { umount "$m" 2> /dev/null || umount -l "$m"; }
-		done
-	fi
+	m="$BATS_TEST_TMPDIR/mnt"
+	for _ in 1 2 3; do
+		mounted "$m" || break
+		umount "$m" 2> /dev/null || umount -l "$m"
+	done
+	while IFS= read -r l; do
+		losetup -d "$l" 2> /dev/null || true
+	done < "$LOOPS"
 }
 
 # ---- helpers of this file ------------------------------------------------
@@ -73,7 +76,7 @@ mounted() {
 # make_fs ext4|xfs: an image of FS, loop-mounted on ./mnt.  ext4 gets
 # noauto_da_alloc: without it, ext4 writes out a file truncated and
 # rewritten (or renamed over another) at its close, and hides the very
-# loss the control must show.
+# loss the control must show.  xfs gets nouuid (see attach).
 make_fs() {
 	FS=$1
 	IMG="$BATS_TEST_TMPDIR/$FS.img"
@@ -85,19 +88,32 @@ make_fs() {
 		command -v mkfs.ext4 > /dev/null || skip "mkfs.ext4 is missing (Debian: e2fsprogs)"
 		truncate -s 64M "$IMG"
 		mkfs.ext4 -q -F "$IMG" || fail "mkfs.ext4 failed"
-		OPTS=loop,noauto_da_alloc
+		OPTS=noauto_da_alloc
 		;;
 	xfs)
 		command -v mkfs.xfs > /dev/null || skip "mkfs.xfs is missing (Debian: xfsprogs)"
 		truncate -s 300M "$IMG"  # the smallest xfs mkfs.xfs makes
 		mkfs.xfs -q -f "$IMG" || fail "mkfs.xfs failed"
-		OPTS=loop
+		OPTS=nouuid
 		;;
 	esac
 	mkdir -p mnt
-	mount -o "$OPTS" "$IMG" mnt || fail "cannot mount $IMG (-o $OPTS)"
-	(cd mnt && pwd -P) >> "$MOUNTS"
-	MNT=$(cd mnt && pwd -P)
+	attach
+}
+
+# attach: $IMG on a loop device of its own, mounted on ./mnt, and proved
+# alive.  A new device at every mount, never the one before: a mount
+# namespace another program made meanwhile (unshare -m, as other suites
+# do) holds a copy of our mount, so that the shut down file system
+# outlives our umount; a mount of the same device would give that dead
+# file system back.  For the same reason xfs mounts with nouuid: the dead
+# one still holds the UUID.
+attach() {
+	LOOP=$(losetup -f --show "$IMG") || fail "cannot attach $IMG to a loop device"
+	echo "$LOOP" >> "$LOOPS"
+	mount -o "$OPTS" "$LOOP" mnt || fail "cannot mount $IMG ($LOOP, -o $OPTS)"
+	{ touch mnt/.alive && rm mnt/.alive; } ||
+		fail "$FS just mounted from $LOOP takes no write: the shut down one came back?"
 }
 
 # old_files: every file holds generation 1, on the device (syncfs).
@@ -117,12 +133,17 @@ other_program_syncs() {
 # shut_down: the file system stops where it is, nothing flushed (xfs_io's
 # shutdown without -f: XFS_FSOP_GOING_FLAGS_NOLOGFLUSH, which ext4 knows as
 # EXT4_GOING_FLAGS_NOLOGFLUSH); then it is proved down: nothing can be
-# made on it.
+# made on it.  SHUTDOWN_AT: when the shutdown's ioctl was entered (ns since
+# the epoch, as strace -ttt saw it: xfs_io's own start takes longer than
+# many a commit).
 shut_down() {
 	local out
-	out=$(xfs_io -x -c shutdown mnt 2>&1) ||
+	out=$(strace -ttt -e trace=ioctl -o shutdown.trace xfs_io -x -c shutdown mnt 2>&1) ||
 		skip "this kernel cannot shut $FS down: $out"
 	[ -z "$out" ] || skip "xfs_io cannot shut $FS down here: $out"
+	SHUTDOWN_AT=$(awk '/(SHUTDOWN|GOINGDOWN|0x58, 0x7d).* = 0$/ {
+		sub(/\./, "", $1); print $1 "000"; exit }' shutdown.trace)
+	[ -n "$SHUTDOWN_AT" ] || fail "no shutdown ioctl in xfs_io's trace: $(cat shutdown.trace)"
 	! touch mnt/after-shutdown 2> /dev/null ||
 		fail "$FS still takes writes after the shutdown"
 }
@@ -130,7 +151,8 @@ shut_down() {
 # power_back: unmounted and mounted again: the journal (the log) replayed.
 power_back() {
 	umount mnt || fail "cannot unmount the shut down $FS"
-	mount -o "$OPTS" "$IMG" mnt || fail "cannot mount $IMG again after the shutdown"
+	losetup -d "$LOOP" 2> /dev/null || true
+	attach
 }
 
 # check_files [DURABLE]: power_files check of generations 1 (old) and 2
@@ -191,7 +213,7 @@ replaced_then_cut() {
 		run "$POWER" write mnt "$FILES" "$SIZE" 2
 	fi
 	assert_success
-	assert_output "written=$FILES"
+	assert_line "written=$FILES"
 	[ "$2" != other ] || other_program_syncs
 	shut_down
 	power_back
@@ -241,11 +263,17 @@ cut_after_replacement() {
 # cut_during_replacement FS: TRIALS trials with the library, the shutdown
 # at a random moment while the writer is replacing the files, another
 # program syncing a file of its own all along (the journal commits at
-# every moment).  Every file is whole, old or new; the ones the writer was
-# told were closed are new.  A temp the instant between naming the temp
-# and the rename may leave is counted, then atomically --clean removes it.
+# every moment).  Every file is whole, old or new; each one whose close()
+# returned before the shutdown began is new.  A close() that returns while
+# the shutdown is under way is no promise: a real power cut lets no
+# program see anything after it, and here xfs was seen to return 0 from
+# the directory's fsync for a rename the shutdown then dropped (a
+# hand-written write-fsync-rename-fsync without the library too; see
+# docs/RELIABILITY.md); such files are counted (late, late_lost), not
+# asserted.  A temp the instant between naming the temp and the rename
+# may leave is counted, then atomically --clean removes it.
 cut_during_replacement() {
-	local t delay acked cut_mid=0
+	local t delay acked before mid=0 late=0 late_lost=0
 	make_fs "$1"
 	with_durability full
 	for ((t = 0; t < TRIALS; t++)); do
@@ -269,22 +297,28 @@ cut_during_replacement() {
 		assert_loaded power_files
 		acked=$(sed -n 's/^written=//p' writer.out)
 		[ -n "$acked" ] || fail "the writer said nothing: $(cat writer.out writer.err)"
-		((acked > 0 && acked < FILES)) && cut_mid=$((cut_mid + 1))
+		[ "$(grep -c ": committed (full)\$" "$LIBLOG")" = "$acked" ] ||
+			fail "not $acked commits by the library: $(tail -n 5 "$LIBLOG")"
+		before=$(awk -v t0="$SHUTDOWN_AT" '$1 == "ack" && $3 < t0' writer.out | wc -l)
+		((acked > 0 && acked < FILES)) && mid=$((mid + 1))
 		power_back
 		check_files "$acked"
+		late_lost=$((late_lost + LOST))
+		check_files "$before"
+		late_lost=$((late_lost - LOST))
+		late=$((late + acked - before))
 		tally
 		[ "$((EMPTY + TORN + MISSING))" = 0 ] ||
 			fail "trial $t (cut after $delay ms, $acked files closed): damaged files: $output"
 		[ "$LOST" = 0 ] ||
-			fail "trial $t: $LOST files whose close() returned 0 are not new: $output"
+			fail "trial $t: $LOST files whose close() returned before the shutdown are not new: $output"
 		if [ "$TEMPS" != 0 ]; then
 			run "$ATOMICALLY" --clean mnt
 			assert_success
 			assert_no_temps mnt
 		fi
 	done
-	T_CUTMID=$cut_mid
-	show_figures "$1 library full, cut during ($cut_mid of $TRIALS mid-run)" "$TRIALS"
+	show_figures "$1 library full, cut during (mid-run: $mid, closes returned during the shutdown: $late, of which old: $late_lost)" "$TRIALS"
 }
 
 @test "ext4 (noauto_da_alloc): shut down while the library replaces 200 files: each whole, old or new; every acknowledged file new" {

@@ -1,12 +1,18 @@
 /* power_files.c - many small files replaced the way legacy tools do, and
  * checked after a power loss, for bats/powerloss.bats.
  *
- *   power_files write DIR N SIZE GEN
+ *   power_files write DIR N SIZE GEN [durable]
  *       replaces DIR/f000.yaml .. DIR/f<N-1>.yaml with generation GEN of
  *       their content: open(O_WRONLY|O_CREAT|O_TRUNC), write() in 1 KiB
- *       pieces, close(), one file after the other; no fsync.  Stops at
- *       the first failure: exit 1 when an open failed, 2 when a write or
- *       a close did; prints "written=K" (the files whose close returned 0).
+ *       pieces, close(), one file after the other; no fsync.  "durable":
+ *       the same written by hand the careful way instead, for comparison
+ *       without the library: into DIR/.fNNN.yaml.tmp, fsync, rename over
+ *       the file, fsync of DIR.  Stops at the first failure: exit 1 when
+ *       an open failed, 2 when a write, an fsync, a rename or a close did.
+ *       Prints "ack I T" for each file I whose close (durable: whose
+ *       directory's fsync) returned 0, T the time it returned
+ *       (CLOCK_REALTIME, in ns, as date +%s%N), then "written=K" (how many
+ *       did).
  *   power_files check DIR N SIZE OLD NEW [DURABLE]
  *       sorts each file: whole generation OLD, whole generation NEW,
  *       empty, torn (any other content: a part, zeros, a mix), missing;
@@ -27,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *content(int file, int gen, size_t size)
@@ -44,19 +51,24 @@ static char *content(int file, int gen, size_t size)
 	return buf;
 }
 
-static int write_all(const char *dir, int n, size_t size, int gen)
+static int write_all(const char *dir, int n, size_t size, int gen, int durable)
 {
-	char path[4096];
-	int written = 0, status = 0;
+	char path[4096], temp[4096];
+	int written = 0, status = 0, dfd = -1;
 
+	if (durable && (dfd = open(dir, O_RDONLY | O_DIRECTORY)) < 0) {
+		perror(dir);
+		return 1;
+	}
 	for (int i = 0; i < n && !status; i++) {
 		char *text = content(i, gen, size);
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/f%03d.yaml", dir, i);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		snprintf(temp, sizeof(temp), "%s/.f%03d.yaml.tmp", dir, i);
+		fd = open(durable ? temp : path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0) {
-			perror(path);
+			perror(durable ? temp : path);
 			status = 1;
 		}
 		for (size_t off = 0; fd >= 0 && off < size && !status; off += 1024) {
@@ -66,14 +78,32 @@ static int write_all(const char *dir, int n, size_t size, int gen)
 				status = 2;
 			}
 		}
+		if (fd >= 0 && durable && !status && fsync(fd) != 0) {
+			perror("fsync");
+			status = 2;
+		}
 		if (fd >= 0 && close(fd) != 0) {
 			perror("close");
 			status = 2;
 		}
-		if (!status)
+		if (durable && !status && rename(temp, path) != 0) {
+			perror("rename");
+			status = 2;
+		}
+		if (durable && !status && fsync(dfd) != 0) {
+			perror("fsync of the directory");
+			status = 2;
+		}
+		if (!status) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			printf("ack %d %lld%09ld\n", i, (long long)ts.tv_sec, ts.tv_nsec);
 			written++;
+		}
 		free(text);
 	}
+	if (dfd >= 0)
+		close(dfd);
 	printf("written=%d\n", written);
 	return status;
 }
@@ -154,12 +184,13 @@ static int check_all(const char *dir, int n, size_t size, int old, int new, int 
 
 int main(int argc, char **argv)
 {
-	if (argc == 6 && !strcmp(argv[1], "write"))
-		return write_all(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), atoi(argv[5]));
+	if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "durable"))) && !strcmp(argv[1], "write"))
+		return write_all(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), atoi(argv[5]),
+				 argc == 7);
 	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "check"))
 		return check_all(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), atoi(argv[5]),
 				 atoi(argv[6]), argc == 8 ? atoi(argv[7]) : 0);
-	fprintf(stderr, "usage: power_files write DIR N SIZE GEN\n"
+	fprintf(stderr, "usage: power_files write DIR N SIZE GEN [durable]\n"
 			"       power_files check DIR N SIZE OLD NEW [DURABLE]\n");
 	return 64;
 }
