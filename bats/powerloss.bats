@@ -37,6 +37,7 @@ setup() {
 	common_setup
 	require_root "loop-mounts file system images and shuts them down"
 	command -v xfs_io > /dev/null || skip "xfs_io is missing (Debian: xfsprogs)"
+	command -v strace > /dev/null || skip "strace is missing (Debian: strace): it times the shutdown"
 	POWER="$B/power_files"
 	[ -x "$POWER" ] || fail "$POWER is not built: make build/power_files"
 	FILES=${POWER_FILES:-200}
