@@ -3,7 +3,9 @@
 #   make            build the library, the config module and the launcher
 #   make check      install what the tests need (Debian, as root), build, test
 #   make check-long build as check does, then the crash test with 10,000
-#                   kills instead of 1,000 (bats/crash.bats; some minutes)
+#                   kills instead of 1,000 (bats/crash.bats) and the power
+#                   loss test with 20 trials instead of 1 (bats/powerloss.bats);
+#                   some minutes
 #   make demo       install what the demo needs, build, show what changes
 #   make compat-table  run the compatibility matrix (bats/compat.bats and the
 #                   tests of programs.bats and commit.bats it refers to) and
@@ -52,7 +54,7 @@ DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
-HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter
+HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter $(B)/power_files
 HELPERS    += $(B)/writer-asan
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
@@ -116,6 +118,8 @@ $(B)/crash_writer: tests/crash_writer.c tests/crash_content.h | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/lms_counter: tests/lms_counter.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+$(B)/power_files: tests/power_files.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
 deps-build:
 	@tests/deps.sh $(DEPS_BUILD)
@@ -132,10 +136,12 @@ check: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	@$(MAKE) --no-print-directory test
 
-# Opt-in: the writer killed 10,000 times (issue 3).
+# Opt-in: the writer killed 10,000 times (issue 3); 20 power cuts per
+# power loss test (issue 5).
 check-long: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	ATOMICALLY_KILLS=10000 CRASH_FIGURES=1 bats --print-output-on-failure bats/crash.bats
+	POWER_TRIALS=20 POWER_FIGURES=1 bats --print-output-on-failure bats/powerloss.bats
 
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done
