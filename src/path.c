@@ -92,6 +92,11 @@ int target_find(int dirfd, const char *path, int nofollow, struct target *t)
 		if (split(p, dir, sizeof(dir), t->name) < 0)
 			goto fail;
 		dfd = real.openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		t->dir_unreadable = dfd < 0 && errno == EACCES;
+		/* A directory we may write and search but not read (a drop
+		 * box): O_PATH still names it for the *at calls and fstat. */
+		if (t->dir_unreadable)
+			dfd = real.openat(at, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			goto fail;
 		if (t->dfd >= 0)

@@ -19,6 +19,7 @@ struct target {
 	int exists;              /* 0: the open would create it */
 	struct stat st;          /* when it exists (lstat of the final name) */
 	struct stat dir_st;      /* of the directory */
+	int dir_unreadable;      /* DFD is O_PATH: no fsync, no reading */
 };
 
 /* Find the target.  Returns 0 with T->dfd open, or -1 with errno (the

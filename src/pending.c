@@ -205,8 +205,17 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 	/* Without O_APPEND for now: the kernel refuses to reflink or
 	 * copy_file_range into an O_APPEND descriptor. */
 	fd = temp_open(p->dfd, p->name, flags & kept & ~O_APPEND, p->existed ? 0600 : mode, p->temp);
-	if (fd < 0)
+	if (fd < 0) {
+		/* EACCES, EPERM, EROFS go to `fallback`, which says so; the
+		 * rest (ENOSPC: no inode left) fail the open, and unwrapped the
+		 * open might have worked: say why. */
+		if (errno != EACCES && errno != EPERM && errno != EROFS) {
+			saved = errno;
+			log_warn("%s: cannot make a temp file beside it: %s", p->path, strerror(saved));
+			errno = saved;
+		}
 		return -1;
+	}
 	if (p->temp[0])
 		lock_count_temps(p->lock, 1);
 	if (ownfd_dup(fd, &p->tfd) < 0)
@@ -286,6 +295,10 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	if (r > 0) {
 		fd = real.openat(dirfd, path, flags, mode);
 		p->inplace = 1;
+	} else if (t.dir_unreadable) {
+		/* Its directory cannot be synced, nor read to sweep: as when no
+		 * temp can be made there. */
+		fd = fall_back(p, dirfd, path, flags, mode, EACCES);
 	} else {
 		fd = temp_make(p, flags, mode);
 		if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
