@@ -5,6 +5,8 @@
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats; some minutes)
 #   make demo       install what the demo needs, build, show what changes
+#   make bench      install what the benchmarks need (Debian, as root), build,
+#                   run tests/bench and write docs/PERFORMANCE.md (~10 min)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -39,11 +41,18 @@ DEPS_BUILD := gcc libc6-dev make libconfuse-dev
 DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
+# gnuplot-nox unless some gnuplot is there already; node is optional (its
+# peer is skipped without it), so it is not installed here.
+DEPS_BENCH := $(DEPS_BUILD) $(if $(shell command -v gnuplot),,gnuplot-nox) moreutils \
+              python3 python3-atomicwrites xfsprogs btrfs-progs strace valgrind \
+              util-linux coreutils tar findutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
 HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter
+BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
+              $(B)/bench/empty.so $(B)/lms_counter
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -98,12 +107,31 @@ $(B)/crash_writer: tests/crash_writer.c tests/crash_content.h | $(B)
 $(B)/lms_counter: tests/lms_counter.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
+# Benchmark programs (tests/bench).
+$(B)/bench:
+	@mkdir -p $(B)/bench
+$(B)/bench/%: tests/bench/%.c | $(B)/bench
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+# The baseline preload of the process-start benchmark: an empty library.
+$(B)/bench/empty.so: tests/bench/empty.c | $(B)/bench
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $<
+
 deps-build:
 	@tests/deps.sh $(DEPS_BUILD)
 deps-check:
 	@tests/deps.sh $(DEPS_CHECK)
 deps-demo:
 	@tests/deps.sh $(DEPS_DEMO)
+# node's write-file-atomic (a peer of benchmark 7) comes from npm, under
+# build/: only when npm is there.
+deps-bench:
+	@tests/deps.sh $(DEPS_BENCH)
+	@if [ -d $(B)/bench/npm/node_modules/write-file-atomic ]; then :; \
+	 elif command -v npm >/dev/null 2>&1; then \
+	   mkdir -p $(B)/bench/npm && \
+	   npm install --prefix $(B)/bench/npm --no-save --no-audit --no-fund --loglevel=error \
+	       write-file-atomic@7 >/dev/null || echo "atomically: npm could not install write-file-atomic: its benchmark is skipped"; \
+	 else echo "atomically: no npm: the write-file-atomic benchmark is skipped"; fi
 
 # The prerequisites run in order even under -j: deps, then the build.
 check: deps-check
@@ -124,6 +152,11 @@ demo: deps-demo
 	@$(MAKE) -s --no-print-directory all $(HELPERS)
 	@tests/demo.sh
 
+# Never part of check: the figures depend on the machine and its load.
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH)
+	tests/bench/bench.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -136,4 +169,5 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check check-long test demo install clean deps-build deps-check deps-demo
+.PHONY: all check check-long test demo bench install clean deps-build deps-check deps-demo \
+        deps-bench

@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# bench.sh - the benchmarks of SPEC §6, run by `make bench` after the
+# build; then report.sh turns the figures into docs/PERFORMANCE.md.
+#
+# Every figure is a ratio of two commands measured side by side in one
+# run: each benchmark runs in rounds, and each round runs every variant
+# once, in an order that turns from round to round (AB, BA, ...), so that
+# a change of load on the machine falls on both sides.  The ratio is
+# taken round by round, and reported as the median of the rounds with
+# their spread (min-max).  No figure is asserted: a missed target is
+# reported, never an error.  A variant that fails to run is an error.
+#
+# Environment: BENCH_DIR (the work directory: default build/bench/work,
+# on the file system of the tree), BENCH_ROUNDS (default 5; the loop-mount
+# edits run twice as many, they are quick), BENCH_QUICK=1 (a check of the
+# harness in a minute or two: every size cut down, the report written to
+# build/bench/PERFORMANCE.md instead of docs/).
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bb=$top/build/bench
+bin=$top/build
+work=${BENCH_DIR:-$bb/work}
+rounds=${BENCH_ROUNDS:-5}
+results=$bb/results.tsv
+meta=$bb/meta.txt
+python=/usr/bin/python3
+failed=0
+# The sizes of SPEC §6 and issue 6, or a fraction for BENCH_QUICK.
+n_true=1000 n_dirs=100 n_small=2000 n_sponge=200 mib=1024 workers=16 cycles=200
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	n_true=50 n_dirs=10 n_small=100 n_sponge=20 mib=64 workers=4 cycles=10
+fi
+
+rm -rf "$work"
+mkdir -p "$work" "$bb" || exit 1
+work=$(cd "$work" && pwd)
+: > "$results"
+: > "$meta"
+mounts=()
+cleanup() {
+	local m
+	for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The library's lock files and the config it would find stay inside the
+# work directory: only the rules given to each variant count.
+export XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/xdg TMPDIR=$work
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset ATOMICALLY_CONF ATOMICALLY_RULES ATOMICALLY_LOG LD_PRELOAD
+export LMS_COUNTER=$bin/lms_counter WFA_DIR=$bb/npm
+
+note() { printf '%s\n' "$*" >> "$meta"; }
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# rules CONF: the ATOMICALLY_RULES that `atomically [-c CONF] --env`
+# hands out (no CONF: the embedded default), as `eval` would set it.
+rules() {
+	( eval "$("$bin/atomically" ${1:+-c "$1"} --env)" && printf '%s' "$ATOMICALLY_RULES" )
+}
+lib=$bin/libatomically.so
+conf() { printf '%s\n' "$2" > "$work/$1.conf"; rules "$work/$1.conf"; }
+if [ -e /etc/atomically.conf ]; then
+	say "note: /etc/atomically.conf exists and replaces the embedded default"
+	note "note: /etc/atomically.conf existed and replaced the embedded default"
+fi
+rules_default=$(rules) || exit 1
+rules_full=$(conf full 'path "*.json" { durability = "full" }') || exit 1
+rules_none=$(conf none 'path "*.json" { durability = "none" }') || exit 1
+rules_lock=$(conf lock 'path "counter.json" {
+	lock = "process"
+	durability = "none"
+}') || exit 1
+# The command prefixes that run a program under the library with each
+# set of rules.
+lib_default=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_default")
+lib_full=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_full")
+lib_none=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_none")
+lib_lock=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_lock")
+t() { "$bb/timeit" "$@"; }
+
+# interleave GROUP ROUNDS VARIANT...: ROUNDS rounds of every VARIANT.
+# A variant V is the function run_V, which prints "WALL [CPU]" (seconds);
+# pre_V and post_V, when defined, run untimed around it.  Each result is
+# a line of results.tsv: GROUP VARIANT ROUND WALL CPU.
+interleave() {
+	local group=$1 n=$2 r i k v out
+	shift 2
+	local vs=("$@") nv=$#
+	note "load $group start $(cut -d' ' -f1-3 /proc/loadavg)"
+	for ((r = 1; r <= n; r++)); do
+		say "$group: round $r/$n"
+		for ((i = 0; i < nv; i++)); do
+			k=$(( (i + r - 1) % nv ))
+			v=${vs[$k]}
+			if declare -F "pre_$v" > /dev/null; then "pre_$v"; fi
+			if ! out=$("run_$v"); then
+				say "$group/$v failed in round $r"
+				failed=1
+				out="- -"
+			fi
+			if declare -F "post_$v" > /dev/null; then "post_$v"; fi
+			read -r wall cpu <<< "$out"
+			printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$v" "$r" "$wall" "${cpu:--}" >> "$results"
+		done
+	done
+	note "load $group end $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+skip() { note "skip $1 $2"; say "skipped $1: $2"; }
+
+cd "$work" || exit 1
+start_time=$(date +%s)
+note "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+note "commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
+note "rounds $rounds"
+note "cpu $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB"
+note "kernel $(uname -srm)"
+note "os $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+note "workfs $(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$work" | tr -s ' ')"
+note "workdir ${work#"$top"/}"
+
+# --- 1. process start -------------------------------------------------
+loop='i=0; while [ $i -lt '$n_true' ]; do /bin/true; i=$((i + 1)); done'
+run_start_lib() { t "${lib_default[@]}" sh -c "$loop"; }
+run_start_empty() { t env LD_PRELOAD="$bb/empty.so" sh -c "$loop"; }
+interleave start "$rounds" start_lib start_empty
+
+# --- 2. work that touches no matched path -----------------------------
+# 10,000 files of a few hundred bytes in 100 directories; names the
+# default config does not match.
+mkdir tree
+for ((d = 0; d < n_dirs; d++)); do
+	mkdir "tree/d$d"
+	for ((f = 0; f < 100; f++)); do
+		printf 'line %d of a source file that no rule matches\n' {1..6} > "tree/d$d/f$f.c"
+	done
+done
+tar -cf tree.tar tree && rm -rf tree
+job='mkdir x && tar -xf tree.tar -C x && find x -type f -exec cat {} + > /dev/null'
+pre_tar_lib() { rm -rf x; sync; }
+pre_tar_plain() { rm -rf x; sync; }
+run_tar_lib() { t "${lib_default[@]}" sh -c "$job"; }
+run_tar_plain() { t sh -c "$job"; }
+interleave tar "$rounds" tar_lib tar_plain
+rm -rf x tree.tar
+
+# --- 3 and 7. small matched files, durability full, and the peers -----
+# Every timed run replaces the 2,000 files the warm-up wrote.
+run_small_lib_full() { t "${lib_full[@]}" "$bb/smallfiles" plain s-lib-full $n_small 4096; }
+run_small_hand_full() { t "$bb/smallfiles" full s-hand-full $n_small 4096; }
+run_small_py_aw() { t "$python" "$top/tests/bench/peer_atomicwrites.py" s-py $n_small 4096; }
+run_small_node_wfa() { t node "$top/tests/bench/peer_write_file_atomic.js" s-node $n_small 4096; }
+mkdir s-lib-full s-hand-full s-py s-node
+variants=(small_lib_full small_hand_full)
+if "$python" -c 'import atomicwrites' 2> /dev/null; then
+	variants+=(small_py_aw)
+	note "peer python3 $("$python" -c 'import sys, atomicwrites; print("%d.%d.%d" % sys.version_info[:3], "atomicwrites", atomicwrites.__version__)')"
+else
+	skip small_py_aw "python3-atomicwrites is not installed (make deps-bench installs it from Debian)"
+fi
+if command -v node > /dev/null && [ -d "$WFA_DIR/node_modules/write-file-atomic" ]; then
+	variants+=(small_node_wfa)
+	note "peer node $(node --version) write-file-atomic $(node -p "require('$WFA_DIR/node_modules/write-file-atomic/package.json').version")"
+else
+	skip small_node_wfa "node or its write-file-atomic (npm, under build/bench/npm) is missing: make deps-bench installs it when npm is there"
+fi
+for v in "${variants[@]}"; do "run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
+interleave small_full "$rounds" "${variants[@]}"
+rm -rf s-lib-full s-hand-full s-py s-node
+
+# --- 3 (none) and 7 (sponge) ------------------------------------------
+# sponge is one process per file, so it is set against the same loop
+# with `cat > FILE` under the library (durability none, as sponge does
+# not fsync), on 200 files: 2,000 process starts would take minutes here.
+run_small_lib_none() { t "${lib_none[@]}" "$bb/smallfiles" plain s-lib-none $n_small 4096; }
+run_small_hand_none() { t "$bb/smallfiles" none s-hand-none $n_small 4096; }
+head -c 4096 /dev/zero | tr '\0' x > src4k
+shloop='i=0; while [ $i -lt '$n_sponge' ]; do f=$(printf "%s/f%04d.json" "$1" $i); '
+run_sponge() { t sh -c "$shloop"'sponge "$f" < src4k || exit 1; i=$((i + 1)); done' sh s-sponge; }
+run_sh_lib_none() { t "${lib_none[@]}" sh -c "$shloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
+mkdir s-lib-none s-hand-none s-sponge s-sh
+variants=(small_lib_none small_hand_none)
+if command -v sponge > /dev/null; then
+	variants+=(sponge sh_lib_none)
+	note "peer sponge moreutils $(dpkg-query -W -f='${Version}' moreutils 2>/dev/null)"
+else
+	skip sponge "sponge is not installed (make deps-bench installs moreutils)"
+fi
+for v in "${variants[@]}"; do "run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
+interleave small_none $((rounds + 2)) "${variants[@]}"
+rm -rf s-lib-none s-hand-none s-sponge s-sh src4k
+
+# --- 4. streaming -----------------------------------------------------
+# Both sides write a new file (removed, untimed, after each run): the
+# library's replacement of an existing file needs the old and the new
+# at once, which is not the write path (see PERFORMANCE.md).
+pre_stream_lib() { sync; }
+pre_stream_plain() { sync; }
+run_stream_lib() { t "${lib_none[@]}" "$bb/stream" big.json $mib; }
+run_stream_plain() { t "$bb/stream" big.json $mib; }
+post_stream_lib() { rm -f big.json; }
+post_stream_plain() { rm -f big.json; }
+interleave stream "$rounds" stream_lib stream_plain
+
+# --- 5. in-place edit of 1 GiB: the work directory's file system -------
+# The library's edit (a copy, one byte changed, the commit) against cp
+# of the same file, and against cp + mv over it, which is what a program
+# would do by hand to replace the file atomically.  Each side frees 1 GiB
+# at its end (the edit's and mv's replaced file; cp's copy, untimed), so
+# each run finds the same memory free.
+"$bb/stream" edit.json $mib || failed=1
+pre_edit_lib() { sync; }
+pre_edit_cp() { sync; }
+pre_edit_cpmv() { sync; }
+run_edit_lib() { t "${lib_none[@]}" "$bb/edit" edit.json; }
+run_edit_cp() { t cp edit.json copy.json; }
+run_edit_cpmv() { t sh -c 'cp edit.json .edit.json.tmp && mv .edit.json.tmp edit.json'; }
+post_edit_cp() { rm -f copy.json; }
+interleave edit "$rounds" edit_lib edit_cp edit_cpmv
+# Where the edit's time goes: its slow calls, and cp's copy (strace -T).
+calls() { awk -F'<' '/</ { n = $1; sub(/\(.*/, "", n); t = $NF; sub(/>.*/, "", t); printf "%s %.3f s; ", n, t }' "$1"; }
+if command -v strace > /dev/null; then
+	sync
+	strace -T -e trace=ioctl,copy_file_range,renameat -o edit.strace "${lib_none[@]}" "$bb/edit" edit.json > /dev/null &&
+		note "evidence edit_calls lib $(calls edit.strace)"
+	sync
+	strace -T -e trace=ioctl,copy_file_range -o edit.strace cp edit.json copy.json &&
+		note "evidence edit_calls cp $(calls edit.strace)"
+	rm -f edit.strace
+fi
+rm -f edit.json copy.json
+
+# --- 5. in-place edit on reflink file systems (loop-mounted) ----------
+# The edit's own time (open to close, printed by edit), 1 GiB against
+# 1 MiB, durability none (the copy) and full (the commit's fsyncs too).
+run_1g_none() { "${lib_none[@]}" "$bb/edit" "$rl_mnt/big.json"; }
+run_1m_none() { "${lib_none[@]}" "$bb/edit" "$rl_mnt/small.json"; }
+run_1g_full() { "${lib_full[@]}" "$bb/edit" "$rl_mnt/big.json"; }
+run_1m_full() { "${lib_full[@]}" "$bb/edit" "$rl_mnt/small.json"; }
+reflink_fs() {
+	local fs=$1 img=$work/$1.img
+	rl_mnt=$work/mnt-$1
+	truncate -s 3G "$img" && mkdir "$rl_mnt" || return 1
+	case $fs in
+	xfs) mkfs.xfs -q -m reflink=1 "$img" > /dev/null ;;
+	btrfs) mkfs.btrfs -q "$img" > /dev/null ;;
+	esac || { skip "reflink_$fs" "mkfs.$fs failed"; return 0; }
+	if ! mount -o loop "$img" "$rl_mnt" 2> "$work/mount.err"; then
+		skip "reflink_$fs" "mount -o loop failed: $(head -n 1 "$work/mount.err")"
+		return 0
+	fi
+	mounts+=("$rl_mnt")
+	note "reflinkfs $fs $(findmnt -n -o SOURCE,OPTIONS "$rl_mnt" | tr -s ' ')"
+	"$bb/stream" "$rl_mnt/big.json" $mib && "$bb/stream" "$rl_mnt/small.json" 1 && sync || return 1
+	interleave "reflink_$fs" $((2 * rounds)) 1g_none 1m_none 1g_full 1m_full
+	umount "$rl_mnt" && unset 'mounts[-1]'
+	rm -f "$img"
+}
+if [ "$(id -u)" != 0 ]; then
+	skip reflink "not root: a loop mount needs root"
+else
+	for fs in xfs btrfs; do
+		if command -v "mkfs.$fs" > /dev/null; then
+			reflink_fs "$fs" || { say "reflink_$fs: setup failed"; failed=1; }
+		else
+			skip "reflink_$fs" "mkfs.$fs is not installed (make deps-bench installs it)"
+		fi
+	done
+fi
+
+# --- 6. lock contention -----------------------------------------------
+run_lock_lib() { t "${lib_lock[@]}" "$top/tests/bench/contend.sh" lib $workers $cycles counter.json; }
+run_lock_flock() { t "$top/tests/bench/contend.sh" flock $workers $cycles counter.json; }
+interleave lock "$rounds" lock_lib lock_flock
+
+# --- evidence that does not depend on the load ------------------------
+# System calls of the small-files work (200 files), and instructions of
+# one process start (callgrind), each with the library and its baseline.
+if command -v strace > /dev/null; then
+	mkdir p-lib p-hand
+	syscalls() { strace -f -c -o "$work/strace.out" "$@" > /dev/null && awk '$NF == "total" { print $4 }' "$work/strace.out"; }
+	note "evidence syscalls_per_200_files lib_full $(syscalls "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096)"
+	note "evidence syscalls_per_200_files hand_full $(syscalls "$bb/smallfiles" full p-hand 200 4096)"
+	rm -rf p-lib p-hand
+fi
+if command -v valgrind > /dev/null; then
+	# instr [NAME=VALUE...]: instructions of /bin/true with that
+	# environment (valgrind passes LD_PRELOAD on to its client).
+	instr() { env "$@" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" /bin/true > /dev/null 2>&1 && sed -n 's/^summary: //p' "$work/cg.out"; }
+	note "evidence instructions_per_start none $(instr)"
+	note "evidence instructions_per_start empty $(instr LD_PRELOAD="$bb/empty.so")"
+	note "evidence instructions_per_start lib $(instr "${lib_default[@]:1}")"
+fi
+
+note "duration $(( $(date +%s) - start_time ))"
+cd "$top" || exit 1
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	note "quick"
+	"$top/tests/bench/report.sh" "$results" "$meta" "$bb" || exit 1
+else
+	"$top/tests/bench/report.sh" "$results" "$meta" "$top/docs" || exit 1
+fi
+exit "$failed"
