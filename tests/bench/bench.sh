@@ -11,8 +11,9 @@
 # reported, never an error.  A variant that fails to run is an error.
 #
 # Environment: BENCH_DIR (the work directory: default build/bench/work,
-# on the file system of the tree), BENCH_ROUNDS (default 5; the loop-mount
-# edits run twice as many, they are quick), BENCH_QUICK=1 (a check of the
+# on the file system of the tree), BENCH_ROUNDS (default 5: the rounds of
+# the longest benchmarks; the others run more, as they are cheaper or
+# noisier), BENCH_QUICK=1 (a check of the
 # harness in a minute or two: every size cut down, the report written to
 # build/bench/PERFORMANCE.md instead of docs/).
 set -u
@@ -83,11 +84,13 @@ lib_lock=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_lock")
 t() { "$bb/timeit" "$@"; }
 
 # interleave GROUP ROUNDS VARIANT...: ROUNDS rounds of every VARIANT.
-# A variant V is the function run_V, which prints "WALL [CPU]" (seconds);
-# pre_V and post_V, when defined, run untimed around it.  Each result is
-# a line of results.tsv: GROUP VARIANT ROUND WALL CPU.
+# A variant V is the function run_V, which prints "WALL [CPU]" (seconds),
+# and may add lines "NAME WALL [CPU]" for parts of it, recorded as
+# variants of their own; pre_V and post_V, when defined, run untimed
+# around it.  Each result is a line of results.tsv: GROUP VARIANT ROUND
+# WALL CPU.
 interleave() {
-	local group=$1 n=$2 r i k v out
+	local group=$1 n=$2 r i k v out name wall cpu
 	shift 2
 	local vs=("$@") nv=$#
 	note "load $group start $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -103,8 +106,13 @@ interleave() {
 				out="- -"
 			fi
 			if declare -F "post_$v" > /dev/null; then "post_$v"; fi
-			read -r wall cpu <<< "$out"
-			printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$v" "$r" "$wall" "${cpu:--}" >> "$results"
+			{
+				read -r wall cpu
+				printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$v" "$r" "$wall" "${cpu:--}"
+				while read -r name wall cpu; do
+					printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$name" "$r" "$wall" "${cpu:--}"
+				done
+			} <<< "$out" >> "$results"
 		done
 	done
 	note "load $group end $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -126,7 +134,7 @@ note "workdir ${work#"$top"/}"
 loop='i=0; while [ $i -lt '$n_true' ]; do /bin/true; i=$((i + 1)); done'
 run_start_lib() { t "${lib_default[@]}" sh -c "$loop"; }
 run_start_empty() { t env LD_PRELOAD="$bb/empty.so" sh -c "$loop"; }
-interleave start "$rounds" start_lib start_empty
+interleave start $((rounds + 2)) start_lib start_empty
 
 # --- 2. work that touches no matched path -----------------------------
 # 10,000 files of a few hundred bytes in 100 directories; names the
@@ -144,7 +152,7 @@ pre_tar_lib() { rm -rf x; sync; }
 pre_tar_plain() { rm -rf x; sync; }
 run_tar_lib() { t "${lib_default[@]}" sh -c "$job"; }
 run_tar_plain() { t sh -c "$job"; }
-interleave tar "$rounds" tar_lib tar_plain
+interleave tar $((rounds + 2)) tar_lib tar_plain
 rm -rf x tree.tar
 
 # --- 3 and 7. small matched files, durability full, and the peers -----
@@ -193,53 +201,72 @@ for v in "${variants[@]}"; do "run_$v" > /dev/null || { say "$v: warm-up failed"
 interleave small_none $((rounds + 2)) "${variants[@]}"
 rm -rf s-lib-none s-hand-none s-sponge s-sh src4k
 
+# Memory: this machine is a virtual machine whose freshly allocated
+# pages can cost a hundred times more than pages just freed (the guest
+# hands free memory back to its host, which must fault it in again on
+# the next touch), and a run that writes 1 GiB into the page cache gets
+# either kind by chance: 0.15 s or 0.8 s for the same cp.  So each such
+# run is preceded by fresh_pages, which writes and deletes a 1 GiB
+# scratch file: every run then starts with the same memory just freed.
+fresh_pages() { sync && "$bb/stream" scratch.json $mib && rm -f scratch.json; }
+
 # --- 4. streaming -----------------------------------------------------
 # Both sides write a new file (removed, untimed, after each run): the
-# library's replacement of an existing file needs the old and the new
-# at once, which is not the write path (see PERFORMANCE.md).
-pre_stream_lib() { sync; }
-pre_stream_plain() { sync; }
+# write path alone.  Replacing an existing file holds the old and the
+# new at once, and frees the old at the commit: that cost is the in-place
+# edit's below (the rename).
+pre_stream_lib() { fresh_pages; }
+pre_stream_plain() { fresh_pages; }
 run_stream_lib() { t "${lib_none[@]}" "$bb/stream" big.json $mib; }
 run_stream_plain() { t "$bb/stream" big.json $mib; }
 post_stream_lib() { rm -f big.json; }
 post_stream_plain() { rm -f big.json; }
-interleave stream "$rounds" stream_lib stream_plain
+interleave stream $((rounds + 4)) stream_lib stream_plain
 
 # --- 5. in-place edit of 1 GiB: the work directory's file system -------
-# The library's edit (a copy, one byte changed, the commit) against cp
-# of the same file, and against cp + mv over it, which is what a program
-# would do by hand to replace the file atomically.  Each side frees 1 GiB
-# at its end (the edit's and mv's replaced file; cp's copy, untimed), so
-# each run finds the same memory free.
+# The library's edit (the copy into the temp at the open, one byte
+# changed, the commit at the close) against cp of the same file (the
+# copy, at copy_file_range speed), and against cp + mv over it, which is
+# what a program would do by hand to replace the file atomically.  edit
+# reports its open (the lock and the copy) and its close (the commit)
+# apart: variants edit_copy and edit_commit.
 "$bb/stream" edit.json $mib || failed=1
-pre_edit_lib() { sync; }
-pre_edit_cp() { sync; }
-pre_edit_cpmv() { sync; }
-run_edit_lib() { t "${lib_none[@]}" "$bb/edit" edit.json; }
+pre_edit_lib() { fresh_pages; }
+pre_edit_cp() { fresh_pages; }
+pre_edit_cpmv() { fresh_pages; }
+run_edit_lib() {
+	t -o edit.out "${lib_none[@]}" "$bb/edit" edit.json &&
+		awk '{ print "edit_copy", $2; print "edit_commit", $3 }' edit.out
+}
 run_edit_cp() { t cp edit.json copy.json; }
 run_edit_cpmv() { t sh -c 'cp edit.json .edit.json.tmp && mv .edit.json.tmp edit.json'; }
 post_edit_cp() { rm -f copy.json; }
-interleave edit "$rounds" edit_lib edit_cp edit_cpmv
-# Where the edit's time goes: its slow calls, and cp's copy (strace -T).
-calls() { awk -F'<' '/</ { n = $1; sub(/\(.*/, "", n); t = $NF; sub(/>.*/, "", t); printf "%s %.3f s; ", n, t }' "$1"; }
+interleave edit $((rounds + 2)) edit_lib edit_cp edit_cpmv
+# Where the time goes: the slow calls of the edit, of cp and of mv
+# (strace -T), each after fresh_pages.
+calls() { awk -F'<' '/</ { n = $1; sub(/\(.*/, "", n); t = $NF; sub(/>.*/, "", t); if (t >= 0.001) printf "%s %.3f s; ", n, t }' "$1"; }
 if command -v strace > /dev/null; then
-	sync
+	fresh_pages
 	strace -T -e trace=ioctl,copy_file_range,renameat -o edit.strace "${lib_none[@]}" "$bb/edit" edit.json > /dev/null &&
-		note "evidence edit_calls lib $(calls edit.strace)"
-	sync
-	strace -T -e trace=ioctl,copy_file_range -o edit.strace cp edit.json copy.json &&
-		note "evidence edit_calls cp $(calls edit.strace)"
+		note "evidence edit_calls the library's edit: $(calls edit.strace)"
+	fresh_pages
+	strace -T -e trace=copy_file_range -o edit.strace cp edit.json .edit.json.tmp &&
+		note "evidence edit_calls cp: $(calls edit.strace)"
+	strace -T -e trace=rename,renameat,renameat2 -o edit.strace mv .edit.json.tmp edit.json &&
+		note "evidence edit_calls mv over the file: $(calls edit.strace)"
 	rm -f edit.strace
 fi
-rm -f edit.json copy.json
+rm -f edit.json copy.json edit.out
 
 # --- 5. in-place edit on reflink file systems (loop-mounted) ----------
 # The edit's own time (open to close, printed by edit), 1 GiB against
 # 1 MiB, durability none (the copy) and full (the commit's fsyncs too).
-run_1g_none() { "${lib_none[@]}" "$bb/edit" "$rl_mnt/big.json"; }
-run_1m_none() { "${lib_none[@]}" "$bb/edit" "$rl_mnt/small.json"; }
-run_1g_full() { "${lib_full[@]}" "$bb/edit" "$rl_mnt/big.json"; }
-run_1m_full() { "${lib_full[@]}" "$bb/edit" "$rl_mnt/small.json"; }
+# edit prints TOTAL OPEN CLOSE: TOTAL is the figure.
+edit_total() { local out; out=$("$@") || return 1; echo "${out%% *}"; }
+run_1g_none() { edit_total "${lib_none[@]}" "$bb/edit" "$rl_mnt/big.json"; }
+run_1m_none() { edit_total "${lib_none[@]}" "$bb/edit" "$rl_mnt/small.json"; }
+run_1g_full() { edit_total "${lib_full[@]}" "$bb/edit" "$rl_mnt/big.json"; }
+run_1m_full() { edit_total "${lib_full[@]}" "$bb/edit" "$rl_mnt/small.json"; }
 reflink_fs() {
 	local fs=$1 img=$work/$1.img
 	rl_mnt=$work/mnt-$1
@@ -277,13 +304,24 @@ run_lock_flock() { t "$top/tests/bench/contend.sh" flock $workers $cycles counte
 interleave lock "$rounds" lock_lib lock_flock
 
 # --- evidence that does not depend on the load ------------------------
-# System calls of the small-files work (200 files), and instructions of
-# one process start (callgrind), each with the library and its baseline.
+# System calls of the small-files work (200 files, each replaced once
+# more), and instructions of one process start (callgrind), each with the
+# library and its baseline.
 if command -v strace > /dev/null; then
 	mkdir p-lib p-hand
-	syscalls() { strace -f -c -o "$work/strace.out" "$@" > /dev/null && awk '$NF == "total" { print $4 }' "$work/strace.out"; }
-	note "evidence syscalls_per_200_files lib_full $(syscalls "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096)"
-	note "evidence syscalls_per_200_files hand_full $(syscalls "$bb/smallfiles" full p-hand 200 4096)"
+	# syscalls FILES CMD...: the system calls of CMD per file written,
+	# the total first, then each call made at least once per file.
+	syscalls() {
+		local files=$1
+		shift
+		strace -f -c -o "$work/strace.out" "$@" > /dev/null || return 1
+		awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF == "total" { printf "%.1f", $4 / n }' "$work/strace.out"
+		awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF != "total" && $4 >= n { printf "%d %s %.0f\n", $4, $NF, $4 / n }' "$work/strace.out" |
+			sort -k1,1nr | awk '{ printf ", %s %s", $2, $3 }'
+	}
+	"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
+	note "evidence syscalls_per_file the library (full): $(syscalls 200 "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096)" &&
+	note "evidence syscalls_per_file hand-written (full): $(syscalls 200 "$bb/smallfiles" full p-hand 200 4096)"
 	rm -rf p-lib p-hand
 fi
 if command -v valgrind > /dev/null; then

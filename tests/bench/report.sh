@@ -25,8 +25,10 @@ cat > "$tmp/rows" <<'EOF'
 3|small full|small_full|small_lib_full|small_hand_full|ratio|<=1.05|2,000 files of 4 KiB, durability `full`: plain C writer under the library / hand-written temp, fsync, rename, fsync dir
 3|small none|small_none|small_lib_none|small_hand_none|ratio|<=1.05|The same, durability `none` / the hand-written program without the fsyncs
 4|stream|stream|stream_lib|stream_plain|ratio|<=1.01|Streaming: 1 GiB written to a new matched file, durability `none` / without the library
-5|edit / cp|edit|edit_lib|edit_cp|ratio|<=1.05|In-place edit of 1 GiB on the work directory's file system (copy + 1 byte + commit, durability `none`) / `cp` of the file
-5|edit / cp+mv|edit|edit_lib|edit_cpmv|ratio|-|The same edit / `cp` to a temp + `mv` over the file (the hand-made atomic replacement)
+5|edit: copy|edit|edit_copy|edit_cp|ratio|<=1.05|In-place edit of 1 GiB (O_RDWR, 1 byte), work directory's file system, durability `none`: the copy (the edit's open: lock, copy into the temp) / `cp` of the file
+5|edit / cp+mv|edit|edit_lib|edit_cpmv|ratio|-|The whole edit (copy, 1 byte, commit) / `cp` to a temp + `mv` over the file (the hand-made atomic replacement)
+5|edit / cp|edit|edit_lib|edit_cp|ratio|-|The whole edit / `cp` of the file
+5|edit commit|edit|edit_commit|-|ms|-|The edit's commit (its close: the rename over the 1 GiB file)
 5|xfs 1G ms|reflink_xfs|1g_none|-|ms|<=10|xfs (loop): edit of a 1 GiB file, open to close, durability `none`
 5|xfs 1G/1M|reflink_xfs|1g_none|1m_none|ratio|-|xfs (loop): edit of 1 GiB / edit of 1 MiB, durability `none` (size independence)
 5|xfs 1G full ms|reflink_xfs|1g_full|-|ms|-|xfs (loop): edit of a 1 GiB file, durability `full` (the fsyncs of the commit included)
@@ -114,8 +116,8 @@ secs() { [ -n "$1" ] && awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 
 	echo
 	echo "## Method"
 	echo
-	echo "Each benchmark runs in rounds ($(m rounds) by default; 7 for the cheap durability-\`none\`"
-	echo "small files, 10 for the loop-mounted edits), and each round runs every"
+	echo "Each benchmark runs in rounds (at least 5: the count is in each row),"
+	echo "and each round runs every"
 	echo "variant once, the order turning from round to round, so that the two"
 	echo "sides of a ratio run side by side under the same load.  The ratio is"
 	echo "taken round by round; the table gives its median and its spread (the"
@@ -153,9 +155,9 @@ secs() { [ -n "$1" ] && awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 
 	echo
 	echo "## Evidence that does not depend on the load"
 	echo
-	sed -n 's/^evidence syscalls_per_200_files \([a-z_]*\) \(.*\)/- System calls for 200 small files (strace -c -f), \1: \2/p
-	        s/^evidence instructions_per_start \([a-z]*\) \(.*\)/- Instructions of one `\/bin\/true` (callgrind), preload \1: \2/p
-	        s/^evidence edit_calls \([a-z]*\) \(.*\)/- Calls of one 1 GiB edit on the work directory (strace -T), \1: \2/p' "$meta"
+	sed -n 's/^evidence syscalls_per_file \(.*\)/- System calls per small file (strace -c -f, 200 files), \1/p' "$meta"
+	sed -n 's/^evidence instructions_per_start \([a-z]*\) \(.*\)/- Instructions of one `\/bin\/true` (callgrind), preload \1: \2/p' "$meta"
+	sed -n 's/^evidence edit_calls \(.*\)/- Calls over 1 ms in a 1 GiB edit on the work directory (strace -T), \1/p' "$meta"
 	echo
 	cat "$top/tests/bench/analysis.md"
 } > "$out"

@@ -1,17 +1,19 @@
 /* timeit.c - run one command and say how long it took.
  *
- *   timeit COMMAND [ARG...]
+ *   timeit [-o FILE] COMMAND [ARG...]
  *
  * prints "WALL CPU" in seconds on standard output: the wall-clock time
  * from just before the fork to the end of the wait, and the user + system
  * time of the command and all its waited-for descendants (wait4's rusage).
- * The command's own standard output goes to /dev/null, so that the
+ * The command's own standard output goes to /dev/null, or to FILE with
+ * -o (for a command that reports figures of its own), so that the
  * figures are the only thing on ours.  A C timer rather than the shell's:
  * no fork of date(1) inside the timed span, and the CPU time comes free.
  * Exit status: the command's (128+N for a signal); 125 when it cannot run.
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,11 +28,17 @@ int main(int argc, char **argv)
 {
 	struct timespec t0, t1;
 	struct rusage ru;
-	int status, null;
+	const char *out = "/dev/null";
+	int status, fd;
 	pid_t pid;
 
+	if (argc > 2 && strcmp(argv[1], "-o") == 0) {
+		out = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: timeit COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: timeit [-o FILE] COMMAND [ARG...]\n");
 		return 125;
 	}
 	fflush(stdout);
@@ -40,8 +48,11 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	if (pid == 0) {
-		if ((null = open("/dev/null", O_WRONLY)) >= 0)
-			dup2(null, 1);
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+			perror(out);
+			_exit(125);
+		}
+		dup2(fd, 1);
 		execvp(argv[1], argv + 1);
 		perror(argv[1]);
 		_exit(125);
