@@ -84,8 +84,9 @@ lib_lock=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_lock")
 t() { "$bb/timeit" "$@"; }
 
 # interleave GROUP ROUNDS VARIANT...: ROUNDS rounds of every VARIANT.
-# A variant V is the function run_V, which prints "WALL [CPU]" (seconds),
-# and may add lines "NAME WALL [CPU]" for parts of it, recorded as
+# A variant V is the function run_V, which prints "WALL [CPU [...]]"
+# (seconds; timeit's page faults are left out), and may add lines
+# "NAME WALL [CPU]" for parts of it, recorded as
 # variants of their own; pre_V and post_V, when defined, run untimed
 # around it.  Each result is a line of results.tsv: GROUP VARIANT ROUND
 # WALL CPU.
@@ -107,9 +108,9 @@ interleave() {
 			fi
 			if declare -F "post_$v" > /dev/null; then "post_$v"; fi
 			{
-				read -r wall cpu
+				read -r wall cpu _
 				printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$v" "$r" "$wall" "${cpu:--}"
-				while read -r name wall cpu; do
+				while read -r name wall cpu _; do
 					printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$name" "$r" "$wall" "${cpu:--}"
 				done
 			} <<< "$out" >> "$results"
@@ -198,7 +199,7 @@ else
 	skip sponge "sponge is not installed (make deps-bench installs moreutils)"
 fi
 for v in "${variants[@]}"; do "run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
-interleave small_none $((rounds + 2)) "${variants[@]}"
+interleave small_none "$rounds" "${variants[@]}"
 rm -rf s-lib-none s-hand-none s-sponge s-sh src4k
 
 # Memory: this machine is a virtual machine whose freshly allocated
@@ -215,12 +216,16 @@ fresh_pages() { sync && "$bb/stream" scratch.json $mib && rm -f scratch.json; }
 # write path alone.  Replacing an existing file holds the old and the
 # new at once, and frees the old at the commit: that cost is the in-place
 # edit's below (the rename).
-pre_stream_lib() { fresh_pages; }
-pre_stream_plain() { fresh_pages; }
+# Each run's file is removed after it, untimed, so the next run finds
+# that memory just freed; a warm-up of each side first.
+pre_stream_lib() { sync; }
+pre_stream_plain() { sync; }
 run_stream_lib() { t "${lib_none[@]}" "$bb/stream" big.json $mib; }
 run_stream_plain() { t "$bb/stream" big.json $mib; }
 post_stream_lib() { rm -f big.json; }
 post_stream_plain() { rm -f big.json; }
+fresh_pages
+for v in stream_lib stream_plain; do "run_$v" > /dev/null && "post_$v"; done
 interleave stream $((rounds + 4)) stream_lib stream_plain
 
 # --- 5. in-place edit of 1 GiB: the work directory's file system -------
@@ -241,7 +246,7 @@ run_edit_lib() {
 run_edit_cp() { t cp edit.json copy.json; }
 run_edit_cpmv() { t sh -c 'cp edit.json .edit.json.tmp && mv .edit.json.tmp edit.json'; }
 post_edit_cp() { rm -f copy.json; }
-interleave edit $((rounds + 2)) edit_lib edit_cp edit_cpmv
+interleave edit "$rounds" edit_lib edit_cp edit_cpmv
 # Where the time goes: the slow calls of the edit, of cp and of mv
 # (strace -T), each after fresh_pages.
 calls() { awk -F'<' '/</ { n = $1; sub(/\(.*/, "", n); t = $NF; sub(/>.*/, "", t); if (t >= 0.001) printf "%s %.3f s; ", n, t }' "$1"; }
@@ -324,6 +329,14 @@ if command -v strace > /dev/null; then
 	note "evidence syscalls_per_file hand-written (full): $(syscalls 200 "$bb/smallfiles" full p-hand 200 4096)"
 	rm -rf p-lib p-hand
 fi
+# Page faults (timeit's count): per small file, and per process start.
+faults() { "$bb/timeit" "$@" | awk '{ print $3 }'; }
+mkdir p-lib p-hand
+"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
+	note "evidence faults per small file (200 files): the library (full) $(faults "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 | awk '{ printf "%.1f", $1 / 200 }'), hand-written (full) $(faults "$bb/smallfiles" full p-hand 200 4096 | awk '{ printf "%.1f", $1 / 200 }')"
+rm -rf p-lib p-hand
+loop100='i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i + 1)); done'
+note "evidence faults per process start (100 × /bin/true from sh): no preload $(faults sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), empty preload $(faults env LD_PRELOAD="$bb/empty.so" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), the library $(faults "${lib_default[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }')"
 if command -v valgrind > /dev/null; then
 	# instr [NAME=VALUE...]: instructions of /bin/true with that
 	# environment (valgrind passes LD_PRELOAD on to its client).

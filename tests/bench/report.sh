@@ -157,6 +157,7 @@ secs() { [ -n "$1" ] && awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 
 	echo
 	sed -n 's/^evidence syscalls_per_file \(.*\)/- System calls per small file (strace -c -f, 200 files), \1/p' "$meta"
 	sed -n 's/^evidence instructions_per_start \([a-z]*\) \(.*\)/- Instructions of one `\/bin\/true` (callgrind), preload \1: \2/p' "$meta"
+	sed -n 's/^evidence faults \(.*\)/- Page faults \1/p' "$meta"
 	sed -n 's/^evidence edit_calls \(.*\)/- Calls over 1 ms in a 1 GiB edit on the work directory (strace -T), \1/p' "$meta"
 	echo
 	cat "$top/tests/bench/analysis.md"

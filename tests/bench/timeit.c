@@ -2,9 +2,10 @@
  *
  *   timeit [-o FILE] COMMAND [ARG...]
  *
- * prints "WALL CPU" in seconds on standard output: the wall-clock time
- * from just before the fork to the end of the wait, and the user + system
- * time of the command and all its waited-for descendants (wait4's rusage).
+ * prints "WALL CPU FAULTS" on standard output: the wall-clock time from
+ * just before the fork to the end of the wait and the user + system time
+ * of the command and all its waited-for descendants, in seconds, and
+ * their page faults (minor and major: wait4's rusage).
  * The command's own standard output goes to /dev/null, or to FILE with
  * -o (for a command that reports figures of its own), so that the
  * figures are the only thing on ours.  A C timer rather than the shell's:
@@ -62,9 +63,9 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%.6f %.6f\n",
+	printf("%.6f %.6f %ld\n",
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-	       secs(ru.ru_utime) + secs(ru.ru_stime));
+	       secs(ru.ru_utime) + secs(ru.ru_stime), ru.ru_minflt + ru.ru_majflt);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
