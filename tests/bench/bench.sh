@@ -28,9 +28,9 @@ meta=$bb/meta.txt
 python=/usr/bin/python3
 failed=0
 # The sizes of SPEC §6 and issue 6, or a fraction for BENCH_QUICK.
-n_true=1000 n_dirs=100 n_small=2000 n_sponge=200 mib=1024 workers=16 cycles=200
+n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	n_true=50 n_dirs=10 n_small=100 n_sponge=20 mib=64 workers=4 cycles=10
+	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10
 fi
 
 rm -rf "$work"
@@ -83,38 +83,48 @@ lib_none=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_none")
 lib_lock=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_lock")
 t() { "$bb/timeit" "$@"; }
 
-# interleave GROUP ROUNDS VARIANT...: ROUNDS rounds of every VARIANT.
-# A variant V is the function run_V, which prints "WALL [CPU [...]]"
-# (seconds; timeit's page faults are left out), and may add lines
-# "NAME WALL [CPU]" for parts of it, recorded as
-# variants of their own; pre_V and post_V, when defined, run untimed
-# around it.  Each result is a line of results.tsv: GROUP VARIANT ROUND
-# WALL CPU.
+# interleave GROUP ROUNDS [-c CHUNKS] VARIANT...: ROUNDS rounds of every
+# VARIANT.  A variant V is the function run_V, which prints "WALL [CPU
+# [...]]" (seconds; timeit's page faults are left out), and may add lines
+# "NAME WALL [CPU]" for parts of it, recorded as variants of their own;
+# pre_V and post_V, when defined, run untimed before and after it.
+# With CHUNKS, a round runs each variant's work in that many pieces,
+# run_V 1 .. run_V CHUNKS, the variants taking turns piece by piece so
+# that a change of load within a round falls on both; the pieces are
+# added up (pre_V runs before the first piece, post_V after the last).
+# Each result is a line of results.tsv: GROUP VARIANT ROUND WALL CPU.
 interleave() {
-	local group=$1 n=$2 r i k v out name wall cpu
+	local group=$1 n=$2 chunks=1 r c i k v out
 	shift 2
+	if [ "$1" = -c ]; then chunks=$2; shift 2; fi
 	local vs=("$@") nv=$#
 	note "load $group start $(cut -d' ' -f1-3 /proc/loadavg)"
 	for ((r = 1; r <= n; r++)); do
 		say "$group: round $r/$n"
-		for ((i = 0; i < nv; i++)); do
-			k=$(( (i + r - 1) % nv ))
-			v=${vs[$k]}
-			if declare -F "pre_$v" > /dev/null; then "pre_$v"; fi
-			if ! out=$("run_$v"); then
-				say "$group/$v failed in round $r"
-				failed=1
-				out="- -"
-			fi
-			if declare -F "post_$v" > /dev/null; then "post_$v"; fi
-			{
-				read -r wall cpu _
-				printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$v" "$r" "$wall" "${cpu:--}"
-				while read -r name wall cpu _; do
-					printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$name" "$r" "$wall" "${cpu:--}"
-				done
-			} <<< "$out" >> "$results"
+		: > "$work/round"
+		for ((c = 1; c <= chunks; c++)); do
+			for ((i = 0; i < nv; i++)); do
+				k=$(( (i + r + c - 2) % nv ))
+				v=${vs[$k]}
+				if [ "$c" = 1 ] && declare -F "pre_$v" > /dev/null; then "pre_$v"; fi
+				if ! out=$("run_$v" "$c"); then
+					say "$group/$v failed in round $r"
+					failed=1
+					out="- -"
+				fi
+				if [ "$c" = "$chunks" ] && declare -F "post_$v" > /dev/null; then "post_$v"; fi
+				# "VARIANT WALL CPU" lines, the parts under their own names
+				{ printf '%s ' "$v"; cat; } <<< "$out" >> "$work/round"
+			done
 		done
+		awk -v g="$group" -v r="$r" '
+			NF < 2 { next }
+			!($1 in w) { o[++n] = $1 }
+			{ w[$1] += $2; if ($2 == "-") bad[$1] = 1
+			  if (NF < 3 || $3 == "-") nocpu[$1] = 1; else c[$1] += $3 }
+			END { for (i = 1; i <= n; i++) { v = o[i]
+				printf "%s\t%s\t%s\t%s\t%s\n", g, v, r, bad[v] ? "-" : w[v], (bad[v] || nocpu[v]) ? "-" : c[v] } }' \
+			"$work/round" >> "$results"
 	done
 	note "load $group end $(cut -d' ' -f1-3 /proc/loadavg)"
 }
@@ -132,10 +142,12 @@ note "workfs $(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$work" | tr -s ' ')"
 note "workdir ${work#"$top"/}"
 
 # --- 1. process start -------------------------------------------------
-loop='i=0; while [ $i -lt '$n_true' ]; do /bin/true; i=$((i + 1)); done'
+# A round's 1,000 starts run as 10 shells of 100, the two sides taking
+# turns: a change of load within the round falls on both.
+loop='i=0; while [ $i -lt '$((n_true / 10))' ]; do /bin/true; i=$((i + 1)); done'
 run_start_lib() { t "${lib_default[@]}" sh -c "$loop"; }
 run_start_empty() { t env LD_PRELOAD="$bb/empty.so" sh -c "$loop"; }
-interleave start $((rounds + 2)) start_lib start_empty
+interleave start "$rounds" -c 10 start_lib start_empty
 
 # --- 2. work that touches no matched path -----------------------------
 # 10,000 files of a few hundred bytes in 100 directories; names the
@@ -148,13 +160,20 @@ for ((d = 0; d < n_dirs; d++)); do
 	done
 done
 tar -cf tree.tar tree && rm -rf tree
-job='mkdir x && tar -xf tree.tar -C x && find x -type f -exec cat {} + > /dev/null'
-pre_tar_lib() { rm -rf x; sync; }
-pre_tar_plain() { rm -rf x; sync; }
-run_tar_lib() { t "${lib_default[@]}" sh -c "$job"; }
-run_tar_plain() { t sh -c "$job"; }
-interleave tar $((rounds + 2)) tar_lib tar_plain
-rm -rf x tree.tar
+# In two pieces, the two sides taking turns: the extraction, then the
+# reading, each side in a tree of its own.
+job() {
+	case $2 in
+	1) echo "mkdir $1 && tar -xf tree.tar -C $1" ;;
+	2) echo "find $1 -type f -exec cat {} + > /dev/null" ;;
+	esac
+}
+pre_tar_lib() { rm -rf x-lib; sync; }
+pre_tar_plain() { rm -rf x-plain; sync; }
+run_tar_lib() { t "${lib_default[@]}" sh -c "$(job x-lib "$1")"; }
+run_tar_plain() { t sh -c "$(job x-plain "$1")"; }
+interleave tar $((rounds + 2)) -c 2 tar_lib tar_plain
+rm -rf x-lib x-plain tree.tar
 
 # --- 3 and 7. small matched files, durability full, and the peers -----
 # Every timed run replaces the 2,000 files the warm-up wrote.
@@ -183,7 +202,7 @@ rm -rf s-lib-full s-hand-full s-py s-node
 # --- 3 (none) and 7 (sponge) ------------------------------------------
 # sponge is one process per file, so it is set against the same loop
 # with `cat > FILE` under the library (durability none, as sponge does
-# not fsync), on 200 files: 2,000 process starts would take minutes here.
+# not fsync), on 100 files: 2,000 process starts would take minutes here.
 run_small_lib_none() { t "${lib_none[@]}" "$bb/smallfiles" plain s-lib-none $n_small 4096; }
 run_small_hand_none() { t "$bb/smallfiles" none s-hand-none $n_small 4096; }
 head -c 4096 /dev/zero | tr '\0' x > src4k
@@ -226,7 +245,7 @@ post_stream_lib() { rm -f big.json; }
 post_stream_plain() { rm -f big.json; }
 fresh_pages
 for v in stream_lib stream_plain; do "run_$v" > /dev/null && "post_$v"; done
-interleave stream $((rounds + 4)) stream_lib stream_plain
+interleave stream $((rounds * 3)) stream_lib stream_plain
 
 # --- 5. in-place edit of 1 GiB: the work directory's file system -------
 # The library's edit (the copy into the temp at the open, one byte
