@@ -81,6 +81,13 @@ lib_default=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_default")
 lib_full=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_full")
 lib_none=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_none")
 lib_lock=(env "LD_PRELOAD=$lib" "ATOMICALLY_RULES=$rules_lock")
+# The same as options of timeit, which sets them in the child itself: an
+# env(1) in front would time one more exec on the library's side only.
+tl_default=(-e "LD_PRELOAD=$lib" -e "ATOMICALLY_RULES=$rules_default")
+tl_full=(-e "LD_PRELOAD=$lib" -e "ATOMICALLY_RULES=$rules_full")
+tl_none=(-e "LD_PRELOAD=$lib" -e "ATOMICALLY_RULES=$rules_none")
+tl_lock=(-e "LD_PRELOAD=$lib" -e "ATOMICALLY_RULES=$rules_lock")
+tl_empty=(-e "LD_PRELOAD=$bb/empty.so")
 t() { "$bb/timeit" "$@"; }
 
 # interleave GROUP ROUNDS [-c CHUNKS] VARIANT...: ROUNDS rounds of every
@@ -145,8 +152,8 @@ note "workdir ${work#"$top"/}"
 # A round's 1,000 starts run as 10 shells of 100, the two sides taking
 # turns: a change of load within the round falls on both.
 loop='i=0; while [ $i -lt '$((n_true / 10))' ]; do /bin/true; i=$((i + 1)); done'
-run_start_lib() { t "${lib_default[@]}" sh -c "$loop"; }
-run_start_empty() { t env LD_PRELOAD="$bb/empty.so" sh -c "$loop"; }
+run_start_lib() { t "${tl_default[@]}" sh -c "$loop"; }
+run_start_empty() { t "${tl_empty[@]}" sh -c "$loop"; }
 interleave start "$rounds" -c 10 start_lib start_empty
 
 # --- 2. work that touches no matched path -----------------------------
@@ -161,26 +168,37 @@ for ((d = 0; d < n_dirs; d++)); do
 done
 tar -cf tree.tar tree && rm -rf tree
 # In two pieces, the two sides taking turns: the extraction, then the
-# reading, each side in a tree of its own.
+# reading, each side and each round in a tree of its own.  No tree is
+# deleted until the end of the whole run: ext4 skips inodes freed in the
+# last half minute when it allocates new ones, at a cost that grows with
+# their number (recently_deleted() in the profiles), and an untar just
+# after an rm -rf of 10,000 files took 1.4 to 3.5 s instead of 0.2.
 job() {
 	case $2 in
 	1) echo "mkdir $1 && tar -xf tree.tar -C $1" ;;
 	2) echo "find $1 -type f -exec cat {} + > /dev/null" ;;
 	esac
 }
-pre_tar_lib() { rm -rf x-lib; sync; }
-pre_tar_plain() { rm -rf x-plain; sync; }
-run_tar_lib() { t "${lib_default[@]}" sh -c "$(job x-lib "$1")"; }
-run_tar_plain() { t sh -c "$(job x-plain "$1")"; }
+n_lib=0 n_plain=0
+pre_tar_lib() { n_lib=$((n_lib + 1)); sync; }
+pre_tar_plain() { n_plain=$((n_plain + 1)); sync; }
+run_tar_lib() { t "${tl_default[@]}" sh -c "$(job "x-lib-$n_lib" "$1")"; }
+run_tar_plain() { t sh -c "$(job "x-plain-$n_plain" "$1")"; }
+run_tar_lib 1 > /dev/null && run_tar_plain 1 > /dev/null  # warm-up, in x-*-0
 interleave tar $((rounds + 2)) -c 2 tar_lib tar_plain
-rm -rf x-lib x-plain tree.tar
 
 # --- 3 and 7. small matched files, durability full, and the peers -----
-# Every timed run replaces the 2,000 files the warm-up wrote.
-run_small_lib_full() { t "${lib_full[@]}" "$bb/smallfiles" plain s-lib-full $n_small 4096; }
-run_small_hand_full() { t "$bb/smallfiles" full s-hand-full $n_small 4096; }
-run_small_py_aw() { t "$python" "$top/tests/bench/peer_atomicwrites.py" s-py $n_small 4096; }
-run_small_node_wfa() { t node "$top/tests/bench/peer_write_file_atomic.js" s-node $n_small 4096; }
+# Every timed run replaces the 2,000 files the warm-up wrote.  The C
+# programs write them in 4 pieces of 500 that take turns with the other
+# side (the time of an fsync here swings by 10 times within seconds); a
+# peer writes all of them in the first piece, as an interpreter started 4
+# times would be timed 4 times.
+piece() { echo $(( ($1 - 1) * n_small / 4 )); }
+run_small_lib_full() { t "${tl_full[@]}" "$bb/smallfiles" plain s-lib-full $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+run_small_hand_full() { t "$bb/smallfiles" full s-hand-full $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+whole() { if [ "${1:-1}" = 1 ]; then return 1; fi; echo "0 0"; }
+run_small_py_aw() { whole "$1" || t "$python" "$top/tests/bench/peer_atomicwrites.py" s-py $n_small 4096; }
+run_small_node_wfa() { whole "$1" || t node "$top/tests/bench/peer_write_file_atomic.js" s-node $n_small 4096; }
 mkdir s-lib-full s-hand-full s-py s-node
 variants=(small_lib_full small_hand_full)
 if "$python" -c 'import atomicwrites' 2> /dev/null; then
@@ -195,20 +213,21 @@ if command -v node > /dev/null && [ -d "$WFA_DIR/node_modules/write-file-atomic"
 else
 	skip small_node_wfa "node or its write-file-atomic (npm, under build/bench/npm) is missing: make deps-bench installs it when npm is there"
 fi
-for v in "${variants[@]}"; do "run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
-interleave small_full "$rounds" "${variants[@]}"
-rm -rf s-lib-full s-hand-full s-py s-node
+for v in "${variants[@]}"; do
+	for c in 1 2 3 4; do "run_$v" $c > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
+done
+interleave small_full "$rounds" -c 4 "${variants[@]}"
 
 # --- 3 (none) and 7 (sponge) ------------------------------------------
 # sponge is one process per file, so it is set against the same loop
 # with `cat > FILE` under the library (durability none, as sponge does
 # not fsync), on 100 files: 2,000 process starts would take minutes here.
-run_small_lib_none() { t "${lib_none[@]}" "$bb/smallfiles" plain s-lib-none $n_small 4096; }
-run_small_hand_none() { t "$bb/smallfiles" none s-hand-none $n_small 4096; }
+run_small_lib_none() { t "${tl_none[@]}" "$bb/smallfiles" plain s-lib-none $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+run_small_hand_none() { t "$bb/smallfiles" none s-hand-none $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
 head -c 4096 /dev/zero | tr '\0' x > src4k
 shloop='i=0; while [ $i -lt '$n_sponge' ]; do f=$(printf "%s/f%04d.json" "$1" $i); '
-run_sponge() { t sh -c "$shloop"'sponge "$f" < src4k || exit 1; i=$((i + 1)); done' sh s-sponge; }
-run_sh_lib_none() { t "${lib_none[@]}" sh -c "$shloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
+run_sponge() { whole "$1" || t sh -c "$shloop"'sponge "$f" < src4k || exit 1; i=$((i + 1)); done' sh s-sponge; }
+run_sh_lib_none() { whole "$1" || t "${tl_none[@]}" sh -c "$shloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
 mkdir s-lib-none s-hand-none s-sponge s-sh
 variants=(small_lib_none small_hand_none)
 if command -v sponge > /dev/null; then
@@ -217,9 +236,10 @@ if command -v sponge > /dev/null; then
 else
 	skip sponge "sponge is not installed (make deps-bench installs moreutils)"
 fi
-for v in "${variants[@]}"; do "run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
-interleave small_none "$rounds" "${variants[@]}"
-rm -rf s-lib-none s-hand-none s-sponge s-sh src4k
+for v in "${variants[@]}"; do
+	for c in 1 2 3 4; do "run_$v" $c > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
+done
+interleave small_none "$rounds" -c 4 "${variants[@]}"
 
 # Memory: this machine is a virtual machine whose freshly allocated
 # pages can cost a hundred times more than pages just freed (the guest
@@ -239,7 +259,7 @@ fresh_pages() { sync && "$bb/stream" scratch.json $mib && rm -f scratch.json; }
 # that memory just freed; a warm-up of each side first.
 pre_stream_lib() { sync; }
 pre_stream_plain() { sync; }
-run_stream_lib() { t "${lib_none[@]}" "$bb/stream" big.json $mib; }
+run_stream_lib() { t "${tl_none[@]}" "$bb/stream" big.json $mib; }
 run_stream_plain() { t "$bb/stream" big.json $mib; }
 post_stream_lib() { rm -f big.json; }
 post_stream_plain() { rm -f big.json; }
@@ -259,7 +279,7 @@ pre_edit_lib() { fresh_pages; }
 pre_edit_cp() { fresh_pages; }
 pre_edit_cpmv() { fresh_pages; }
 run_edit_lib() {
-	t -o edit.out "${lib_none[@]}" "$bb/edit" edit.json &&
+	t -o edit.out "${tl_none[@]}" "$bb/edit" edit.json &&
 		awk '{ print "edit_copy", $2; print "edit_commit", $3 }' edit.out
 }
 run_edit_cp() { t cp edit.json copy.json; }
@@ -323,7 +343,7 @@ else
 fi
 
 # --- 6. lock contention -----------------------------------------------
-run_lock_lib() { t "${lib_lock[@]}" "$top/tests/bench/contend.sh" lib $workers $cycles counter.json; }
+run_lock_lib() { t "${tl_lock[@]}" "$top/tests/bench/contend.sh" lib $workers $cycles counter.json; }
 run_lock_flock() { t "$top/tests/bench/contend.sh" flock $workers $cycles counter.json; }
 interleave lock "$rounds" lock_lib lock_flock
 
@@ -338,13 +358,13 @@ if command -v strace > /dev/null; then
 	syscalls() {
 		local files=$1
 		shift
-		strace -f -c -o "$work/strace.out" "$@" > /dev/null || return 1
+		strace -f -c -o "$work/strace.out" "$@" > /dev/null || return 1  # "$@": [-E VAR=VALUE]... COMMAND
 		awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF == "total" { printf "%.1f", $4 / n }' "$work/strace.out"
 		awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF != "total" && $4 >= n { printf "%d %s %.0f\n", $4, $NF, $4 / n }' "$work/strace.out" |
 			sort -k1,1nr | awk '{ printf ", %s %s", $2, $3 }'
 	}
 	"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
-	note "evidence syscalls_per_file the library (full): $(syscalls 200 "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096)" &&
+	note "evidence syscalls_per_file the library (full): $(syscalls 200 -E "LD_PRELOAD=$lib" -E "ATOMICALLY_RULES=$rules_full" "$bb/smallfiles" plain p-lib 200 4096)" &&
 	note "evidence syscalls_per_file hand-written (full): $(syscalls 200 "$bb/smallfiles" full p-hand 200 4096)"
 	rm -rf p-lib p-hand
 fi
@@ -352,10 +372,10 @@ fi
 faults() { "$bb/timeit" "$@" | awk '{ print $3 }'; }
 mkdir p-lib p-hand
 "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
-	note "evidence faults per small file (200 files): the library (full) $(faults "${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 | awk '{ printf "%.1f", $1 / 200 }'), hand-written (full) $(faults "$bb/smallfiles" full p-hand 200 4096 | awk '{ printf "%.1f", $1 / 200 }')"
+	note "evidence faults per small file (200 files): the library (full) $(faults "${tl_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 | awk '{ printf "%.1f", $1 / 200 }'), hand-written (full) $(faults "$bb/smallfiles" full p-hand 200 4096 | awk '{ printf "%.1f", $1 / 200 }')"
 rm -rf p-lib p-hand
 loop100='i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i + 1)); done'
-note "evidence faults per process start (100 × /bin/true from sh): no preload $(faults sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), empty preload $(faults env LD_PRELOAD="$bb/empty.so" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), the library $(faults "${lib_default[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }')"
+note "evidence faults per process start (100 × /bin/true from sh): no preload $(faults sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), empty preload $(faults "${tl_empty[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), the library $(faults "${tl_default[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }')"
 if command -v valgrind > /dev/null; then
 	# instr [NAME=VALUE...]: instructions of /bin/true with that
 	# environment (valgrind passes LD_PRELOAD on to its client).

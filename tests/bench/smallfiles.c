@@ -1,9 +1,10 @@
 /* smallfiles.c - write many small files, plainly or by hand-made atomic
  * replacement: both sides of the small-files benchmark.
  *
- *   smallfiles MODE DIR COUNT SIZE
+ *   smallfiles MODE DIR COUNT SIZE [FIRST]
  *
- * writes DIR/fNNNN.json for NNNN in 0..COUNT-1, SIZE bytes each.  MODE:
+ * writes DIR/fNNNN.json for NNNN in FIRST..FIRST+COUNT-1 (FIRST: 0), SIZE
+ * bytes each.  MODE:
  *   plain  open(O_WRONLY|O_CREAT|O_TRUNC), write, close: a legacy
  *          program, which the library makes atomic when run under it;
  *   full   what a careful program does by hand: write .fNNNN.json.tmp,
@@ -40,14 +41,15 @@ static void write_all(int fd, const char *buf, size_t len, const char *file)
 int main(int argc, char **argv)
 {
 	char file[4096], tmp[4096], *buf;
-	int count, size, sync, dfd = -1, fd, i;
+	int first, count, size, sync, dfd = -1, fd, i;
 
-	if (argc != 5 || (strcmp(argv[1], "plain") && strcmp(argv[1], "full") &&
-			  strcmp(argv[1], "none"))) {
-		fprintf(stderr, "usage: smallfiles plain|full|none DIR COUNT SIZE\n");
+	if ((argc != 5 && argc != 6) || (strcmp(argv[1], "plain") && strcmp(argv[1], "full") &&
+					  strcmp(argv[1], "none"))) {
+		fprintf(stderr, "usage: smallfiles plain|full|none DIR COUNT SIZE [FIRST]\n");
 		return 64;
 	}
-	count = atoi(argv[3]);
+	first = argc == 6 ? atoi(argv[5]) : 0;
+	count = first + atoi(argv[3]);
 	size = atoi(argv[4]);
 	sync = !strcmp(argv[1], "full");
 	if (!(buf = malloc((size_t)size)))
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 	memset(buf, 'x', (size_t)size);
 	if (strcmp(argv[1], "plain") && (dfd = open(argv[2], O_RDONLY | O_DIRECTORY)) < 0)
 		die("open", argv[2]);
-	for (i = 0; i < count; i++) {
+	for (i = first; i < count; i++) {
 		snprintf(file, sizeof(file), "%s/f%04d.json", argv[2], i);
 		if (dfd < 0) {
 			if ((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)

@@ -1,6 +1,6 @@
 /* timeit.c - run one command and say how long it took.
  *
- *   timeit [-o FILE] COMMAND [ARG...]
+ *   timeit [-o FILE] [-e NAME=VALUE]... COMMAND [ARG...]
  *
  * prints "WALL CPU FAULTS" on standard output: the wall-clock time from
  * just before the fork to the end of the wait and the user + system time
@@ -8,12 +8,15 @@
  * their page faults (minor and major: wait4's rusage).
  * The command's own standard output goes to /dev/null, or to FILE with
  * -o (for a command that reports figures of its own), so that the
- * figures are the only thing on ours.  A C timer rather than the shell's:
+ * figures are the only thing on ours.  -e sets a variable in the
+ * command's environment (LD_PRELOAD, ATOMICALLY_RULES): done here rather
+ * than by env(1), whose own start would be timed on one side only.  A C timer rather than the shell's:
  * no fork of date(1) inside the timed span, and the CPU time comes free.
  * Exit status: the command's (128+N for a signal); 125 when it cannot run.
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -33,13 +36,17 @@ int main(int argc, char **argv)
 	int status, fd;
 	pid_t pid;
 
-	if (argc > 2 && strcmp(argv[1], "-o") == 0) {
-		out = argv[2];
-		argv += 2;
-		argc -= 2;
+	char **env = argv;
+	int nenv = 0;
+
+	for (; argc > 2 && (!strcmp(argv[1], "-o") || !strcmp(argv[1], "-e")); argv += 2, argc -= 2) {
+		if (argv[1][1] == 'o')
+			out = argv[2];
+		else
+			env[nenv++] = argv[2];  /* argv's own slots, already passed */
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: timeit [-o FILE] COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: timeit [-o FILE] [-e NAME=VALUE]... COMMAND [ARG...]\n");
 		return 125;
 	}
 	fflush(stdout);
@@ -54,6 +61,8 @@ int main(int argc, char **argv)
 			_exit(125);
 		}
 		dup2(fd, 1);
+		for (int i = 0; i < nenv; i++)
+			putenv(env[i]);
 		execvp(argv[1], argv + 1);
 		perror(argv[1]);
 		_exit(125);
