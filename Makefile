@@ -7,6 +7,7 @@
 #   make demo       install what the demo needs, build, show what changes
 #   make bench      install what the benchmarks need (Debian, as root), build,
 #                   run tests/bench and write docs/PERFORMANCE.md (~10 min)
+#   make bench-report  docs/PERFORMANCE.md again from the last run's figures
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -156,6 +157,10 @@ demo: deps-demo
 bench: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH)
 	tests/bench/bench.sh
+# docs/PERFORMANCE.md again from the last run's figures (after a change to
+# tests/bench/analysis.md or report.sh), without running anything.
+bench-report:
+	tests/bench/report.sh $(B)/bench/results.tsv $(B)/bench/meta.txt docs
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
@@ -169,5 +174,5 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check check-long test demo bench install clean deps-build deps-check deps-demo \
-        deps-bench
+.PHONY: all check check-long test demo bench bench-report install clean deps-build deps-check \
+        deps-demo deps-bench
