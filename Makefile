@@ -11,6 +11,9 @@
 #                   tests of programs.bats and commit.bats it refers to) and
 #                   write its tables into docs/COMPATIBILITY.md (exits 1 when
 #                   a test failed: the tables are written all the same)
+#   make bench      install what the benchmarks need (Debian, as root), build,
+#                   run tests/bench and write docs/PERFORMANCE.md (~10 min)
+#   make bench-report  docs/PERFORMANCE.md again from the last run's figures
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -50,12 +53,19 @@ DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsp
 DEPS_COMPAT := dash coreutils sed tar make git vim nodejs ruby rsync sqlite3 \
               sudo libjemalloc2 libeatmydata1 eatmydata libasan8 python3 strace
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
+# gnuplot-nox unless some gnuplot is there already; node is optional (its
+# peer is skipped without it), so it is not installed here.
+DEPS_BENCH := $(DEPS_BUILD) $(if $(shell command -v gnuplot),,gnuplot-nox) moreutils \
+              python3 python3-atomicwrites xfsprogs btrfs-progs strace valgrind \
+              util-linux coreutils tar findutils
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
 HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
 HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter $(B)/power_files
 HELPERS    += $(B)/writer-asan
+BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
+              $(B)/bench/empty.so $(B)/lms_counter
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
@@ -121,6 +131,15 @@ $(B)/lms_counter: tests/lms_counter.c | $(B)
 $(B)/power_files: tests/power_files.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
+# Benchmark programs (tests/bench).
+$(B)/bench:
+	@mkdir -p $(B)/bench
+$(B)/bench/%: tests/bench/%.c | $(B)/bench
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+# The baseline preload of the process-start benchmark: an empty library.
+$(B)/bench/empty.so: tests/bench/empty.c | $(B)/bench
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $<
+
 deps-build:
 	@tests/deps.sh $(DEPS_BUILD)
 # One apt-get run for both lists: two at once would fight over dpkg's lock.
@@ -130,6 +149,16 @@ deps-compat:
 	@tests/deps.sh $(DEPS_BUILD) $(DEPS_COMPAT) bats bats-assert bats-support bats-file
 deps-demo:
 	@tests/deps.sh $(DEPS_DEMO)
+# node's write-file-atomic (a peer of benchmark 7) comes from npm, under
+# build/: only when npm is there.
+deps-bench:
+	@tests/deps.sh $(DEPS_BENCH)
+	@if [ -d $(B)/bench/npm/node_modules/write-file-atomic ]; then :; \
+	 elif command -v npm >/dev/null 2>&1; then \
+	   mkdir -p $(B)/bench/npm && \
+	   npm install --prefix $(B)/bench/npm --no-save --no-audit --no-fund --loglevel=error \
+	       write-file-atomic@7 >/dev/null || echo "atomically: npm could not install write-file-atomic: its benchmark is skipped"; \
+	 else echo "atomically: no npm: the write-file-atomic benchmark is skipped"; fi
 
 # The prerequisites run in order even under -j: deps, then the build.
 check: deps-check
@@ -157,6 +186,15 @@ demo: deps-demo
 	@$(MAKE) -s --no-print-directory all $(HELPERS)
 	@tests/demo.sh
 
+# Never part of check: the figures depend on the machine and its load.
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH)
+	tests/bench/bench.sh
+# docs/PERFORMANCE.md again from the last run's figures (after a change to
+# tests/bench/analysis.md or report.sh), without running anything.
+bench-report:
+	tests/bench/report.sh $(B)/bench/results.tsv $(B)/bench/meta.txt docs
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -169,5 +207,5 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check check-long test demo install clean deps-build deps-check deps-demo \
-        deps-compat compat-table
+.PHONY: all check check-long test demo bench bench-report install clean deps-build deps-check \
+        deps-demo deps-compat deps-bench compat-table
