@@ -17,11 +17,16 @@ DESTDIR ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden $(SANITIZE)
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
 LDFLAGS ?=
 
-B := build
+# The build directory: the sanitizer targets build into their own
+# (make B=build-asan SANITIZE=...), never over build/.
+B ?= build
+# Extra compiler and linker flags for every program and library built,
+# helpers included: the sanitizer targets set them (-fsanitize=...).
+SANITIZE ?=
 VERSION := 0.1.0
 
 # The library a process loads: no libconfuse, no allocator at start.
@@ -82,26 +87,26 @@ $(B)/test_tempname: tests/test_tempname.c src/tempname.c src/*.h | $(B)
 
 # Helper programs the bats suites drive.
 $(B)/writer: tests/writer.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O0 -g -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O0 -g $(SANITIZE) -o $@ $<
 $(B)/writer-fortify: tests/writer.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -D_FORTIFY_SOURCE=2 \
-	    -D_FILE_OFFSET_BITS=64 -o $@ $<
+	    -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
 $(B)/checkread: tests/checkread.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
 $(B)/proc_threads: tests/proc_threads.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread $(SANITIZE) -o $@ $<
 $(B)/proc_signal: tests/proc_signal.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread $(SANITIZE) -o $@ $<
 $(B)/proc_exit: tests/proc_exit.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
 $(B)/proc_spawn: tests/proc_spawn.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
 $(B)/crash_kill: tests/crash_kill.c tests/crash_content.h | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
 $(B)/crash_writer: tests/crash_writer.c tests/crash_content.h | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
 $(B)/lms_counter: tests/lms_counter.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
 
 deps-build:
 	@tests/deps.sh $(DEPS_BUILD)
