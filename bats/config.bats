@@ -170,7 +170,7 @@ setup() {
 	echo old > a.yaml
 	local a
 	a=$(inode a.yaml)
-	run --separate-stderr env LD_PRELOAD="$LIB" bash -c 'echo x > a.yaml; bash -c "echo y > a.yaml"; bash -c "echo z >> a.yaml"; true'
+	run --separate-stderr env LD_PRELOAD="$PRELOAD" bash -c 'echo x > a.yaml; bash -c "echo y > a.yaml"; bash -c "echo z >> a.yaml"; true'
 	assert_success
 	[ "$(printf '%s\n' "$stderr" | grep -cF "$CONF:2: ")" -eq 1 ] ||
 		fail "the error with $CONF:2 is not on stderr exactly once: $stderr"

@@ -56,6 +56,7 @@ teardown() {
 	cd "$BATS_TEST_TMPDIR" || true
 	if [ -s "$MOUNTS" ]; then
 		tac "$MOUNTS" | while IFS= read -r m; do
+			san_keep_reports "$m"
 			mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
 		done
 	fi
@@ -81,7 +82,7 @@ prove_loaded() {
 	shift
 	mkdir -p proof
 	: > "$LIBLOG"
-	ATOMICALLY_LOG="debug:$LIBLOG" run "$KILL" -n 2 --preload "$LIB" "$@"
+	ATOMICALLY_LOG="debug:$LIBLOG" run "$KILL" -n 2 --preload "$PRELOAD" "$@"
 	assert_loaded "$name"
 	grep -q '/proof/state.json: committed' "$LIBLOG" ||
 		fail "the library did not commit proof/state.json: $(cat "$LIBLOG")"
@@ -119,7 +120,7 @@ show_figures() {
 killed_under_library() {
 	local kills=$1 format=$2
 	shift 2
-	run "$KILL" -n "$kills" --format "$format" --preload "$LIB" --expect-no-temps \
+	run "$KILL" -n "$kills" --format "$format" --preload "$PRELOAD" --expect-no-temps \
 		state.json "$@"
 	show_figures "library"
 	[ "$(figure kills)" = "$kills" ] || fail "not $kills kills: $output"
@@ -154,7 +155,7 @@ killed_without_library() {
 	# Without --preload (the control) the writer runs without the library,
 	# even when the caller's environment has it.
 	: > "$LIBLOG"
-	ATOMICALLY_LOG="debug:$LIBLOG" LD_PRELOAD="$LIB" \
+	ATOMICALLY_LOG="debug:$LIBLOG" LD_PRELOAD="$PRELOAD" \
 		run "$KILL" -n 2 control.json "$CWRITER"
 	! grep -q '(crash_writer)' "$LIBLOG" ||
 		fail "the library was loaded in the control's writer: $(cat "$LIBLOG")"
@@ -228,10 +229,11 @@ on_ext4() {
 
 @test "without /proc (named temps): the C writer killed ATOMICALLY_KILLS/5 times: never torn, each dead writer's temp swept by the next" {
 	require_root "unmounts /proc in a private mount namespace"
+	no_sanitizer "ASan needs /proc (its runtime reads /proc/self/maps as it starts)"
 	command -v unshare > /dev/null || skip "unshare (util-linux) is missing"
 	ATOMICALLY_LOG="info:$LIBLOG" run unshare -m --propagation private sh -c '
 		umount -l /proc || exit 99
-		exec "$@"' sh "$KILL" -n "$FSKILLS" --preload "$LIB" --expect-no-temps \
+		exec "$@"' sh "$KILL" -n "$FSKILLS" --preload "$PRELOAD" --expect-no-temps \
 		state.json "$CWRITER"
 	show_figures "no /proc"
 	[ "$(figure kills)" = "$FSKILLS" ] || fail "not $FSKILLS kills: $output"

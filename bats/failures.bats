@@ -27,10 +27,12 @@ teardown() {
 	local m
 	if [ -s "$MOUNTS" ]; then
 		tac "$MOUNTS" | while IFS= read -r m; do
+			san_keep_reports "$m"
 			mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
 		done
 	fi
 	if [ -n "$NOBODY_DIR" ] && [ -d "$NOBODY_DIR" ]; then
+		san_keep_reports "$NOBODY_DIR"
 		chmod -R u+rwx "$NOBODY_DIR" 2>/dev/null
 		rm -rf "$NOBODY_DIR"
 	fi

@@ -6,12 +6,23 @@ bats_load_library bats-assert
 bats_load_library bats-file
 
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-B="$TOP/build"
+# The build under test: build/, or another build of the same sources
+# (make check-asan runs the suites against build-asan/ this way); a
+# relative path is taken from the top of the tree.
+B="${ATOMICALLY_BUILD:-build}"
+case $B in /*) ;; *) B="$TOP/$B" ;; esac
+# A sanitizer's runtime that must be loaded first into every process that
+# loads a sanitized library (ASan refuses to start otherwise), e.g.
+# ".../libasan.so:.../libubsan.so": it stands in for an empty LD_PRELOAD
+# in every test, and comes first in $PRELOAD.  Empty for a plain build.
+SAN_PRELOAD="${ATOMICALLY_SAN_PRELOAD:-}"
 ATOMICALLY="$B/atomically"
 LIB="$B/libatomically.so"
 WRITER="$B/writer"
 WRITER_FORTIFY="$B/writer-fortify"
 CHECKREAD="$B/checkread"
+# What a test puts in LD_PRELOAD to load the library without the launcher.
+PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD:}$LIB"
 
 # Each test runs in its own directory, with no config or lock directory
 # of the machine's or the user's leaking in: the config is $CONF (the
@@ -19,6 +30,7 @@ CHECKREAD="$B/checkread"
 common_setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	unset ATOMICALLY_RULES ATOMICALLY_LOG LD_PRELOAD
+	[ -z "$SAN_PRELOAD" ] || export LD_PRELOAD="$SAN_PRELOAD"
 	export XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/xdg"
 	export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run"
 	mkdir -p -m 700 "$XDG_RUNTIME_DIR"
@@ -38,7 +50,7 @@ wrapped() {
 
 # preloaded COMMAND...: run COMMAND with a bare LD_PRELOAD, no launcher.
 preloaded() {
-	ATOMICALLY_LOG="debug:$LIBLOG" LD_PRELOAD="$LIB" "$@"
+	ATOMICALLY_LOG="debug:$LIBLOG" LD_PRELOAD="$PRELOAD" "$@"
 }
 
 # assert_loaded NAME: the library announced itself in a process whose
@@ -59,6 +71,17 @@ assert_no_temps() {
 	local left
 	left=$(find "${1:-.}" -maxdepth 1 -name '.*.atomically.*')
 	[ -z "$left" ] || fail "temp files left: $left"
+}
+
+# san_keep_reports DIR: under make check-asan the sanitizers write their
+# reports into the reporting process's current directory (see
+# tests/sanitizers.sh); move those under DIR into the test's directory,
+# where they are collected after the run.  For a file system or a
+# directory that teardown is about to remove.
+san_keep_reports() {
+	[ -n "$SAN_PRELOAD" ] && [ -d "$1" ] || return 0
+	find "$1" -xdev -type f -name 'atomically-*san.*' \
+		-exec mv -t "$BATS_TEST_TMPDIR" -- {} + 2> /dev/null || true
 }
 
 # wait_for_file FILE [TENTHS]: until FILE exists (a writer got going).
@@ -114,6 +137,12 @@ wait_for_temp() {
 # require_root REASON: skip unless root, saying why the test needs it.
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root: $1"
+}
+
+# no_sanitizer REASON: skip under a sanitizer build (make check-asan),
+# saying why the test cannot run there.
+no_sanitizer() {
+	[ -z "$SAN_PRELOAD" ] || skip "not under a sanitizer: $1"
 }
 
 # T: the test's own directory.

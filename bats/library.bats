@@ -493,7 +493,10 @@ os.close(fd)'
 
 @test "a sparse file edited in place stays sparse: only its data extents are copied" {
 	truncate -s 64M f.yaml
-	printf 'data' | dd of=f.yaml bs=1 seek=$((32 * 1024 * 1024)) conv=notrunc status=none
+	# Blocks of 4 KiB: dd's buffer of a size that is not a multiple of
+	# the page is refused by AddressSanitizer (make check-asan preloads
+	# it into every program).
+	printf 'data' | dd of=f.yaml bs=4096 seek=$((8 * 1024)) conv=notrunc status=none
 	local before
 	before=$(($(stat -c '%b * %B' f.yaml)))
 	run wrapped "$WRITER" rdwr f.yaml X
@@ -502,7 +505,7 @@ os.close(fd)'
 	assert_redirected f.yaml
 	assert_equal "$(stat -c %s f.yaml)" $((64 * 1024 * 1024))
 	assert_equal "$(head -c 1 f.yaml)" X
-	assert_equal "$(dd if=f.yaml bs=1 skip=$((32 * 1024 * 1024)) count=4 status=none)" data
+	assert_equal "$(dd if=f.yaml bs=4096 skip=$((8 * 1024)) count=1 status=none | head -c 4)" data
 	local after
 	after=$(($(stat -c '%b * %B' f.yaml)))
 	# A block or two more for the byte written at the start, not 64 MiB.

@@ -171,7 +171,9 @@ lms_probe() {
 # descendant_named PID NAME: a process named NAME below PID.
 descendant_named() {
 	local p q
-	for p in $(pgrep -x "$2"); do
+	# pgrep without a sanitizer's runtime: procps hangs at its start
+	# under a preloaded ASan (make check-asan).
+	for p in $(env -u LD_PRELOAD pgrep -x "$2"); do
 		q=$p
 		while [ "$q" -gt 1 ]; do
 			q=$(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2> /dev/null) || break

@@ -112,6 +112,7 @@ killed_at_rename() {
 
 @test "without /proc, temps are named from the start; the next writer removes a killed writer's" {
 	require_root "unmounts /proc in a private mount namespace"
+	no_sanitizer "ASan needs /proc (its runtime reads /proc/self/maps as it starts)"
 	command -v unshare > /dev/null || skip "unshare (util-linux) is missing"
 	# In a mount namespace of its own, without /proc: an anonymous temp
 	# could not be given a name at commit.
@@ -126,7 +127,7 @@ killed_at_rename() {
 		kill -9 "$(cat writer.pid)"
 		wait
 		ls -A > left.txt
-	' "$WRITER" "$LIB" "$LIBLOG" 3>&- || fail "the run without /proc failed: $?"
+	' "$WRITER" "$PRELOAD" "$LIBLOG" 3>&- || fail "the run without /proc failed: $?"
 	assert_loaded writer
 	grep -q '^\.f\.yaml\.atomically\.' left.txt || fail "no named temp was made: $(cat left.txt)"
 	assert_equal "$(cat f.yaml)" old

@@ -306,6 +306,10 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 	}
 	if (fd < 0)
 		goto fail;
+	/* Complete before fdtable_set publishes it: another thread's lookup
+	 * (pendings_at) reads it as soon as it is in the table. */
+	atomic_store(&p->aliases, 1);
+	pending_own(p);
 	if (fdtable_set(fd, p) < 0) {
 		log_warn("%s: descriptor %d is beyond what the library tracks", p->path, fd);
 		real.close(fd);
@@ -313,8 +317,6 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		errno = EMFILE;
 		goto fail;
 	}
-	atomic_store(&p->aliases, 1);
-	pending_own(p);
 	log_debug("%s: writing %s", p->path, p->inplace ? "in place" :
 		  p->temp[0] ? p->temp : "an anonymous temp");
 	return fd;
