@@ -15,7 +15,10 @@
 # the longest benchmarks; the others run more, as they are cheaper or
 # noisier), BENCH_QUICK=1 (a check of the
 # harness in a minute or two: every size cut down, the report written to
-# build/bench/PERFORMANCE.md instead of docs/).
+# build/bench/PERFORMANCE.md instead of docs/), BENCH_ONLY="GROUP..."
+# (only those benchmarks, by the names of results.tsv: start tar
+# small_full small_none stream edit reflink_xfs reflink_btrfs lock; the
+# report then goes to build/bench/PERFORMANCE.md too).
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -105,6 +108,7 @@ interleave() {
 	shift 2
 	if [ "$1" = -c ]; then chunks=$2; shift 2; fi
 	local vs=("$@") nv=$#
+	if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $group "* ]]; then return 0; fi
 	note "load $group start $(cut -d' ' -f1-3 /proc/loadavg)"
 	for ((r = 1; r <= n; r++)); do
 		say "$group: round $r/$n"
