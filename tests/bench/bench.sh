@@ -411,7 +411,7 @@ fi
 
 note "duration $(( $(date +%s) - start_time ))"
 cd "$top" || exit 1
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
+if [ "${BENCH_QUICK:-0}" = 1 ] || [ -n "${BENCH_ONLY:-}" ]; then
 	note "quick"
 	"$top/tests/bench/report.sh" "$results" "$meta" "$bb" || exit 1
 else
