@@ -143,6 +143,13 @@ tsan)
 	# it is a report.  The library logs to stderr too (ATOMICALLY_LOG=
 	# debug), so that the first line proves it is loaded.
 	export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+	# The runtime's own symbolizer opens /proc/self/exe through the
+	# interposed open() while it holds its report lock, and the library
+	# may touch memory TSan watches in there: a second report inside the
+	# first deadlocks.  An external symbolizer runs in a process of its own.
+	if sym=$(command -v llvm-symbolizer); then
+		TSAN_OPTIONS="$TSAN_OPTIONS:external_symbolizer_path=$sym"
+	fi
 	pre="$(runtime libtsan.so):$build/libatomically.so"
 	conf="$logs.conf"
 	printf 'path "*.json" { durability = "none" }\n' > "$conf"
