@@ -229,6 +229,9 @@ static void test_bad_patterns(void)
 	CHECK(strchr(err, '\n') != NULL, "one message per line: %s", err);
 	expect_error("\npath \"\" { }\n", 2, "empty pattern");
 	expect_error("path \"dir/\" { }\n", 1, "trailing '/'");
+	/* Normalised, "/a/b\/" would become "/a/b\": a rule for the file
+	 * named "b\" (found by tests/fuzz/fuzz_config). */
+	expect_error("path \"/a/b\\\\/\" { }\n", 1, "trailing '/'");
 	/* libconfuse drops the '*' of an unquoted word: "*.json" would be
 	 * the title ".json". */
 	expect_error("path *.json { }\n", 1, "quoted");
