@@ -16,6 +16,7 @@
  *  - the ruleset survives rules_encode and rules_decode unchanged (the
  *    launcher encodes what every process decodes), and an encoding cut
  *    short by a small buffer is a prefix of the whole;
+ *  - a -p pattern without glob characters matches the file it names;
  *  - loading the same input again gives the same encoding (libconfuse's
  *    lexer is global state: nothing of one parse may reach the next).
  *
@@ -178,6 +179,29 @@ static char *round_trip(const struct ruleset *rs)
 	return line;
 }
 
+/* A -p pattern X without glob characters names one file: its rule must
+ * match that file's normalised path (X itself for a basename rule),
+ * whatever glob characters the directory it is relative to holds. */
+static void check_literal(const char *x, const struct rule *r)
+{
+	char want[PATH_MAX];
+	const char *base = conf_dir;
+
+	if (strpbrk(x, "*?[]\\"))
+		return;
+	if (r->basename) {
+		same_string("a -p file name is not kept as it is", x, r->pattern);
+		return;
+	}
+	if (x[0] == '~' && x[1] == '/') {
+		base = getenv("HOME");
+		x += 2;
+	}
+	if (path_normalise(base, x, want, sizeof(want)) >= 0 &&
+	    !glob_match(r->pattern, want))
+		fail("a -p path does not match the file it names", r->pattern);
+}
+
 /* Load the file and the EXTRA patterns; the encoded result (malloc'd) or
  * NULL when the config is refused. */
 static char *load(const char *const *extra, size_t nextra)
@@ -191,6 +215,8 @@ static char *load(const char *const *extra, size_t nextra)
 		if (err[0] != '\0')
 			fail("success, with messages", err);
 		check_usable(&cfg.rs);
+		for (size_t i = 0; i < nextra; i++)
+			check_literal(extra[i], &cfg.rs.rules[cfg.rs.nrules - nextra + i]);
 		line = round_trip(&cfg.rs);
 	} else {
 		if (err[0] == '\0' || !memchr(err, '\0', sizeof(err)))

@@ -12,12 +12,17 @@
 # tests/fuzz/regressions/TARGET/.  Each run's figures are printed from
 # BUILD/TARGET.log.
 set -eu
-build=$1 seconds=$2
+build=$(cd "$1" && pwd) seconds=$2
 shift 2
+# Absolute: fuzz_config changes directory while it loads, which is when
+# libFuzzer writes a crashing input.  Its temporary files go under
+# BUILD too, so that a crash (no clean-up) leaves nothing in /tmp.
+rm -rf "$build/tmp" && mkdir -p "$build/tmp"
+export TMPDIR="$build/tmp"
 # Generous: an exponential matcher blows through any bound on inputs of
 # 1 KiB, while a loaded CI machine must not trip it on a fair input.
 timeout=${FUZZ_TIMEOUT:-25}
-here=$(dirname "$0")
+here=$(cd "$(dirname "$0")" && pwd)
 
 max_len() {
 	case $1 in
@@ -29,7 +34,7 @@ max_len() {
 for t in "$@"; do
 	bin=$build/fuzz_$t work=$build/corpus/$t regress=$here/regressions/$t
 	mkdir -p "$work" "$build/artifacts"
-	[ "$t" = config ] && cp conf/atomically.conf "$work/default.conf"
+	[ "$t" = config ] && cp "$here/../../conf/atomically.conf" "$work/default.conf"
 
 	set -- "$regress"/*
 	if [ -e "$1" ]; then
