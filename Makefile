@@ -283,7 +283,7 @@ fuzz: deps-fuzz
 	tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 check-fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory fuzzers
-	tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
 
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done

@@ -194,8 +194,9 @@ static void check_literal(const char *x, const struct rule *r)
 		return;
 	}
 	if (x[0] == '~' && x[1] == '/') {
+		/* "~//a" is $HOME/a, not /a */
 		base = getenv("HOME");
-		x += 2;
+		x += strspn(x + 1, "/") + 1;
 	}
 	if (path_normalise(base, x, want, sizeof(want)) >= 0 &&
 	    !glob_match(r->pattern, want))

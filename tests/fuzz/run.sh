@@ -4,7 +4,10 @@
 #
 # BUILD holds the fuzzers (BUILD/fuzz_TARGET, see the Makefile) and the
 # working corpora (BUILD/corpus/TARGET): new inputs go there, never into
-# the tree, and later runs start from them.  The seeds of
+# the tree; later runs start from them, and each run ends by minimising
+# its corpus.  With FUZZ_FRESH=1 (make check-fuzz) the run starts from
+# the seeds alone, in BUILD/check-corpus/TARGET, so that its length does
+# not depend on what earlier runs left.  The seeds of
 # tests/fuzz/corpus/TARGET (and, for config, conf/atomically.conf) are
 # read on every run.  A crash, a leak, a broken invariant or an input
 # slower than FUZZ_TIMEOUT seconds fails the run; the input is kept as
@@ -33,6 +36,10 @@ max_len() {
 
 for t in "$@"; do
 	bin=$build/fuzz_$t work=$build/corpus/$t regress=$here/regressions/$t
+	if [ "${FUZZ_FRESH:-0}" = 1 ]; then
+		work=$build/check-corpus/$t
+		rm -rf "$work"
+	fi
 	mkdir -p "$work" "$build/artifacts"
 	[ "$t" = config ] && cp "$here/../../conf/atomically.conf" "$work/default.conf"
 
@@ -60,5 +67,15 @@ for t in "$@"; do
 	grep -E '^#[0-9]+[[:space:]]+DONE' "$build/$t.log" | tail -n 1
 	grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
 		"$build/$t.log" | tr '\n' ' '
-	echo "corpus: $(ls "$work" | wc -l) inputs"
+	echo
+	[ "${FUZZ_FRESH:-0}" = 1 ] && continue
+
+	# libFuzzer keeps every input it once found new; keep only those that
+	# still add coverage, for a quicker start next time.
+	rm -rf "$work.min" && mkdir "$work.min"
+	if "$bin" -merge=1 -timeout="$timeout" -max_len="$(max_len "$t")" \
+		"$work.min" "$work" >"$build/$t-merge.log" 2>&1; then
+		rm -rf "$work" && mv "$work.min" "$work"
+	fi
+	echo "working corpus: $(ls "$work" | wc -l) inputs"
 done
