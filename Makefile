@@ -1,7 +1,8 @@
 # atomically - make unmodified programs write files atomically.
 #
 #   make            build the library, the config module and the launcher
-#   make check      install what the tests need (Debian, as root), build, test
+#   make check      install what the tests need (Debian, as root), build, test,
+#                   then a short fuzz run (check-fuzz, about a minute)
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats) and the power
 #                   loss test with 20 trials instead of 1 (bats/powerloss.bats);
