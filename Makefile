@@ -1,7 +1,8 @@
 # atomically - make unmodified programs write files atomically.
 #
 #   make            build the library, the config module and the launcher
-#   make check      install what the tests need (Debian, as root), build, test
+#   make check      install what the tests need (Debian, as root), build, test,
+#                   then a short fuzz run (check-fuzz, about a minute)
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats) and the power
 #                   loss test with 20 trials instead of 1 (bats/powerloss.bats);
@@ -10,6 +11,8 @@
 #                   build-asan/: C unit tests, then bats suites (ASAN_SUITES)
 #   make check-tsan ThreadSanitizer build in build-tsan/: the threaded helpers
 #   make check-valgrind  memcheck on the launcher and the C unit tests
+#   make fuzz       the libFuzzer targets of tests/fuzz (config loader,
+#                   matcher), FUZZ_SECONDS (600) each, corpora under build/fuzz
 #   make demo       install what the demo needs, build, show what changes
 #   make compat-table  run the compatibility matrix (bats/compat.bats and the
 #                   tests of programs.bats and commit.bats it refers to) and
@@ -54,7 +57,7 @@ CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
             src/tempname.c $(B)/default_conf.c
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev
-DEPS_CHECK := $(DEPS_BUILD) bats bats-assert bats-support bats-file strace e2fsprogs \
+DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs
 # The real programs of the compatibility matrix (bats/compat.bats), and the
@@ -69,6 +72,8 @@ DEPS_BENCH := $(DEPS_BUILD) $(if $(shell command -v gnuplot),,gnuplot-nox) moreu
               util-linux coreutils tar findutils
 # The sanitizers' runtimes (libasan, libubsan, libtsan) come with gcc.
 DEPS_VALGRIND := $(DEPS_BUILD) valgrind
+# libFuzzer is in clang's runtime package, which clang only recommends.
+DEPS_FUZZ  := $(DEPS_BUILD) clang libclang-rt-dev
 
 TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
 HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
@@ -175,11 +180,14 @@ deps-bench:
 	 else echo "atomically: no npm: the write-file-atomic benchmark is skipped"; fi
 deps-valgrind:
 	@tests/deps.sh $(DEPS_VALGRIND)
+deps-fuzz:
+	@tests/deps.sh $(DEPS_FUZZ)
 
 # The prerequisites run in order even under -j: deps, then the build.
 check: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory check-fuzz
 
 # Opt-in: the writer killed 10,000 times (issue 3); 20 power cuts per
 # power loss test (issue 5).
@@ -242,6 +250,42 @@ check-valgrind: deps-valgrind
 	@$(MAKE) --no-print-directory all $(TEST_PROGS)
 	@tests/sanitizers.sh valgrind $(B)
 
+# ---- Fuzzing (issue 5): libFuzzer targets of tests/fuzz -----------------
+#
+# fuzz_config: the text of a config file (and -p patterns) through
+# config_load, checked, and the ruleset through rules_encode/rules_decode;
+# fuzz_match: a pattern and a path through glob_match (against a
+# reference matcher and fnmatch), glob_check, path_normalise, rules_find.
+# Built with clang into $(FUZZ_B); libconfuse is the system's, not
+# instrumented.  tests/fuzz/run.sh replays tests/fuzz/regressions/, then
+# fuzzes into the working corpora under $(FUZZ_B)/corpus/.
+#   make fuzz        FUZZ_SECONDS (600) per target, one after the other
+#   make check-fuzz  the regressions and FUZZ_CHECK_SECONDS (20) per target:
+#                    part of check
+FUZZ_CC      ?= clang
+FUZZ_B       := $(B)/fuzz
+FUZZ_FLAGS   := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 600
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_TARGETS := config match
+FUZZERS      := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
+
+$(FUZZ_B):
+	@mkdir -p $(FUZZ_B)
+$(FUZZ_B)/fuzz_config: tests/fuzz/fuzz_config.c $(CONF_SRC) src/*.h | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_config.c $(CONF_SRC) -lconfuse
+$(FUZZ_B)/fuzz_match: tests/fuzz/fuzz_match.c src/match.c src/rules.c src/*.h | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_match.c src/match.c src/rules.c
+
+fuzzers: $(FUZZERS)
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzzers
+	tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+check-fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzzers
+	FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done
 	bats --print-output-on-failure bats/
@@ -279,4 +323,4 @@ clean:
 
 .PHONY: all testprogs check check-long check-asan check-tsan check-valgrind test demo \
         bench bench-report install clean deps-build deps-check deps-demo deps-compat \
-        deps-bench deps-valgrind compat-table
+        deps-bench deps-valgrind deps-fuzz compat-table fuzzers fuzz check-fuzz

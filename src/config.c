@@ -233,10 +233,15 @@ static char *absolute(const char *s, const char *base, bool escape,
 
 /* The compiled form of the pattern TITLE written in a config whose
  * directory is BASE: TITLE itself when it has no '/' (a basename rule),
- * else an absolute pattern.  malloc'd; NULL with the reason in *WHY. */
+ * else an absolute pattern.  malloc'd; NULL with the reason in *WHY
+ * (which may be a static buffer, valid until the next call). */
 static char *compile_pattern(const char *title, const char *base,
 			     unsigned char *basename, const char **why)
 {
+	static char reason[160];
+	const char *bad;
+	char *out;
+
 	if ((*why = glob_check(title)) != NULL)
 		return NULL;
 	*basename = strchr(title, '/') == NULL;
@@ -247,7 +252,18 @@ static char *compile_pattern(const char *title, const char *base,
 			*why = "out of memory";
 		return copy;
 	}
-	return absolute(title, base, true, why);
+	/* Normalising can leave what no path matches, or what matches
+	 * another file: "/a/.." is "/", and "/a/b\/." is "/a/b\", whose
+	 * trailing backslash is a literal one. */
+	out = absolute(title, base, true, why);
+	if (out && (bad = glob_check(out)) != NULL) {
+		snprintf(reason, sizeof(reason), "normalised to \"%.64s%s\": %s",
+			 out, strlen(out) > 64 ? "..." : "", bad);
+		*why = reason;
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* ---- what libconfuse does not tell ---- */

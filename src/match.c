@@ -184,6 +184,11 @@ const char *glob_check(const char *pat)
 		} else if (*p == '\\') {
 			if (p[1] == '\0')
 				return "trailing backslash";
+			/* An escaped '/' is a '/': trailing, it would be
+			 * dropped by path_normalise and leave a trailing '\'
+			 * that matches a literal '\'. */
+			if (p[1] == '/' && p[2] == '\0')
+				return "trailing '/' (use DIR/** for what is below DIR)";
 			p += 2;
 		} else {
 			if (*p == '/' && p[1] == '\0')

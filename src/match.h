@@ -41,8 +41,8 @@ bool glob_match(const char *pattern, const char *s);
  * character class" ("[]" or "[!]" never closed), "reversed range in
  * character class" ("[z-a]"), "'/' in character class" (it could never
  * match), "character class names ([:alpha:]) are not supported", or a
- * trailing '/' (a path never ends with '/'; "DIR/D" is what is below
- * DIR, see above). */
+ * trailing '/', escaped or not (a path never ends with '/'; "DIR/D" is
+ * what is below DIR, see above). */
 const char *glob_check(const char *pattern);
 
 /* Join PATH to BASE (an absolute directory; ignored when PATH is absolute;

@@ -229,6 +229,14 @@ static void test_bad_patterns(void)
 	CHECK(strchr(err, '\n') != NULL, "one message per line: %s", err);
 	expect_error("\npath \"\" { }\n", 2, "empty pattern");
 	expect_error("path \"dir/\" { }\n", 1, "trailing '/'");
+	/* Normalised, "/a/b\/" would become "/a/b\": a rule for the file
+	 * named "b\" (found by tests/fuzz/fuzz_config). */
+	expect_error("path \"/a/b\\\\/\" { }\n", 1, "trailing '/'");
+	/* Patterns that are bad only once normalised: the root directory
+	 * (found by tests/fuzz/fuzz_config), and a '\' left trailing. */
+	expect_error("path \"*.ok\" { }\npath \"/a/..\" { }\n", 2, "normalised to \"/\"");
+	expect_error("path \"sub/..\" { }\npath \"/a/b\\\\/.\" { }\n", 2,
+		     "normalised to \"/a/b\\\": trailing backslash");
 	/* libconfuse drops the '*' of an unquoted word: "*.json" would be
 	 * the title ".json". */
 	expect_error("path *.json { }\n", 1, "quoted");
@@ -303,6 +311,7 @@ static void test_extra(void)
 {
 	const char *extra[] = { "state.yaml", "sub/*.json", "/abs/../x.ini" };
 	const char *bad[] = { "ok.yaml", "a[", "" };
+	const char *root[] = { "/.." };
 	char expect[PATH_MAX];
 	struct config cfg;
 	const struct rule *r;
@@ -335,6 +344,10 @@ static void test_extra(void)
 	      strstr(err, "empty pattern"), "%s", err);
 	CHECK(cfg.rs.nrules == 0 && cfg.storage == NULL, "%s", "not emptied on error");
 	config_free(&cfg);      /* harmless after an error */
+
+	CHECK(config_load(&cfg, NULL, root, 1, err, sizeof(err)) == -1, "%s", "-p /.. accepted");
+	CHECK(strstr(err, "-p /..: bad pattern: normalised to \"/\"") != NULL, "%s", err);
+	config_free(&cfg);
 }
 
 static void test_embedded(void)

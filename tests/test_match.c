@@ -246,6 +246,8 @@ static const struct {
 	{ "[[:alpha:]]", "not supported" },
 	{ "dir/", "trailing '/'" },
 	{ "/", "trailing '/'" },
+	{ "/a/b\\/", "trailing '/'" },     /* escaped, it is a '/' all the same */
+	{ "a\\/\\/", "trailing '/'" },
 };
 
 static void test_check(void)
