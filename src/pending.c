@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +53,79 @@ int pending_wants(int flags)
 
 /* ---- memory ---- */
 
+/* Pending records come from a pool, reserved once (address space only,
+ * like the descriptor table), of which the lowest free record is taken:
+ * a program that writes one file after another reuses the same warm
+ * memory, where a mapping per record cost a system call each way and a
+ * fresh page to fault in per file.  Which records are taken is a bitmap
+ * of atomic words, so that any thread, or a signal handler's close, takes
+ * and gives back without a lock.  Past the pool, a record is mapped on
+ * its own, as it always was. */
+#define POOL_RECORDS 256
+#define POOL_WORDS (POOL_RECORDS / 64)
+
+static _Atomic(struct pending *) pool;
+static _Atomic uint64_t pool_taken[POOL_WORDS];
+
+static struct pending *pool_base(void)
+{
+	struct pending *base = atomic_load_explicit(&pool, memory_order_acquire), *none = NULL;
+	void *mem;
+
+	if (base)
+		return base;
+	mem = mmap(NULL, POOL_RECORDS * sizeof(*base), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	if (atomic_compare_exchange_strong(&pool, &none, mem))
+		return mem;
+	munmap(mem, POOL_RECORDS * sizeof(*base));  /* another thread's came first */
+	return none;
+}
+
+static struct pending *pool_take(void)
+{
+	struct pending *base = pool_base();
+
+	if (!base)
+		return NULL;
+	for (int w = 0; w < POOL_WORDS; w++) {
+		uint64_t taken = atomic_load_explicit(&pool_taken[w], memory_order_relaxed);
+		while (~taken) {
+			uint64_t bit = 1ULL << __builtin_ctzll(~taken);
+			taken = atomic_fetch_or(&pool_taken[w], bit);
+			if (!(taken & bit))
+				return &base[w * 64 + __builtin_ctzll(bit)];
+		}
+	}
+	return NULL;
+}
+
+/* Give P back: to the pool if it came from there (1), else 0. */
+static int pool_give(struct pending *p)
+{
+	struct pending *base = atomic_load_explicit(&pool, memory_order_acquire);
+	size_t i;
+
+	if (!base || p < base || p >= base + POOL_RECORDS)
+		return 0;
+	i = (size_t)(p - base);
+	atomic_fetch_and(&pool_taken[i / 64], ~(1ULL << (i % 64)));
+	return 1;
+}
+
 struct pending *pending_new(void)
 {
-	struct pending *p = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pending *p = pool_take();
 
-	if (p == MAP_FAILED)
-		return NULL;
+	if (p) {
+		memset(p, 0, sizeof(*p));
+	} else {
+		p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	}
 	p->dfd = -1;
 	p->tfd = -1;
 	return p;
@@ -88,7 +155,8 @@ void pending_free(struct pending *p)
 		atomic_fetch_sub(&live, 1);
 	ownfd_close(&p->dfd);
 	ownfd_close(&p->tfd);
-	munmap(p, sizeof(*p));
+	if (!pool_give(p))
+		munmap(p, sizeof(*p));
 	lib_mutex_unlock(&lookup_mutex, &old);
 	errno = saved;
 }
@@ -267,7 +335,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		real.close(t.dfd);
 		return PENDING_PASS;
 	}
-	p->owner = getpid();
+	p->owner = lib.pid;  /* pending_open made sure it is ours */
 	p->rule = rule;
 	ownfd_keep(t.dfd, &p->dfd);
 	p->existed = (unsigned char)t.exists;
@@ -759,7 +827,7 @@ int pending_release(struct pending *p, int close_errno)
 		pending_fail(p, -1, close_errno);
 	if (atomic_fetch_sub(&p->aliases, 1) != 1)
 		return 0;
-	if (p->owner != getpid()) {
+	if (p->owner != lib.pid) {
 		/* A child's copy after fork: committing is its parent's duty. */
 		pending_free(p);
 		return 0;
