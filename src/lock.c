@@ -42,6 +42,10 @@ struct lock {
 
 static struct lock *locks;
 static pthread_mutex_t locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Entries no longer in use, kept for the next lock: a new mapping (and a
+ * fresh page to fault in) for every file written cost more than the rest
+ * of the table's work.  Under the table mutex, as the table is. */
+static struct lock *spare;
 
 /* The table is touched from hooks that a signal handler may run (close). */
 static void table_lock(sigset_t *old)
@@ -76,10 +80,17 @@ static struct lock *table_get(const struct stat *dir_st, const char *name, int f
 		l->count++;
 		return l;
 	}
-	mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		return NULL;
-	l = mem;
+	if (spare) {
+		l = spare;
+		spare = l->next;
+		memset(l, 0, sizeof(*l));
+	} else {
+		mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			return NULL;
+		l = mem;
+	}
 	l->dev = dir_st->st_dev;
 	l->ino = dir_st->st_ino;
 	snprintf(l->name, sizeof(l->name), "%s", name);
@@ -92,14 +103,20 @@ static struct lock *table_get(const struct stat *dir_st, const char *name, int f
 	return l;
 }
 
+/* With the table mutex held: L leaves the table, its lock file is closed
+ * (which unlocks it: ours is the description's only descriptor), and the
+ * entry is kept for reuse. */
 static void table_remove(struct lock *l)
 {
 	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
-			return;
+			break;
 		}
 	}
+	ownfd_close(&l->fd);
+	l->next = spare;
+	spare = l;
 }
 
 /* ---- where lock files live ---- */
@@ -115,14 +132,14 @@ static uint64_t hash_name(const char *s)
 }
 
 /* The per-user runtime directory: $XDG_RUNTIME_DIR/atomically, else
- * /tmp/atomically-UID.  Made on first use; refused unless it is a real
- * directory of ours that nobody else can write, since whoever can write
- * it can take our locks away. */
-static int runtime_dir(char *out, size_t size)
+ * /tmp/atomically-UID, into OUT.  Made on first use and opened; refused
+ * unless it is a real directory of ours that nobody else can write, since
+ * whoever can write it can take our locks away.  Returns its descriptor,
+ * or -1 with errno. */
+static int runtime_dir_open(const char *xdg, char *out, size_t size)
 {
-	const char *xdg = env_get("XDG_RUNTIME_DIR");
 	struct stat st;
-	int n;
+	int n, fd;
 
 	if (xdg && xdg[0] == '/')
 		n = snprintf(out, size, "%s/atomically", xdg);
@@ -134,14 +151,65 @@ static int runtime_dir(char *out, size_t size)
 	}
 	if (mkdir(out, 0700) < 0 && errno != EEXIST)
 		return -1;
-	if (lstat(out, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+	/* O_PATH: enough for openat and fstat, whatever its read bit. */
+	fd = real.open(out, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno != ENOTDIR && errno != ELOOP)
+		return -1;  /* not a symlink or a file: refused below */
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022)) {
+		if (fd >= 0)
+			real.close(fd);
 		log_error("%s: lock directory is not a directory of ours that only we can write", out);
 		errno = EPERM;
 		return -1;
 	}
-	return 0;
+	return fd;
+}
+
+/* The runtime directory, checked once per process and kept open (one of
+ * the library's own descriptors): the lock files of every target are
+ * opened relative to it.  Keyed by the XDG_RUNTIME_DIR it was found
+ * from; a process that changes the variable gets the new directory
+ * looked at (and opened) at every lock, as before this cache.  The first
+ * look is made under a mutex, with signals blocked as for the table. */
+static struct {
+	atomic_int ready;
+	int fd;
+	char xdg[PATH_MAX];        /* the XDG_RUNTIME_DIR it came from ("": none) */
+} rundir = { .fd = -1 };
+static pthread_mutex_t rundir_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static int same_xdg(const char *xdg)
+{
+	return strcmp(rundir.xdg, xdg ? xdg : "") == 0;
+}
+
+/* The descriptor of the runtime directory, and whether it is the kept one
+ * (*KEPT), which the caller must not close; -1 with errno. */
+static int runtime_dir(int *kept)
+{
+	const char *xdg = env_get("XDG_RUNTIME_DIR");
+	char dir[PATH_MAX];
+	sigset_t old;
+	int fd;
+
+	*kept = 1;
+	if (atomic_load_explicit(&rundir.ready, memory_order_acquire))
+		return same_xdg(xdg) ? rundir.fd : (*kept = 0, runtime_dir_open(xdg, dir, sizeof(dir)));
+	lib_mutex_lock(&rundir_mutex, &old);
+	if (!atomic_load(&rundir.ready) && strlen(xdg ? xdg : "") < sizeof(rundir.xdg)) {
+		fd = runtime_dir_open(xdg, dir, sizeof(dir));
+		if (fd >= 0) {
+			snprintf(rundir.xdg, sizeof(rundir.xdg), "%s", xdg ? xdg : "");
+			ownfd_keep(fd, &rundir.fd);
+			atomic_store_explicit(&rundir.ready, 1, memory_order_release);
+		}
+	}
+	lib_mutex_unlock(&rundir_mutex, &old);
+	if (atomic_load(&rundir.ready) && same_xdg(xdg))
+		return rundir.fd;
+	*kept = 0;
+	return runtime_dir_open(xdg, dir, sizeof(dir));
 }
 
 /* Open (creating) the lock file of NAME in the directory DFD. */
@@ -149,8 +217,8 @@ static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 {
 	const char *where = lib.rs.lock_dir;
 	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-	char dir[PATH_MAX], file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
-	int n;
+	char file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
+	int n, dir, kept, fd, saved;
 
 	if (strcmp(where, "sidecar") == 0) {
 		n = snprintf(file, sizeof(file), ".%s.lock", name);
@@ -161,12 +229,6 @@ static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 		 * writable as the umask allows. */
 		return real.openat(dfd, file, flags, 0666);
 	}
-	if (where[0] == '\0') {
-		if (runtime_dir(dir, sizeof(dir)) < 0)
-			return -1;
-	} else {
-		snprintf(dir, sizeof(dir), "%s", where);
-	}
 	n = snprintf(file, sizeof(file), "%llx-%llx-%s.lock",
 		     (unsigned long long)dir_st->st_dev,
 		     (unsigned long long)dir_st->st_ino, name);
@@ -175,8 +237,19 @@ static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 			 (unsigned long long)dir_st->st_dev,
 			 (unsigned long long)dir_st->st_ino,
 			 (unsigned long long)hash_name(name));
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return real.open(path, flags, where[0] ? 0666 : 0600);
+	if (where[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/%s", where, file);
+		return real.open(path, flags, 0666);
+	}
+	if ((dir = runtime_dir(&kept)) < 0)
+		return -1;
+	fd = real.openat(dir, file, flags, 0600);
+	if (!kept) {
+		saved = errno;
+		real.close(dir);
+		errno = saved;
+	}
+	return fd;
 }
 
 /* ---- taking the lock ---- */
@@ -443,20 +516,13 @@ void lock_count_temps(struct lock *l, int delta)
 void lock_drop(struct lock *l)
 {
 	sigset_t old;
-	int last;
 
 	if (!l)
 		return;
 	table_lock(&old);
-	last = --l->count == 0;
-	if (last)
+	if (--l->count == 0)
 		table_remove(l);
 	table_unlock(&old);
-	if (last) {
-		/* Closing the only descriptor of the description unlocks. */
-		ownfd_close(&l->fd);
-		munmap(l, sizeof(*l));
-	}
 }
 
 void lock_forget_all(void)
@@ -466,10 +532,12 @@ void lock_forget_all(void)
 	/* Only the calling thread exists in a child after fork. */
 	locks = NULL;
 	pthread_mutex_init(&locks_mutex, NULL);
+	pthread_mutex_init(&rundir_mutex, NULL);
 	while (l) {
 		struct lock *next = l->next;
 		ownfd_close(&l->fd);
-		munmap(l, sizeof(*l));
+		l->next = spare;
+		spare = l;
 		l = next;
 	}
 }
