@@ -507,36 +507,36 @@ static int same_content(const struct pending *p)
  * change for sure; otherwise the contents are compared, since a write the
  * library cannot see (stdio's own, an mmap) within one tick of a coarse
  * clock leaves the times as they were. */
-static int unchanged(struct pending *p)
+static int unchanged(struct pending *p, const struct stat *now)
 {
-	struct stat now;
-
-	if (!p->existed || fstat(p->tfd, &now) < 0)
+	if (!p->existed)
 		return 0;
 	/* The program set the mode or owner itself: that is a change. */
-	if (now.st_mode != p->temp_mode || now.st_uid != p->temp_uid || now.st_gid != p->temp_gid)
+	if (now->st_mode != p->temp_mode || now->st_uid != p->temp_uid || now->st_gid != p->temp_gid)
 		return 0;
-	if (p->copied && !atomic_load(&p->written) && now.st_size == p->copy_st.st_size &&
-	    same_time(&now.st_mtim, &p->copy_st.st_mtim) &&
-	    same_time(&now.st_ctim, &p->copy_st.st_ctim))
+	if (p->copied && !atomic_load(&p->written) && now->st_size == p->copy_st.st_size &&
+	    same_time(&now->st_mtim, &p->copy_st.st_mtim) &&
+	    same_time(&now->st_ctim, &p->copy_st.st_ctim))
 		return same_content(p);
-	if (p->rule->skip_unchanged && now.st_size == p->target_st.st_size)
+	if (p->rule->skip_unchanged && now->st_size == p->target_st.st_size)
 		return same_content(p);
 	return 0;
 }
 
-/* Did a process that shares the temp FD of P mark it failed (see
- * pending_fail)?  *ERR: how. */
-static int shared_write_failed(const struct pending *p, int fd, int *err)
+/* Did a process that shares the temp of P mark it failed (see
+ * pending_fail)?  NOW: the temp's stat; NAMES (LISTED bytes, -1 when
+ * unknown): its extended attributes.  *ERR: how. */
+static int shared_write_failed(const struct pending *p, const struct stat *now,
+			       const char *names, ssize_t listed, int *err)
 {
 	char v[16];
-	struct stat st;
-	ssize_t n = fgetxattr(fd, PENDING_FAILED_XATTR, v, sizeof(v) - 1);
+	ssize_t n = -1;
 
-	if (n <= 0) {
-		*err = EIO;
-		return fstat(fd, &st) == 0 && (st.st_mode & S_ISVTX) && !(p->temp_mode & S_ISVTX);
-	}
+	*err = EIO;
+	if (listed < 0 || xattr_listed(names, listed, PENDING_FAILED_XATTR))
+		n = fgetxattr(p->tfd, PENDING_FAILED_XATTR, v, sizeof(v) - 1);
+	if (n <= 0)
+		return (now->st_mode & S_ISVTX) && !(p->temp_mode & S_ISVTX);
 	v[n] = '\0';
 	*err = atoi(v) > 0 ? atoi(v) : EIO;
 	return 1;
@@ -655,9 +655,11 @@ static int commit(struct pending *p)
 {
 	int durability = p->rule->durability;
 	int err = atomic_load(&p->error);
+	struct stat now;
+	char names[256];
+	ssize_t listed;
 
 	if (p->inplace) {
-		lock_drop(p->lock);
 		pending_free(p);
 		errno = err;
 		return err ? -1 : 0;
@@ -673,9 +675,17 @@ static int commit(struct pending *p)
 		pending_free(p);
 		return 0;
 	}
-	if (shared_write_failed(p, p->tfd, &err))
+	/* The temp is looked at once, for all the questions below: its
+	 * stat, and the names of its extended attributes (a failure mark, an
+	 * ACL inherited from the directory), usually none. */
+	if (fstat(p->tfd, &now) < 0)
+		return commit_failed(p, "cannot look at its temp file", errno);
+	listed = flistxattr(p->tfd, names, sizeof(names));
+	if (listed < 0 && errno == ENOTSUP)
+		listed = 0;  /* none can be there */
+	if (shared_write_failed(p, &now, names, listed, &err))
 		return commit_failed(p, "a process it was shared with failed to write it", err);
-	if (unchanged(p)) {
+	if (unchanged(p, &now)) {
 		log_info("%s: unchanged, left as it was", p->path);
 		temp_discard(p);
 		lock_drop(p->lock);
@@ -683,7 +693,8 @@ static int commit(struct pending *p)
 		return 0;
 	}
 	/* Metadata first, so that the fsync covers it too. */
-	if (p->existed && metadata_copy(p, p->tfd) < 0)
+	if (p->existed && metadata_copy(p, p->tfd, &now, listed < 0 ? -1 :
+					xattr_listed(names, listed, XATTR_ACL_ACCESS)) < 0)
 		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", errno);
 	if (sync_file(p->tfd, durability) < 0)
 		return commit_failed(p, "fsync", errno);
