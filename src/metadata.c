@@ -28,7 +28,9 @@ static ssize_t old_get(int from, const char *path, const char *name, char *buf, 
 }
 
 /* The old file's extended attributes onto the temp TO: user.*, POSIX ACLs,
- * the SELinux label, whatever we can read.  One we may not set (trusted.*
+ * the SELinux label, whatever we can read; returns 1 when there were none
+ * to carry over nor to remove (nothing changed), 0 when done, -1 with
+ * errno.  One we may not set (trusted.*
  * without privilege) is left out, as cp -a would; an access ACL that
  * cannot be carried over fails the commit, since losing it could open the
  * file to more users than before.  A temp that inherited a default ACL the
@@ -47,7 +49,7 @@ static int copy_xattrs(const struct pending *p, int to, int temp_acl)
 	 * the old file by its name says so.  (Without /proc, or when it has
 	 * some, the long way.) */
 	if (temp_acl == 0 && llistxattr(path, NULL, 0) == 0)
-		return 0;
+		return 1;
 	/* The old file by a descriptor where it can be read; else by a path
 	 * through /proc (a write-only file). */
 	from = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -114,14 +116,23 @@ static int copy_owner(const struct stat *st, int fd)
 int metadata_copy(const struct pending *p, int fd, const struct stat *now, int temp_acl)
 {
 	const struct stat *st = &p->target_st;
+	int chowned = 0, untouched;
 
 	if (now->st_uid == p->temp_uid && now->st_gid == p->temp_gid &&
-	    (now->st_uid != st->st_uid || now->st_gid != st->st_gid) && copy_owner(st, fd) < 0)
-		return -1;
-	if (copy_xattrs(p, fd, temp_acl) < 0)
+	    (now->st_uid != st->st_uid || now->st_gid != st->st_gid)) {
+		if (copy_owner(st, fd) < 0)
+			return -1;
+		chowned = 1;
+	}
+	if ((untouched = copy_xattrs(p, fd, temp_acl)) < 0)
 		return -1;
 	if (now->st_mode != p->temp_mode)
 		return 0;  /* the program chose the mode itself (fchmod) */
+	/* Made with the old mode (see replacement_mode), and neither a chown
+	 * (which clears set-user-ID bits) nor an ACL (which sets the group
+	 * bits) has changed it since: a chmod would change nothing. */
+	if (!chowned && untouched && (now->st_mode & 07777) == (st->st_mode & 07777))
+		return 0;
 	return fchmod(fd, st->st_mode & 07777);
 }
 

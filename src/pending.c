@@ -257,6 +257,19 @@ static int refresh_target(struct pending *p, struct target *t, int flags)
 	return 0;
 }
 
+/* The mode a replacement's temp is created with: what the old file
+ * gives its owner (read and write at least: the library reopens the temp
+ * through /proc) and everybody else, and of its group's bits only those
+ * everybody has anyway, since the temp's group is the writer's until the
+ * commit gives it the old file's.  The temp then mostly has the old
+ * file's mode already, and the commit no chmod to make (metadata.c). */
+static mode_t replacement_mode(const struct stat *old)
+{
+	mode_t others = old->st_mode & 0007;
+
+	return 0600 | (old->st_mode & 0700) | others | (old->st_mode & (others << 3));
+}
+
 /* The temp of P, opened with FLAGS for the program, and a descriptor of
  * our own for it (P->tfd), which the commit uses once the program has
  * closed its own.  A new file is created with the mode the program asked
@@ -272,7 +285,8 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 
 	/* Without O_APPEND for now: the kernel refuses to reflink or
 	 * copy_file_range into an O_APPEND descriptor. */
-	fd = temp_open(p->dfd, p->name, flags & kept & ~O_APPEND, p->existed ? 0600 : mode, p->temp);
+	fd = temp_open(p->dfd, p->name, flags & kept & ~O_APPEND,
+		       p->existed ? replacement_mode(&p->target_st) : mode, p->temp);
 	if (fd < 0) {
 		/* EACCES, EPERM, EROFS go to `fallback`, which says so; the
 		 * rest (ENOSPC: no inode left) fail the open, and unwrapped the
