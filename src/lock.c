@@ -37,6 +37,7 @@ struct lock {
 	int error;                  /* errno when FAILED */
 	int held_for_process;       /* lock = "process": one count kept until exit */
 	int temps;                  /* named temps of the target we know of */
+	int marked;                 /* we wrote the mark, or may have: see below */
 	atomic_int leftovers;       /* the last holder may have left some */
 };
 
@@ -300,13 +301,18 @@ static int lock_wait(int fd, int timeout)
  * can say whom it waited for (OFD locks do not tell), and after it, at
  * TEMPS_MARK, 'T' while the holder has named temps beside the target:
  * the next holder then knows to look for a dead writer's leftovers
- * without reading the directory at every open. */
+ * without reading the directory at every open.  A holder that is about
+ * to make a temp writes the mark with its pid, in one write (an
+ * anonymous temp gets its name at commit, but the mark would be needed
+ * then): the mark may then say 'T' while no temp is named yet, which
+ * costs the next holder a needless sweep only if this one dies. */
 #define TEMPS_MARK 11
-static void write_temps_mark(int fd, int set)
+static void write_temps_mark(struct lock *l, int set)
 {
-	if (pwrite(fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
+	if (pwrite(l->fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
 		/* at worst a leftover waits for the next sweep that looks */
 	}
+	l->marked = set;
 }
 
 static int read_temps_mark(int fd)
@@ -316,14 +322,17 @@ static int read_temps_mark(int fd)
 	return pread(fd, &c, 1, TEMPS_MARK) == 1 && c == 'T';
 }
 
-static void write_holder(int fd)
+/* The pid is informative only; the process's own (lib.pid), not a
+ * getpid() per lock: a vfork child that takes a lock names its parent. */
+static void write_holder(struct lock *l, int mark)
 {
 	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%10d\n", (int)getpid());
+	int n = snprintf(buf, sizeof(buf), "%10d\n%s", (int)lib.pid, mark ? "T" : "");
 
-	if (pwrite(fd, buf, (size_t)n, 0) < 0) {
-		/* informative only */
+	if (pwrite(l->fd, buf, (size_t)n, 0) < 0) {
+		/* the mark is lost: at worst a leftover waits for a later sweep */
 	}
+	l->marked = mark;
 }
 
 static int read_holder(int fd)
@@ -338,7 +347,7 @@ static int read_holder(int fd)
 /* Open the lock file and lock it; the slow part, done outside the table
  * mutex so that other files' locks are not held up. */
 static int acquire(struct lock *l, const struct rule *rule, int dfd,
-		   const struct stat *dir_st, const char *display)
+		   const struct stat *dir_st, const char *display, int temps)
 {
 	/* Recorded at once, so that a child forked during the wait finds it
 	 * and closes its copy (lock_forget_all). */
@@ -366,12 +375,12 @@ static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		return -1;
 	}
 	atomic_store(&l->leftovers, read_temps_mark(fd));
-	write_holder(fd);
+	write_holder(l, temps);
 	return 0;
 }
 
 int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
-	      const char *name, const char *display, struct lock **out)
+	      const char *name, const char *display, int temps, struct lock **out)
 {
 	struct lock *l;
 	sigset_t old;
@@ -388,8 +397,10 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 		return -1;
 
 	if (mine) {
-		int failed = acquire(l, rule, dfd, dir_st, display) < 0;
+		int failed = acquire(l, rule, dfd, dir_st, display, temps) < 0;
 		l->error = failed ? errno : 0;
+		/* Nobody else counts temps before HELD is published. */
+		l->temps = !failed && temps;
 		atomic_store(&l->state, failed ? FAILED : HELD);
 	} else {
 		/* Another thread of ours is taking it: the lock is re-entrant
@@ -407,6 +418,8 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 		errno = saved;
 		return -1;
 	}
+	if (temps && !mine)
+		lock_count_temps(l, 1);
 	*out = l;
 	return 0;
 }
@@ -426,8 +439,10 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	 * second only counts. */
 	table_lock(&old);
 	l = table_get(dir_st, name, fd, HELD, &created);
-	if (l && created)
+	if (l && created) {
 		ownfd_adopt(fd, &l->fd);
+		l->marked = 1;  /* the image before may have: cleared when done */
+	}
 	table_unlock(&old);
 	return l;
 }
@@ -461,7 +476,7 @@ int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
 	struct lock *l;
 	sigset_t old;
 
-	if (lock_take(rule, dfd, dir_st, name, display, &l) < 0) {
+	if (lock_take(rule, dfd, dir_st, name, display, 0, &l) < 0) {
 		int saved = errno;
 		if (saved == EWOULDBLOCK)
 			refuse(dir_st, name);
@@ -491,26 +506,38 @@ void lock_swept(struct lock *l, int remain)
 	sigset_t old;
 
 	table_lock(&old);
-	if (remain)
+	if (remain) {
 		l->temps++;  /* not ours to remove: the mark stays */
-	else if (l->temps == 0)
-		write_temps_mark(l->fd, 0);
+		l->marked = 1;
+	} else if (l->temps == 0 && !l->marked) {
+		write_temps_mark(l, 0);  /* the last holder's: none left */
+	}
 	table_unlock(&old);
 }
 
 void lock_count_temps(struct lock *l, int delta)
 {
 	sigset_t old;
-	int before;
 
 	if (!l)
 		return;
 	table_lock(&old);
-	before = l->temps;
 	l->temps += delta;
-	if ((before == 0) != (l->temps == 0))
-		write_temps_mark(l->fd, l->temps != 0);
+	if ((l->temps != 0) != l->marked)
+		write_temps_mark(l, l->temps != 0);
 	table_unlock(&old);
+}
+
+/* With the table mutex held: one count of L and TEMPS of its temps go. */
+static void release_locked(struct lock *l, int temps)
+{
+	l->temps -= temps;
+	/* No temp left (the mark may have been written at the take, for a
+	 * temp that was then never named): the mark goes. */
+	if (l->marked && l->temps == 0 && l->fd >= 0)
+		write_temps_mark(l, 0);
+	if (--l->count == 0)
+		table_remove(l);
 }
 
 void lock_drop(struct lock *l)
@@ -520,9 +547,17 @@ void lock_drop(struct lock *l)
 	if (!l)
 		return;
 	table_lock(&old);
-	if (--l->count == 0)
-		table_remove(l);
+	release_locked(l, 0);
 	table_unlock(&old);
+}
+
+void lock_release(struct lock *l, int temps)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&locks_mutex);
+	release_locked(l, temps);
+	pthread_mutex_unlock(&locks_mutex);
 }
 
 void lock_forget_all(void)

@@ -144,7 +144,9 @@ void pending_own(struct pending *p)
 	atomic_fetch_add(&live, 1);
 }
 
-/* Let go of everything P holds, commit or not. */
+/* Let go of everything P holds, commit or not: its lock (and the temp
+ * counted there), its directory, its temp.  One spell of blocked signals
+ * for all of it. */
 void pending_free(struct pending *p)
 {
 	int saved = errno;
@@ -153,6 +155,8 @@ void pending_free(struct pending *p)
 	lib_mutex_lock(&lookup_mutex, &old);
 	if (p->live)
 		atomic_fetch_sub(&live, 1);
+	lock_release(p->lock, p->temp_counted);
+	p->lock = NULL;
 	ownfd_close(&p->dfd);
 	ownfd_close(&p->tfd);
 	if (!pool_give(p))
@@ -163,6 +167,14 @@ void pending_free(struct pending *p)
 
 /* ---- the temp ---- */
 
+/* A named temp of P's target is made (+1) or goes (-1): the lock file's
+ * mark (lock_count_temps), unless the temp was counted at the take. */
+static void count_temp(struct pending *p, int delta)
+{
+	if (!p->temp_counted)
+		lock_count_temps(p->lock, delta);
+}
+
 /* Remove P's temp, if it has a name: the commit failed or never came.
  * (An anonymous temp goes with its last descriptor.) */
 static void temp_discard(struct pending *p)
@@ -171,7 +183,7 @@ static void temp_discard(struct pending *p)
 		return;
 	real.unlinkat(p->dfd, p->temp, 0);
 	p->temp[0] = '\0';
-	lock_count_temps(p->lock, -1);
+	count_temp(p, -1);
 }
 
 /* The new temp TFD starts as a copy of the target (a write without
@@ -299,7 +311,7 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 		return -1;
 	}
 	if (p->temp[0])
-		lock_count_temps(p->lock, 1);
+		count_temp(p, 1);
 	if (ownfd_dup(fd, &p->tfd) < 0)
 		goto fail;
 	if (fstat(fd, &st) == 0) {
@@ -359,8 +371,9 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 
 	if ((rule->lock >= SCOPE_PROCESS &&
 	     lock_hold(rule, p->dfd, &t.dir_st, p->name, p->path) < 0) ||
-	    lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, &p->lock) < 0)
+	    lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, 1, &p->lock) < 0)
 		goto fail;
+	p->temp_counted = p->lock != NULL;
 	/* Another writer may have created or replaced the file while we
 	 * waited for the lock: what we copy, and whose metadata we keep, is
 	 * what is there now. */
@@ -405,7 +418,6 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 
 fail:
 	r = errno;
-	lock_drop(p->lock);
 	pending_free(p);
 	errno = r;
 	return -1;
@@ -566,7 +578,6 @@ static int commit_failed(struct pending *p, const char *step, int err)
 	temp_discard(p);
 	log_warn("%s: not committed, the old content is kept: %s: %s",
 		 p->path, step, strerror(err));
-	lock_drop(p->lock);
 	pending_free(p);
 	errno = err;
 	return -1;
@@ -650,10 +661,10 @@ static int cannot_replace(int err)
 static int replace_target(struct pending *p)
 {
 	if (!p->temp[0]) {
-		lock_count_temps(p->lock, 1);
+		count_temp(p, 1);
 		if (temp_link(p->tfd, p->dfd, p->name, p->temp) < 0) {
 			int err = errno;
-			lock_count_temps(p->lock, -1);
+			count_temp(p, -1);
 			errno = err;
 			return -1;
 		}
@@ -661,7 +672,7 @@ static int replace_target(struct pending *p)
 	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
 		return cannot_replace(errno) ? replace_in_place(p, errno) : -1;
 	p->temp[0] = '\0';
-	lock_count_temps(p->lock, -1);
+	count_temp(p, -1);
 	return 0;
 }
 
@@ -685,7 +696,6 @@ static int commit(struct pending *p)
 		 * wrote goes with the deleted file. */
 		log_info("%s: not committed: the program deleted it", p->path);
 		temp_discard(p);
-		lock_drop(p->lock);
 		pending_free(p);
 		return 0;
 	}
@@ -702,7 +712,6 @@ static int commit(struct pending *p)
 	if (unchanged(p, &now)) {
 		log_info("%s: unchanged, left as it was", p->path);
 		temp_discard(p);
-		lock_drop(p->lock);
 		pending_free(p);
 		return 0;
 	}
@@ -722,13 +731,11 @@ static int commit(struct pending *p)
 		atomic_fetch_add(&pending_failures, 1);
 		log_warn("%s: committed, but syncing its directory failed: %s",
 			 p->path, strerror(err));
-		lock_drop(p->lock);
 		pending_free(p);
 		errno = err;
 		return -1;
 	}
 	log_info("%s: committed (%s)", p->path, durability_name(durability));
-	lock_drop(p->lock);
 	pending_free(p);
 	return 0;
 }
@@ -873,7 +880,6 @@ void pending_abandon(struct pending *p)
 
 	lib_guard++;
 	temp_discard(p);
-	lock_drop(p->lock);
 	pending_free(p);
 	lib_guard--;
 	errno = saved;
@@ -1026,7 +1032,7 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 	}
 	if ((rule->lock >= SCOPE_PROCESS &&
 	     lock_hold(rule, t.dfd, &t.dir_st, t.name, abs) < 0) ||
-	    lock_take(rule, t.dfd, &t.dir_st, t.name, abs, &lock) < 0) {
+	    lock_take(rule, t.dfd, &t.dir_st, t.name, abs, 0, &lock) < 0) {
 		saved = errno;
 		real.close(t.dfd);
 		lib_guard--;

@@ -39,6 +39,7 @@ struct pending {
 	unsigned char existed;
 	unsigned char copied;      /* the temp started as a copy of the target */
 	unsigned char live;        /* counted among this process's pending files */
+	unsigned char temp_counted; /* its lock counts its temp from the take */
 	struct stat target_st;     /* the target as it was at open */
 	struct stat copy_st;       /* the temp just after the copy */
 	mode_t temp_mode;          /* the temp as we made it: a program that */
