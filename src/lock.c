@@ -133,14 +133,13 @@ static uint64_t hash_name(const char *s)
 }
 
 /* The per-user runtime directory: $XDG_RUNTIME_DIR/atomically, else
- * /tmp/atomically-UID, into OUT.  Made on first use and opened; refused
- * unless it is a real directory of ours that nobody else can write, since
- * whoever can write it can take our locks away.  Returns its descriptor,
- * or -1 with errno. */
-static int runtime_dir_open(const char *xdg, char *out, size_t size)
+ * /tmp/atomically-UID, into OUT.  Made on first use; refused unless it is
+ * a real directory of ours that nobody else can write, since whoever can
+ * write it can take our locks away. */
+static int runtime_dir_check(const char *xdg, char *out, size_t size)
 {
 	struct stat st;
-	int n, fd;
+	int n;
 
 	if (xdg && xdg[0] == '/')
 		n = snprintf(out, size, "%s/atomically", xdg);
@@ -152,74 +151,61 @@ static int runtime_dir_open(const char *xdg, char *out, size_t size)
 	}
 	if (mkdir(out, 0700) < 0 && errno != EEXIST)
 		return -1;
-	/* O_PATH: enough for openat and fstat, whatever its read bit. */
-	fd = real.open(out, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno != ENOTDIR && errno != ELOOP)
-		return -1;  /* not a symlink or a file: refused below */
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 022)) {
-		if (fd >= 0)
-			real.close(fd);
+	if (lstat(out, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		log_error("%s: lock directory is not a directory of ours that only we can write", out);
 		errno = EPERM;
 		return -1;
 	}
-	return fd;
+	return 0;
 }
 
-/* The runtime directory, checked once per process and kept open (one of
- * the library's own descriptors): the lock files of every target are
- * opened relative to it.  Keyed by the XDG_RUNTIME_DIR it was found
- * from; a process that changes the variable gets the new directory
- * looked at (and opened) at every lock, as before this cache.  The first
- * look is made under a mutex, with signals blocked as for the table. */
+/* The runtime directory is checked once per process (mkdir, lstat and
+ * geteuid were three system calls per file written), keyed by the
+ * XDG_RUNTIME_DIR it came from: a process that changes the variable gets
+ * the new directory checked at every lock, as before.  No descriptor of
+ * it is kept: a failed open must leave the program's descriptors as they
+ * were, and a path lookup in a directory of ours costs little.  STATE: 0
+ * nothing yet, 1 one thread filling it in, 2 ready (and read-only). */
 static struct {
-	atomic_int ready;
-	int fd;
+	atomic_int state;
 	char xdg[PATH_MAX];        /* the XDG_RUNTIME_DIR it came from ("": none) */
-} rundir = { .fd = -1 };
-static pthread_mutex_t rundir_mutex = PTHREAD_MUTEX_INITIALIZER;
+	char dir[PATH_MAX];
+} rundir;
 
 static int same_xdg(const char *xdg)
 {
 	return strcmp(rundir.xdg, xdg ? xdg : "") == 0;
 }
 
-/* The descriptor of the runtime directory, and whether it is the kept one
- * (*KEPT), which the caller must not close; -1 with errno. */
-static int runtime_dir(int *kept)
+/* The runtime directory's path: the one checked before, or checked now
+ * into BUF (SIZE bytes).  NULL with errno when it cannot be used. */
+static const char *runtime_dir(char *buf, size_t size)
 {
 	const char *xdg = env_get("XDG_RUNTIME_DIR");
-	char dir[PATH_MAX];
-	sigset_t old;
-	int fd;
+	int none = 0;
 
-	*kept = 1;
-	if (atomic_load_explicit(&rundir.ready, memory_order_acquire))
-		return same_xdg(xdg) ? rundir.fd : (*kept = 0, runtime_dir_open(xdg, dir, sizeof(dir)));
-	lib_mutex_lock(&rundir_mutex, &old);
-	if (!atomic_load(&rundir.ready) && strlen(xdg ? xdg : "") < sizeof(rundir.xdg)) {
-		fd = runtime_dir_open(xdg, dir, sizeof(dir));
-		if (fd >= 0) {
-			snprintf(rundir.xdg, sizeof(rundir.xdg), "%s", xdg ? xdg : "");
-			ownfd_keep(fd, &rundir.fd);
-			atomic_store_explicit(&rundir.ready, 1, memory_order_release);
-		}
+	if (atomic_load_explicit(&rundir.state, memory_order_acquire) == 2 && same_xdg(xdg))
+		return rundir.dir;
+	if (runtime_dir_check(xdg, buf, size) < 0)
+		return NULL;
+	if (strlen(xdg ? xdg : "") < sizeof(rundir.xdg) && strlen(buf) < sizeof(rundir.dir) &&
+	    atomic_compare_exchange_strong(&rundir.state, &none, 1)) {
+		snprintf(rundir.xdg, sizeof(rundir.xdg), "%s", xdg ? xdg : "");
+		snprintf(rundir.dir, sizeof(rundir.dir), "%s", buf);
+		atomic_store_explicit(&rundir.state, 2, memory_order_release);
 	}
-	lib_mutex_unlock(&rundir_mutex, &old);
-	if (atomic_load(&rundir.ready) && same_xdg(xdg))
-		return rundir.fd;
-	*kept = 0;
-	return runtime_dir_open(xdg, dir, sizeof(dir));
+	return buf;
 }
 
 /* Open (creating) the lock file of NAME in the directory DFD. */
 static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 {
-	const char *where = lib.rs.lock_dir;
+	const char *where = lib.rs.lock_dir, *dir;
 	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-	char file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
-	int n, dir, kept, fd, saved;
+	char buf[PATH_MAX], file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
+	int n;
 
 	if (strcmp(where, "sidecar") == 0) {
 		n = snprintf(file, sizeof(file), ".%s.lock", name);
@@ -230,6 +216,10 @@ static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 		 * writable as the umask allows. */
 		return real.openat(dfd, file, flags, 0666);
 	}
+	if (where[0] != '\0')
+		dir = where;
+	else if (!(dir = runtime_dir(buf, sizeof(buf))))
+		return -1;
 	n = snprintf(file, sizeof(file), "%llx-%llx-%s.lock",
 		     (unsigned long long)dir_st->st_dev,
 		     (unsigned long long)dir_st->st_ino, name);
@@ -238,19 +228,8 @@ static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 			 (unsigned long long)dir_st->st_dev,
 			 (unsigned long long)dir_st->st_ino,
 			 (unsigned long long)hash_name(name));
-	if (where[0] != '\0') {
-		snprintf(path, sizeof(path), "%s/%s", where, file);
-		return real.open(path, flags, 0666);
-	}
-	if ((dir = runtime_dir(&kept)) < 0)
-		return -1;
-	fd = real.openat(dir, file, flags, 0600);
-	if (!kept) {
-		saved = errno;
-		real.close(dir);
-		errno = saved;
-	}
-	return fd;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return real.open(path, flags, where[0] ? 0666 : 0600);
 }
 
 /* ---- taking the lock ---- */
@@ -567,7 +546,9 @@ void lock_forget_all(void)
 	/* Only the calling thread exists in a child after fork. */
 	locks = NULL;
 	pthread_mutex_init(&locks_mutex, NULL);
-	pthread_mutex_init(&rundir_mutex, NULL);
+	/* A thread that was filling in the runtime directory is gone. */
+	if (atomic_load(&rundir.state) == 1)
+		atomic_store(&rundir.state, 0);
 	while (l) {
 		struct lock *next = l->next;
 		ownfd_close(&l->fd);
