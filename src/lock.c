@@ -37,11 +37,16 @@ struct lock {
 	int error;                  /* errno when FAILED */
 	int held_for_process;       /* lock = "process": one count kept until exit */
 	int temps;                  /* named temps of the target we know of */
+	int marked;                 /* we wrote the mark, or may have: see below */
 	atomic_int leftovers;       /* the last holder may have left some */
 };
 
 static struct lock *locks;
 static pthread_mutex_t locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Entries no longer in use, kept for the next lock: a new mapping (and a
+ * fresh page to fault in) for every file written cost more than the rest
+ * of the table's work.  Under the table mutex, as the table is. */
+static struct lock *spare;
 
 /* The table is touched from hooks that a signal handler may run (close). */
 static void table_lock(sigset_t *old)
@@ -76,10 +81,17 @@ static struct lock *table_get(const struct stat *dir_st, const char *name, int f
 		l->count++;
 		return l;
 	}
-	mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		return NULL;
-	l = mem;
+	if (spare) {
+		l = spare;
+		spare = l->next;
+		memset(l, 0, sizeof(*l));
+	} else {
+		mem = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			return NULL;
+		l = mem;
+	}
 	l->dev = dir_st->st_dev;
 	l->ino = dir_st->st_ino;
 	snprintf(l->name, sizeof(l->name), "%s", name);
@@ -92,14 +104,20 @@ static struct lock *table_get(const struct stat *dir_st, const char *name, int f
 	return l;
 }
 
+/* With the table mutex held: L leaves the table, its lock file is closed
+ * (which unlocks it: ours is the description's only descriptor), and the
+ * entry is kept for reuse. */
 static void table_remove(struct lock *l)
 {
 	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
-			return;
+			break;
 		}
 	}
+	ownfd_close(&l->fd);
+	l->next = spare;
+	spare = l;
 }
 
 /* ---- where lock files live ---- */
@@ -115,12 +133,11 @@ static uint64_t hash_name(const char *s)
 }
 
 /* The per-user runtime directory: $XDG_RUNTIME_DIR/atomically, else
- * /tmp/atomically-UID.  Made on first use; refused unless it is a real
- * directory of ours that nobody else can write, since whoever can write
- * it can take our locks away. */
-static int runtime_dir(char *out, size_t size)
+ * /tmp/atomically-UID, into OUT.  Made on first use; refused unless it is
+ * a real directory of ours that nobody else can write, since whoever can
+ * write it can take our locks away. */
+static int runtime_dir_check(const char *xdg, char *out, size_t size)
 {
-	const char *xdg = env_get("XDG_RUNTIME_DIR");
 	struct stat st;
 	int n;
 
@@ -144,12 +161,50 @@ static int runtime_dir(char *out, size_t size)
 	return 0;
 }
 
+/* The runtime directory is checked once per process (mkdir, lstat and
+ * geteuid were three system calls per file written), keyed by the
+ * XDG_RUNTIME_DIR it came from: a process that changes the variable gets
+ * the new directory checked at every lock, as before.  No descriptor of
+ * it is kept: a failed open must leave the program's descriptors as they
+ * were, and a path lookup in a directory of ours costs little.  STATE: 0
+ * nothing yet, 1 one thread filling it in, 2 ready (and read-only). */
+static struct {
+	atomic_int state;
+	char xdg[PATH_MAX];        /* the XDG_RUNTIME_DIR it came from ("": none) */
+	char dir[PATH_MAX];
+} rundir;
+
+static int same_xdg(const char *xdg)
+{
+	return strcmp(rundir.xdg, xdg ? xdg : "") == 0;
+}
+
+/* The runtime directory's path: the one checked before, or checked now
+ * into BUF (SIZE bytes).  NULL with errno when it cannot be used. */
+static const char *runtime_dir(char *buf, size_t size)
+{
+	const char *xdg = env_get("XDG_RUNTIME_DIR");
+	int none = 0;
+
+	if (atomic_load_explicit(&rundir.state, memory_order_acquire) == 2 && same_xdg(xdg))
+		return rundir.dir;
+	if (runtime_dir_check(xdg, buf, size) < 0)
+		return NULL;
+	if (strlen(xdg ? xdg : "") < sizeof(rundir.xdg) && strlen(buf) < sizeof(rundir.dir) &&
+	    atomic_compare_exchange_strong(&rundir.state, &none, 1)) {
+		snprintf(rundir.xdg, sizeof(rundir.xdg), "%s", xdg ? xdg : "");
+		snprintf(rundir.dir, sizeof(rundir.dir), "%s", buf);
+		atomic_store_explicit(&rundir.state, 2, memory_order_release);
+	}
+	return buf;
+}
+
 /* Open (creating) the lock file of NAME in the directory DFD. */
 static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 {
-	const char *where = lib.rs.lock_dir;
+	const char *where = lib.rs.lock_dir, *dir;
 	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-	char dir[PATH_MAX], file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
+	char buf[PATH_MAX], file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
 	int n;
 
 	if (strcmp(where, "sidecar") == 0) {
@@ -161,12 +216,10 @@ static int lock_file_open(int dfd, const struct stat *dir_st, const char *name)
 		 * writable as the umask allows. */
 		return real.openat(dfd, file, flags, 0666);
 	}
-	if (where[0] == '\0') {
-		if (runtime_dir(dir, sizeof(dir)) < 0)
-			return -1;
-	} else {
-		snprintf(dir, sizeof(dir), "%s", where);
-	}
+	if (where[0] != '\0')
+		dir = where;
+	else if (!(dir = runtime_dir(buf, sizeof(buf))))
+		return -1;
 	n = snprintf(file, sizeof(file), "%llx-%llx-%s.lock",
 		     (unsigned long long)dir_st->st_dev,
 		     (unsigned long long)dir_st->st_ino, name);
@@ -227,13 +280,18 @@ static int lock_wait(int fd, int timeout)
  * can say whom it waited for (OFD locks do not tell), and after it, at
  * TEMPS_MARK, 'T' while the holder has named temps beside the target:
  * the next holder then knows to look for a dead writer's leftovers
- * without reading the directory at every open. */
+ * without reading the directory at every open.  A holder that is about
+ * to make a temp writes the mark with its pid, in one write (an
+ * anonymous temp gets its name at commit, but the mark would be needed
+ * then): the mark may then say 'T' while no temp is named yet, which
+ * costs the next holder a needless sweep only if this one dies. */
 #define TEMPS_MARK 11
-static void write_temps_mark(int fd, int set)
+static void write_temps_mark(struct lock *l, int set)
 {
-	if (pwrite(fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
+	if (pwrite(l->fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
 		/* at worst a leftover waits for the next sweep that looks */
 	}
+	l->marked = set;
 }
 
 static int read_temps_mark(int fd)
@@ -243,14 +301,17 @@ static int read_temps_mark(int fd)
 	return pread(fd, &c, 1, TEMPS_MARK) == 1 && c == 'T';
 }
 
-static void write_holder(int fd)
+/* The pid is informative only; the process's own (lib.pid), not a
+ * getpid() per lock: a vfork child that takes a lock names its parent. */
+static void write_holder(struct lock *l, int mark)
 {
 	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%10d\n", (int)getpid());
+	int n = snprintf(buf, sizeof(buf), "%10d\n%s", (int)lib.pid, mark ? "T" : "");
 
-	if (pwrite(fd, buf, (size_t)n, 0) < 0) {
-		/* informative only */
+	if (pwrite(l->fd, buf, (size_t)n, 0) < 0) {
+		/* the mark is lost: at worst a leftover waits for a later sweep */
 	}
+	l->marked = mark;
 }
 
 static int read_holder(int fd)
@@ -265,7 +326,7 @@ static int read_holder(int fd)
 /* Open the lock file and lock it; the slow part, done outside the table
  * mutex so that other files' locks are not held up. */
 static int acquire(struct lock *l, const struct rule *rule, int dfd,
-		   const struct stat *dir_st, const char *display)
+		   const struct stat *dir_st, const char *display, int temps)
 {
 	/* Recorded at once, so that a child forked during the wait finds it
 	 * and closes its copy (lock_forget_all). */
@@ -293,12 +354,12 @@ static int acquire(struct lock *l, const struct rule *rule, int dfd,
 		return -1;
 	}
 	atomic_store(&l->leftovers, read_temps_mark(fd));
-	write_holder(fd);
+	write_holder(l, temps);
 	return 0;
 }
 
 int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
-	      const char *name, const char *display, struct lock **out)
+	      const char *name, const char *display, int temps, struct lock **out)
 {
 	struct lock *l;
 	sigset_t old;
@@ -315,8 +376,10 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 		return -1;
 
 	if (mine) {
-		int failed = acquire(l, rule, dfd, dir_st, display) < 0;
+		int failed = acquire(l, rule, dfd, dir_st, display, temps) < 0;
 		l->error = failed ? errno : 0;
+		/* Nobody else counts temps before HELD is published. */
+		l->temps = !failed && temps;
 		atomic_store(&l->state, failed ? FAILED : HELD);
 	} else {
 		/* Another thread of ours is taking it: the lock is re-entrant
@@ -334,6 +397,8 @@ int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
 		errno = saved;
 		return -1;
 	}
+	if (temps && !mine)
+		lock_count_temps(l, 1);
 	*out = l;
 	return 0;
 }
@@ -353,8 +418,10 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	 * second only counts. */
 	table_lock(&old);
 	l = table_get(dir_st, name, fd, HELD, &created);
-	if (l && created)
+	if (l && created) {
 		ownfd_adopt(fd, &l->fd);
+		l->marked = 1;  /* the image before may have: cleared when done */
+	}
 	table_unlock(&old);
 	return l;
 }
@@ -388,7 +455,7 @@ int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
 	struct lock *l;
 	sigset_t old;
 
-	if (lock_take(rule, dfd, dir_st, name, display, &l) < 0) {
+	if (lock_take(rule, dfd, dir_st, name, display, 0, &l) < 0) {
 		int saved = errno;
 		if (saved == EWOULDBLOCK)
 			refuse(dir_st, name);
@@ -418,45 +485,58 @@ void lock_swept(struct lock *l, int remain)
 	sigset_t old;
 
 	table_lock(&old);
-	if (remain)
+	if (remain) {
 		l->temps++;  /* not ours to remove: the mark stays */
-	else if (l->temps == 0)
-		write_temps_mark(l->fd, 0);
+		l->marked = 1;
+	} else if (l->temps == 0 && !l->marked) {
+		write_temps_mark(l, 0);  /* the last holder's: none left */
+	}
 	table_unlock(&old);
 }
 
 void lock_count_temps(struct lock *l, int delta)
 {
 	sigset_t old;
-	int before;
 
 	if (!l)
 		return;
 	table_lock(&old);
-	before = l->temps;
 	l->temps += delta;
-	if ((before == 0) != (l->temps == 0))
-		write_temps_mark(l->fd, l->temps != 0);
+	if ((l->temps != 0) != l->marked)
+		write_temps_mark(l, l->temps != 0);
 	table_unlock(&old);
+}
+
+/* With the table mutex held: one count of L and TEMPS of its temps go. */
+static void release_locked(struct lock *l, int temps)
+{
+	l->temps -= temps;
+	/* No temp left (the mark may have been written at the take, for a
+	 * temp that was then never named): the mark goes. */
+	if (l->marked && l->temps == 0 && l->fd >= 0)
+		write_temps_mark(l, 0);
+	if (--l->count == 0)
+		table_remove(l);
 }
 
 void lock_drop(struct lock *l)
 {
 	sigset_t old;
-	int last;
 
 	if (!l)
 		return;
 	table_lock(&old);
-	last = --l->count == 0;
-	if (last)
-		table_remove(l);
+	release_locked(l, 0);
 	table_unlock(&old);
-	if (last) {
-		/* Closing the only descriptor of the description unlocks. */
-		ownfd_close(&l->fd);
-		munmap(l, sizeof(*l));
-	}
+}
+
+void lock_release(struct lock *l, int temps)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&locks_mutex);
+	release_locked(l, temps);
+	pthread_mutex_unlock(&locks_mutex);
 }
 
 void lock_forget_all(void)
@@ -466,10 +546,14 @@ void lock_forget_all(void)
 	/* Only the calling thread exists in a child after fork. */
 	locks = NULL;
 	pthread_mutex_init(&locks_mutex, NULL);
+	/* A thread that was filling in the runtime directory is gone. */
+	if (atomic_load(&rundir.state) == 1)
+		atomic_store(&rundir.state, 0);
 	while (l) {
 		struct lock *next = l->next;
 		ownfd_close(&l->fd);
-		munmap(l, sizeof(*l));
+		l->next = spare;
+		spare = l;
 		l = next;
 	}
 }

@@ -16,11 +16,16 @@ struct lock;
 
 /* Take the lock of the file NAME in the directory DFD (whose stat is
  * DIR_ST), per the scope and timeout of RULE; DISPLAY names the file in
- * messages.  Returns 0 with *OUT set (NULL when the scope is "none"), or
- * -1 with errno: EWOULDBLOCK when the lock stayed busy for lock_timeout
- * seconds, or why the lock file could not be opened. */
+ * messages.  TEMPS: the caller is about to make a temp of it, counted
+ * (see lock_count_temps) from now until lock_release gives it back; a
+ * lock file locked anew gets the mark in the same write as the pid, and
+ * the temp needs no counting of its own (one table operation less per
+ * file, and one write).  Returns 0 with
+ * *OUT set (NULL when the scope is "none"), or -1 with errno: EWOULDBLOCK
+ * when the lock stayed busy for lock_timeout seconds, or why the lock
+ * file could not be opened. */
 int lock_take(const struct rule *rule, int dfd, const struct stat *dir_st,
-	      const char *name, const char *display, struct lock **out);
+	      const char *name, const char *display, int temps, struct lock **out);
 
 /* lock = "process": take the lock of NAME in DFD (as lock_take) and keep
  * it until the process exits; a process that holds it already does not
@@ -30,6 +35,12 @@ int lock_hold(const struct rule *rule, int dfd, const struct stat *dir_st,
 
 /* Give back one count of L (NULL is fine): the last one unlocks. */
 void lock_drop(struct lock *l);
+
+/* lock_drop, and TEMPS temps counted by lock_take given back, for a
+ * caller that has blocked every signal already (pending_free, which
+ * holds a mutex of its own): the table's mutex is then taken without
+ * blocking them again. */
+void lock_release(struct lock *l, int temps);
 
 /* Named temps (see tempfile.h).  The lock file carries a mark while its
  * holder has named temps beside the target, so that when a holder dies

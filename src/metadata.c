@@ -28,23 +28,31 @@ static ssize_t old_get(int from, const char *path, const char *name, char *buf, 
 }
 
 /* The old file's extended attributes onto the temp TO: user.*, POSIX ACLs,
- * the SELinux label, whatever we can read.  One we may not set (trusted.*
+ * the SELinux label, whatever we can read; returns 1 when there were none
+ * to carry over nor to remove (nothing changed), 0 when done, -1 with
+ * errno.  One we may not set (trusted.*
  * without privilege) is left out, as cp -a would; an access ACL that
  * cannot be carried over fails the commit, since losing it could open the
  * file to more users than before.  A temp that inherited a default ACL the
  * old file did not have loses it. */
-static int copy_xattrs(const struct pending *p, int to)
+static int copy_xattrs(const struct pending *p, int to, int temp_acl)
 {
-	static const char acl[] = "system.posix_acl_access";
+	static const char acl[] = XATTR_ACL_ACCESS;
 	char path[64 + NAME_MAX], *names, *value, *name;
 	ssize_t listed, n;
 	size_t size;
-	int r = 0, had_acl = 0;
-	/* The old file by a descriptor where it can be read; else by a path
-	 * through /proc (a write-only file). */
-	int from = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int r = 0, had_acl = 0, from;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", p->dfd, p->name);
+	/* Most files have no extended attributes and most temps no ACL: then
+	 * there is nothing to carry over nor to take away, and one look at
+	 * the old file by its name says so.  (Without /proc, or when it has
+	 * some, the long way.) */
+	if (temp_acl == 0 && llistxattr(path, NULL, 0) == 0)
+		return 1;
+	/* The old file by a descriptor where it can be read; else by a path
+	 * through /proc (a write-only file). */
+	from = real.openat(p->dfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	listed = old_list(from, path, NULL, 0);
 	if (listed < 0) {
 		r = errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
@@ -105,19 +113,33 @@ static int copy_owner(const struct stat *st, int fd)
 /* The replacement keeps the old file's owner, group, extended attributes
  * and mode.  The owner first: chown clears the set-user-ID bits that chmod
  * restores last, after an ACL (which sets the group bits) is in place. */
-int metadata_copy(const struct pending *p, int fd)
+int metadata_copy(const struct pending *p, int fd, const struct stat *now, int temp_acl)
 {
 	const struct stat *st = &p->target_st;
-	struct stat now;
+	int chowned = 0, untouched;
 
-	if (fstat(fd, &now) < 0)
+	if (now->st_uid == p->temp_uid && now->st_gid == p->temp_gid &&
+	    (now->st_uid != st->st_uid || now->st_gid != st->st_gid)) {
+		if (copy_owner(st, fd) < 0)
+			return -1;
+		chowned = 1;
+	}
+	if ((untouched = copy_xattrs(p, fd, temp_acl)) < 0)
 		return -1;
-	if (now.st_uid == p->temp_uid && now.st_gid == p->temp_gid &&
-	    (now.st_uid != st->st_uid || now.st_gid != st->st_gid) && copy_owner(st, fd) < 0)
-		return -1;
-	if (copy_xattrs(p, fd) < 0)
-		return -1;
-	if (now.st_mode != p->temp_mode)
+	if (now->st_mode != p->temp_mode)
 		return 0;  /* the program chose the mode itself (fchmod) */
+	/* Made with the old mode (see replacement_mode), and neither a chown
+	 * (which clears set-user-ID bits) nor an ACL (which sets the group
+	 * bits) has changed it since: a chmod would change nothing. */
+	if (!chowned && untouched && (now->st_mode & 07777) == (st->st_mode & 07777))
+		return 0;
 	return fchmod(fd, st->st_mode & 07777);
+}
+
+int xattr_listed(const char *names, ssize_t len, const char *name)
+{
+	for (const char *n = names; len > 0 && n < names + len; n += strlen(n) + 1)
+		if (strcmp(n, name) == 0)
+			return 1;
+	return 0;
 }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +53,79 @@ int pending_wants(int flags)
 
 /* ---- memory ---- */
 
+/* Pending records come from a pool, reserved once (address space only,
+ * like the descriptor table), of which the lowest free record is taken:
+ * a program that writes one file after another reuses the same warm
+ * memory, where a mapping per record cost a system call each way and a
+ * fresh page to fault in per file.  Which records are taken is a bitmap
+ * of atomic words, so that any thread, or a signal handler's close, takes
+ * and gives back without a lock.  Past the pool, a record is mapped on
+ * its own, as it always was. */
+#define POOL_RECORDS 256
+#define POOL_WORDS (POOL_RECORDS / 64)
+
+static _Atomic(struct pending *) pool;
+static _Atomic uint64_t pool_taken[POOL_WORDS];
+
+static struct pending *pool_base(void)
+{
+	struct pending *base = atomic_load_explicit(&pool, memory_order_acquire), *none = NULL;
+	void *mem;
+
+	if (base)
+		return base;
+	mem = mmap(NULL, POOL_RECORDS * sizeof(*base), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	if (atomic_compare_exchange_strong(&pool, &none, mem))
+		return mem;
+	munmap(mem, POOL_RECORDS * sizeof(*base));  /* another thread's came first */
+	return none;
+}
+
+static struct pending *pool_take(void)
+{
+	struct pending *base = pool_base();
+
+	if (!base)
+		return NULL;
+	for (int w = 0; w < POOL_WORDS; w++) {
+		uint64_t taken = atomic_load_explicit(&pool_taken[w], memory_order_relaxed);
+		while (~taken) {
+			uint64_t bit = 1ULL << __builtin_ctzll(~taken);
+			taken = atomic_fetch_or(&pool_taken[w], bit);
+			if (!(taken & bit))
+				return &base[w * 64 + __builtin_ctzll(bit)];
+		}
+	}
+	return NULL;
+}
+
+/* Give P back: to the pool if it came from there (1), else 0. */
+static int pool_give(struct pending *p)
+{
+	struct pending *base = atomic_load_explicit(&pool, memory_order_acquire);
+	size_t i;
+
+	if (!base || p < base || p >= base + POOL_RECORDS)
+		return 0;
+	i = (size_t)(p - base);
+	atomic_fetch_and(&pool_taken[i / 64], ~(1ULL << (i % 64)));
+	return 1;
+}
+
 struct pending *pending_new(void)
 {
-	struct pending *p = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pending *p = pool_take();
 
-	if (p == MAP_FAILED)
-		return NULL;
+	if (p) {
+		memset(p, 0, sizeof(*p));
+	} else {
+		p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	}
 	p->dfd = -1;
 	p->tfd = -1;
 	return p;
@@ -77,7 +144,9 @@ void pending_own(struct pending *p)
 	atomic_fetch_add(&live, 1);
 }
 
-/* Let go of everything P holds, commit or not. */
+/* Let go of everything P holds, commit or not: its lock (and the temp
+ * counted there), its directory, its temp.  One spell of blocked signals
+ * for all of it. */
 void pending_free(struct pending *p)
 {
 	int saved = errno;
@@ -86,14 +155,25 @@ void pending_free(struct pending *p)
 	lib_mutex_lock(&lookup_mutex, &old);
 	if (p->live)
 		atomic_fetch_sub(&live, 1);
+	lock_release(p->lock, p->temp_counted);
+	p->lock = NULL;
 	ownfd_close(&p->dfd);
 	ownfd_close(&p->tfd);
-	munmap(p, sizeof(*p));
+	if (!pool_give(p))
+		munmap(p, sizeof(*p));
 	lib_mutex_unlock(&lookup_mutex, &old);
 	errno = saved;
 }
 
 /* ---- the temp ---- */
+
+/* A named temp of P's target is made (+1) or goes (-1): the lock file's
+ * mark (lock_count_temps), unless the temp was counted at the take. */
+static void count_temp(struct pending *p, int delta)
+{
+	if (!p->temp_counted)
+		lock_count_temps(p->lock, delta);
+}
 
 /* Remove P's temp, if it has a name: the commit failed or never came.
  * (An anonymous temp goes with its last descriptor.) */
@@ -103,7 +183,7 @@ static void temp_discard(struct pending *p)
 		return;
 	real.unlinkat(p->dfd, p->temp, 0);
 	p->temp[0] = '\0';
-	lock_count_temps(p->lock, -1);
+	count_temp(p, -1);
 }
 
 /* The new temp TFD starts as a copy of the target (a write without
@@ -189,6 +269,19 @@ static int refresh_target(struct pending *p, struct target *t, int flags)
 	return 0;
 }
 
+/* The mode a replacement's temp is created with: what the old file
+ * gives its owner (read and write at least: the library reopens the temp
+ * through /proc) and everybody else, and of its group's bits only those
+ * everybody has anyway, since the temp's group is the writer's until the
+ * commit gives it the old file's.  The temp then mostly has the old
+ * file's mode already, and the commit no chmod to make (metadata.c). */
+static mode_t replacement_mode(const struct stat *old)
+{
+	mode_t others = old->st_mode & 0007;
+
+	return 0600 | (old->st_mode & 0700) | others | (old->st_mode & (others << 3));
+}
+
 /* The temp of P, opened with FLAGS for the program, and a descriptor of
  * our own for it (P->tfd), which the commit uses once the program has
  * closed its own.  A new file is created with the mode the program asked
@@ -204,7 +297,8 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 
 	/* Without O_APPEND for now: the kernel refuses to reflink or
 	 * copy_file_range into an O_APPEND descriptor. */
-	fd = temp_open(p->dfd, p->name, flags & kept & ~O_APPEND, p->existed ? 0600 : mode, p->temp);
+	fd = temp_open(p->dfd, p->name, flags & kept & ~O_APPEND,
+		       p->existed ? replacement_mode(&p->target_st) : mode, p->temp);
 	if (fd < 0) {
 		/* EACCES, EPERM, EROFS go to `fallback`, which says so; the
 		 * rest (ENOSPC: no inode left) fail the open, and unwrapped the
@@ -217,7 +311,7 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 		return -1;
 	}
 	if (p->temp[0])
-		lock_count_temps(p->lock, 1);
+		count_temp(p, 1);
 	if (ownfd_dup(fd, &p->tfd) < 0)
 		goto fail;
 	if (fstat(fd, &st) == 0) {
@@ -267,7 +361,7 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 		real.close(t.dfd);
 		return PENDING_PASS;
 	}
-	p->owner = getpid();
+	p->owner = lib.pid;  /* pending_open made sure it is ours */
 	p->rule = rule;
 	ownfd_keep(t.dfd, &p->dfd);
 	p->existed = (unsigned char)t.exists;
@@ -277,8 +371,9 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 
 	if ((rule->lock >= SCOPE_PROCESS &&
 	     lock_hold(rule, p->dfd, &t.dir_st, p->name, p->path) < 0) ||
-	    lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, &p->lock) < 0)
+	    lock_take(rule, p->dfd, &t.dir_st, p->name, p->path, 1, &p->lock) < 0)
 		goto fail;
+	p->temp_counted = p->lock != NULL;
 	/* Another writer may have created or replaced the file while we
 	 * waited for the lock: what we copy, and whose metadata we keep, is
 	 * what is there now. */
@@ -323,7 +418,6 @@ static int redirect(int dirfd, const char *path, const char *abs, int flags,
 
 fail:
 	r = errno;
-	lock_drop(p->lock);
 	pending_free(p);
 	errno = r;
 	return -1;
@@ -439,36 +533,36 @@ static int same_content(const struct pending *p)
  * change for sure; otherwise the contents are compared, since a write the
  * library cannot see (stdio's own, an mmap) within one tick of a coarse
  * clock leaves the times as they were. */
-static int unchanged(struct pending *p)
+static int unchanged(struct pending *p, const struct stat *now)
 {
-	struct stat now;
-
-	if (!p->existed || fstat(p->tfd, &now) < 0)
+	if (!p->existed)
 		return 0;
 	/* The program set the mode or owner itself: that is a change. */
-	if (now.st_mode != p->temp_mode || now.st_uid != p->temp_uid || now.st_gid != p->temp_gid)
+	if (now->st_mode != p->temp_mode || now->st_uid != p->temp_uid || now->st_gid != p->temp_gid)
 		return 0;
-	if (p->copied && !atomic_load(&p->written) && now.st_size == p->copy_st.st_size &&
-	    same_time(&now.st_mtim, &p->copy_st.st_mtim) &&
-	    same_time(&now.st_ctim, &p->copy_st.st_ctim))
+	if (p->copied && !atomic_load(&p->written) && now->st_size == p->copy_st.st_size &&
+	    same_time(&now->st_mtim, &p->copy_st.st_mtim) &&
+	    same_time(&now->st_ctim, &p->copy_st.st_ctim))
 		return same_content(p);
-	if (p->rule->skip_unchanged && now.st_size == p->target_st.st_size)
+	if (p->rule->skip_unchanged && now->st_size == p->target_st.st_size)
 		return same_content(p);
 	return 0;
 }
 
-/* Did a process that shares the temp FD of P mark it failed (see
- * pending_fail)?  *ERR: how. */
-static int shared_write_failed(const struct pending *p, int fd, int *err)
+/* Did a process that shares the temp of P mark it failed (see
+ * pending_fail)?  NOW: the temp's stat; NAMES (LISTED bytes, -1 when
+ * unknown): its extended attributes.  *ERR: how. */
+static int shared_write_failed(const struct pending *p, const struct stat *now,
+			       const char *names, ssize_t listed, int *err)
 {
 	char v[16];
-	struct stat st;
-	ssize_t n = fgetxattr(fd, PENDING_FAILED_XATTR, v, sizeof(v) - 1);
+	ssize_t n = -1;
 
-	if (n <= 0) {
-		*err = EIO;
-		return fstat(fd, &st) == 0 && (st.st_mode & S_ISVTX) && !(p->temp_mode & S_ISVTX);
-	}
+	*err = EIO;
+	if (listed < 0 || xattr_listed(names, listed, PENDING_FAILED_XATTR))
+		n = fgetxattr(p->tfd, PENDING_FAILED_XATTR, v, sizeof(v) - 1);
+	if (n <= 0)
+		return (now->st_mode & S_ISVTX) && !(p->temp_mode & S_ISVTX);
 	v[n] = '\0';
 	*err = atoi(v) > 0 ? atoi(v) : EIO;
 	return 1;
@@ -484,7 +578,6 @@ static int commit_failed(struct pending *p, const char *step, int err)
 	temp_discard(p);
 	log_warn("%s: not committed, the old content is kept: %s: %s",
 		 p->path, step, strerror(err));
-	lock_drop(p->lock);
 	pending_free(p);
 	errno = err;
 	return -1;
@@ -568,10 +661,10 @@ static int cannot_replace(int err)
 static int replace_target(struct pending *p)
 {
 	if (!p->temp[0]) {
-		lock_count_temps(p->lock, 1);
+		count_temp(p, 1);
 		if (temp_link(p->tfd, p->dfd, p->name, p->temp) < 0) {
 			int err = errno;
-			lock_count_temps(p->lock, -1);
+			count_temp(p, -1);
 			errno = err;
 			return -1;
 		}
@@ -579,7 +672,7 @@ static int replace_target(struct pending *p)
 	if (real.renameat(p->dfd, p->temp, p->dfd, p->name) < 0)
 		return cannot_replace(errno) ? replace_in_place(p, errno) : -1;
 	p->temp[0] = '\0';
-	lock_count_temps(p->lock, -1);
+	count_temp(p, -1);
 	return 0;
 }
 
@@ -587,9 +680,11 @@ static int commit(struct pending *p)
 {
 	int durability = p->rule->durability;
 	int err = atomic_load(&p->error);
+	struct stat now;
+	char names[256];
+	ssize_t listed;
 
 	if (p->inplace) {
-		lock_drop(p->lock);
 		pending_free(p);
 		errno = err;
 		return err ? -1 : 0;
@@ -601,21 +696,28 @@ static int commit(struct pending *p)
 		 * wrote goes with the deleted file. */
 		log_info("%s: not committed: the program deleted it", p->path);
 		temp_discard(p);
-		lock_drop(p->lock);
 		pending_free(p);
 		return 0;
 	}
-	if (shared_write_failed(p, p->tfd, &err))
+	/* The temp is looked at once, for all the questions below: its
+	 * stat, and the names of its extended attributes (a failure mark, an
+	 * ACL inherited from the directory), usually none. */
+	if (fstat(p->tfd, &now) < 0)
+		return commit_failed(p, "cannot look at its temp file", errno);
+	listed = flistxattr(p->tfd, names, sizeof(names));
+	if (listed < 0 && errno == ENOTSUP)
+		listed = 0;  /* none can be there */
+	if (shared_write_failed(p, &now, names, listed, &err))
 		return commit_failed(p, "a process it was shared with failed to write it", err);
-	if (unchanged(p)) {
+	if (unchanged(p, &now)) {
 		log_info("%s: unchanged, left as it was", p->path);
 		temp_discard(p);
-		lock_drop(p->lock);
 		pending_free(p);
 		return 0;
 	}
 	/* Metadata first, so that the fsync covers it too. */
-	if (p->existed && metadata_copy(p, p->tfd) < 0)
+	if (p->existed && metadata_copy(p, p->tfd, &now, listed < 0 ? -1 :
+					xattr_listed(names, listed, XATTR_ACL_ACCESS)) < 0)
 		return commit_failed(p, "cannot give it the old file's owner, attributes and mode", errno);
 	if (sync_file(p->tfd, durability) < 0)
 		return commit_failed(p, "fsync", errno);
@@ -629,13 +731,11 @@ static int commit(struct pending *p)
 		atomic_fetch_add(&pending_failures, 1);
 		log_warn("%s: committed, but syncing its directory failed: %s",
 			 p->path, strerror(err));
-		lock_drop(p->lock);
 		pending_free(p);
 		errno = err;
 		return -1;
 	}
 	log_info("%s: committed (%s)", p->path, durability_name(durability));
-	lock_drop(p->lock);
 	pending_free(p);
 	return 0;
 }
@@ -759,7 +859,7 @@ int pending_release(struct pending *p, int close_errno)
 		pending_fail(p, -1, close_errno);
 	if (atomic_fetch_sub(&p->aliases, 1) != 1)
 		return 0;
-	if (p->owner != getpid()) {
+	if (p->owner != lib.pid) {
 		/* A child's copy after fork: committing is its parent's duty. */
 		pending_free(p);
 		return 0;
@@ -780,7 +880,6 @@ void pending_abandon(struct pending *p)
 
 	lib_guard++;
 	temp_discard(p);
-	lock_drop(p->lock);
 	pending_free(p);
 	lib_guard--;
 	errno = saved;
@@ -933,7 +1032,7 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 	}
 	if ((rule->lock >= SCOPE_PROCESS &&
 	     lock_hold(rule, t.dfd, &t.dir_st, t.name, abs) < 0) ||
-	    lock_take(rule, t.dfd, &t.dir_st, t.name, abs, &lock) < 0) {
+	    lock_take(rule, t.dfd, &t.dir_st, t.name, abs, 0, &lock) < 0) {
 		saved = errno;
 		real.close(t.dfd);
 		lib_guard--;

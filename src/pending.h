@@ -39,6 +39,7 @@ struct pending {
 	unsigned char existed;
 	unsigned char copied;      /* the temp started as a copy of the target */
 	unsigned char live;        /* counted among this process's pending files */
+	unsigned char temp_counted; /* its lock counts its temp from the take */
 	struct stat target_st;     /* the target as it was at open */
 	struct stat copy_st;       /* the temp just after the copy */
 	mode_t temp_mode;          /* the temp as we made it: a program that */
@@ -50,8 +51,9 @@ struct pending {
 	struct pending *next;      /* commit = "exit": closed, waiting for the exit */
 };
 
-/* A zeroed pending file of our own memory (mmap: no allocator), or NULL;
- * and its release, which closes its directory. */
+/* A zeroed pending file of our own memory (a pool of mmap'd records: no
+ * allocator), or NULL; and its release, which closes its directory and
+ * temp. */
 struct pending *pending_new(void);
 void pending_free(struct pending *p);
 
@@ -82,7 +84,8 @@ void pending_hold(struct pending *p, int fd);
 
 /* One descriptor of P went away; CLOSE_ERRNO is the errno of its real
  * close (or fclose), 0 if it succeeded.  Commits when it was the last.
- * Returns 0, or -1 with errno when the commit failed. */
+ * Returns 0, or -1 with errno when the commit failed.  Never called by a
+ * vfork child (the callers make sure getpid() == lib.pid). */
 int pending_release(struct pending *p, int close_errno);
 
 /* A write to P through descriptor FD (-1: none at hand) failed with ERR

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "real.h"
+#include "state.h"
 #include "tempfile.h"
 #include "tempname.h"
 
@@ -25,7 +26,9 @@ static void temp_name(char *temp, const char *name)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r = ((unsigned)ts.tv_nsec ^ (atomic_fetch_add(&counter, 1) * 2654435761u)) & 0xffffff;
 	n = temp_prefix(temp, NAME_MAX + 1, name);
-	snprintf(temp + n, (size_t)(NAME_MAX + 1 - n), "%d.%06x", (int)getpid(), r);
+	/* lib.pid: only the process whose memory this is (no vfork child)
+	 * makes temps. */
+	snprintf(temp + n, (size_t)(NAME_MAX + 1 - n), "%d.%06x", (int)lib.pid, r);
 }
 
 /* An anonymous temp can be named later only through /proc/self/fd (or
@@ -104,7 +107,7 @@ int temp_sweep(int dfd, const char *name, const char *display)
 {
 	_Alignas(8) char buf[4096];
 	int dir = real.openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), remain = 0;
-	int me = (int)getpid();
+	int me = (int)lib.pid;
 	long n;
 
 	if (dir < 0)
