@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ownfd.h"
 #include "copy.h"
 
 /* Copy LEN bytes at OFF of FROM to the same offset of TO: in the kernel
@@ -91,7 +92,7 @@ int same_bytes(int a, int b)
 	char *buf;
 	int same;
 
-	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || !S_ISREG(sa.st_mode) ||
+	if (ownfd_fstat(a, &sa) < 0 || ownfd_fstat(b, &sb) < 0 || !S_ISREG(sa.st_mode) ||
 	    sa.st_size != sb.st_size)
 		return 0;
 	buf = mmap(NULL, 2 * chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -395,7 +395,7 @@ static int adopt_one(char *d)
 	ownfd_adopt(p->dfd, &p->dfd);
 	ownfd_adopt(p->tfd, &p->tfd);
 	known = p->inplace ? fstatat(p->dfd, p->name, &file_st, AT_SYMLINK_NOFOLLOW) :
-			     fstat(p->tfd, &file_st);
+			     ownfd_fstat(p->tfd, &file_st);
 	if (rule < 0 || (size_t)rule >= lib.rs.nrules || known < 0 || !S_ISREG(file_st.st_mode)) {
 		/* Not what was handed over: let go of what came with it. */
 		if (lfd >= 0)
@@ -406,7 +406,7 @@ static int adopt_one(char *d)
 	p->rule = &lib.rs.rules[rule];
 	if (lfd >= 0) {
 		struct stat dir_st;
-		if (fstat(p->dfd, &dir_st) == 0)
+		if (ownfd_fstat(p->dfd, &dir_st) == 0)
 			p->lock = lock_adopt(lfd, &dir_st, p->name);
 		if (!p->lock)
 			real.close(lfd);
@@ -420,7 +420,7 @@ static int adopt_one(char *d)
 		if ((next = strchr(fd, '.')))
 			*next++ = '\0';
 		n = atoi(fd);
-		if (fstat(n, &fd_st) == 0 && fd_st.st_dev == file_st.st_dev &&
+		if (ownfd_fstat(n, &fd_st) == 0 && fd_st.st_dev == file_st.st_dev &&
 		    fd_st.st_ino == file_st.st_ino && fdtable_set(n, p) == 0)
 			held++;
 	}

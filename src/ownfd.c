@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ownfd.h"
@@ -145,4 +146,11 @@ int ownfd_move_away(int fd)
 	/* The program's dup2 closes FD; our copy carries the same open file
 	 * (and its lock) on. */
 	return 0;
+}
+
+int ownfd_fstat(int fd, struct stat *st)
+{
+	if (real.fstatat)
+		return real.fstatat(fd, "", st, AT_EMPTY_PATH);
+	return fstat(fd, st);
 }

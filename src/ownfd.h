@@ -41,4 +41,12 @@ int ownfd_first(unsigned from, unsigned to);
  * another number first.  Returns 0, or -1 with errno (EMFILE). */
 int ownfd_move_away(int fd);
 
+struct stat;
+/* fstat for the library's own use, straight to libc.  A sanitizer's
+ * runtime preloaded before the library wraps fstat and keeps a record of
+ * every descriptor, but it never sees the library open or close its own
+ * (those calls go to libc directly): it would take the program's reuse of
+ * such a number in another thread for a race on it. */
+int ownfd_fstat(int fd, struct stat *st);
+
 #endif

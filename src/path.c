@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "match.h"
+#include "ownfd.h"
 #include "path.h"
 #include "real.h"
 
@@ -102,7 +103,7 @@ int target_find(int dirfd, const char *path, int nofollow, struct target *t)
 		if (t->dfd >= 0)
 			real.close(t->dfd);
 		t->dfd = at = dfd;
-		if (fstat(dfd, &t->dir_st) < 0)
+		if (ownfd_fstat(dfd, &t->dir_st) < 0)
 			goto fail;
 		if (fstatat(dfd, t->name, &t->st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)

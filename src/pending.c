@@ -314,7 +314,7 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 		count_temp(p, 1);
 	if (ownfd_dup(fd, &p->tfd) < 0)
 		goto fail;
-	if (fstat(fd, &st) == 0) {
+	if (ownfd_fstat(fd, &st) == 0) {
 		p->temp_mode = st.st_mode;
 		p->temp_uid = st.st_uid;
 		p->temp_gid = st.st_gid;
@@ -324,7 +324,7 @@ static int temp_make(struct pending *p, int flags, mode_t mode)
 			log_warn("%s: cannot copy it into a temp file: %s", p->path, strerror(errno));
 			goto fail;
 		}
-		p->copied = fstat(fd, &p->copy_st) == 0;
+		p->copied = ownfd_fstat(fd, &p->copy_st) == 0;
 	}
 	if ((flags & O_APPEND) && real.fcntl(fd, F_SETFL, real.fcntl(fd, F_GETFL) | O_APPEND) < 0)
 		goto fail;
@@ -702,7 +702,7 @@ static int commit(struct pending *p)
 	/* The temp is looked at once, for all the questions below: its
 	 * stat, and the names of its extended attributes (a failure mark, an
 	 * ACL inherited from the directory), usually none. */
-	if (fstat(p->tfd, &now) < 0)
+	if (ownfd_fstat(p->tfd, &now) < 0)
 		return commit_failed(p, "cannot look at its temp file", errno);
 	listed = flistxattr(p->tfd, names, sizeof(names));
 	if (listed < 0 && errno == ENOTSUP)
@@ -769,7 +769,7 @@ void pending_fail(struct pending *p, int fd, int err)
 		/* A full file system may have no room for the attribute: the
 		 * sticky bit, meaningless on a file, needs none. */
 		if (fsetxattr(fd, PENDING_FAILED_XATTR, v, (size_t)n, 0) < 0 &&
-		    fstat(fd, &st) == 0)
+		    ownfd_fstat(fd, &st) == 0)
 			fchmod(fd, (st.st_mode & 07777) | S_ISVTX);
 		errno = saved;
 	}
@@ -786,7 +786,7 @@ int pending_watch(const int *fds, int nfds)
 	p->dfd = -1;
 	p->owner = 0;  /* nobody's: its release only forgets it */
 	for (int i = 0; i < nfds; i++)
-		if (fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode) && fdtable_set(fds[i], p) == 0)
+		if (ownfd_fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode) && fdtable_set(fds[i], p) == 0)
 			held++;
 	atomic_store(&p->aliases, held);
 	if (!held)
@@ -905,7 +905,7 @@ static int pending_is(const struct pending *p, const struct stat *dir_st, const 
 	struct stat st;
 
 	return p->dfd >= 0 && !p->inplace && p->owner == getpid() &&
-	       strcmp(p->name, name) == 0 && fstat(p->dfd, &st) == 0 &&
+	       strcmp(p->name, name) == 0 && ownfd_fstat(p->dfd, &st) == 0 &&
 	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
 }
 
@@ -1026,7 +1026,7 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 	fd = real.openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd >= 0) {
 		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		if (ownfd_fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 			sync_file(fd, rule->durability);
 		real.close(fd);
 	}

@@ -257,8 +257,17 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
+	/* The reader starts with SIGALRM blocked, so that the handler always
+	 * interrupts the main thread, which hands it hfd: run in the reader,
+	 * it would read hfd with nothing ordering that read after the main
+	 * thread's store (ThreadSanitizer found it). */
+	sigset_t alarm_set;
+	sigemptyset(&alarm_set);
+	sigaddset(&alarm_set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alarm_set, NULL);
 	if (pthread_create(&rd, NULL, reader, NULL) != 0)
 		return 70;
+	pthread_sigmask(SIG_UNBLOCK, &alarm_set, NULL);
 	it.it_interval.tv_usec = it.it_value.tv_usec = atol(argv[2]);
 	setitimer(ITIMER_REAL, &it, NULL);
 
