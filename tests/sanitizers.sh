@@ -54,6 +54,25 @@ runtime() {
 	printf '%s' "$p"
 }
 
+# symbolize: copy a report, each "(MODULE+0xOFFSET)" frame of the
+# library, of a program of BUILD or of the sanitizer's runtime followed
+# by its function and line (the TSan runs do not symbolize in-process).
+symbolize() {
+	local line m off bin
+	while IFS= read -r line; do
+		printf '%s' "$line"
+		if [[ $line =~ \(([^+()]+)\+(0x[0-9a-f]+)\) ]]; then
+			m=${BASH_REMATCH[1]} off=${BASH_REMATCH[2]} bin=
+			if [ -e "$build/$m" ]; then bin=$build/$m
+			elif [[ $m == lib*san.so* ]]; then bin=$("$CC" -print-file-name="$m")
+			fi
+			[ -n "$bin" ] && [ -e "$bin" ] &&
+				printf '  %s' "$(addr2line -f -e "$bin" "$off" 2> /dev/null | paste -sd' ')"
+		fi
+		printf '\n'
+	done
+}
+
 # Reports: ASan, UBSan and TSan write LOG.PID; valgrind writes its own
 # files, which hold a report only when an error was counted (checked by
 # --error-exitcode, so they are kept only then).
@@ -63,7 +82,7 @@ report() {
 		[ -e "$f" ] || continue
 		n=$((n + 1))
 		echo "---- $f"
-		head -n 60 "$f"
+		head -n 60 "$f" | symbolize
 	done
 	if [ "$n" -gt 0 ]; then
 		echo "sanitizers.sh: $mode: $n report(s) in $logs" >&2
@@ -143,13 +162,13 @@ tsan)
 	# it is a report.  The library logs to stderr too (ATOMICALLY_LOG=
 	# debug), so that the first line proves it is loaded.
 	export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-	# The runtime's own symbolizer opens /proc/self/exe through the
-	# interposed open() while it holds its report lock, and the library
-	# may touch memory TSan watches in there: a second report inside the
-	# first deadlocks.  An external symbolizer runs in a process of its own.
-	if sym=$(command -v llvm-symbolizer); then
-		TSAN_OPTIONS="$TSAN_OPTIONS:external_symbolizer_path=$sym"
-	fi
+	# No symbolizing in the process: the runtime's own symbolizer opens
+	# /proc/self/exe through the interposed open() while it holds its
+	# report lock, the library's read-back lookup touches memory TSan
+	# watches, and a second report inside the first deadlocks.  The
+	# reports keep module+offset; report() below turns them into function
+	# and line with addr2line.
+	TSAN_OPTIONS="$TSAN_OPTIONS:symbolize=0"
 	pre="$(runtime libtsan.so):$build/libatomically.so"
 	conf="$logs.conf"
 	printf 'path "*.json" { durability = "none" }\n' > "$conf"
