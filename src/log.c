@@ -79,7 +79,6 @@ void log_msg(int level, const char *fmt, ...)
 		syslog(level == LEVEL_ERROR ? LOG_ERR : level == LEVEL_WARN ? LOG_WARNING :
 		       level == LEVEL_INFO ? LOG_INFO : LOG_DEBUG, "%s", buf + prefix);
 	} else if (log_file[0]) {
-		real_resolve();
 		int fd = real.open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (fd >= 0) {
 			write_all(fd, buf, (size_t)n);

@@ -221,7 +221,6 @@ static int another_copy_first(void)
 
 __attribute__((constructor)) static void lib_init(void)
 {
-	real_resolve();
 	lib.pid = getpid();
 	lib.fd_base = fd_base();
 	if (another_copy_first())
