@@ -211,12 +211,17 @@ static void load_rules(void)
 static const char this_copy;
 __attribute__((visibility("default"))) const char *const atomically_library_copy = &this_copy;
 
-/* Is another copy of the library first in the process's lookup order? */
+/* Is another copy of the library first in the process's lookup order?
+ * The name is exported, so this copy reaches it through its GOT, where
+ * the dynamic linker put the first copy's address at load: what
+ * dlsym(RTLD_DEFAULT) would say, without a lookup at run time. */
 static int another_copy_first(void)
 {
-	const char *const *first = dlsym(RTLD_DEFAULT, "atomically_library_copy");
+	/* volatile: the compiler knows this copy's initializer and would
+	 * otherwise fold the comparison away. */
+	const char *const volatile *first = &atomically_library_copy;
 
-	return first && *first != &this_copy;
+	return *first != &this_copy;
 }
 
 __attribute__((constructor)) static void lib_init(void)
