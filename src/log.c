@@ -13,26 +13,43 @@
 #include "real.h"
 
 static int log_level = LEVEL_WARN;
-static char log_file[4096];   /* "" = stderr */
+/* "" = stderr, "syslog", or a path: the ruleset's string, which lives as
+ * long as the process, or the copy below of ATOMICALLY_LOG's. */
+static const char *log_file = "";
+static char log_file_env[4096];
+
+/* Copy at most SIZE - 1 bytes of SRC up to STOP (or its end) into DST.
+ * By hand: this runs in every process's constructor, where snprintf
+ * would cost its own pages of libc. */
+static void copy_until(char *dst, size_t size, const char *src, char stop)
+{
+	size_t n = 0;
+
+	while (src[n] && src[n] != stop && n + 1 < size) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = '\0';
+}
 
 void log_setup(int level, const char *file)
 {
 	const char *env = env_get("ATOMICALLY_LOG");
+	const char *colon;
+	char name[16];
+	int v;
 
 	log_level = level;
-	snprintf(log_file, sizeof(log_file), "%s", file ? file : "");
-	if (env && *env) {
-		const char *colon = strchr(env, ':');
-		char name[16];
-		size_t n = colon ? (size_t)(colon - env) : strlen(env);
-		int v;
-
-		snprintf(name, sizeof(name), "%.*s", (int)(n < 15 ? n : 15), env);
-		v = enum_value(log_level_name, name);
-		if (v >= 0)
-			log_level = v;
-		if (colon)
-			snprintf(log_file, sizeof(log_file), "%s", colon + 1);
+	log_file = file ? file : "";
+	if (!env || !*env)
+		return;
+	copy_until(name, sizeof(name), env, ':');
+	v = enum_value(log_level_name, name);
+	if (v >= 0)
+		log_level = v;
+	if ((colon = strchr(env, ':')) != NULL) {
+		copy_until(log_file_env, sizeof(log_file_env), colon + 1, '\0');
+		log_file = log_file_env;
 	}
 }
 
