@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -13,44 +14,56 @@
 #include "real.h"
 
 static int log_level = LEVEL_WARN;
-/* "" = stderr, "syslog", or a path: the ruleset's string, which lives as
- * long as the process, or the copy below of ATOMICALLY_LOG's. */
-static const char *log_file = "";
-static char log_file_env[4096];
+static const char *log_file = "";  /* "" = stderr, "syslog", or a path */
 
-/* Copy at most SIZE - 1 bytes of SRC up to STOP (or its end) into DST.
- * By hand: this runs in every process's constructor, where snprintf
- * would cost its own pages of libc. */
-static void copy_until(char *dst, size_t size, const char *src, char stop)
+/* What ATOMICALLY_LOG says, read once: a level (-1: none) and a file
+ * (NULL: none). */
+static int env_level = -1;
+static const char *env_file;
+
+/* A copy of ATOMICALLY_LOG's file in memory of its own: a program may
+ * overwrite its environment strings.  mmap, not malloc, and only when
+ * the variable names a file: this runs in every process's constructor. */
+static const char *keep(const char *s)
 {
+	size_t len = strlen(s) + 1;
+	char *copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (copy == MAP_FAILED)
+		return NULL;
+	return memcpy(copy, s, len);
+}
+
+static void read_env(void)
+{
+	const char *env = env_get("ATOMICALLY_LOG");
+	char name[16];
 	size_t n = 0;
 
-	while (src[n] && src[n] != stop && n + 1 < size) {
-		dst[n] = src[n];
+	if (!env)
+		return;
+	/* The level name, copied by hand: snprintf would cost every process
+	 * the pages of vfprintf. */
+	while (env[n] && env[n] != ':' && n + 1 < sizeof(name)) {
+		name[n] = env[n];
 		n++;
 	}
-	dst[n] = '\0';
+	name[n] = '\0';
+	env_level = enum_value(log_level_name, name);
+	if ((env = strchr(env, ':')) != NULL)
+		env_file = keep(env + 1);
 }
 
 void log_setup(int level, const char *file)
 {
-	const char *env = env_get("ATOMICALLY_LOG");
-	const char *colon;
-	char name[16];
-	int v;
+	static int env_read;
 
-	log_level = level;
-	log_file = file ? file : "";
-	if (!env || !*env)
-		return;
-	copy_until(name, sizeof(name), env, ':');
-	v = enum_value(log_level_name, name);
-	if (v >= 0)
-		log_level = v;
-	if ((colon = strchr(env, ':')) != NULL) {
-		copy_until(log_file_env, sizeof(log_file_env), colon + 1, '\0');
-		log_file = log_file_env;
+	if (!env_read) {
+		read_env();
+		env_read = 1;
 	}
+	log_level = env_level >= 0 ? env_level : level;
+	log_file = env_file ? env_file : file ? file : "";
 }
 
 int log_enabled(int level)
