@@ -867,10 +867,12 @@ __attribute__((destructor)) static void lib_fini(void)
 	int status;
 
 	at_exit(1);
-	if (exit_status < 0 || !lib_should_act() || getpid() != lib.pid)
+	if (exit_status < 0 || !lib_should_act())
 		return;
 	status = status_after_commits(exit_status);
-	if (status != exit_status) {
+	/* getpid last: a system call in every exit, needed only when a
+	 * failed commit changes the status (not in a vfork child). */
+	if (status != exit_status && getpid() == lib.pid) {
 		fflush(NULL);
 		real._exit(status);
 	}
