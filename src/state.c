@@ -22,16 +22,6 @@
 struct lib_state lib;
 __thread int lib_guard __attribute__((tls_model("initial-exec")));
 
-int lib_should_act(void)
-{
-	return !lib_guard && atomic_load_explicit(&lib.active, memory_order_acquire);
-}
-
-int lib_active(void)
-{
-	return atomic_load_explicit(&lib.active, memory_order_acquire);
-}
-
 const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size)
 {
 	const char *name = strrchr(path, '/');
