@@ -1275,3 +1275,26 @@ log_file = \"$PWD/conf.log\""
 	run grep -v -e '^atomically: active in pid ' -e "^atomically: $PWD/f\\.yaml: " "$LIBLOG"
 	assert_failure
 }
+
+# ---- the rules a process receives -----------------------------------------
+
+@test "rules: a config too long for the library's room in its data still loads whole (300 rules)" {
+	# Each process copies the encoded rules into a 3 KB room in the
+	# library's data, or into memory of its own when they do not fit:
+	# here some 12 KB.  The last rule, the only one to match, must work.
+	{
+		for i in $(seq 1 300); do
+			printf 'path "/nowhere/a-rather-long-directory-name/number-%d/*.yaml" { }\n' "$i"
+		done
+		printf 'path "*.dat" { }\n'
+	} > "$CONF"
+	echo old > f.dat
+	before=$(inode f.dat)
+	run wrapped "$WRITER" open f.dat new
+	assert_success
+	grep -Eq "^atomically: active in pid [0-9]+ \\(writer\\), 301 rules" "$LIBLOG" ||
+		fail "the library did not load the 301 rules: $(head -n 3 "$LIBLOG")"
+	assert_equal "$(cat f.dat)" new
+	assert_not_equal "$(inode f.dat)" "$before"
+	assert_redirected f.dat
+}

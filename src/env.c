@@ -13,11 +13,16 @@ static int defines(const char *entry, const char *name, size_t len)
 
 const char *env_get(const char *name)
 {
-	size_t len = strlen(name);
+	/* By hand rather than strncmp: every process's constructor scans
+	 * the whole environment, and most entries differ at the first byte. */
+	for (char **e = environ; e && *e; e++) {
+		const char *a = *e, *b = name;
 
-	for (char **e = environ; e && *e; e++)
-		if (defines(*e, name, len))
-			return *e + len + 1;
+		while (*b && *a == *b)
+			a++, b++;
+		if (!*b && *a == '=')
+			return a + 1;
+	}
 	return NULL;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -13,27 +14,56 @@
 #include "real.h"
 
 static int log_level = LEVEL_WARN;
-static char log_file[4096];   /* "" = stderr */
+static const char *log_file = "";  /* "" = stderr, "syslog", or a path */
+
+/* What ATOMICALLY_LOG says, read once: a level (-1: none) and a file
+ * (NULL: none). */
+static int env_level = -1;
+static const char *env_file;
+
+/* A copy of ATOMICALLY_LOG's file in memory of its own: a program may
+ * overwrite its environment strings.  mmap, not malloc, and only when
+ * the variable names a file: this runs in every process's constructor. */
+static const char *keep(const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (copy == MAP_FAILED)
+		return NULL;
+	return memcpy(copy, s, len);
+}
+
+static void read_env(void)
+{
+	const char *env = env_get("ATOMICALLY_LOG");
+	char name[16];
+	size_t n = 0;
+
+	if (!env)
+		return;
+	/* The level name, copied by hand: snprintf would cost every process
+	 * the pages of vfprintf. */
+	while (env[n] && env[n] != ':' && n + 1 < sizeof(name)) {
+		name[n] = env[n];
+		n++;
+	}
+	name[n] = '\0';
+	env_level = enum_value(log_level_name, name);
+	if ((env = strchr(env, ':')) != NULL)
+		env_file = keep(env + 1);
+}
 
 void log_setup(int level, const char *file)
 {
-	const char *env = env_get("ATOMICALLY_LOG");
+	static int env_read;
 
-	log_level = level;
-	snprintf(log_file, sizeof(log_file), "%s", file ? file : "");
-	if (env && *env) {
-		const char *colon = strchr(env, ':');
-		char name[16];
-		size_t n = colon ? (size_t)(colon - env) : strlen(env);
-		int v;
-
-		snprintf(name, sizeof(name), "%.*s", (int)(n < 15 ? n : 15), env);
-		v = enum_value(log_level_name, name);
-		if (v >= 0)
-			log_level = v;
-		if (colon)
-			snprintf(log_file, sizeof(log_file), "%s", colon + 1);
+	if (!env_read) {
+		read_env();
+		env_read = 1;
 	}
+	log_level = env_level >= 0 ? env_level : level;
+	log_file = env_file ? env_file : file ? file : "";
 }
 
 int log_enabled(int level)
@@ -79,7 +109,6 @@ void log_msg(int level, const char *fmt, ...)
 		syslog(level == LEVEL_ERROR ? LOG_ERR : level == LEVEL_WARN ? LOG_WARNING :
 		       level == LEVEL_INFO ? LOG_INFO : LOG_DEBUG, "%s", buf + prefix);
 	} else if (log_file[0]) {
-		real_resolve();
 		int fd = real.open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (fd >= 0) {
 			write_all(fd, buf, (size_t)n);

@@ -11,7 +11,8 @@
 #include "rules.h"
 
 /* Set the level and destination from the rules, then from ATOMICALLY_LOG
- * ("LEVEL" or "LEVEL:FILE"), which wins. */
+ * ("LEVEL" or "LEVEL:FILE"), which wins.  FILE is kept, not copied: it
+ * must live as long as the process (the ruleset's strings do). */
 void log_setup(int level, const char *file);
 
 /* Is a message at LEVEL printed?  Cheap: check before building one. */

@@ -69,7 +69,6 @@ static mode_t mode_arg(int flags, va_list ap)
 		va_start(ap, flags);                                                 \
 		mode = mode_arg(flags, ap);                                          \
 		va_end(ap);                                                          \
-		real_resolve();                                                      \
 		fd = try_open(dirfd, path, flags | (extra), mode);                   \
 		return fd != PENDING_PASS ? fd : real.name args;                     \
 	}
@@ -85,7 +84,6 @@ EXPORT int creat(const char *path, mode_t mode)
 {
 	int fd;
 
-	real_resolve();
 	fd = try_open(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 	return fd != PENDING_PASS ? fd : real.creat(path, mode);
 }
@@ -94,7 +92,6 @@ EXPORT int creat64(const char *path, mode_t mode)
 {
 	int fd;
 
-	real_resolve();
 	fd = try_open(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE, mode);
 	return fd != PENDING_PASS ? fd : real.creat64(path, mode);
 }
@@ -105,7 +102,6 @@ EXPORT int creat64(const char *path, mode_t mode)
 	EXPORT int name params                                                    \
 	{                                                                         \
 		int fd;                                                           \
-		real_resolve();                                                   \
 		fd = try_open(dirfd, path, flags | (extra), 0);                   \
 		return fd != PENDING_PASS ? fd : real.field args;                 \
 	}
@@ -185,7 +181,6 @@ EXPORT FILE *fopen(const char *path, const char *mode)
 	int pass;
 	FILE *f;
 
-	real_resolve();
 	f = try_fopen(path, mode, &pass);
 	return pass ? real.fopen(path, mode) : f;
 }
@@ -195,7 +190,6 @@ EXPORT FILE *fopen64(const char *path, const char *mode)
 	int pass;
 	FILE *f;
 
-	real_resolve();
 	f = try_fopen(path, mode, &pass);
 	return pass ? real.fopen64(path, mode) : f;
 }
@@ -269,13 +263,11 @@ static FILE *do_freopen(FILE *(*realf)(const char *, const char *, FILE *),
 
 EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
-	real_resolve();
 	return do_freopen(real.freopen, path, mode, stream);
 }
 
 EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
-	real_resolve();
 	return do_freopen(real.freopen64, path, mode, stream);
 }
 
@@ -284,7 +276,6 @@ EXPORT int fclose(FILE *f)
 	struct pending *p = NULL;
 	int r;
 
-	real_resolve();
 	if (f && lib_active() && (p = take_fd(fileno(f))) && ferror(f))
 		pending_fail(p, fileno(f), EIO);  /* a write failed earlier, whatever fclose says */
 	r = real.fclose(f);
@@ -306,14 +297,12 @@ static void note_stream_error(FILE *f)
 
 EXPORT void clearerr(FILE *f)
 {
-	real_resolve();
 	note_stream_error(f);
 	real.clearerr(f);
 }
 
 EXPORT void clearerr_unlocked(FILE *f)
 {
-	real_resolve();
 	note_stream_error(f);
 	real.clearerr_unlocked(f);
 }
@@ -324,7 +313,6 @@ EXPORT void clearerr_unlocked(FILE *f)
  * stays true if libc ever closes here. */
 EXPORT int fcloseall(void)
 {
-	real_resolve();
 	return real.fcloseall();
 }
 
@@ -335,7 +323,6 @@ EXPORT int close(int fd)
 	struct pending *p = NULL;
 	int r;
 
-	real_resolve();
 	/* The library's own descriptors are not the program's to close: as
 	 * far as it can tell, nothing is open there. */
 	if (ownfd_is(fd)) {
@@ -386,7 +373,6 @@ static int close_range_around_ours(unsigned first, unsigned last, int flags)
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	real_resolve();
 	if (first > last)
 		return real.close_range(first, last, flags);  /* EINVAL */
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
@@ -396,7 +382,6 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 EXPORT void closefrom(int lowfd)
 {
-	real_resolve();
 	if (lowfd >= 0)
 		close_tracked_range((unsigned)lowfd, ~0u);
 	/* glibc's closefrom is close_range (Linux 5.9), with a slow path for
@@ -420,7 +405,6 @@ EXPORT int dup(int oldfd)
 {
 	int fd;
 
-	real_resolve();
 	fd = real.dup(oldfd);
 	alias(oldfd, fd);
 	return fd;
@@ -460,13 +444,11 @@ static int dup_over(int oldfd, int newfd, int flags, int use_dup3)
 
 EXPORT int dup2(int oldfd, int newfd)
 {
-	real_resolve();
 	return dup_over(oldfd, newfd, 0, 0);
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	real_resolve();
 	return dup_over(oldfd, newfd, flags, 1);
 }
 
@@ -487,7 +469,6 @@ EXPORT int fcntl(int fd, int cmd, ...)
 	va_list ap;
 	int r;
 
-	real_resolve();
 	va_start(ap, cmd);
 	r = do_fcntl(real.fcntl, fd, cmd, ap);
 	va_end(ap);
@@ -499,9 +480,8 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_list ap;
 	int r;
 
-	real_resolve();
 	va_start(ap, cmd);
-	r = do_fcntl(real.fcntl64 ? real.fcntl64 : real.fcntl, fd, cmd, ap);
+	r = do_fcntl(real.fcntl64, fd, cmd, ap);
 	va_end(ap);
 	return r;
 }
@@ -528,7 +508,6 @@ static void note_write_error(int fd)
 	EXPORT ssize_t name params                \
 	{                                         \
 		ssize_t r;                        \
-		real_resolve();                   \
 		r = real.name args;               \
 		if (r < 0)                        \
 			note_write_error(fd);     \
@@ -554,7 +533,6 @@ WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, in
 	EXPORT ret name params                           \
 	{                                                \
 		ret r;                                   \
-		real_resolve();                          \
 		r = real.name args;                      \
 		if (r < 0)                               \
 			note_write_error(outfd);         \
@@ -586,7 +564,6 @@ static int look_at(int dirfd, const char *path)
 #define TOUCH_HOOK(ret, name, params, dirfd, path, args)          \
 	EXPORT ret name params                                    \
 	{                                                         \
-		real_resolve();                                   \
 		if (look_at(dirfd, path) < 0)                     \
 			return -1;                                \
 		return real.name args;                            \
@@ -616,7 +593,6 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int fl
 #define xstat_hook(name, field, params, dirfd, path, args) \
 	EXPORT int name params                             \
 	{                                                  \
-		real_resolve();                            \
 		if (look_at(dirfd, path) < 0)              \
 			return -1;                         \
 		return real.field args;                    \
@@ -642,7 +618,6 @@ xstat_hook(__fxstatat64, fxstatat64,
 #define FLUSH_HOOK(name, params, args)                                            \
 	EXPORT int name params                                                    \
 	{                                                                         \
-		real_resolve();                                                   \
 		if (lib_should_act())                                             \
 			tombstone_flush();                                        \
 		return real.name args;                                            \
@@ -665,19 +640,16 @@ static int do_rename(int fromfd, const char *from, int tofd, const char *to, uns
 
 EXPORT int rename(const char *from, const char *to)
 {
-	real_resolve();
 	return do_rename(AT_FDCWD, from, AT_FDCWD, to, 0);
 }
 
 EXPORT int renameat(int fromfd, const char *from, int tofd, const char *to)
 {
-	real_resolve();
 	return do_rename(fromfd, from, tofd, to, 0);
 }
 
 EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
 {
-	real_resolve();
 	return do_rename(fromfd, from, tofd, to, flags);
 }
 
@@ -692,7 +664,6 @@ FLUSH_HOOK(mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mo
 
 EXPORT int unlink(const char *path)
 {
-	real_resolve();
 	if (lib_should_act())
 		pending_unlinked(AT_FDCWD, path);
 	if (lib_should_act() && tombstone_unlink(AT_FDCWD, path) == 0)
@@ -704,7 +675,6 @@ EXPORT int unlink(const char *path)
 
 EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
-	real_resolve();
 	if (lib_should_act() && !(flags & AT_REMOVEDIR))
 		pending_unlinked(dirfd, path);
 	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
@@ -721,7 +691,6 @@ EXPORT pid_t fork(void)
 {
 	pid_t pid;
 
-	real_resolve();
 	/* A deferred unlink is done before the child can look for the file. */
 	if (lib_should_act() && getpid() == lib.pid)
 		tombstone_flush();
@@ -745,7 +714,6 @@ EXPORT pid_t fork(void)
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	real_resolve();
 	if (lib_should_act())
 		tombstone_flush();
 	return real.posix_spawn(pid, path, fa, attr, argv, envp);
@@ -754,7 +722,6 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	real_resolve();
 	if (lib_should_act())
 		tombstone_flush();
 	return real.posix_spawnp(pid, file, fa, attr, argv, envp);
@@ -798,25 +765,21 @@ static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	real_resolve();
 	return do_execve(path, argv, envp);
 }
 
 EXPORT int execv(const char *path, char *const argv[])
 {
-	real_resolve();
 	return do_execve(path, argv, environ);
 }
 
 EXPORT int execvp(const char *file, char *const argv[])
 {
-	real_resolve();
 	return do_execvpe(file, argv, environ);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	real_resolve();
 	return do_execvpe(file, argv, envp);
 }
 
@@ -826,7 +789,6 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	char *const *env;
 	int r, saved;
 
-	real_resolve();
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	env = before_exec(proc, 0, envp, scratch);
 	r = real.fexecve(fd, argv, env);
@@ -853,7 +815,6 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 EXPORT int execl(const char *path, const char *arg, ...)
 {
-	real_resolve();
 	COLLECT_ARGS(argv, arg, arg);
 	va_end(ap_);
 	return do_execve(path, argv, environ);
@@ -861,7 +822,6 @@ EXPORT int execl(const char *path, const char *arg, ...)
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	real_resolve();
 	COLLECT_ARGS(argv, arg, arg);
 	va_end(ap_);
 	return do_execvpe(file, argv, environ);
@@ -869,7 +829,6 @@ EXPORT int execlp(const char *file, const char *arg, ...)
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
-	real_resolve();
 	COLLECT_ARGS(argv, arg, arg);
 	char *const *envp = va_arg(ap_, char *const *);
 	va_end(ap_);
@@ -908,10 +867,12 @@ __attribute__((destructor)) static void lib_fini(void)
 	int status;
 
 	at_exit(1);
-	if (exit_status < 0 || !lib_should_act() || getpid() != lib.pid)
+	if (exit_status < 0 || !lib_should_act())
 		return;
 	status = status_after_commits(exit_status);
-	if (status != exit_status) {
+	/* getpid last: a system call in every exit, needed only when a
+	 * failed commit changes the status (not in a vfork child). */
+	if (status != exit_status && getpid() == lib.pid) {
 		fflush(NULL);
 		real._exit(status);
 	}
@@ -919,7 +880,6 @@ __attribute__((destructor)) static void lib_fini(void)
 
 EXPORT __attribute__((noreturn)) void exit(int status)
 {
-	real_resolve();
 	exit_status = status;
 	real.exit(status);
 	__builtin_unreachable();
@@ -939,14 +899,12 @@ EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char 
 			     void (*init)(void), void (*fini)(void),
 			     void (*rtld_fini)(void), void *stack_end)
 {
-	real_resolve();
 	program_main = main;
 	return real.libc_start_main(main_then_exit, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
-	real_resolve();
 	at_exit(0);  /* _exit does not flush stdio: neither do we */
 	real._exit(status_after_commits(status));
 	__builtin_unreachable();
@@ -974,7 +932,6 @@ void lib_register_quick_exit(void)
 
 EXPORT __attribute__((noreturn)) void quick_exit(int status)
 {
-	real_resolve();
 	exit_status = status;
 	real.quick_exit(status);
 	__builtin_unreachable();
@@ -982,7 +939,6 @@ EXPORT __attribute__((noreturn)) void quick_exit(int status)
 
 EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
-	real_resolve();
 	at_exit(0);  /* _exit does not flush stdio: neither do we */
 	real._exit(status_after_commits(status));
 	__builtin_unreachable();

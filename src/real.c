@@ -1,22 +1,216 @@
-/* real.c - find the functions the library interposes. */
+/* real.c - find the functions the library interposes, one at a time, the
+ * first time each is called.
+ *
+ * dlsym(RTLD_NEXT) costs about 850 instructions a name (error catching,
+ * a lock, the scope walk) and may free() a pending dlerror string, which
+ * a hook entered from a signal handler must not do.  So the library looks
+ * the names up itself, as dlsym would: in the objects after it in the
+ * process's list of loaded objects (libc, or a preload after this one),
+ * through their GNU hash tables, without a lock or an allocation.  Only
+ * what that cannot decide goes to dlsym: a library loaded by dlopen or in
+ * another namespace, an object without a GNU hash table, an IFUNC. */
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "real.h"
 
-struct real_functions real;
+extern ElfW(Dyn) _DYNAMIC[] __attribute__((visibility("hidden")));
 
-void real_resolve(void)
+/* The dynamic symbol table of one loaded object. */
+struct symtab {
+	const ElfW(Sym) *sym;
+	const char *str;
+	const ElfW(Half) *versym;  /* NULL: the object has no versions */
+	const uint32_t *gnu_hash;
+};
+
+/* glibc relocates the addresses of a dynamic section in place at load,
+ * except in a read-only one (the vDSO's), where they stay offsets. */
+static const void *dyn_addr(const struct link_map *l, ElfW(Addr) v)
 {
-	static atomic_int done;
-
-	if (atomic_load_explicit(&done, memory_order_acquire))
-		return;
-	/* Two threads may race here; both store the same values.  A symbol
-	 * this libc lacks (say __xstat on a newer one) stays NULL, and its
-	 * hook is then never reached: nobody calls what libc does not have. */
-#define RESOLVE(field, symbol, ret, params) real.field = (ret(*) params)dlsym(RTLD_NEXT, symbol);
-	REAL_FUNCTIONS(RESOLVE)
-#undef RESOLVE
-	atomic_store_explicit(&done, 1, memory_order_release);
+	return (const void *)(v < l->l_addr ? l->l_addr + v : v);
 }
+
+static int symtab_of(const struct link_map *l, struct symtab *t)
+{
+	*t = (struct symtab){ 0 };
+	for (const ElfW(Dyn) *d = l->l_ld; d->d_tag != DT_NULL; d++) {
+		switch (d->d_tag) {
+		case DT_SYMTAB: t->sym = dyn_addr(l, d->d_un.d_ptr); break;
+		case DT_STRTAB: t->str = dyn_addr(l, d->d_un.d_ptr); break;
+		case DT_VERSYM: t->versym = dyn_addr(l, d->d_un.d_ptr); break;
+		case DT_GNU_HASH: t->gnu_hash = dyn_addr(l, d->d_un.d_ptr); break;
+		}
+	}
+	return t->sym && t->str && t->gnu_hash ? 0 : -1;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static int same_name(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+/* A definition a lookup may return: not an undefined reference, not a
+ * thread-local variable. */
+static int defines(const ElfW(Sym) *s)
+{
+	return s->st_shndx != SHN_UNDEF && s->st_value != 0 &&
+	       ELF64_ST_TYPE(s->st_info) != STT_TLS;
+}
+
+/* NAME (of GNU hash H) in T, chosen as dlsym chooses among the versions of
+ * a name: an unversioned definition, else the only version that is not
+ * hidden (the default one: open@@GLIBC_2.2.5, not a compatibility
+ * symbol). */
+static const ElfW(Sym) *lookup(const struct symtab *t, const char *name, uint32_t h)
+{
+	const uint32_t *g = t->gnu_hash;
+	uint32_t nbuckets = g[0], symoffset = g[1], nbloom = g[2], shift = g[3];
+	const ElfW(Addr) *bloom = (const ElfW(Addr) *)(g + 4);
+	const uint32_t *buckets = (const uint32_t *)(bloom + nbloom);
+	const uint32_t *chain = buckets + nbuckets;  /* of symbol symoffset on */
+	const unsigned bits = sizeof(ElfW(Addr)) * 8;
+	ElfW(Addr) mask = (ElfW(Addr))1 << (h % bits) | (ElfW(Addr))1 << ((h >> shift) % bits);
+	const ElfW(Sym) *versioned = NULL;
+	int nversioned = 0;
+	uint32_t i;
+
+	if (nbuckets == 0 || (bloom[(h / bits) & (nbloom - 1)] & mask) != mask)
+		return NULL;
+	i = buckets[h % nbuckets];
+	if (i < symoffset)
+		return NULL;
+	for (;; i++) {
+		uint32_t hi = chain[i - symoffset];
+		const ElfW(Sym) *s = &t->sym[i];
+
+		if ((hi | 1) == (h | 1) && defines(s) && same_name(t->str + s->st_name, name)) {
+			ElfW(Half) v = t->versym ? t->versym[i] : 1;
+
+			if ((v & 0x7fff) < 2)
+				return s;
+			if (!(v & 0x8000) && nversioned++ == 0)
+				versioned = s;
+		}
+		if (hi & 1)
+			break;
+	}
+	return nversioned == 1 ? versioned : NULL;
+}
+
+/* NAME in the objects after this library, or NULL for dlsym to decide. */
+static void *find_next(const char *name)
+{
+	const struct link_map *l = _r_debug.r_map;
+	uint32_t h = gnu_hash(name);
+
+	while (l && l->l_ld != _DYNAMIC)
+		l = l->l_next;
+	if (!l)
+		return NULL;  /* not in the first namespace's list */
+	for (l = l->l_next; l; l = l->l_next) {
+		struct symtab t;
+		const ElfW(Sym) *s;
+
+		if (symtab_of(l, &t) < 0)
+			return NULL;
+		if ((s = lookup(&t, name, h)) == NULL)
+			continue;
+		if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+			return NULL;
+		return (void *)(l->l_addr + s->st_value);
+	}
+	return NULL;
+}
+
+static void *find(const char *name)
+{
+	void *f = find_next(name);
+
+	if (!f)
+		f = dlsym(RTLD_NEXT, name);
+	if (!f) {
+		/* Only a call of the program can get here, so the function
+		 * exists where the program was linked; not in this libc. */
+		dprintf(2, "atomically: %s: no such function after the library\n", name);
+		abort();
+	}
+	return f;
+}
+
+/* A stub finds the real function, puts it in its own place, and calls
+ * it.  Threads (or a signal handler) racing here store the same value. */
+#define STUB(field, symbol, ret, params, args)                                 \
+	static ret stub_##field params                                         \
+	{                                                                      \
+		ret(*found) params = (ret(*) params)find(symbol);             \
+		atomic_store_explicit(&real.field, found, memory_order_relaxed); \
+		return found args;                                             \
+	}
+REAL_FUNCTIONS(STUB)
+#undef STUB
+
+/* The open family passes the mode only when the flags need one, as glibc
+ * reads it; fcntl's third argument is an int or a pointer, passed on in
+ * a register of either's size, as glibc does. */
+#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE)
+#define OPEN_STUB(field, symbol, params, args)                                 \
+	static int stub_##field params                                         \
+	{                                                                      \
+		int (*f)params = (int (*)params)find(symbol);                 \
+		mode_t mode = 0;                                               \
+		va_list ap;                                                    \
+		atomic_store_explicit(&real.field, f, memory_order_relaxed);   \
+		if (NEEDS_MODE(flags)) {                                       \
+			va_start(ap, flags);                                   \
+			mode = (mode_t)va_arg(ap, int);                        \
+			va_end(ap);                                            \
+		}                                                              \
+		return f args;                                                 \
+	}
+OPEN_STUB(open, "open", (const char *path, int flags, ...), (path, flags, mode))
+OPEN_STUB(open64, "open64", (const char *path, int flags, ...), (path, flags, mode))
+OPEN_STUB(openat, "openat", (int dirfd, const char *path, int flags, ...),
+	  (dirfd, path, flags, mode))
+OPEN_STUB(openat64, "openat64", (int dirfd, const char *path, int flags, ...),
+	  (dirfd, path, flags, mode))
+
+#define FCNTL_STUB(field, symbol)                                              \
+	static int stub_##field(int fd, int cmd, ...)                          \
+	{                                                                      \
+		int (*f)(int, int, ...) = (int (*)(int, int, ...))find(symbol); \
+		void *arg;                                                     \
+		va_list ap;                                                    \
+		atomic_store_explicit(&real.field, f, memory_order_relaxed);   \
+		va_start(ap, cmd);                                             \
+		arg = va_arg(ap, void *);                                      \
+		va_end(ap);                                                    \
+		return f(fd, cmd, arg);                                        \
+	}
+FCNTL_STUB(fcntl, "fcntl")
+FCNTL_STUB(fcntl64, "fcntl64")
+
+#define INIT(field, ...) .field = stub_##field,
+struct real_functions real = {
+	REAL_FUNCTIONS(INIT)
+	REAL_VARIADIC(INIT)
+};
+#undef INIT

@@ -1,7 +1,14 @@
-/* real.h - the functions the library interposes, as libc defines them.
+/* real.h - the functions the library interposes, as the next library in
+ * the lookup order (libc, or another preload) defines them.
  *
  * The library's own I/O on files it manages goes through these pointers,
  * never through the public names, which would land in its own hooks.
+ *
+ * Each pointer starts out at a stub of ours that finds the real function
+ * the first time it is called, stores it in place of itself and calls it:
+ * a process pays only for the functions it uses, and a hook needs no
+ * set-up, whether it runs before the library's constructor (from another
+ * library's), after it, or in a signal handler.
  */
 #ifndef ATOMICALLY_REAL_H
 #define ATOMICALLY_REAL_H
@@ -14,98 +21,118 @@
 
 struct statx;
 
-/* X(field, symbol, return type, parameters) for each. */
+/* X(field, symbol, return type, parameters, arguments) for each function
+ * of fixed arity. */
 #define REAL_FUNCTIONS(X)                                                         \
+	X(creat, "creat", int, (const char *p, mode_t m), (p, m))                 \
+	X(creat64, "creat64", int, (const char *p, mode_t m), (p, m))             \
+	X(open_2, "__open_2", int, (const char *p, int f), (p, f))                \
+	X(open64_2, "__open64_2", int, (const char *p, int f), (p, f))            \
+	X(openat_2, "__openat_2", int, (int d, const char *p, int f), (d, p, f))  \
+	X(openat64_2, "__openat64_2", int, (int d, const char *p, int f), (d, p, f)) \
+	X(fopen, "fopen", FILE *, (const char *p, const char *m), (p, m))         \
+	X(fopen64, "fopen64", FILE *, (const char *p, const char *m), (p, m))     \
+	X(freopen, "freopen", FILE *, (const char *p, const char *m, FILE *s), (p, m, s)) \
+	X(freopen64, "freopen64", FILE *, (const char *p, const char *m, FILE *s), (p, m, s)) \
+	X(fdopen, "fdopen", FILE *, (int fd, const char *m), (fd, m))             \
+	X(close, "close", int, (int fd), (fd))                                    \
+	X(fclose, "fclose", int, (FILE *s), (s))                                  \
+	X(fcloseall, "fcloseall", int, (void), ())                                \
+	X(close_range, "close_range", int, (unsigned int a, unsigned int b, int f), (a, b, f)) \
+	X(closefrom, "closefrom", void, (int fd), (fd))                           \
+	X(dup, "dup", int, (int fd), (fd))                                        \
+	X(dup2, "dup2", int, (int a, int b), (a, b))                              \
+	X(dup3, "dup3", int, (int a, int b, int f), (a, b, f))                    \
+	X(write, "write", ssize_t, (int fd, const void *b, size_t n), (fd, b, n)) \
+	X(pwrite, "pwrite", ssize_t, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o)) \
+	X(pwrite64, "pwrite64", ssize_t, (int fd, const void *b, size_t n, off64_t o), (fd, b, n, o)) \
+	X(writev, "writev", ssize_t, (int fd, const struct iovec *v, int n), (fd, v, n)) \
+	X(pwritev, "pwritev", ssize_t, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o)) \
+	X(pwritev64, "pwritev64", ssize_t, (int fd, const struct iovec *v, int n, off64_t o), \
+	  (fd, v, n, o))                                                          \
+	X(pwritev2, "pwritev2", ssize_t, (int fd, const struct iovec *v, int n, off_t o, int f), \
+	  (fd, v, n, o, f))                                                       \
+	X(pwritev64v2, "pwritev64v2", ssize_t,                                    \
+	  (int fd, const struct iovec *v, int n, off64_t o, int f), (fd, v, n, o, f)) \
+	X(sendfile, "sendfile", ssize_t, (int a, int b, off_t *o, size_t n), (a, b, o, n)) \
+	X(sendfile64, "sendfile64", ssize_t, (int a, int b, off64_t *o, size_t n), (a, b, o, n)) \
+	X(copy_file_range, "copy_file_range", ssize_t,                            \
+	  (int a, off64_t *ao, int b, off64_t *bo, size_t n, unsigned f), (a, ao, b, bo, n, f)) \
+	X(splice, "splice", ssize_t,                                              \
+	  (int a, off64_t *ao, int b, off64_t *bo, size_t n, unsigned f), (a, ao, b, bo, n, f)) \
+	X(posix_spawn, "posix_spawn", int,                                        \
+	  (pid_t *pid, const char *p, const posix_spawn_file_actions_t *fa,       \
+	   const posix_spawnattr_t *at, char *const argv[], char *const envp[]),  \
+	  (pid, p, fa, at, argv, envp))                                           \
+	X(posix_spawnp, "posix_spawnp", int,                                      \
+	  (pid_t *pid, const char *p, const posix_spawn_file_actions_t *fa,       \
+	   const posix_spawnattr_t *at, char *const argv[], char *const envp[]),  \
+	  (pid, p, fa, at, argv, envp))                                           \
+	X(unlink, "unlink", int, (const char *p), (p))                            \
+	X(unlinkat, "unlinkat", int, (int d, const char *p, int f), (d, p, f))    \
+	X(rename, "rename", int, (const char *a, const char *b), (a, b))          \
+	X(renameat, "renameat", int, (int ad, const char *a, int bd, const char *b), (ad, a, bd, b)) \
+	X(renameat2, "renameat2", int,                                            \
+	  (int ad, const char *a, int bd, const char *b, unsigned int f), (ad, a, bd, b, f)) \
+	X(link, "link", int, (const char *a, const char *b), (a, b))              \
+	X(linkat, "linkat", int, (int ad, const char *a, int bd, const char *b, int f), \
+	  (ad, a, bd, b, f))                                                      \
+	X(symlink, "symlink", int, (const char *a, const char *b), (a, b))        \
+	X(symlinkat, "symlinkat", int, (const char *a, int d, const char *b), (a, d, b)) \
+	X(mkdir, "mkdir", int, (const char *p, mode_t m), (p, m))                 \
+	X(mkdirat, "mkdirat", int, (int d, const char *p, mode_t m), (d, p, m))   \
+	X(stat, "stat", int, (const char *p, struct stat *s), (p, s))             \
+	X(lstat, "lstat", int, (const char *p, struct stat *s), (p, s))           \
+	X(fstatat, "fstatat", int, (int d, const char *p, struct stat *s, int f), (d, p, s, f)) \
+	X(stat64, "stat64", int, (const char *p, struct stat64 *s), (p, s))       \
+	X(lstat64, "lstat64", int, (const char *p, struct stat64 *s), (p, s))     \
+	X(fstatat64, "fstatat64", int, (int d, const char *p, struct stat64 *s, int f), \
+	  (d, p, s, f))                                                           \
+	X(xstat, "__xstat", int, (int v, const char *p, struct stat *s), (v, p, s)) \
+	X(lxstat, "__lxstat", int, (int v, const char *p, struct stat *s), (v, p, s)) \
+	X(fxstatat, "__fxstatat", int, (int v, int d, const char *p, struct stat *s, int f), \
+	  (v, d, p, s, f))                                                        \
+	X(xstat64, "__xstat64", int, (int v, const char *p, struct stat64 *s), (v, p, s)) \
+	X(lxstat64, "__lxstat64", int, (int v, const char *p, struct stat64 *s), (v, p, s)) \
+	X(fxstatat64, "__fxstatat64", int,                                        \
+	  (int v, int d, const char *p, struct stat64 *s, int f), (v, d, p, s, f)) \
+	X(statx, "statx", int, (int d, const char *p, int f, unsigned int m, struct statx *s), \
+	  (d, p, f, m, s))                                                        \
+	X(access, "access", int, (const char *p, int m), (p, m))                  \
+	X(faccessat, "faccessat", int, (int d, const char *p, int m, int f), (d, p, m, f)) \
+	X(fork, "fork", pid_t, (void), ())                                        \
+	X(execve, "execve", int, (const char *p, char *const argv[], char *const envp[]), \
+	  (p, argv, envp))                                                        \
+	X(execvpe, "execvpe", int, (const char *p, char *const argv[], char *const envp[]), \
+	  (p, argv, envp))                                                        \
+	X(fexecve, "fexecve", int, (int fd, char *const argv[], char *const envp[]), \
+	  (fd, argv, envp))                                                       \
+	X(exit, "exit", void, (int s), (s))                                       \
+	X(_exit, "_exit", void, (int s), (s))                                     \
+	X(clearerr, "clearerr", void, (FILE *s), (s))                             \
+	X(clearerr_unlocked, "clearerr_unlocked", void, (FILE *s), (s))           \
+	X(libc_start_main, "__libc_start_main", int,                              \
+	  (int (*m)(int, char **, char **), int argc, char **argv, void (*i)(void), \
+	   void (*f)(void), void (*rf)(void), void *stack), (m, argc, argv, i, f, rf, stack)) \
+	X(quick_exit, "quick_exit", void, (int s), (s))
+
+/* The variadic ones: X(field, symbol, return type, parameter types).
+ * Their stubs are written by hand (real.c). */
+#define REAL_VARIADIC(X)                                                          \
 	X(open, "open", int, (const char *, int, ...))                            \
 	X(open64, "open64", int, (const char *, int, ...))                        \
 	X(openat, "openat", int, (int, const char *, int, ...))                   \
 	X(openat64, "openat64", int, (int, const char *, int, ...))               \
-	X(creat, "creat", int, (const char *, mode_t))                            \
-	X(creat64, "creat64", int, (const char *, mode_t))                        \
-	X(open_2, "__open_2", int, (const char *, int))                           \
-	X(open64_2, "__open64_2", int, (const char *, int))                       \
-	X(openat_2, "__openat_2", int, (int, const char *, int))                  \
-	X(openat64_2, "__openat64_2", int, (int, const char *, int))              \
-	X(fopen, "fopen", FILE *, (const char *, const char *))                   \
-	X(fopen64, "fopen64", FILE *, (const char *, const char *))               \
-	X(freopen, "freopen", FILE *, (const char *, const char *, FILE *))       \
-	X(freopen64, "freopen64", FILE *, (const char *, const char *, FILE *))   \
-	X(fdopen, "fdopen", FILE *, (int, const char *))                          \
-	X(close, "close", int, (int))                                             \
-	X(fclose, "fclose", int, (FILE *))                                        \
-	X(fcloseall, "fcloseall", int, (void))                                    \
-	X(close_range, "close_range", int, (unsigned int, unsigned int, int))     \
-	X(closefrom, "closefrom", void, (int))                                    \
-	X(dup, "dup", int, (int))                                                 \
-	X(dup2, "dup2", int, (int, int))                                          \
-	X(dup3, "dup3", int, (int, int, int))                                     \
 	X(fcntl, "fcntl", int, (int, int, ...))                                   \
-	X(fcntl64, "fcntl64", int, (int, int, ...))                               \
-	X(write, "write", ssize_t, (int, const void *, size_t))                   \
-	X(pwrite, "pwrite", ssize_t, (int, const void *, size_t, off_t))          \
-	X(pwrite64, "pwrite64", ssize_t, (int, const void *, size_t, off64_t))    \
-	X(writev, "writev", ssize_t, (int, const struct iovec *, int))            \
-	X(pwritev, "pwritev", ssize_t, (int, const struct iovec *, int, off_t))   \
-	X(pwritev64, "pwritev64", ssize_t, (int, const struct iovec *, int, off64_t)) \
-	X(pwritev2, "pwritev2", ssize_t, (int, const struct iovec *, int, off_t, int)) \
-	X(pwritev64v2, "pwritev64v2", ssize_t, (int, const struct iovec *, int, off64_t, int)) \
-	X(sendfile, "sendfile", ssize_t, (int, int, off_t *, size_t))              \
-	X(sendfile64, "sendfile64", ssize_t, (int, int, off64_t *, size_t))        \
-	X(copy_file_range, "copy_file_range", ssize_t, (int, off64_t *, int, off64_t *, size_t, unsigned)) \
-	X(splice, "splice", ssize_t, (int, off64_t *, int, off64_t *, size_t, unsigned)) \
-	X(posix_spawn, "posix_spawn", int, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
-	  const posix_spawnattr_t *, char *const[], char *const[]))               \
-	X(posix_spawnp, "posix_spawnp", int, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
-	  const posix_spawnattr_t *, char *const[], char *const[]))               \
-	X(unlink, "unlink", int, (const char *))                                  \
-	X(unlinkat, "unlinkat", int, (int, const char *, int))                    \
-	X(rename, "rename", int, (const char *, const char *))                    \
-	X(renameat, "renameat", int, (int, const char *, int, const char *))      \
-	X(renameat2, "renameat2", int, (int, const char *, int, const char *, unsigned int)) \
-	X(link, "link", int, (const char *, const char *))                        \
-	X(linkat, "linkat", int, (int, const char *, int, const char *, int))     \
-	X(symlink, "symlink", int, (const char *, const char *))                  \
-	X(symlinkat, "symlinkat", int, (const char *, int, const char *))         \
-	X(mkdir, "mkdir", int, (const char *, mode_t))                            \
-	X(mkdirat, "mkdirat", int, (int, const char *, mode_t))                   \
-	X(stat, "stat", int, (const char *, struct stat *))                       \
-	X(lstat, "lstat", int, (const char *, struct stat *))                     \
-	X(fstatat, "fstatat", int, (int, const char *, struct stat *, int))       \
-	X(stat64, "stat64", int, (const char *, struct stat64 *))                 \
-	X(lstat64, "lstat64", int, (const char *, struct stat64 *))               \
-	X(fstatat64, "fstatat64", int, (int, const char *, struct stat64 *, int)) \
-	X(xstat, "__xstat", int, (int, const char *, struct stat *))              \
-	X(lxstat, "__lxstat", int, (int, const char *, struct stat *))            \
-	X(fxstatat, "__fxstatat", int, (int, int, const char *, struct stat *, int)) \
-	X(xstat64, "__xstat64", int, (int, const char *, struct stat64 *))        \
-	X(lxstat64, "__lxstat64", int, (int, const char *, struct stat64 *))      \
-	X(fxstatat64, "__fxstatat64", int, (int, int, const char *, struct stat64 *, int)) \
-	X(statx, "statx", int, (int, const char *, int, unsigned int, struct statx *)) \
-	X(access, "access", int, (const char *, int))                             \
-	X(faccessat, "faccessat", int, (int, const char *, int, int))             \
-	X(fork, "fork", pid_t, (void))                                            \
-	X(execve, "execve", int, (const char *, char *const[], char *const[]))    \
-	X(execvpe, "execvpe", int, (const char *, char *const[], char *const[]))  \
-	X(fexecve, "fexecve", int, (int, char *const[], char *const[]))           \
-	X(exit, "exit", void, (int))                                              \
-	X(_exit, "_exit", void, (int))                                            \
-	X(clearerr, "clearerr", void, (FILE *))                                   \
-	X(clearerr_unlocked, "clearerr_unlocked", void, (FILE *))                 \
-	X(libc_start_main, "__libc_start_main", int, (int (*)(int, char **, char **), int, \
-	  char **, void (*)(void), void (*)(void), void (*)(void), void *))     \
-	X(quick_exit, "quick_exit", void, (int))
+	X(fcntl64, "fcntl64", int, (int, int, ...))
 
-#define REAL_FIELD(field, symbol, ret, params) ret(*field) params;
+#define REAL_FIELD(field, symbol, ret, params, ...) _Atomic(ret(*) params) field;
 struct real_functions {
 	REAL_FUNCTIONS(REAL_FIELD)
+	REAL_VARIADIC(REAL_FIELD)
 };
 #undef REAL_FIELD
 
 extern struct real_functions real;
-
-/* Resolve every pointer with dlsym(RTLD_NEXT).  Called by the constructor,
- * and by any hook that runs before it (from another library's
- * constructor): cheap after the first call. */
-void real_resolve(void);
 
 #endif

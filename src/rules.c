@@ -169,9 +169,24 @@ size_t rules_count(const char *text)
 {
 	size_t n = 0;
 
-	for (const char *p = text; (p = strstr(p, ";R")) != NULL; p += 2)
-		n++;
+	for (const char *p = text; *p; p++)
+		if (p[0] == ';' && p[1] == 'R')
+			n++;
 	return n;
+}
+
+/* The rest of S after its first C, which becomes a NUL; NULL when S has
+ * no C.  Decoding is written with loops of its own rather than strchr
+ * and strtol: it runs in every process's constructor, and each libc
+ * function it calls is one more lazy binding and page of libc to touch. */
+static char *cut(char *s, char c)
+{
+	for (; *s; s++)
+		if (*s == c) {
+			*s = '\0';
+			return s + 1;
+		}
+	return NULL;
 }
 
 static int hexval(char c)
@@ -205,13 +220,23 @@ static int unescape(char *s)
 	return 0;
 }
 
-/* Parse a decimal integer filling the whole of S. */
+/* Parse a decimal integer filling the whole of S, from -1 to 10^9. */
 static int parse_int(const char *s, int *v)
 {
-	char *end;
-	long n = strtol(s, &end, 10);
+	int neg = *s == '-';
+	long n = 0;
 
-	if (*s == '\0' || *end != '\0' || n < -1 || n > 1000000000L)
+	s += neg;
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > 100000000L)  /* no overflow */
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	if (neg)
+		n = -n;
+	if (n < -1 || n > 1000000000L)
 		return -1;
 	*v = (int)n;
 	return 0;
@@ -233,12 +258,8 @@ static int decode_rule(char *f, struct rule *r)
 	if (f[9] != ',')
 		return -1;
 	timeout = f + 10;
-	if ((backup = strchr(timeout, ',')) == NULL)
+	if ((backup = cut(timeout, ',')) == NULL || (pattern = cut(backup, ',')) == NULL)
 		return -1;
-	*backup++ = '\0';
-	if ((pattern = strchr(backup, ',')) == NULL)
-		return -1;
-	*pattern++ = '\0';
 	if (parse_int(timeout, &t) < 0 || unescape(backup) < 0 ||
 	    unescape(pattern) < 0 || *pattern == '\0')
 		return -1;
@@ -263,7 +284,7 @@ int rules_decode(char *text, struct ruleset *rs, struct rule *rules)
 
 	ruleset_set_defaults(rs);
 	rs->rules = rules;
-	if (strncmp(text, RULES_MAGIC, 2) != 0)
+	if (text[0] != RULES_MAGIC[0] || text[1] != RULES_MAGIC[1])
 		return -1;
 	if (text[2] == '\0')
 		return 0;
@@ -272,9 +293,7 @@ int rules_decode(char *text, struct ruleset *rs, struct rule *rules)
 	/* Each field is cut off at its ';' so that the strings the ruleset
 	 * points to end where they should. */
 	for (field = text + 3; field; field = next) {
-		next = strchr(field, ';');
-		if (next)
-			*next++ = '\0';
+		next = cut(field, ';');
 		switch (*field) {
 		case 'L':
 			if (parse_int(field + 1, &rs->log_level) < 0 ||

@@ -22,16 +22,6 @@
 struct lib_state lib;
 __thread int lib_guard __attribute__((tls_model("initial-exec")));
 
-int lib_should_act(void)
-{
-	return !lib_guard && atomic_load_explicit(&lib.active, memory_order_acquire);
-}
-
-int lib_active(void)
-{
-	return atomic_load_explicit(&lib.active, memory_order_acquire);
-}
-
 const struct rule *lib_rule_for(int dirfd, const char *path, char *abs, size_t size)
 {
 	const char *name = strrchr(path, '/');
@@ -128,24 +118,40 @@ static char *compile_config(char *err, size_t errsize)
 	return text;
 }
 
-/* Copy TEXT into memory of our own (the environment may change under a
- * program's setenv) and decode it there.  mmap, not malloc: this runs
- * before the program's allocator may be ready. */
+/* Room for the rules of a usual config (the embedded default's take 2.2
+ * KB) in the library's data, next to the state every start writes: no
+ * mmap, and no page of their own, in every process. */
+static char rules_room[3072] __attribute__((aligned(16)));
+
+/* Copy TEXT into memory of our own (a program may change its environment
+ * strings) and decode it there: the text, then the rule array.  A line
+ * too long for rules_room gets memory of its own: mmap, not malloc, as
+ * this runs before the program's allocator may be ready. */
 static int adopt_rules(const char *text)
 {
-	size_t len = strlen(text) + 1;
-	size_t n = rules_count(text);
-	size_t size = n * sizeof(struct rule) + len;
-	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct rule *rules = mem;
-	char *copy;
+	char *mem = rules_room;
+	size_t len, n = 0, at, size;
 
-	if (mem == MAP_FAILED)
-		return -1;
-	copy = (char *)(rules + n);
-	memcpy(copy, text, len);
-	if (rules_decode(copy, &lib.rs, rules) < 0) {
-		munmap(mem, size);
+	/* One pass copies what fits, measures the line and counts its
+	 * rules (";R" starts each, as rules_count counts them): no libc
+	 * calls, whose pages /bin/true would not otherwise touch. */
+	for (len = 0; text[len]; len++) {
+		if (len < sizeof(rules_room))
+			rules_room[len] = text[len];
+		n += text[len] == ';' && text[len + 1] == 'R';
+	}
+	at = (len + 1 + _Alignof(struct rule) - 1) / _Alignof(struct rule) * _Alignof(struct rule);
+	size = at + n * sizeof(struct rule);
+	if (size > sizeof(rules_room)) {
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			return -1;
+		memcpy(mem, text, len);
+	}
+	mem[len] = '\0';
+	if (rules_decode(mem, &lib.rs, (struct rule *)(mem + at)) < 0) {
+		if (mem != rules_room)
+			munmap(mem, size);
 		return -1;
 	}
 	return 0;
@@ -164,13 +170,22 @@ static void print_errors(const char *err)
 	log_error("the config is bad: this program runs without atomic writes");
 }
 
+/* strcmp(A, B) == 0, by hand: strcmp would be the start's only libc
+ * string function, and a page of libc that /bin/true does not touch. */
+static int same(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
 static void load_rules(void)
 {
 	const char *env = env_get(RULES_ENV);
 	char err[4096] = "";
 	char *text;
 
-	if (env && strcmp(env, RULES_INERT) == 0)
+	if (env && same(env, RULES_INERT))
 		return;  /* a bad config, reported once by whoever found it */
 	if (env) {
 		if (adopt_rules(env) < 0) {
@@ -211,17 +226,21 @@ static void load_rules(void)
 static const char this_copy;
 __attribute__((visibility("default"))) const char *const atomically_library_copy = &this_copy;
 
-/* Is another copy of the library first in the process's lookup order? */
+/* Is another copy of the library first in the process's lookup order?
+ * The name is exported, so this copy reaches it through its GOT, where
+ * the dynamic linker put the first copy's address at load: what
+ * dlsym(RTLD_DEFAULT) would say, without a lookup at run time. */
 static int another_copy_first(void)
 {
-	const char *const *first = dlsym(RTLD_DEFAULT, "atomically_library_copy");
+	/* volatile: the compiler knows this copy's initializer and would
+	 * otherwise fold the comparison away. */
+	const char *const volatile *first = &atomically_library_copy;
 
-	return first && *first != &this_copy;
+	return *first != &this_copy;
 }
 
 __attribute__((constructor)) static void lib_init(void)
 {
-	real_resolve();
 	lib.pid = getpid();
 	lib.fd_base = fd_base();
 	if (another_copy_first())

@@ -28,14 +28,20 @@ extern __thread int lib_guard __attribute__((tls_model("initial-exec")));
 /* Should a hook consider this call at all?  False inside the library's
  * own operations, before the rules are loaded, when they were bad, and in
  * a vfork child sharing its parent's memory. */
-int lib_should_act(void);
+static inline int lib_should_act(void)
+{
+	return !lib_guard && atomic_load_explicit(&lib.active, memory_order_acquire);
+}
 
 /* Are the rules loaded and valid?  What the close family asks instead of
  * lib_should_act: the library never calls the public close itself, so a
  * close reaching the hook is always the program's, even one from a signal
  * handler that interrupted the library at work (guard set), and it must
  * release the descriptor's pending file. */
-int lib_active(void);
+static inline int lib_active(void)
+{
+	return atomic_load_explicit(&lib.active, memory_order_acquire);
+}
 
 /* The rule that decides for PATH (relative to DIRFD), or NULL when none
  * matches or the path is excluded.  Basename rules are tried without
