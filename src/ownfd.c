@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ownfd.h"
@@ -150,7 +151,11 @@ int ownfd_move_away(int fd)
 
 int ownfd_fstat(int fd, struct stat *st)
 {
-	if (real.fstatat)
-		return real.fstatat(fd, "", st, AT_EMPTY_PATH);
+	/* The system call itself where the kernel's struct stat is libc's;
+	 * not real.fstatat, which a libc older than 2.33 does not have. */
+#if defined(SYS_fstat) && (defined(__x86_64__) || defined(__aarch64__))
+	return (int)syscall(SYS_fstat, fd, st);
+#else
 	return fstat(fd, st);
+#endif
 }
