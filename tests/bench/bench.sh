@@ -412,7 +412,7 @@ fi
 note "duration $(( $(date +%s) - start_time ))"
 cd "$top" || exit 1
 if [ "${BENCH_QUICK:-0}" = 1 ] || [ -n "${BENCH_ONLY:-}" ]; then
-	note "quick"
+	[ "${BENCH_QUICK:-0}" != 1 ] || note "quick"
 	"$top/tests/bench/report.sh" "$results" "$meta" "$bb" || exit 1
 else
 	"$top/tests/bench/report.sh" "$results" "$meta" "$top/docs" || exit 1
