@@ -391,7 +391,14 @@ check_kill() {
 	job=$!
 	wait_for_log '/f\.yaml: writing '
 	sleep 0.3
-	pid=$(temp_pid "$comm") || fail "no $comm is writing a temp here"
+	# Looked for again for a while: on a loaded machine one look may
+	# fall between a fork and an exec, or before /proc shows the temp.
+	local i
+	for ((i = 0; i < 30; i++)); do
+		pid=$(temp_pid "$comm") && break
+		sleep 0.1
+	done
+	[ -n "$pid" ] || fail "no $comm is writing a temp here"
 	kill -9 "$pid"
 	wait "$job" || true
 	assert_loaded "$comm"
