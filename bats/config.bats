@@ -107,6 +107,17 @@ setup() {
 	[[ "$stderr" == *"bad.conf:5: "*'x['* ]] || fail "the second bad pattern is not reported: $stderr"
 }
 
+@test "bad config: a component '.' or '..' with an escaped dot, which no normalised path has" {
+	printf 'path "/srv/app/\\\\./state.yaml" { }\n' > dot.conf
+	refused_with_line dot.conf 1 'escaped dot'
+	printf 'path "/srv/.\\\\./x.yaml" { }\n' > dots.conf
+	refused_with_line dots.conf 1 'escaped dot'
+	# a name that starts with an escaped dot is a name
+	printf 'path "/srv/\\\\.hidden.yaml" { }\n' > name.conf
+	run "$ATOMICALLY" --check-config name.conf
+	assert_success
+}
+
 @test "bad config: an unquoted pattern" {
 	printf '\npath *.yaml { }\n' > bad.conf
 	refused_with_line bad.conf 2 quoted

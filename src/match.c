@@ -168,6 +168,27 @@ bool glob_match(const char *pat, const char *s)
 	}
 }
 
+/* Is the component at P "." or "..", with a dot escaped?  A path is
+ * normalised before it is matched, so none has such a component, and an
+ * unescaped one is normalised away from the pattern too: the escaped one
+ * would never match. */
+static int escaped_dot_component(const char *p)
+{
+	int dots = 0, escaped = 0;
+
+	for (;; dots++) {
+		if (p[0] == '\\' && p[1] == '.')
+			p += 2, escaped = 1;
+		else if (p[0] == '.')
+			p++;
+		else
+			break;
+	}
+	if (p[0] != '\0' && p[0] != '/' && !(p[0] == '\\' && p[1] == '/'))
+		return 0;
+	return escaped && (dots == 1 || dots == 2);
+}
+
 const char *glob_check(const char *pat)
 {
 	const char *p = pat, *why = NULL;
@@ -175,6 +196,8 @@ const char *glob_check(const char *pat)
 	if (*p == '\0')
 		return "empty pattern";
 	while (*p) {
+		if ((p == pat || p[-1] == '/') && escaped_dot_component(p))
+			return "a component '.' or '..' with an escaped dot never matches (paths are normalised)";
 		if (*p == '[') {
 			const char *next = class_parse(p, -1, NULL, &why);
 

@@ -248,6 +248,15 @@ static const struct {
 	{ "/", "trailing '/'" },
 	{ "/a/b\\/", "trailing '/'" },     /* escaped, it is a '/' all the same */
 	{ "a\\/\\/", "trailing '/'" },
+	{ "/a/\\./b", "escaped dot" },       /* "." never survives normalising */
+	{ "/a/.\\./b", "escaped dot" },      /* nor ".." */
+	{ "/a/\\.", "escaped dot" },
+	{ "\\.\\.", "escaped dot" },
+	{ "a\\/\\./b", "escaped dot" },    /* after an escaped '/' too */
+	{ "/a/\\.b", NULL },                /* ".b" is a name */
+	{ "/a/\\.\\.\\./b", NULL },         /* so is "..." */
+	{ "/a/./b", NULL },                  /* unescaped: normalised away */
+	{ "/a/b\\.", NULL },
 };
 
 static void test_check(void)
