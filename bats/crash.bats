@@ -20,8 +20,7 @@
 load helpers
 
 setup_file() {
-	PY="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)"
-	export PY PYNAME="${PY##*/}"
+	find_python
 }
 
 setup() {
@@ -48,31 +47,13 @@ setup() {
 	: > "$MOUNTS"
 }
 
-# Unmount what the test mounted (the last first), even when it failed, so
-# that bats can remove the test's directory and no mount (nor the loop
-# device of one) is left behind.
+# Unmount what the test mounted.
 teardown() {
-	local m
 	cd "$BATS_TEST_TMPDIR" || true
-	if [ -s "$MOUNTS" ]; then
-		tac "$MOUNTS" | while IFS= read -r m; do
-			san_keep_reports "$m"
-			mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
-		done
-	fi
+	unmount_all
 }
 
 # ---- helpers of this file ------------------------------------------------
-
-# mount_here DIR MOUNT-ARGS...: mount on DIR (made if needed), remember it
-# for teardown.
-mount_here() {
-	local dir=$1
-	shift
-	mkdir -p "$dir"
-	mount "$@" "$dir" || fail "cannot mount $* on $dir"
-	(cd "$dir" && pwd -P) >> "$MOUNTS"
-}
 
 # prove_loaded NAME WRITER...: a short run of the driver with the library
 # on proof/state.json, its debug log in $LIBLOG: the library announced

@@ -10,8 +10,7 @@ load helpers
 # ---- helpers of this file ------------------------------------------------
 
 setup_file() {
-	PY="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)"
-	export PY PYNAME="${PY##*/}"
+	find_python
 }
 
 setup() {
@@ -21,50 +20,14 @@ setup() {
 	NOBODY_DIR=""
 }
 
-# Unmount what the test mounted (the last first), even when it failed, so
-# that bats can remove the test's directory and no mount is left behind.
+# Unmount what the test mounted; remove what it made as nobody.
 teardown() {
-	local m
-	if [ -s "$MOUNTS" ]; then
-		tac "$MOUNTS" | while IFS= read -r m; do
-			san_keep_reports "$m"
-			mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
-		done
-	fi
+	unmount_all
 	if [ -n "$NOBODY_DIR" ] && [ -d "$NOBODY_DIR" ]; then
 		san_keep_reports "$NOBODY_DIR"
 		chmod -R u+rwx "$NOBODY_DIR" 2>/dev/null
 		rm -rf "$NOBODY_DIR"
 	fi
-}
-
-# mount_here DIR MOUNT-ARGS...: mount on DIR (made if needed), remember it
-# for teardown.
-mount_here() {
-	local dir=$1
-	shift
-	mkdir -p "$dir"
-	mount "$@" "$dir" || fail "cannot mount $* on $dir"
-	echo "$(cd "$dir" && pwd -P)" >> "$MOUNTS"
-}
-
-# assert_one_warning FILE WORDS...: the library's log ($LIBLOG, debug
-# level) holds exactly one message beyond its routine debug and info
-# lines, it names FILE, and it holds each of WORDS.
-assert_one_warning() {
-	local file=$1 w warnings
-	shift
-	warnings=$(grep -Ev -e '^atomically: active in pid ' -e ': writing ([^ ]+|in place|an anonymous temp)$' \
-		-e ': committed( \([a-z]+\))?$' -e ': unlink deferred' \
-		-e ': adopted across exec ' "$LIBLOG" || true)
-	[ -n "$warnings" ] || fail "no warning; the log: $(cat "$LIBLOG")"
-	[ "$(printf '%s\n' "$warnings" | wc -l)" = 1 ] ||
-		fail "more than one warning: $warnings"
-	[[ "$warnings" == "atomically: $file: "* ]] ||
-		fail "the warning does not start by naming $file: $warnings"
-	for w in "$@"; do
-		[[ "$warnings" == *"$w"* ]] || fail "the warning does not say '$w': $warnings"
-	done
 }
 
 # assert_content FILE TEXT: FILE holds exactly TEXT (a failure shows its

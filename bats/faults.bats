@@ -29,8 +29,7 @@
 load helpers
 
 setup_file() {
-	PY="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)"
-	export PY PYNAME="${PY##*/}"
+	find_python
 }
 
 setup() {
@@ -130,24 +129,6 @@ FILE_FDATASYNC='fdatasync\([0-9]+<[^>]*(#[0-9]+>\(deleted\)|\.f\.yaml\.atomicall
 NAMING_LINK='linkat\(.*"\.f\.yaml\.atomically\.[0-9]+\.[0-9a-f]+"'
 RENAME='renameat2?\(.*"\.f\.yaml\.atomically\.[^"]*", [0-9]+<[^>]*>, "f\.yaml"'
 dir_fsync_re() { printf 'fsync\\([0-9]+<%s>\\)' "$(pwd -P)"; }
-
-# assert_one_warning FILE WORDS...: as in failures.bats: the library's log
-# holds exactly one message beyond its routine debug and info lines; it
-# names FILE and holds each of WORDS.
-assert_one_warning() {
-	local file=$1 w warnings
-	shift
-	warnings=$(grep -Ev -e '^atomically: active in pid ' -e ': writing ([^ ]+|in place|an anonymous temp)$' \
-		-e ': committed( \([a-z]+\))?$' -e ': removed \.[^ ]*, left by pid ' "$LIBLOG" || true)
-	[ -n "$warnings" ] || fail "no warning; the log: $(cat "$LIBLOG")"
-	[ "$(printf '%s\n' "$warnings" | wc -l)" = 1 ] ||
-		fail "more than one warning: $warnings"
-	[[ "$warnings" == "atomically: $file: "* ]] ||
-		fail "the warning does not start by naming $file: $warnings"
-	for w in "$@"; do
-		[[ "$warnings" == *"$w"* ]] || fail "the warning does not say '$w': $warnings"
-	done
-}
 
 # assert_intact: f.yaml is the old file, content and inode; no temp.
 assert_intact() {

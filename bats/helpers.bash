@@ -156,3 +156,54 @@ no_config_anywhere() {
 	unset ATOMICALLY_CONF
 	mkdir -p "$XDG_CONFIG_HOME"
 }
+
+# find_python: PY, the real python interpreter (not a pyenv shim, which
+# would run a dozen shell processes under the library first), and PYNAME,
+# the name the library gives it in its "active in pid N (NAME)" line.
+# For a file's setup_file: found once per file.
+find_python() {
+	PY="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)"
+	export PY PYNAME="${PY##*/}"
+}
+
+# assert_one_warning FILE WORD...: the library's log ($LIBLOG) holds
+# exactly one message beyond its routine debug and info lines; it names
+# FILE and holds each WORD.
+assert_one_warning() {
+	local file=$1 w warnings
+	shift
+	warnings=$(grep -Ev -e '^atomically: active in pid ' -e ': writing ([^ ]+|in place|an anonymous temp)$' \
+		-e ': committed( \([a-z]+\))?$' -e ': removed \.[^ ]*, left by pid ' -e ': unlink deferred' \
+		-e ': adopted across exec ' "$LIBLOG" || true)
+	[ -n "$warnings" ] || fail "no warning; the log: $(cat "$LIBLOG")"
+	[ "$(printf '%s\n' "$warnings" | wc -l)" = 1 ] ||
+		fail "more than one warning: $warnings"
+	[[ "$warnings" == "atomically: $file: "* ]] ||
+		fail "the warning does not start by naming $file: $warnings"
+	for w in "$@"; do
+		[[ "$warnings" == *"$w"* ]] || fail "the warning does not say '$w': $warnings"
+	done
+}
+
+# The mounts a test makes, undone by its teardown: mount_here DIR
+# MOUNT-ARGS... mounts on DIR (made if needed) and remembers it in
+# $MOUNTS (set and emptied by the file's setup); unmount_all unmounts
+# them, the last first, even when the test failed, so that no mount (nor
+# the loop device of one) is left behind and bats can remove the test's
+# directory.
+mount_here() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	mount "$@" "$dir" || fail "cannot mount $* on $dir"
+	(cd "$dir" && pwd -P) >> "$MOUNTS"
+}
+
+unmount_all() {
+	local m
+	[ -s "$MOUNTS" ] || return 0
+	tac "$MOUNTS" | while IFS= read -r m; do
+		san_keep_reports "$m"
+		mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
+	done
+}

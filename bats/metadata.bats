@@ -28,8 +28,7 @@ load helpers
 # ---- helpers of this file ------------------------------------------------
 
 setup_file() {
-	PY="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)"
-	export PY PYNAME="${PY##*/}"
+	find_python
 }
 
 setup() {
@@ -41,30 +40,14 @@ setup() {
 	umask 022
 }
 
-# Unmount what the test mounted (the last first), even when it failed, so
-# that no mount (nor the loop device of one) is left behind; then remove
-# the mount points, once nothing is mounted below them.
+# Unmount what the test mounted, then remove the mount points, once
+# nothing is mounted below them.
 teardown() {
-	local m
 	cd "$BATS_TEST_TMPDIR" || true
-	if [ -s "$MOUNTS" ]; then
-		tac "$MOUNTS" | while IFS= read -r m; do
-			mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m"; }
-		done
-	fi
+	unmount_all
 	if [ -n "$MNT_ROOT" ] && [ -d "$MNT_ROOT" ] && ! grep -q " $MNT_ROOT/" /proc/mounts; then
 		rm -rf "$MNT_ROOT"
 	fi
-}
-
-# mount_here DIR MOUNT-ARGS...: mount on DIR (made if needed), remember it
-# for teardown.
-mount_here() {
-	local dir=$1
-	shift
-	mkdir -p "$dir"
-	mount "$@" "$dir" || fail "cannot mount $* on $dir"
-	(cd "$dir" && pwd -P) >> "$MOUNTS"
 }
 
 # need_tool COMMAND PACKAGE: skip unless COMMAND is installed.

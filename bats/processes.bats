@@ -13,12 +13,8 @@ load helpers
 
 # ---- helpers of this file ------------------------------------------------
 
-# The real python interpreter (not a pyenv shim, which would run a dozen
-# shell processes under the library first), and the name the library
-# gives it in its "active in pid N (NAME)" line.
 setup_file() {
-	PY="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)"
-	export PY PYNAME="${PY##*/}"
+	find_python
 }
 
 setup() {
