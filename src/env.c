@@ -5,24 +5,23 @@
 
 #include "env.h"
 
-/* Does ENTRY ("NAME=value") define NAME? */
-static int defines(const char *entry, const char *name, size_t len)
+/* The value in ENTRY ("NAME=value") if it defines NAME, else NULL.  By
+ * hand rather than strncmp: every process's constructor scans the whole
+ * environment, and most entries differ at the first byte. */
+static const char *value_of(const char *entry, const char *name)
 {
-	return strncmp(entry, name, len) == 0 && entry[len] == '=';
+	while (*name && *entry == *name)
+		entry++, name++;
+	return !*name && *entry == '=' ? entry + 1 : NULL;
 }
 
 const char *env_get(const char *name)
 {
-	/* By hand rather than strncmp: every process's constructor scans
-	 * the whole environment, and most entries differ at the first byte. */
-	for (char **e = environ; e && *e; e++) {
-		const char *a = *e, *b = name;
+	const char *v;
 
-		while (*b && *a == *b)
-			a++, b++;
-		if (!*b && *a == '=')
-			return a + 1;
-	}
+	for (char **e = environ; e && *e; e++)
+		if ((v = value_of(*e, name)) != NULL)
+			return v;
 	return NULL;
 }
 
@@ -44,7 +43,7 @@ int env_set(const char *name, const char *value)
 	entry[len] = '=';
 	memcpy(entry + len + 1, value, vlen + 1);
 	for (size_t i = 0; i < n; i++)
-		if (!defines(environ[i], name, len))
+		if (!value_of(environ[i], name))
 			copy[k++] = environ[i];
 	copy[k++] = entry;
 	copy[k] = NULL;
@@ -54,12 +53,12 @@ int env_set(const char *name, const char *value)
 
 void env_unset(const char *name)
 {
-	size_t len = strlen(name), k = 0;
+	size_t k = 0;
 
 	if (!environ)
 		return;
 	for (size_t i = 0; environ[i]; i++)
-		if (!defines(environ[i], name, len))
+		if (!value_of(environ[i], name))
 			environ[k++] = environ[i];
 	environ[k] = NULL;
 }
