@@ -75,7 +75,7 @@ assert_no_temps() {
 
 # san_keep_reports DIR: under make check-asan the sanitizers write their
 # reports into the reporting process's current directory (see
-# tests/sanitizers.sh); move those under DIR into the test's directory,
+# scripts/sanitizers.sh); move those under DIR into the test's directory,
 # where they are collected after the run.  For a file system or a
 # directory that teardown is about to remove.
 san_keep_reports() {

@@ -4,7 +4,7 @@
 # fork in a threaded program, children started with fork, vfork,
 # posix_spawn, system and popen, the exec handover, and the ways a
 # process exits.  Every test runs real programs (bash, python3, the C
-# programs tests/proc_*.c) under the library and proves that the library
+# programs tests/helpers/proc_*.c) under the library and proves that the library
 # was loaded in them; every race test also runs without the library (the
 # control) and asserts that the control shows the failure the library
 # prevents, so that the test is known to be able to fail.

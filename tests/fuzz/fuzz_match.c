@@ -1,4 +1,4 @@
-/* fuzz_match.c - libFuzzer target for src/match.c.
+/* fuzz_match.c - libFuzzer target for src/core/match.c.
  *
  * The input is PATTERN NUL PATH [NUL BASE].  Beyond "no crash, no
  * out-of-bounds read, no runaway time" (libFuzzer's -timeout catches a
@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
-#include "rules.h"
+#include "core/match.h"
+#include "core/rules.h"
 
 /* Inputs longer than this are matched but not compared with the
  * reference, whose cost is cubic. */
@@ -274,7 +274,7 @@ static void check_rules_find(const char *pat, const char *path)
 	r[1].basename = base = strchr(pat, '/') == NULL;
 	rs.rules = r;
 	rs.nrules = 2;
-	got = rules_find(&rs, abs);
+	got = rules_find(&rs, path_basename(abs), abs);
 	if ((got == &r[1]) != glob_match(pat, base ? path_basename(abs) : abs))
 		fail("rules_find disagrees with glob_match", pat, abs, got == &r[1]);
 	if (!got)
@@ -311,7 +311,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_normalise(base[0] == '/' ? base : NULL, path);
 	if (pat[0])
-		check_rules_find(pat, path);
+		check_rules_find(pat, path_basename(path), path);
 	free(buf);
 	return 0;
 }
