@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # handover.bats - the exec handover (SPEC §3 "Processes", exec; DESIGN.md
-# "fork, exec, exit"; src/handover.c): a pending file whose descriptor
+# "fork, exec, exit"; src/preload/handover.c): a pending file whose descriptor
 # survives an exec in the process that owns it crosses into the new image
 # in ATOMICALLY_PENDING and stays pending, with its lock, until the new
 # image closes it or exits.  The exec must change nothing about the file:
@@ -37,20 +37,6 @@ setup_file() {
 setup() {
 	common_setup
 	FAILMMAP="$B/failmmap.so"
-}
-
-# commits NAME: how many commits of a file named NAME (a regex) the log
-# shows: its routine "committed" lines ("committed (full)"), not a message
-# that says more (a warning "committed before exec ...").
-commits() {
-	grep -cE "/$1: committed( \([a-z]+\))?\$" "$LIBLOG" || true
-}
-
-# assert_commits NAME N: the log shows exactly N commits of NAME.
-assert_commits() {
-	local n
-	n=$(commits "$1")
-	[ "$n" = "$2" ] || fail "$1 was committed $n times, not $2; the log: $(cat "$LIBLOG")"
 }
 
 # assert_loaded_in_both NAME: the library announced itself twice in the

@@ -61,6 +61,21 @@ assert_loaded() {
 		fail "the library was not loaded in '$1'; its log: $(cat "$LIBLOG")"
 }
 
+# commits NAME: how many commits of a file named NAME (a regex) the
+# library's log shows: its routine "committed" lines ("committed
+# (full)"), not a message that says more (the warning "committed before
+# exec of ...", "committed, but syncing its directory failed").
+commits() {
+	grep -cE "/$1: committed( \([a-z]+\))?\$" "$LIBLOG" || true
+}
+
+# assert_commits NAME N: the log shows exactly N commits of NAME.
+assert_commits() {
+	local n
+	n=$(commits "$1")
+	[ "$n" = "$2" ] || fail "$1 was committed $n times, not $2; the log: $(cat "$LIBLOG")"
+}
+
 # inode FILE
 inode() {
 	stat -c %i "$1"

@@ -44,18 +44,6 @@ conf() {
 	printf '%s\n' "$1" > "$CONF"
 }
 
-# commits NAME: how many commits of a file named NAME the log shows.
-commits() {
-	grep -cE "/$1: committed" "$LIBLOG" || true
-}
-
-# assert_commits NAME N: the log shows exactly N commits of NAME.
-assert_commits() {
-	local n
-	n=$(commits "$1")
-	[ "$n" = "$2" ] || fail "$1 was committed $n times, not $2; the log: $(cat "$LIBLOG")"
-}
-
 # assert_counts_zero WORD...: each WORD=N in $output has N = 0.
 assert_counts_zero() {
 	local w

@@ -29,6 +29,7 @@
 #include "record.h"
 #include "rules.h"
 #include "sys.h"
+#include "textout.h"
 
 void record_init(struct record *r)
 {
@@ -106,55 +107,28 @@ void record_release(struct record *r)
 
 /* ---- encoding ---- */
 
-/* A writer that counts what it would write, and writes what fits. */
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void put_char(struct out *o, char c)
-{
-	if (o->len + 1 < o->size)
-		o->buf[o->len] = c;
-	o->len++;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-	while (*s)
-		put_char(o, *s++);
-}
-
-static void put_num(struct out *o, int64_t v)
-{
-	char digits[24];
-
-	snprintf(digits, sizeof(digits), "%" PRId64, v);
-	put_str(o, digits);
-}
-
-static void put_key(struct out *o, const char *key)
+static void put_key(struct textout *o, const char *key)
 {
 	if (o->len)
-		put_char(o, ',');
-	put_str(o, key);
-	put_char(o, '=');
+		textout_char(o, ',');
+	textout_str(o, key);
+	textout_char(o, '=');
 }
 
-static void put_field(struct out *o, const char *key, int64_t v)
+static void put_field(struct textout *o, const char *key, int64_t v)
 {
 	put_key(o, key);
-	put_num(o, v);
+	textout_num(o, v);
 }
 
-static void put_hex(struct out *o, const char *key, const char *s)
+static void put_hex(struct textout *o, const char *key, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	put_key(o, key);
 	for (; *s; s++) {
-		put_char(o, hex[(unsigned char)*s >> 4]);
-		put_char(o, hex[(unsigned char)*s & 15]);
+		textout_char(o, hex[(unsigned char)*s >> 4]);
+		textout_char(o, hex[(unsigned char)*s & 15]);
 	}
 }
 
@@ -167,16 +141,16 @@ void record_slots(const struct record *r, int fds[RECORD_SLOTS])
 
 /* The slot SLOT of FDS, as the text names it: its number, or "-" when it
  * holds no descriptor. */
-static void put_slot(struct out *o, const char *key, int slot, const int fds[RECORD_SLOTS])
+static void put_slot(struct textout *o, const char *key, int slot, const int fds[RECORD_SLOTS])
 {
 	put_key(o, key);
 	if (fds[slot] < 0)
-		put_char(o, '-');
+		textout_char(o, '-');
 	else
-		put_num(o, slot);
+		textout_num(o, slot);
 }
 
-static void put_stat(struct out *o, const char *key, const struct stat *st)
+static void put_stat(struct textout *o, const char *key, const struct stat *st)
 {
 	const int64_t v[] = {
 		(int64_t)st->st_dev, (int64_t)st->st_ino, st->st_mode, (int64_t)st->st_nlink,
@@ -187,15 +161,15 @@ static void put_stat(struct out *o, const char *key, const struct stat *st)
 	put_key(o, key);
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		if (i)
-			put_char(o, '.');
-		put_num(o, v[i]);
+			textout_char(o, '.');
+		textout_num(o, v[i]);
 	}
 }
 
 size_t record_encode(const struct record *r, const struct ruleset *rs, char *buf, size_t size,
 		     int fds[RECORD_SLOTS])
 {
-	struct out o = { buf, size, 0 };
+	struct textout o = { buf, size, 0 };
 
 	record_slots(r, fds);
 	put_field(&o, "v", 1);
@@ -212,17 +186,15 @@ size_t record_encode(const struct record *r, const struct ruleset *rs, char *buf
 	put_stat(&o, "ts", &r->target_st);
 	put_stat(&o, "cs", &r->copy_st);
 	put_key(&o, "tm");
-	put_num(&o, r->temp_mode);
-	put_char(&o, '.');
-	put_num(&o, r->temp_uid);
-	put_char(&o, '.');
-	put_num(&o, r->temp_gid);
+	textout_num(&o, r->temp_mode);
+	textout_char(&o, '.');
+	textout_num(&o, r->temp_uid);
+	textout_char(&o, '.');
+	textout_num(&o, r->temp_gid);
 	put_hex(&o, "n", r->name);
 	put_hex(&o, "m", r->temp);
 	put_hex(&o, "p", r->path);
-	if (size)
-		buf[o.len < size ? o.len : size - 1] = '\0';
-	return o.len;
+	return textout_end(&o);
 }
 
 /* ---- decoding ---- */

@@ -18,6 +18,7 @@
 
 #include "rules.h"
 #include "sys.h"
+#include "textout.h"
 
 #define RULES_MAGIC "a1"
 
@@ -88,60 +89,33 @@ static int is_safe(unsigned char c)
 	       (c >= '0' && c <= '9') || (c && strchr("/._-*?[]!^:=@+~", c));
 }
 
-/* A writer that counts what it would write, and writes what fits. */
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void put_char(struct out *o, char c)
-{
-	if (o->len + 1 < o->size)
-		o->buf[o->len] = c;
-	o->len++;
-}
-
-static void put_raw(struct out *o, const char *s)
-{
-	while (*s)
-		put_char(o, *s++);
-}
-
-static void put_escaped(struct out *o, const char *s)
+static void put_escaped(struct textout *o, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (is_safe(c)) {
-			put_char(o, (char)c);
+			textout_char(o, (char)c);
 		} else {
-			put_char(o, '%');
-			put_char(o, hex[c >> 4]);
-			put_char(o, hex[c & 15]);
+			textout_char(o, '%');
+			textout_char(o, hex[c >> 4]);
+			textout_char(o, hex[c & 15]);
 		}
 	}
 }
 
-static void put_int(struct out *o, long v)
-{
-	char tmp[24];
-
-	snprintf(tmp, sizeof(tmp), "%ld", v);
-	put_raw(o, tmp);
-}
-
 size_t rules_encode(const struct ruleset *rs, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
+	struct textout o = { buf, size, 0 };
 
-	put_raw(&o, RULES_MAGIC ";L");
-	put_int(&o, rs->log_level);
-	put_raw(&o, ";X");
-	put_int(&o, rs->failure_exit_code);
-	put_raw(&o, ";F");
+	textout_str(&o, RULES_MAGIC ";L");
+	textout_num(&o, rs->log_level);
+	textout_str(&o, ";X");
+	textout_num(&o, rs->failure_exit_code);
+	textout_str(&o, ";F");
 	put_escaped(&o, rs->log_file);
-	put_raw(&o, ";D");
+	textout_str(&o, ";D");
 	put_escaped(&o, rs->lock_dir);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct rule *r = &rs->rules[i];
@@ -149,19 +123,17 @@ size_t rules_encode(const struct ruleset *rs, char *buf, size_t size)
 			r->basename, r->enabled, r->durability, r->lock, r->commit,
 			r->append, r->hardlinks, r->fallback, r->skip_unchanged,
 		};
-		put_raw(&o, ";R");
+		textout_str(&o, ";R");
 		for (size_t k = 0; k < sizeof(flags); k++)
-			put_char(&o, (char)('0' + flags[k] % 10));
-		put_char(&o, ',');
-		put_int(&o, r->lock_timeout);
-		put_char(&o, ',');
+			textout_char(&o, (char)('0' + flags[k] % 10));
+		textout_char(&o, ',');
+		textout_num(&o, r->lock_timeout);
+		textout_char(&o, ',');
 		put_escaped(&o, r->backup);
-		put_char(&o, ',');
+		textout_char(&o, ',');
 		put_escaped(&o, r->pattern);
 	}
-	if (size)
-		buf[o.len < size ? o.len : size - 1] = '\0';
-	return o.len;
+	return textout_end(&o);
 }
 
 /* ---- decoding ---- */
