@@ -137,11 +137,11 @@ $(B)/libatomically-conf.so: $(CONF_SRC) $(HEADERS) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@.tmp $(CONF_SRC) $(LDFLAGS) -lconfuse
 	@mv $@.tmp $@
 
-# atomically_plain_process is exported so that the library, when a CI job
+# atomically_library_copy is exported so that the library, when a CI job
 # preloads it into the launcher too, finds it and stays inert there.
 $(B)/atomically: $(CLI_SRC) $(HEADERS) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"' \
-	    -Wl,--export-dynamic-symbol=atomically_plain_process \
+	    -Wl,--export-dynamic-symbol=atomically_library_copy \
 	    -o $@ $(CLI_SRC) $(LDFLAGS) -lconfuse -lpthread
 
 # C unit tests: each with the core in a plain process; test_config with

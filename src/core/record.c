@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@
 
 void record_init(struct record *r)
 {
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct record, name));
+	r->name[0] = r->temp[0] = r->path[0] = '\0';
 	r->dfd = -1;
 	r->tfd = -1;
 }

@@ -56,16 +56,19 @@ struct record {
 	mode_t temp_mode;          /* the temp as it was made: a program that */
 	uid_t temp_uid;            /* changes these itself (fchmod) keeps its */
 	gid_t temp_gid;            /* choice */
-	char name[NAME_MAX + 1];   /* the target's name in dfd */
-	char temp[NAME_MAX + 1];   /* the temp's name in dfd; "" while anonymous */
-	char path[PATH_MAX];       /* the path the program opened, for messages */
 	/* What happened since: set by any thread. */
 	atomic_int error;          /* the first failed write or close: no commit */
 	atomic_int written;        /* a write through one of its descriptors */
 	atomic_int unlinked;       /* the program deleted the target meanwhile */
+	/* The names, last: an empty record needs only their first bytes
+	 * cleared, not 4.5 KB. */
+	char name[NAME_MAX + 1];   /* the target's name in dfd */
+	char temp[NAME_MAX + 1];   /* the temp's name in dfd; "" while anonymous */
+	char path[PATH_MAX];       /* the path the program opened, for messages */
 };
 
-/* An empty record: no descriptors, no lock. */
+/* Make R an empty record: no descriptors, no lock, empty names.  R's
+ * memory may hold anything before. */
 void record_init(struct record *r);
 
 /* A write to R's temp (through a descriptor the holder watches)

@@ -39,10 +39,11 @@
 #endif
 
 /* A plain process: the library, when a CI job preloads it here too,
- * finds this name and stays inert (preload/state.c), so that whatever
- * the launcher does with files, and the core with them (on plain libc,
- * core/sys_libc.c), reaches the kernel, not the library's hooks. */
-__attribute__((visibility("default"))) const char atomically_plain_process = 1;
+ * finds this name defined here first and stays inert (preload/state.c),
+ * so that whatever the launcher does with files, and the core with them
+ * (on plain libc, core/sys_libc.c), reaches the kernel, not the
+ * library's hooks. */
+__attribute__((visibility("default"))) const char *const atomically_library_copy = "plain process";
 
 #define EXIT_OWN_ERROR 125
 #define EXIT_CANNOT_RUN 126

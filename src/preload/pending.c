@@ -104,11 +104,15 @@ struct pending *pending_new(void)
 {
 	struct pending *p = pool_take();
 
-	if (p)
-		memset(p, 0, sizeof(*p));
-	else if (!(p = sys_map(sizeof(*p))))
+	if (!p && !(p = sys_map(sizeof(*p))))
 		return NULL;
+	/* Field by field: a record's names are 4.5 KB that need not be
+	 * cleared (a memset of the whole cost 600 instructions a file). */
 	record_init(&p->rec);
+	atomic_store_explicit(&p->aliases, 0, memory_order_relaxed);
+	p->owner = 0;
+	p->live = 0;
+	p->next = NULL;
 	return p;
 }
 
