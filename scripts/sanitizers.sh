@@ -95,9 +95,11 @@ report() {
 	echo "sanitizers.sh: $mode: clean"
 }
 
+# Every C unit test (tests/unit/test_*.c), as built into BUILD.
 unit_tests() {
-	local t
-	for t in test_match test_rules test_config test_tempname; do
+	local src t
+	for src in "$(dirname "$0")"/../tests/unit/test_*.c; do
+		t=$(basename "$src" .c)
 		run "$t" "$@" "$build/$t"
 	done
 }

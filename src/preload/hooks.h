@@ -26,4 +26,8 @@ struct pending *take_fd(int fd);
  * close left it): R, or -1 with errno when P's commit failed. */
 int after_close(struct pending *p, int r);
 
+/* Register the library's at_quick_exit handler, which commits after the
+ * program's own (hook_process.c; called at start). */
+void lib_register_quick_exit(void);
+
 #endif

@@ -1,5 +1,6 @@
 /* state.h - the library's process-wide state: the rules, whether the
- * library is active, and the per-thread re-entry guard. */
+ * library is active, this process as the core's actor, and the
+ * per-thread re-entry guard.  Filled in at start (start.c). */
 #ifndef ATOMICALLY_STATE_H
 #define ATOMICALLY_STATE_H
 
@@ -53,8 +54,9 @@ static inline const struct rule *lib_rule_for(int dirfd, const char *path, char 
 	return r && r->enabled ? r : NULL;
 }
 
-/* Register the library's at_quick_exit handler (preload.c). */
-void lib_register_quick_exit(void);
+/* The process this memory belongs to is PID (at start, and in a child
+ * after fork): lib.pid and the actor's. */
+void lib_set_pid(pid_t pid);
 
 /* Called in the child after fork. */
 void lib_after_fork_child(void);

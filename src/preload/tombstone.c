@@ -12,8 +12,8 @@
 #include "core/log.h"
 #include "core/mutex.h"
 #include "core/path.h"
+#include "core/redirect.h"
 #include "core/sys.h"
-#include "pending.h"
 #include "state.h"
 #include "tombstone.h"
 
@@ -77,10 +77,10 @@ int tombstone_unlink(int dirfd, const char *path)
 	char abs[PATH_MAX];
 	struct target t;
 	sigset_t old;
-	int saved = errno, r = PENDING_PASS;
+	int saved = errno, r = REDIRECT_PASS;
 
 	if (!path || getpid() != lib.pid)  /* a vfork child: hands off */
-		return PENDING_PASS;
+		return REDIRECT_PASS;
 	lib_guard++;
 	tombstone_flush();
 	if (!lib_rule_for(dirfd, path, abs, sizeof(abs)) ||

@@ -17,8 +17,8 @@
 
 extern atomic_int tombstone_active;
 
-/* The unlink of PATH relative to DIRFD: 0 when deferred, PENDING_PASS for
- * the real call. */
+/* The unlink of PATH relative to DIRFD: 0 when deferred, REDIRECT_PASS
+ * for the real call. */
 int tombstone_unlink(int dirfd, const char *path);
 
 /* The program opens PATH with FLAGS for writing: if it is the exclusive

@@ -145,7 +145,7 @@ static void test_roundtrip(void)
 	      strlen(small) == sizeof(small) - 1, "a short buffer is cut and terminated");
 
 	/* Across exec: the same numbers. */
-	CHECK(record_decode(text, &rs, fds, RECORD_SLOTS, &out, &lfd) == 0, "decodes: %s", text);
+	CHECK(record_decode(text, &rs, fds, RECORD_SLOTS, &out, &lfd) == 0, "decodes: %.100s...", text);
 	check_fields(&in, &out, 5, 6, "same numbers");
 	CHECK(lfd == -1, "no lock: lock fd %d", lfd);
 	/* Over a socket: the receiver's numbers, by slot. */
@@ -161,7 +161,7 @@ static void test_roundtrip(void)
 	snprintf(in.name, sizeof(in.name), "f");
 	snprintf(in.path, sizeof(in.path), "f");
 	encode(&in, &text, fds);
-	CHECK(record_decode(text, &rs, fds, RECORD_SLOTS, &out, &lfd) == 0, "decodes: %s", text);
+	CHECK(record_decode(text, &rs, fds, RECORD_SLOTS, &out, &lfd) == 0, "decodes: %.100s...", text);
 	check_fields(&in, &out, 3, 4, "zeros");
 	free(text);
 }
