@@ -20,6 +20,16 @@
 #      files were neither committed nor handed over, silently: what the
 #      new image wrote went into an orphaned temp and was lost.
 #
+# And two found in review of the rewritten handover, before they shipped:
+#
+#   5. a file written in place (a fallback, hardlinks = "inplace") has no
+#      temp; its record was refused on arrival, and its lock descriptor,
+#      left open across every later exec, kept the file locked for as
+#      long as any descendant lived;
+#   6. the launcher, a plain process in which the library stays inert,
+#      took nothing over when a wrapped shell execed it with a pending
+#      file on its standard output: what COMMAND wrote was lost, exit 0.
+#
 # Where the same thing without the exec already behaves, the test runs it
 # too (the control), so that both paths are seen to give the same result.
 # Every test proves that the library was loaded in the images involved.
@@ -233,6 +243,30 @@ FDS=$fds exec "$PY" dups.py'
 	assert_no_temps .
 }
 
+# More files than the library's pool of records (256: the rest are
+# mapped one by one, and unmapped when freed), the last on three
+# descriptors, all committed before an exec of a program that will not
+# load the library (env, itself wrapped, execs it without LD_PRELOAD):
+# each once, whatever the order of its descriptors.
+# (The rewritten handover read a freed record here and crashed.)
+@test "exec: 300 pending files committed before the exec of a program without the library: each once, whole" {
+	run wrapped bash -c '
+ulimit -n 4096
+for ((i = 1; i <= 300; i++)); do exec {fd}> "f$i.yaml"; printf "new-%d" "$i" >&$fd; done
+exec {a}>&$fd {b}>&$fd
+exec env -u LD_PRELOAD /bin/true'
+	assert_success
+	assert_loaded bash
+	local i bad=
+	for ((i = 1; i <= 300; i++)); do
+		[ "$(cat "f$i.yaml")" = "new-$i" ] || bad+=" f$i.yaml"
+	done
+	[ -z "$bad" ] || fail "not whole:$bad"
+	assert_equal "$(grep -c ': committed before exec of /bin/true, which will not load the library' "$LIBLOG")" 300
+	assert_equal "$(grep -cE '/f[0-9]+\.yaml: committed \(' "$LIBLOG")" 300
+	assert_no_temps .
+}
+
 # ---- 4. no memory for the handover --------------------------------------------
 
 # build/failmmap.so (tests/helpers/failmmap.c) makes mmap fail with ENOMEM
@@ -259,5 +293,77 @@ FDS=$fds exec "$PY" dups.py'
 	assert_equal "$(cat f.yaml)" ab
 	assert_commits 'f\.yaml' 1
 	assert_one_warning "$PWD/f.yaml" exec
+	assert_no_temps .
+}
+
+# ---- 5. a file written in place ---------------------------------------------------
+
+# hardlinks = "inplace": the open of a file with two links writes the
+# target itself, under the lock.  Across the exec it is still the
+# library's (committed in place at the last close, its lock let go of
+# then): another writer gets in at once afterwards, though a background
+# child of the new image lives on.
+@test "exec: a file written in place (hardlinks = inplace) crosses the exec; its lock goes with its last close" {
+	printf 'path "*.yaml" {\n  hardlinks = "inplace"\n  lock_timeout = 1\n}\n' > "$CONF"
+	echo zero > f.yaml
+	ln f.yaml g.yaml
+	run wrapped bash -c 'exec 3> f.yaml; echo one >&3
+exec bash -c "echo two >&3; exec 3>&-; sleep 3 > /dev/null 2>&1 & exit 0"'
+	assert_success
+	assert_loaded_in_both bash
+	grep -q 'f.yaml: writing in place' "$LIBLOG" || fail "not in place: $(cat "$LIBLOG")"
+	grep -q 'f.yaml: adopted across exec (1 descriptors)' "$LIBLOG" ||
+		fail "not handed over: $(cat "$LIBLOG")"
+	! grep -q 'could not be adopted' "$LIBLOG" || fail "refused: $(cat "$LIBLOG")"
+	assert_equal "$(cat g.yaml)" "$(printf 'one\ntwo')"  # in place: both names
+	# The lock is free, though the sleep still runs.
+	run wrapped sh -c 'echo three > f.yaml'
+	assert_success
+	assert_equal "$(cat g.yaml)" three
+	assert_equal "$(inode f.yaml)" "$(inode g.yaml)"
+}
+
+# ---- 6. into the launcher -------------------------------------------------------
+
+# A CI step after `atomically --env` (every process under the library)
+# runs `bash -c 'atomically ... > f.yaml'`: bash opens f.yaml (a temp)
+# and execs the launcher.  The library stays inert in the launcher (it
+# runs the core itself); the launcher takes the file over with the core,
+# holds it while COMMAND writes (COMMAND watching the descriptor for
+# failed writes), and commits it when COMMAND is done.
+launcher_under_env() {
+	printf 'path "*.txt" { }\n' > own.conf
+	eval "$("$ATOMICALLY" -p '*.yaml' --env)"
+	run env ATOMICALLY_LOG="debug:$LIBLOG" bash -c "$1"
+}
+
+@test "exec of the launcher: a file on its standard output is adopted by the launcher and committed when COMMAND is done" {
+	echo old > f.yaml
+	before=$(inode f.yaml)
+	launcher_under_env "'$ATOMICALLY' -c own.conf -- sh -c 'echo new; echo \"seen \$(cat f.yaml)\" >&2; echo more' > f.yaml"
+	assert_success
+	assert_loaded bash
+	assert_loaded sh
+	grep -Eq '^atomically: inert in pid [0-9]+ \(atomically\)' "$LIBLOG" ||
+		fail "the library was not inert in the launcher: $(cat "$LIBLOG")"
+	grep -q 'f.yaml: adopted across exec by the launcher (1 descriptors)' "$LIBLOG" ||
+		fail "the launcher did not take the file over: $(cat "$LIBLOG")"
+	assert_line "seen old"  # a reader sees the old file until the commit
+	assert_equal "$(cat f.yaml)" "$(printf 'new\nmore')"
+	assert_not_equal "$(inode f.yaml)" "$before"
+	assert_commits 'f\.yaml' 1
+	assert_no_temps .
+}
+
+@test "exec of the launcher: a write that fails in COMMAND keeps the old file, and the launcher exits 74" {
+	echo old > f.yaml
+	before=$(inode f.yaml)
+	launcher_under_env "trap '' XFSZ; ulimit -f 1; '$ATOMICALLY' -c own.conf -- sh -c 'printf %02000d 7; exit 0' > f.yaml"
+	assert_equal "$status" 74
+	assert_loaded sh
+	assert_equal "$(cat f.yaml)" old
+	assert_equal "$(inode f.yaml)" "$before"
+	grep -q "f.yaml: not committed, the old content is kept: a process it was shared with failed to write it" "$LIBLOG" ||
+		fail "no warning: $(cat "$LIBLOG")"
 	assert_no_temps .
 }

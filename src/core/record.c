@@ -201,27 +201,28 @@ size_t record_encode(const struct record *r, const struct ruleset *rs, char *buf
 
 /* ---- decoding ---- */
 
-/* A decimal number at *S, with a '-' where SIGNED allows one, within
- * [MIN, MAX]: *S moves past it.  -1 when there is none or it is out of
- * range. */
+/* A decimal number at *S ('-' first for a negative one) within [MIN,
+ * MAX]: *S moves past it.  -1 when there is none, it overflows, or it is
+ * out of range (an empty range, MAX < MIN, holds nothing). */
 static int get_num(const char **s, int64_t min, int64_t max, int64_t *out)
 {
 	const char *p = *s;
-	int neg = *p == '-' && min < 0;
-	uint64_t v = 0;
+	int neg = *p == '-';
+	uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	int64_t n;
 
 	p += neg;
 	if (*p < '0' || *p > '9')
 		return -1;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+		if (v > (limit - (uint64_t)(*p - '0')) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
-	if (neg ? v > (uint64_t)INT64_MAX + 1 || -(int64_t)(v - 1) - 1 < min
-		: v > (uint64_t)max)
+	n = neg ? (int64_t)(0 - v) : (int64_t)v;
+	if (n < min || n > max)
 		return -1;
-	*out = neg ? -(int64_t)(v - 1) - 1 : (int64_t)v;
+	*out = n;
 	*s = p;
 	return 0;
 }
@@ -396,8 +397,9 @@ int record_decode(const char *text, const struct ruleset *rs, const int *fds, in
 		if (!(f = strchr(v, ',')))
 			break;
 	}
-	/* Every field, and a name: a record without one names nothing. */
-	if (seen != (1u << NKEYS) - 1 || !r->name[0] || r->dfd < 0 || r->tfd < 0)
+	/* Every field, and a name: a record without one names nothing; a
+	 * directory; a temp, unless the program writes the target in place. */
+	if (seen != (1u << NKEYS) - 1 || !r->name[0] || r->dfd < 0 || (r->tfd < 0 && !r->inplace))
 		goto bad;
 	return 0;
 bad:

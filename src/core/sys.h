@@ -56,7 +56,6 @@
 
 int sys_openat(int dfd, const char *path, int flags, mode_t mode);
 int sys_close(int fd);
-int sys_fstatat(int dfd, const char *path, struct stat *st, int flags);
 int sys_faccessat(int dfd, const char *path, int mode, int flags);
 int sys_mkdirat(int dfd, const char *path, mode_t mode);
 int sys_unlinkat(int dfd, const char *path, int flags);
@@ -98,6 +97,18 @@ static inline int sys_fstat(int fd, struct stat *st)
 	return (int)syscall(SYS_fstat, fd, st);
 #else
 	return fstat(fd, st);
+#endif
+}
+
+/* fstatat the same way, and for one more reason: glibc before 2.33 has
+ * no fstatat function (its headers turn the call into __fxstatat), and
+ * the library's lookup of the real one would find nothing. */
+static inline int sys_fstatat(int dfd, const char *path, struct stat *st, int flags)
+{
+#if defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
+	return (int)syscall(SYS_newfstatat, dfd, path, st, flags);
+#else
+	return fstatat(dfd, path, st, flags);
 #endif
 }
 

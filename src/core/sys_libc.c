@@ -23,11 +23,6 @@ int sys_close(int fd)
 	return close(fd);
 }
 
-int sys_fstatat(int dfd, const char *path, struct stat *st, int flags)
-{
-	return fstatat(dfd, path, st, flags);
-}
-
 int sys_faccessat(int dfd, const char *path, int mode, int flags)
 {
 	return faccessat(dfd, path, mode, flags);

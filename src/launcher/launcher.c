@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
 #include "core/lookup.h"
@@ -359,6 +360,16 @@ static void print_rule(const struct ruleset *rs, const struct rule *r, size_t ne
 	       r->backup, r->skip_unchanged ? "true" : "false");
 }
 
+/* Does PATH end in '/', "." or "..", as only a directory's name can?
+ * (rule_for decides nothing for it.) */
+static int names_directory(const char *path)
+{
+	const char *name = strrchr(path, '/');
+
+	name = name ? name + 1 : path;
+	return !*name || !strcmp(name, ".") || !strcmp(name, "..");
+}
+
 /* Like `git check-ignore`: 0 when some PATH is matched, 1 when none.
  * The rule comes from rule_for, the lookup the library makes. */
 static int explain(const struct ruleset *rs, size_t nextra, char **paths, int n)
@@ -378,6 +389,11 @@ static int explain(const struct ruleset *rs, size_t nextra, char **paths, int n)
 		}
 		r = rule_for(rs, AT_FDCWD, paths[i], scratch, sizeof(scratch));
 		printf("%s: ", abs);
+		if (!r && names_directory(paths[i])) {
+			printf("%s names a directory (it ends in '/', '.' or '..'): never redirected\n",
+			       paths[i]);
+			continue;
+		}
 		if (!r) {
 			printf("no rule matches: written as usual\n");
 			continue;
@@ -652,6 +668,7 @@ static int run(char **argv, const char *file)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(EXIT_OWN_ERROR);
+		adopt_pass_watch();
 		execv(file, argv);
 		fprintf(stderr, "atomically: %s: %s\n", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
@@ -680,6 +697,9 @@ int main(int argc, char **argv)
 	char *rules;
 	int status;
 
+	/* Files the image before (a wrapped shell) handed over: committed
+	 * when COMMAND is done, or at exit. */
+	adopt_handover();
 	parse_options(argc, argv, &o);
 
 	if (o.dry_run && o.mode != MODE_CLEAN)
@@ -746,5 +766,5 @@ int main(int argc, char **argv)
 		die(EXIT_OWN_ERROR, "setenv: %s", strerror(errno));
 	free(preload);
 	free(rules);
-	return run(argv + optind, file);
+	return adopt_commit_all(run(argv + optind, file));
 }

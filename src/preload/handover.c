@@ -1,28 +1,13 @@
 /* handover.c - pending files across exec.
  *
- * The environment of the exec gets
- *
- *   ATOMICALLY_PENDING=PID:ENTRY;ENTRY;...
- *
- * PID is the process that execs: only it, in its new image, adopts the
- * entries.  Each ENTRY is a file the new image inherits:
- *
- *   FD.FD.../SLOT.SLOT.SLOT/RECORD   a file this process owns: the
- *                                    program's descriptors that stand
- *                                    for it, the descriptors of the
- *                                    record's slots (directory, temp,
- *                                    lock; "-" for none), and the record
- *                                    itself (core/record.h), every field
- *   WFD.FD...                        a file this process shares without
- *                                    owning it: the new image only
- *                                    watches the descriptors for failed
- *                                    writes
- *
- * No limit on the number of files or descriptors: the text is sized to
- * what there is.  When its memory cannot be had, the files are committed
- * before the exec, with a warning, as when the new image will not load
- * the library: what the new image writes then goes into the committed
- * file in place, and nothing is lost.
+ * Before an exec, the files whose descriptors survive it are described
+ * in ATOMICALLY_PENDING (core/handover_text.h: each with its record,
+ * every field, and its descriptors as slots); the new image's library
+ * adopts them.  No limit on the number of files or descriptors: the text
+ * is sized to what there is.  When its memory cannot be had, the files
+ * are committed before the exec, with a warning, as when the new image
+ * will not load the library: what the new image writes then goes into
+ * the committed file in place, and nothing is lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/elfcheck.h"
+#include "core/handover_text.h"
 #include "core/log.h"
 #include "core/record.h"
 #include "core/sys.h"
@@ -138,7 +124,9 @@ static void commit_before_exec(struct survivor *s, int n, const char *file, cons
 	for (int i = 0; i < n; i++) {
 		struct pending *p;
 
-		if (s[i].p->owner != getpid() || !first_of_its_file(s, i))
+		/* The first entry of each file only (pointers compared: the
+		 * file of a later entry may have been committed, and freed). */
+		if (!first_of_its_file(s, i) || s[i].p->owner != getpid())
 			continue;
 		if (warn)
 			log_warn("%s: committed before exec of %s%s", s[i].p->rec.path, file, why);
@@ -151,65 +139,53 @@ static void commit_before_exec(struct survivor *s, int n, const char *file, cons
 	}
 }
 
-/* The entry of the file of S[I] among the N survivors, written at *W
- * (NULL: only measured); returns its length. */
-static size_t describe(const struct survivor *s, int n, int i, char *w)
+/* The entry of the file of S[I] among the N survivors. */
+static void describe(struct handover_writer *w, const struct survivor *s, int n, int i)
 {
 	const struct pending *p = s[i].p;
-	char buf[32];
-	int slots[RECORD_SLOTS];
-	size_t len = 0, rec;
+	int owned = p->owner == getpid();
 
-#define PUT(str) do { size_t l_ = strlen(str); if (w) memcpy(w + len, str, l_); len += l_; } while (0)
-	if (p->owner != getpid())
-		PUT("W");
-	for (int k = i, any = 0; k < n; k++) {
-		if (s[k].p != p)
-			continue;
-		snprintf(buf, sizeof(buf), "%s%d", any++ ? "." : "", s[k].fd);
-		PUT(buf);
-	}
-	if (p->owner != getpid())
-		return len;
-	rec = record_encode(&p->rec, &lib.rs, NULL, 0, slots);
-	for (int k = 0; k < RECORD_SLOTS; k++) {
-		if (slots[k] >= 0)
-			snprintf(buf, sizeof(buf), "%c%d", k ? '.' : '/', slots[k]);
-		else
-			snprintf(buf, sizeof(buf), "%c-", k ? '.' : '/');
-		PUT(buf);
-	}
-	PUT("/");
-#undef PUT
-	if (w)
-		record_encode(&p->rec, &lib.rs, w + len, rec + 1, slots);
-	return len + rec;
+	handover_entry(w, !owned);
+	for (int k = i; k < n; k++)
+		if (s[k].p == p)
+			handover_fd(w, s[k].fd);
+	if (owned)
+		handover_record(w, &p->rec, &lib.rs);
+}
+
+/* The handover of the N survivors S: "ATOMICALLY_PENDING=..." written
+ * with W (into the buffer of W; measured only when it has none). */
+static size_t write_handover(struct handover_writer *w, char *buf, size_t size,
+			     const struct survivor *s, int n)
+{
+	const size_t prefix = sizeof(HANDOVER_ENV);  /* "NAME=" */
+
+	if (size > prefix)
+		memcpy(buf, HANDOVER_ENV "=", prefix);
+	handover_begin(w, size > prefix ? buf + prefix : NULL, size > prefix ? size - prefix : 0,
+		       getpid());
+	for (int i = 0; i < n; i++)
+		if (first_of_its_file(s, i))
+			describe(w, s, n, i);
+	return prefix + handover_end(w);
 }
 
 /* The variable ATOMICALLY_PENDING for the N survivors S, in memory of
- * our own (*SIZE bytes), or NULL. */
+ * our own (*SIZE bytes), or NULL.  Measured, then written with room to
+ * spare: a write that fails meanwhile (another thread) lengthens a
+ * record's error field by a few digits. */
 static char *handover_text(const struct survivor *s, int n, size_t *size)
 {
-	char head[64];
-	size_t len = (size_t)snprintf(head, sizeof(head), "%s=%d:", HANDOVER_ENV, (int)getpid());
-	char *text, *w;
-	int any = 0;
+	struct handover_writer w;
+	char *text;
 
-	for (int i = 0; i < n; i++)
-		if (first_of_its_file(s, i))
-			len += describe(s, n, i, NULL) + 1;
-	*size = len + 1;
+	*size = write_handover(&w, NULL, 0, s, n) + 1 + 16 * (size_t)n;
 	if (!(text = sys_map(*size)))
 		return NULL;
-	w = text + snprintf(text, *size, "%s", head);
-	for (int i = 0; i < n; i++) {
-		if (!first_of_its_file(s, i))
-			continue;
-		if (any++)
-			*w++ = ';';
-		w += describe(s, n, i, w);
+	if (write_handover(&w, text, *size, s, n) >= *size) {
+		sys_unmap(text, *size);  /* cut short: it would not decode */
+		return NULL;
 	}
-	*w = '\0';
 	return text;
 }
 
@@ -247,23 +223,25 @@ static char *const *env_with(char *const envp[], const char *var)
  * pending_fail), building the environment in SCRATCH. */
 static char *const *vfork_child_watch(char *const envp[], char *scratch, size_t size)
 {
+	const size_t prefix = sizeof(HANDOVER_ENV), room = size / 2;
 	int max = fdtable_max(), any = 0;
+	struct handover_writer w;
 	size_t n = 0, k = 0, used;
-	char *w = scratch, *end = scratch + size / 2;
 	char **env;
 
-	w += snprintf(w, (size_t)(end - w), "%s=%d:", HANDOVER_ENV, (int)getpid());
-	for (int fd = 0; fd <= max && w < end - 16; fd++) {
+	memcpy(scratch, HANDOVER_ENV "=", prefix);
+	handover_begin(&w, scratch + prefix, room - prefix, getpid());
+	for (int fd = 0; fd <= max; fd++) {
 		int flags;
 		if (!fdtable_get(fd) || (flags = sys_fcntl(fd, F_GETFD, 0)) < 0 || (flags & FD_CLOEXEC))
 			continue;
-		w += sprintf(w, "%sW%d", any ? ";" : "", fd);
+		handover_entry(&w, 1);
+		handover_fd(&w, fd);
 		any = 1;
 	}
-	if (!any)
+	used = prefix + handover_end(&w) + 1;
+	if (!any || used > room)
 		return envp;
-	*w++ = '\0';
-	used = (size_t)(w - scratch);
 	used = (used + sizeof(char *) - 1) / sizeof(char *) * sizeof(char *);
 	env = (char **)(scratch + used);
 	while (envp && envp[n])
@@ -313,7 +291,8 @@ static void commit_all_before_exec(const char *file)
 
 		if (!p || p->owner != getpid() || (flags = sys_fcntl(fd, F_GETFD, 0)) < 0)
 			continue;
-		if (!(flags & FD_CLOEXEC))
+		/* Said once, by the descriptor whose release commits. */
+		if (!(flags & FD_CLOEXEC) && atomic_load(&p->aliases) == 1)
 			log_warn("%s: committed before exec of %s%s", p->rec.path, file, NO_MEMORY);
 		if ((p = fdtable_take(fd)))
 			pending_release(p, 0);
@@ -378,52 +357,22 @@ void handover_exec_failed(char *const *env, char *const envp[])
 
 /* ---- after exec ---- */
 
-/* The next number of the list at *S ("3.4.5"), moving past it and its
- * '.'; -1 at the end or on anything else. */
-static int next_fd(const char **s)
+/* Watch the descriptors of a file shared, not owned (the list FDS), a
+ * few at a time. */
+static int watch_one(const char *fds)
 {
-	char *end;
-	long v;
+	int batch[64], n = 0, fd, held = 0;
 
-	if (**s < '0' || **s > '9')
-		return -1;
-	v = strtol(*s, &end, 10);
-	if (v > INT_MAX)
-		return -1;
-	*s = *end == '.' ? end + 1 : end;
-	return (int)v;
-}
-
-/* Watch the descriptors of the list D ("3.4") of a file shared, not
- * owned, a few at a time. */
-static int watch_one(const char *d)
-{
-	int fds[64], n = 0, fd, held = 0;
-
-	while ((fd = next_fd(&d)) >= 0) {
-		fds[n++] = fd;
+	while ((fd = handover_next_fd(&fds)) >= 0) {
+		batch[n++] = fd;
 		if (n == 64) {
-			held += pending_watch(fds, n) == 0;
+			held += pending_watch(batch, n) == 0;
 			n = 0;
 		}
 	}
 	if (n)
-		held += pending_watch(fds, n) == 0;
+		held += pending_watch(batch, n) == 0;
 	return held ? 0 : -1;
-}
-
-/* The slots "DFD.TFD.LFD" at *S into FDS, moving past them. */
-static int read_slots(const char **s, int fds[RECORD_SLOTS])
-{
-	for (int k = 0; k < RECORD_SLOTS; k++) {
-		if (**s == '-') {
-			fds[k] = -1;
-			*s += 1 + ((*s)[1] == '.');
-		} else if ((fds[k] = next_fd(s)) < 0) {
-			return -1;
-		}
-	}
-	return **s == '/' ? 0 : -1;
 }
 
 /* Is FD, in the new image, still the file STAT describes? */
@@ -435,31 +384,27 @@ static int still_the_file(int fd, const struct stat *file_st)
 	       st.st_ino == file_st->st_ino;
 }
 
-/* Adopt the pending file described by D: 0, or -1 when D is unusable
- * (then whatever it names is left alone). */
-static int adopt_one(const char *d)
+/* Adopt the pending file of the entry E: 0, or -1 when it cannot be
+ * (then what its slots hold is let go of: it was ours). */
+static int adopt_one(const struct handover_entry *e)
 {
-	const char *fds = d, *rec;
-	int slots[RECORD_SLOTS], lfd, held = 0, fd;
+	const char *fds = e->fds;
+	int lfd, held = 0, fd;
 	struct stat file_st;
 	struct pending *p;
 
-	if (*d == 'W')
-		return watch_one(d + 1);
-	if (!(d = strchr(d, '/')) || (d++, read_slots(&d, slots) < 0))
-		return -1;
-	rec = d + 1;
-	if (!(p = pending_new()))
-		return -1;
-	if (record_decode(rec, &lib.rs, slots, RECORD_SLOTS, &p->rec, &lfd) < 0) {
-		pending_free(p);
+	for (int k = 0; k < RECORD_SLOTS; k++)
+		set_cloexec(e->slots[k], 1);  /* ours: never again open across an exec */
+	if (!(p = pending_new()) ||
+	    record_decode(e->record, &lib.rs, e->slots, RECORD_SLOTS, &p->rec, &lfd) < 0) {
+		for (int k = 0; k < RECORD_SLOTS; k++)
+			if (e->slots[k] >= 0)
+				sys_close(e->slots[k]);
+		if (p)
+			pending_free(p);
 		return -1;
 	}
 	p->owner = getpid();
-	/* Our descriptors are ours again either way: never again open
-	 * across an exec. */
-	for (int k = 0; k < RECORD_SLOTS; k++)
-		set_cloexec(slots[k], 1);
 	record_adopt(&p->rec, lfd);
 	if ((p->rec.inplace ? sys_fstatat(p->rec.dfd, p->rec.name, &file_st, AT_SYMLINK_NOFOLLOW)
 			    : sys_fstat(p->rec.tfd, &file_st)) < 0 || !S_ISREG(file_st.st_mode)) {
@@ -468,7 +413,7 @@ static int adopt_one(const char *d)
 	}
 	/* Each descriptor must still be the temp: the program may have
 	 * closed it and opened something else in the same number. */
-	while ((fd = next_fd(&fds)) >= 0)
+	while ((fd = handover_next_fd(&fds)) >= 0)
 		if (still_the_file(fd, &file_st) && fdtable_set(fd, p) == 0)
 			held++;
 	atomic_store(&p->aliases, held);
@@ -483,9 +428,10 @@ static int adopt_one(const char *d)
 
 void handover_adopt(void)
 {
-	const char *env = env_get(HANDOVER_ENV);
+	const char *env = env_get(HANDOVER_ENV), *entries;
+	struct handover_entry e;
+	char *copy, *list, *entry;
 	size_t size;
-	char *copy, *d, *next;
 
 	if (!env)
 		return;
@@ -498,18 +444,13 @@ void handover_adopt(void)
 		return;
 	/* Only the process that handed them over adopts them: not a child of
 	 * an image that could not load the library and kept the variable. */
-	d = strchr(copy, ':');
-	if (!d || atoi(copy) != (int)getpid()) {
-		sys_unmap(copy, size);
-		return;
-	}
-	for (d++; *d; d = next) {
-		if ((next = strchr(d, ';')))
-			*next++ = '\0';
-		else
-			next = d + strlen(d);
-		if (adopt_one(d) < 0)
-			log_warn("a pending file handed over across exec could not be adopted");
+	if (handover_pid(copy, &entries) == getpid()) {
+		list = copy + (entries - copy);
+		while ((entry = handover_next_entry(&list))) {
+			if (handover_parse(entry, &e) < 0 ||
+			    (e.watch ? watch_one(e.fds) : adopt_one(&e)) < 0)
+				log_warn("a pending file handed over across exec could not be adopted");
+		}
 	}
 	sys_unmap(copy, size);
 }

@@ -14,8 +14,6 @@
 #ifndef ATOMICALLY_HANDOVER_H
 #define ATOMICALLY_HANDOVER_H
 
-#define HANDOVER_ENV "ATOMICALLY_PENDING"
-
 /* Before this process execs FILE (searched in $PATH when SEARCH) with the
  * environment ENVP: returns the environment to exec with, ENVP itself
  * when there is nothing to hand over.  SCRATCH (of SIZE bytes, on the

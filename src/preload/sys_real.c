@@ -21,11 +21,6 @@ int sys_close(int fd)
 	return real.close(fd);
 }
 
-int sys_fstatat(int dfd, const char *path, struct stat *st, int flags)
-{
-	return real.fstatat(dfd, path, st, flags);
-}
-
 int sys_faccessat(int dfd, const char *path, int mode, int flags)
 {
 	return real.faccessat(dfd, path, mode, flags);

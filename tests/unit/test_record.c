@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/actor.h"
+#include "core/handover_text.h"
 #include "core/lock.h"
 #include "core/record.h"
 #include "core/rules.h"
@@ -153,6 +154,22 @@ static void test_roundtrip(void)
 	check_fields(&in, &out, 21, 22, "other numbers");
 	free(text);
 
+	/* An in-place record (a fallback, hardlinks = "inplace") has no
+	 * temp: no temp slot, and it still decodes. */
+	fill(&in, 5, -1);
+	in.temp[0] = '\0';
+	encode(&in, &text, fds);
+	CHECK(fds[RECORD_SLOT_TEMP] == -1 && strstr(text, ",t=-,") != NULL,
+	      "no temp slot: %.60s...", text);
+	CHECK(record_decode(text, &rs, fds, RECORD_SLOTS, &out, &lfd) == 0, "an in-place record decodes");
+	check_fields(&in, &out, 5, -1, "in place");
+	free(text);
+	in.inplace = 0;
+	encode(&in, &text, fds);
+	CHECK(record_decode(text, &rs, fds, RECORD_SLOTS, &out, &lfd) < 0,
+	      "a record neither in place nor with a temp is refused");
+	free(text);
+
 	/* Zeros and empties come through as such too. */
 	record_init(&in);
 	in.rule = &rules[0];
@@ -270,6 +287,12 @@ static void test_refused(void)
 	snprintf(bad, 2 * n + 64, "%s", text);
 	strstr(bad, ",e=")[3] = '-';
 	REFUSED(bad, "a negative error");
+	{
+		struct ruleset none = { .rules = rules, .nrules = 0 };
+		CHECK(record_decode(text, &none, fds, RECORD_SLOTS, &out, &lfd) < 0,
+		      "any rule, against a ruleset without rules");
+		CHECK(record_decode(text, &rs, fds, 0, &out, &lfd) < 0, "any slot, without descriptors");
+	}
 	REFUSED("", "an empty line");
 	REFUSED("v=1", "the version alone");
 	/* A path longer than PATH_MAX: refused, not cut. */
@@ -291,6 +314,67 @@ static void test_refused(void)
 	free(text);
 }
 
+/* The envelope of ATOMICALLY_PENDING (core/handover_text.h): entries of
+ * held and watched files, their descriptors and slots, written and read
+ * back; a malformed one refused. */
+static void test_handover_text(void)
+{
+	struct handover_writer w;
+	struct handover_entry e;
+	struct record in, out;
+	char buf[16384], *list, *entry;
+	const char *entries, *fds;
+	int lfd;
+	size_t n;
+
+	fill(&in, 800, 801);
+	handover_begin(&w, NULL, 0, 4242);
+	handover_entry(&w, 0);
+	handover_fd(&w, 1);
+	handover_fd(&w, 17);
+	handover_record(&w, &in, &rs);
+	handover_entry(&w, 1);
+	handover_fd(&w, 3);
+	n = handover_end(&w);
+	handover_begin(&w, buf, sizeof(buf), 4242);
+	handover_entry(&w, 0);
+	handover_fd(&w, 1);
+	handover_fd(&w, 17);
+	handover_record(&w, &in, &rs);
+	handover_entry(&w, 1);
+	handover_fd(&w, 3);
+	CHECK(handover_end(&w) == n && strlen(buf) == n, "measured as written: %zu", n);
+	CHECK(strncmp(buf, "4242:1.17/800.801.-/v=1,", 24) == 0, "the text: %.40s", buf);
+	CHECK(strcmp(buf + n - 3, ";W3") == 0, "ends with the watch entry: %s", buf + n - 3);
+
+	CHECK(handover_pid(buf, &entries) == 4242, "the pid");
+	list = buf + (entries - buf);
+	entry = handover_next_entry(&list);
+	CHECK(entry && handover_parse(entry, &e) == 0 && !e.watch, "a held file's entry");
+	fds = e.fds;
+	CHECK(handover_next_fd(&fds) == 1 && handover_next_fd(&fds) == 17 &&
+	      handover_next_fd(&fds) == -1, "its descriptors, 1 and 17");
+	CHECK(e.slots[0] == 800 && e.slots[1] == 801 && e.slots[2] == -1, "its slots");
+	CHECK(record_decode(e.record, &rs, e.slots, RECORD_SLOTS, &out, &lfd) == 0,
+	      "its record decodes");
+	check_fields(&in, &out, 800, 801, "through the envelope");
+	entry = handover_next_entry(&list);
+	CHECK(entry && handover_parse(entry, &e) == 0 && e.watch && !e.record, "a watch entry");
+	fds = e.fds;
+	CHECK(handover_next_fd(&fds) == 3 && handover_next_fd(&fds) == -1, "its descriptor, 3");
+	CHECK(handover_next_entry(&list) == NULL, "no third entry");
+
+	CHECK(handover_pid("x:1", &entries) == 0 && handover_pid("12", &entries) == 0 &&
+	      handover_pid("0:", &entries) == 0 && handover_pid("99999999999:", &entries) == 0,
+	      "a pid that is not one");
+	static const char *const bad[] = {
+		"", "W", "W3/", "3", "3/1.2/", "3/1.2.3", "3/1..3/v=1", "3/a.2.3/v=1", "/1.2.3/v=1",
+		"3.x/1.2.3/v=1", "W3.", "99999999999/1.2.3/v=1",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(handover_parse(bad[i], &e) < 0, "malformed entry refused: \"%s\"", bad[i]);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_record.XXXXXX";
@@ -305,6 +389,7 @@ int main(void)
 	test_roundtrip();
 	test_lock_slot(dir);
 	test_refused();
+	test_handover_text();
 	{
 		char cmd[64];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
