@@ -226,9 +226,9 @@ check-long: deps-check
 # detection; the suites run with the runtimes preloaded into every
 # program (bash, python3, coreutils... none of them built with ASan), so
 # leaks are not looked for there (theirs are not ours).  The suites:
-#   library processes commit failures locks temps crash (250 kills, not
-#   1,000): every behaviour of the library, its processes and threads,
-#   its failures, its locks and its temps;
+#   library processes handover commit failures locks temps crash (250
+#   kills, not 1,000): every behaviour of the library, its processes and
+#   threads, the exec handover, its failures, its locks and its temps;
 #   config clean metadata: the config module, --clean, ownership, modes
 #   and extended attributes under ASan.
 # Left out: launcher.bats asserts the exact LD_PRELOAD the launcher
@@ -243,7 +243,7 @@ SAN_CC      ?= gcc
 ASAN_B      := build-asan
 ASAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
-ASAN_SUITES ?= library processes commit failures locks temps crash config clean metadata
+ASAN_SUITES ?= library processes handover commit failures locks temps crash config clean metadata
 TSAN_B      := build-tsan
 TSAN_FLAGS  := -O1 -g -fsanitize=thread
 
