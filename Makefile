@@ -34,7 +34,7 @@ DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden $(SANITIZE)
-CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(B)
 LDFLAGS ?=
 
 # The build directory: the sanitizer targets build into their own
@@ -45,18 +45,30 @@ B ?= build
 SANITIZE ?=
 VERSION := 0.1.0
 
-# The library a process loads: no libconfuse, no allocator at start.
-LIB_SRC  := src/preload.c src/real.c src/state.c src/fdtable.c src/pending.c \
-            src/lock.c src/path.c src/log.c src/rules.c src/match.c \
-            src/tombstone.c src/handover.c src/elfcheck.c src/env.c src/tempfile.c \
-            src/copy.c src/metadata.c src/ownfd.c src/tempname.c
-# Loaded by the library only when started without ATOMICALLY_RULES.
-CONF_SRC := src/config.c src/rules.c src/match.c $(B)/default_conf.c
-# The launcher.
-CLI_SRC  := src/launcher.c src/config.c src/rules.c src/match.c src/elfcheck.c \
-            src/tempname.c $(B)/default_conf.c
+# The sources, by the process they run in (docs/DESIGN.md, "Parts"):
+#   src/core/      the commit protocol, locks, temps, paths, rules: linked
+#                  into every binary that writes (core/sys_libc.c only
+#                  into the plain processes: the library has its own)
+#   src/preload/   libatomically.so's entry points and per-process state
+#   src/config/    the config loader (libconfuse)
+#   src/launcher/  the atomically command
+#   src/supervisor/  (to come) the session and seccomp supervisor
+CORE_SRC     := $(filter-out src/core/sys_libc.c,$(wildcard src/core/*.c))
+PLAIN_SYS    := src/core/sys_libc.c
+PRELOAD_SRC  := $(wildcard src/preload/*.c)
+CONFIG_SRC   := $(wildcard src/config/*.c) $(B)/default_conf.c
+LAUNCHER_SRC := $(wildcard src/launcher/*.c)
+HEADERS      := $(wildcard src/*/*.h)
 
-DEPS_BUILD := gcc libc6-dev make libconfuse-dev
+# The library a process loads: no libconfuse, no allocator at start.
+LIB_SRC  := $(PRELOAD_SRC) $(CORE_SRC)
+# Loaded by the library only when started without ATOMICALLY_RULES: the
+# parser and the rules it fills in, nothing that reaches the system.
+CONF_SRC := $(CONFIG_SRC) src/core/rules.c src/core/match.c
+# The launcher: a plain process, with the core on plain libc.
+CLI_SRC  := $(LAUNCHER_SRC) $(CONFIG_SRC) $(CORE_SRC) $(PLAIN_SYS)
+
+DEPS_BUILD := gcc libc6-dev make libconfuse-dev binutils
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs
@@ -75,11 +87,16 @@ DEPS_VALGRIND := $(DEPS_BUILD) valgrind
 # libFuzzer is in clang's runtime package, which clang only recommends.
 DEPS_FUZZ  := $(DEPS_BUILD) clang libclang-rt-dev
 
-TEST_PROGS := $(B)/test_match $(B)/test_rules $(B)/test_config $(B)/test_tempname
-HELPERS    := $(B)/writer $(B)/writer-fortify $(B)/checkread
-HELPERS    += $(B)/proc_threads $(B)/proc_signal $(B)/proc_exit $(B)/proc_spawn
-HELPERS    += $(B)/crash_kill $(B)/crash_writer $(B)/lms_counter $(B)/power_files
-HELPERS    += $(B)/writer-asan
+# C unit tests (tests/unit/test_NAME.c), each linked with the core.
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+TEST_PROGS := $(UNIT_TESTS:%=$(B)/%)
+# Helper programs the bats suites drive (tests/helpers/NAME.c), the
+# writer built twice more, and the preloads of the tests' own
+# (HELPER_PRELOADS: tests/helpers/NAME.c built as NAME.so).
+HELPER_PRELOADS := failmmap
+HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
+              $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
+HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(HELPER_PRELOADS:%=$(B)/%.so)
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
               $(B)/bench/empty.so $(B)/lms_counter
 
@@ -107,58 +124,49 @@ $(B)/default_conf.c: conf/atomically.conf | $(B)
 # the PLT's GOT stays writable anyway) is not worth them here.
 LIB_LDFLAGS := -Wl,-z,nodelete -Wl,-z,noseparate-code -Wl,-z,norelro
 
-$(B)/libatomically.so: $(LIB_SRC) src/*.h | $(B)
+# After the link, scripts/check_hooks.sh holds what the library exports
+# against the names core/sys.h refuses to the core: a hook added without
+# its name there fails the build.
+$(B)/libatomically.so: $(LIB_SRC) $(HEADERS) scripts/check_hooks.sh | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LIB_LDFLAGS) \
 	    -o $@.tmp $(LIB_SRC) $(LDFLAGS) -ldl -lpthread
+	@scripts/check_hooks.sh $@.tmp src/core/sys.h src
 	@mv $@.tmp $@  # a new inode: running processes keep mapping the old one
 
-$(B)/libatomically-conf.so: $(CONF_SRC) src/*.h | $(B)
+$(B)/libatomically-conf.so: $(CONF_SRC) $(HEADERS) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@.tmp $(CONF_SRC) $(LDFLAGS) -lconfuse
 	@mv $@.tmp $@
 
-$(B)/atomically: $(CLI_SRC) src/*.h | $(B)
+# atomically_library_copy is exported so that the library, when a CI job
+# preloads it into the launcher too, finds it and stays inert there.
+$(B)/atomically: $(CLI_SRC) $(HEADERS) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"' \
-	    -o $@ $(CLI_SRC) $(LDFLAGS) -lconfuse
+	    -Wl,--export-dynamic-symbol=atomically_library_copy \
+	    -o $@ $(CLI_SRC) $(LDFLAGS) -lconfuse -lpthread
 
-# C unit tests.
-$(B)/test_match: tests/test_match.c src/match.c src/rules.c src/*.h | $(B)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_match.c src/match.c src/rules.c
-$(B)/test_rules: tests/test_rules.c src/rules.c src/match.c src/*.h | $(B)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_rules.c src/rules.c src/match.c
-$(B)/test_config: tests/test_config.c $(CONF_SRC) src/*.h | $(B)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_config.c $(CONF_SRC) -lconfuse
-$(B)/test_tempname: tests/test_tempname.c src/tempname.c src/*.h | $(B)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/test_tempname.c src/tempname.c
+# C unit tests: each with the core in a plain process; test_config with
+# the config loader too.
+$(B)/test_%: tests/unit/test_%.c $(CORE_SRC) $(PLAIN_SYS) $(HEADERS) | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CORE_SRC) $(PLAIN_SYS) -lpthread
+$(B)/test_config: tests/unit/test_config.c $(CONF_SRC) $(HEADERS) | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CONF_SRC) -lconfuse
 
-# Helper programs the bats suites drive.
-$(B)/writer: tests/writer.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O0 -g $(SANITIZE) -o $@ $<
-$(B)/writer-fortify: tests/writer.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -D_FORTIFY_SOURCE=2 \
-	    -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
-# The writer built with AddressSanitizer (compat.bats: the library beside
-# ASan's runtime).
-$(B)/writer-asan: tests/writer.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -fsanitize=address \
-	    -fno-omit-frame-pointer -o $@ $<
-$(B)/checkread: tests/checkread.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
-$(B)/proc_threads: tests/proc_threads.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread $(SANITIZE) -o $@ $<
-$(B)/proc_signal: tests/proc_signal.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -pthread $(SANITIZE) -o $@ $<
-$(B)/proc_exit: tests/proc_exit.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
-$(B)/proc_spawn: tests/proc_spawn.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
-$(B)/crash_kill: tests/crash_kill.c tests/crash_content.h | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
-$(B)/crash_writer: tests/crash_writer.c tests/crash_content.h | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
-$(B)/lms_counter: tests/lms_counter.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
-$(B)/power_files: tests/power_files.c | $(B)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $(SANITIZE) -o $@ $<
+# Helper programs: plain C programs, built alike.
+HELPER_FLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread
+$(B)/%: tests/helpers/%.c tests/helpers/*.h | $(B)
+	$(CC) $(HELPER_FLAGS) $(SANITIZE) -o $@ $<
+# The writer built with _FORTIFY_SOURCE and 64-bit offsets, and with
+# AddressSanitizer (compat.bats: the library beside ASan's runtime).
+$(B)/writer-fortify: tests/helpers/writer.c | $(B)
+	$(CC) $(HELPER_FLAGS) -D_FORTIFY_SOURCE=2 -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
+$(B)/writer-asan: tests/helpers/writer.c | $(B)
+	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
+# A fault-injection preload (handover.bats): mmap fails in the image that
+# was running when a trigger file appeared.  No $(SANITIZE): the
+# sanitizers' runtimes interpose mmap themselves, and the test that uses
+# it skips under them.
+$(B)/%.so: tests/helpers/%.c | $(B)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $<
 
 # Benchmark programs (tests/bench).
 $(B)/bench:
@@ -170,18 +178,18 @@ $(B)/bench/empty.so: tests/bench/empty.c | $(B)/bench
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $<
 
 deps-build:
-	@tests/deps.sh $(DEPS_BUILD)
+	@scripts/deps.sh $(DEPS_BUILD)
 # One apt-get run for both lists: two at once would fight over dpkg's lock.
 deps-check:
-	@tests/deps.sh $(DEPS_CHECK) $(DEPS_COMPAT)
+	@scripts/deps.sh $(DEPS_CHECK) $(DEPS_COMPAT)
 deps-compat:
-	@tests/deps.sh $(DEPS_BUILD) $(DEPS_COMPAT) bats bats-assert bats-support bats-file
+	@scripts/deps.sh $(DEPS_BUILD) $(DEPS_COMPAT) bats bats-assert bats-support bats-file
 deps-demo:
-	@tests/deps.sh $(DEPS_DEMO)
+	@scripts/deps.sh $(DEPS_DEMO)
 # node's write-file-atomic (a peer of benchmark 7) comes from npm, under
 # build/: only when npm is there.
 deps-bench:
-	@tests/deps.sh $(DEPS_BENCH)
+	@scripts/deps.sh $(DEPS_BENCH)
 	@if [ -d $(B)/bench/npm/node_modules/write-file-atomic ]; then :; \
 	 elif command -v npm >/dev/null 2>&1; then \
 	   mkdir -p $(B)/bench/npm && \
@@ -189,9 +197,9 @@ deps-bench:
 	       write-file-atomic@7 >/dev/null || echo "atomically: npm could not install write-file-atomic: its benchmark is skipped"; \
 	 else echo "atomically: no npm: the write-file-atomic benchmark is skipped"; fi
 deps-valgrind:
-	@tests/deps.sh $(DEPS_VALGRIND)
+	@scripts/deps.sh $(DEPS_VALGRIND)
 deps-fuzz:
-	@tests/deps.sh $(DEPS_FUZZ)
+	@scripts/deps.sh $(DEPS_FUZZ)
 
 # The prerequisites run in order even under -j: deps, then the build.
 check: deps-check
@@ -208,7 +216,7 @@ check-long: deps-check
 
 # ---- Sanitizers and valgrind (issue 5): opt-in, not part of check --------
 #
-# Each builds into a directory of its own and runs tests/sanitizers.sh,
+# Each builds into a directory of its own and runs scripts/sanitizers.sh,
 # which collects the sanitizers' reports and fails when there is one (or
 # when a test fails).  gcc's runtimes: SAN_CC must be a gcc.
 #
@@ -218,9 +226,9 @@ check-long: deps-check
 # detection; the suites run with the runtimes preloaded into every
 # program (bash, python3, coreutils... none of them built with ASan), so
 # leaks are not looked for there (theirs are not ours).  The suites:
-#   library processes commit failures locks temps crash (250 kills, not
-#   1,000): every behaviour of the library, its processes and threads,
-#   its failures, its locks and its temps;
+#   library processes handover commit failures locks temps crash (250
+#   kills, not 1,000): every behaviour of the library, its processes and
+#   threads, the exec handover, its failures, its locks and its temps;
 #   config clean metadata: the config module, --clean, ownership, modes
 #   and extended attributes under ASan.
 # Left out: launcher.bats asserts the exact LD_PRELOAD the launcher
@@ -235,13 +243,13 @@ SAN_CC      ?= gcc
 ASAN_B      := build-asan
 ASAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
-ASAN_SUITES ?= library processes commit failures locks temps crash config clean metadata
+ASAN_SUITES ?= library processes handover commit failures locks temps crash config clean metadata
 TSAN_B      := build-tsan
 TSAN_FLAGS  := -O1 -g -fsanitize=thread
 
 check-asan: deps-check
 	@$(MAKE) --no-print-directory B=$(ASAN_B) CC=$(SAN_CC) SANITIZE='$(ASAN_FLAGS)' all testprogs
-	@CC=$(SAN_CC) tests/sanitizers.sh asan $(ASAN_B) $(ASAN_SUITES)
+	@CC=$(SAN_CC) scripts/sanitizers.sh asan $(ASAN_B) $(ASAN_SUITES)
 
 # check-tsan: the library and the threaded helpers (proc_threads,
 # proc_signal) built with TSan, run directly with the TSan runtime
@@ -252,13 +260,13 @@ check-asan: deps-check
 check-tsan: deps-build
 	@$(MAKE) --no-print-directory B=$(TSAN_B) CC=$(SAN_CC) SANITIZE='$(TSAN_FLAGS)' \
 	    all $(TSAN_B)/proc_threads $(TSAN_B)/proc_signal
-	@CC=$(SAN_CC) tests/sanitizers.sh tsan $(TSAN_B)
+	@CC=$(SAN_CC) scripts/sanitizers.sh tsan $(TSAN_B)
 
 # check-valgrind: memcheck (errors and definite leaks fail) on the plain
 # build: the launcher's commands and the C unit tests.
 check-valgrind: deps-valgrind
 	@$(MAKE) --no-print-directory all $(TEST_PROGS)
-	@tests/sanitizers.sh valgrind $(B)
+	@scripts/sanitizers.sh valgrind $(B)
 
 # ---- Fuzzing (issue 5): libFuzzer targets of tests/fuzz -----------------
 #
@@ -283,10 +291,10 @@ FUZZERS      := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 
 $(FUZZ_B):
 	@mkdir -p $(FUZZ_B)
-$(FUZZ_B)/fuzz_config: tests/fuzz/fuzz_config.c $(CONF_SRC) src/*.h | $(FUZZ_B)
+$(FUZZ_B)/fuzz_config: tests/fuzz/fuzz_config.c $(CONF_SRC) $(HEADERS) | $(FUZZ_B)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_config.c $(CONF_SRC) -lconfuse
-$(FUZZ_B)/fuzz_match: tests/fuzz/fuzz_match.c src/match.c src/rules.c src/*.h | $(FUZZ_B)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_match.c src/match.c src/rules.c
+$(FUZZ_B)/fuzz_match: tests/fuzz/fuzz_match.c src/core/match.c src/core/rules.c $(HEADERS) | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_match.c src/core/match.c src/core/rules.c
 
 fuzzers: $(FUZZERS)
 fuzz: deps-fuzz
@@ -304,11 +312,11 @@ test:
 # docs/COMPATIBILITY.md's table, from a real run of the matrix.
 compat-table: deps-compat
 	@$(MAKE) --no-print-directory all $(HELPERS)
-	tests/compat_table.sh docs/COMPATIBILITY.md
+	scripts/compat_table.sh docs/COMPATIBILITY.md
 
 demo: deps-demo
 	@$(MAKE) -s --no-print-directory all $(HELPERS)
-	@tests/demo.sh
+	@scripts/demo.sh
 
 # Never part of check: the figures depend on the machine and its load.
 bench: deps-bench

@@ -5,7 +5,7 @@
 #
 # Programs already covered by programs.bats (bash > and >>, cp onto an
 # existing file, install, tee, dd of=, python3, perl) and commit.bats
-# (sed -i, perl -i) are not run again here: tests/compat_table.sh runs
+# (sed -i, perl -i) are not run again here: scripts/compat_table.sh runs
 # those tests too and puts them in the same table (docs/COMPATIBILITY.md).
 #
 # Every test proves the library is loaded in the program under test
@@ -17,7 +17,7 @@
 # and the directory after, seen by strace).
 #
 # Each test records its line of the table with `row PROGRAM DONE ATOMIC
-# NOTES`; tests/compat_table.sh sets $COMPAT_ROWS to collect them and adds
+# NOTES`; scripts/compat_table.sh sets $COMPAT_ROWS to collect them and adds
 # the result of the run (pass, FAIL, skip) from bats's TAP output.
 
 bats_require_minimum_version 1.5.0
@@ -46,7 +46,7 @@ EATMYDATA=$(ls /usr/lib/*/libeatmydata.so 2> /dev/null | head -n 1)
 WRITER_ASAN="$B/writer-asan"
 
 # row PROGRAM DONE ATOMIC NOTES [IF_FAILED]: this test's line of the table
-# in docs/COMPATIBILITY.md (tests/compat_table.sh collects them).  ATOMIC
+# in docs/COMPATIBILITY.md (scripts/compat_table.sh collects them).  ATOMIC
 # and NOTES say what the test proves when it passes; IF_FAILED, what is
 # known of its failure (the table shows it when the run fails).
 row() {

@@ -10,9 +10,9 @@
 # the library, which must find torn or empty files, so that the test is
 # known to be able to fail.
 #
-# The driver, tests/crash_kill.c, starts a writer per run
+# The driver, tests/helpers/crash_kill.c, starts a writer per run
 # (build/crash_writer: open(O_TRUNC), 128 KiB in 8 write()s, close(); or
-# tests/crash_writer.py: json.dump into open(..., "w")), kills it before,
+# tests/helpers/crash_writer.py: json.dump into open(..., "w")), kills it before,
 # in or after its writes, and checks the target byte for byte; it prints
 # its figures as NAME=N words.  CRASH_FIGURES=1 copies them into bats's
 # output.
@@ -29,7 +29,7 @@ setup() {
 	CWRITER="$B/crash_writer"
 	# The Python writer.  -S: no site-packages, which it does not need and
 	# whose .pth files can double the time a start takes.
-	PYWRITER=("$PY" -S "$TOP/tests/crash_writer.py")
+	PYWRITER=("$PY" -S "$TOP/tests/helpers/crash_writer.py")
 	local p
 	for p in "$KILL" "$CWRITER"; do
 		[ -x "$p" ] || fail "$p is not built: make ${p#"$TOP"/}"

@@ -61,6 +61,21 @@ assert_loaded() {
 		fail "the library was not loaded in '$1'; its log: $(cat "$LIBLOG")"
 }
 
+# commits NAME: how many commits of a file named NAME (a regex) the
+# library's log shows: its routine "committed" lines ("committed
+# (full)"), not a message that says more (the warning "committed before
+# exec of ...", "committed, but syncing its directory failed").
+commits() {
+	grep -cE "/$1: committed( \([a-z]+\))?\$" "$LIBLOG" || true
+}
+
+# assert_commits NAME N: the log shows exactly N commits of NAME.
+assert_commits() {
+	local n
+	n=$(commits "$1")
+	[ "$n" = "$2" ] || fail "$1 was committed $n times, not $2; the log: $(cat "$LIBLOG")"
+}
+
 # inode FILE
 inode() {
 	stat -c %i "$1"
@@ -75,7 +90,7 @@ assert_no_temps() {
 
 # san_keep_reports DIR: under make check-asan the sanitizers write their
 # reports into the reporting process's current directory (see
-# tests/sanitizers.sh); move those under DIR into the test's directory,
+# scripts/sanitizers.sh); move those under DIR into the test's directory,
 # where they are collected after the run.  For a file system or a
 # directory that teardown is about to remove.
 san_keep_reports() {

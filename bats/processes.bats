@@ -4,7 +4,7 @@
 # fork in a threaded program, children started with fork, vfork,
 # posix_spawn, system and popen, the exec handover, and the ways a
 # process exits.  Every test runs real programs (bash, python3, the C
-# programs tests/proc_*.c) under the library and proves that the library
+# programs tests/helpers/proc_*.c) under the library and proves that the library
 # was loaded in them; every race test also runs without the library (the
 # control) and asserts that the control shows the failure the library
 # prevents, so that the test is known to be able to fail.
@@ -42,18 +42,6 @@ teardown() {
 # conf TEXT: the config is TEXT (one or more sections).
 conf() {
 	printf '%s\n' "$1" > "$CONF"
-}
-
-# commits NAME: how many commits of a file named NAME the log shows.
-commits() {
-	grep -cE "/$1: committed" "$LIBLOG" || true
-}
-
-# assert_commits NAME N: the log shows exactly N commits of NAME.
-assert_commits() {
-	local n
-	n=$(commits "$1")
-	[ "$n" = "$2" ] || fail "$1 was committed $n times, not $2; the log: $(cat "$LIBLOG")"
 }
 
 # assert_counts_zero WORD...: each WORD=N in $output has N = 0.

@@ -1,5 +1,5 @@
-/* fuzz_config.c - libFuzzer target for the config loader (src/config.c)
- * and the encoding of its result (src/rules.c).
+/* fuzz_config.c - libFuzzer target for the config loader (src/config/config.c)
+ * and the encoding of its result (src/core/rules.c).
  *
  * The input is the text of a config file, optionally followed by NUL and
  * -p patterns separated by NULs.  The text is written to a file and
@@ -32,9 +32,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "match.h"
-#include "rules.h"
+#include "config/config.h"
+#include "core/match.h"
+#include "core/rules.h"
 
 #define MAX_EXTRA 8
 

@@ -1,4 +1,4 @@
-/* fuzz_match.c - libFuzzer target for src/match.c.
+/* fuzz_match.c - libFuzzer target for src/core/match.c.
  *
  * The input is PATTERN NUL PATH [NUL BASE].  Beyond "no crash, no
  * out-of-bounds read, no runaway time" (libFuzzer's -timeout catches a
@@ -16,7 +16,8 @@
  *  - path_normalise gives a normal path ('/' first, no "//", no "." or
  *    ".." component, no trailing '/'), is idempotent, and fails only for
  *    want of room;
- *  - rules_find finds the rule when, and only when, glob_match says so.
+ *  - rules_find finds the rule when, and only when, glob_match says so,
+ *    and on the name alone gives the same answer or asks for the path.
  *
  * Any disagreement aborts, which libFuzzer reports as a crash.
  */
@@ -27,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
-#include "rules.h"
+#include "core/match.h"
+#include "core/rules.h"
 
 /* Inputs longer than this are matched but not compared with the
  * reference, whose cost is cubic. */
@@ -261,7 +262,7 @@ static void check_rules_find(const char *pat, const char *path)
 	char abs[512];
 	struct rule r[2];
 	struct ruleset rs;
-	const struct rule *got;
+	const struct rule *got, *lazy;
 	bool base;
 
 	if (path_normalise(NULL, path, abs, sizeof(abs)) < 0)
@@ -274,11 +275,18 @@ static void check_rules_find(const char *pat, const char *path)
 	r[1].basename = base = strchr(pat, '/') == NULL;
 	rs.rules = r;
 	rs.nrules = 2;
-	got = rules_find(&rs, abs);
+	got = rules_find(&rs, path_basename(abs), abs);
 	if ((got == &r[1]) != glob_match(pat, base ? path_basename(abs) : abs))
 		fail("rules_find disagrees with glob_match", pat, abs, got == &r[1]);
 	if (!got)
 		fail("rules_find: the last match is not the one found", pat, abs, 0);
+	/* On the name alone (the library's first try): the same answer, or
+	 * a request for the path; never that request when the name decided. */
+	lazy = rules_find(&rs, path_basename(abs), NULL);
+	if (lazy != RULES_NEED_PATH && lazy != got)
+		fail("rules_find on the name alone disagrees with it on the path", pat, abs, 0);
+	if (lazy == RULES_NEED_PATH && base && got == &r[1])
+		fail("rules_find asked for the path when a basename rule decided", pat, abs, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,263 @@
+/* commit.c - put a pending file's temp in the target's place, or keep
+ * the old file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor.h"
+#include "commit.h"
+#include "copy.h"
+#include "lock.h"
+#include "log.h"
+#include "metadata.h"
+#include "record.h"
+#include "rules.h"
+#include "sys.h"
+#include "tempfile.h"
+
+int sync_durably(int fd, int durability)
+{
+	switch (durability) {
+	case DUR_FULL:
+	case DUR_FILE:
+		return sys_fsync(fd);
+	case DUR_DATA:
+		return sys_fdatasync(fd);
+	default:
+		return 0;
+	}
+}
+
+/* A named temp of R's target is made (+1) or goes (-1): the lock file's
+ * mark (lock_count_temps), unless the temp was counted at the take. */
+static void count_temp(struct record *r, int delta)
+{
+	if (!r->temp_counted)
+		lock_count_temps(r->lock, delta);
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Does R's temp hold what its target holds? */
+static int same_content(const struct record *r)
+{
+	int target = sys_openat(r->dfd, r->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	int temp = record_open_temp(r, O_RDONLY | O_CLOEXEC);
+	int same = target >= 0 && temp >= 0 && same_bytes(target, temp);
+
+	if (target >= 0)
+		sys_close(target);
+	if (temp >= 0)
+		sys_close(temp);
+	return same;
+}
+
+/* Is there nothing to commit?  A file opened without O_TRUNC and never
+ * modified is left as it is (same inode, same mtime); with
+ * skip_unchanged, so is a rewrite with the same content.  A write the
+ * library saw, or a temp whose size or times moved since the copy, is a
+ * change for sure; otherwise the contents are compared, since a write the
+ * library cannot see (stdio's own, an mmap) within one tick of a coarse
+ * clock leaves the times as they were. */
+static int unchanged(const struct record *r, const struct stat *now)
+{
+	if (!r->existed)
+		return 0;
+	/* The program set the mode or owner itself: that is a change. */
+	if (now->st_mode != r->temp_mode || now->st_uid != r->temp_uid || now->st_gid != r->temp_gid)
+		return 0;
+	if (r->copied && !atomic_load(&r->written) && now->st_size == r->copy_st.st_size &&
+	    same_time(&now->st_mtim, &r->copy_st.st_mtim) &&
+	    same_time(&now->st_ctim, &r->copy_st.st_ctim))
+		return same_content(r);
+	if (r->rule->skip_unchanged && now->st_size == r->target_st.st_size)
+		return same_content(r);
+	return 0;
+}
+
+/* Did a process that shares the temp of R mark it failed (see
+ * record_mark_failed)?  NOW: the temp's stat; NAMES (LISTED bytes, -1
+ * when unknown): its extended attributes.  *ERR: how. */
+static int shared_write_failed(const struct record *r, const struct stat *now,
+			       const char *names, ssize_t listed, int *err)
+{
+	char v[16];
+	ssize_t n = -1;
+
+	*err = EIO;
+	if (listed < 0 || xattr_listed(names, listed, RECORD_FAILED_XATTR))
+		n = sys_fgetxattr(r->tfd, RECORD_FAILED_XATTR, v, sizeof(v) - 1);
+	if (n <= 0)
+		return (now->st_mode & S_ISVTX) && !(r->temp_mode & S_ISVTX);
+	v[n] = '\0';
+	*err = atoi(v) > 0 ? atoi(v) : EIO;
+	return 1;
+}
+
+/* A step of the commit failed: keep the old target, drop the temp. */
+static int failed(struct record *r, const char *step, int err)
+{
+	record_discard(r);
+	log_warn("%s: not committed, the old content is kept: %s: %s",
+		 r->path, step, strerror(err));
+	errno = err;
+	return -1;
+}
+
+/* backup = SUFFIX: the old file stays as NAME+SUFFIX.  A hard link to it
+ * under a temp name, renamed over the backup: the backup is replaced
+ * atomically too, and a writer killed in between leaves a temp the next
+ * writer sweeps. */
+static int keep_backup(const struct actor *a, struct record *r)
+{
+	char backup[NAME_MAX + 1], temp[NAME_MAX + 1];
+	int n = snprintf(backup, sizeof(backup), "%s%s", r->name, r->rule->backup);
+	int err;
+
+	if (n < 0 || (size_t)n >= sizeof(backup)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	lock_count_temps(r->lock, 1);
+	if (temp_link_name(a->pid, r->dfd, r->name, r->name, temp) == 0 &&
+	    sys_renameat2(r->dfd, temp, r->dfd, backup, 0) == 0) {
+		lock_count_temps(r->lock, -1);
+		return 0;
+	}
+	err = errno;
+	if (temp[0])
+		sys_unlinkat(r->dfd, temp, 0);
+	lock_count_temps(r->lock, -1);
+	if (err == ENOENT)
+		return 0;  /* the old file is gone: nothing to keep */
+	errno = err;
+	return -1;
+}
+
+/* The rename cannot replace the target (see cannot_replace): per
+ * `fallback`, copy the temp over the target in place, under the lock, or
+ * fail. */
+static int replace_in_place(struct record *r, int why)
+{
+	int from, to, ok = -1, err;
+
+	if (r->rule->fallback == FALLBACK_FAIL) {
+		log_warn("%s: the rename cannot replace it (%s); fallback = fail", r->path,
+			 strerror(why));
+		errno = why;
+		return -1;
+	}
+	log_warn("%s: the rename cannot replace it (%s); writing it in place", r->path,
+		 strerror(why));
+	from = record_open_temp(r, O_RDONLY | O_CLOEXEC);
+	to = sys_openat(r->dfd, r->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0);
+	if (from >= 0 && to >= 0 && copy_contents(from, to) == 0 &&
+	    sync_durably(to, r->rule->durability) == 0)
+		ok = 0;
+	err = errno;
+	if (from >= 0)
+		sys_close(from);
+	if (to >= 0 && sys_close(to) < 0 && ok == 0) {
+		err = errno;
+		ok = -1;
+	}
+	if (ok == 0)
+		record_discard(r);
+	errno = err;
+	return ok;
+}
+
+/* Does a rename that failed with ERR say that nothing can replace the
+ * target, though it may be written?  EBUSY: a mount point (a bind-mounted
+ * file); EXDEV; EPERM: a sticky directory, where only the owner of a file
+ * (or of the directory) may replace it. */
+static int cannot_replace(int err)
+{
+	return err == EBUSY || err == EXDEV || err == EPERM;
+}
+
+/* Put the temp in the target's place: an anonymous temp is given a name
+ * first (linkat cannot replace a file), for the instant before the
+ * rename; the lock file's mark covers that instant (lock_count_temps). */
+static int replace_target(const struct actor *a, struct record *r)
+{
+	if (!r->temp[0]) {
+		count_temp(r, 1);
+		if (temp_link(a->pid, r->tfd, r->dfd, r->name, r->temp) < 0) {
+			int err = errno;
+			count_temp(r, -1);
+			errno = err;
+			return -1;
+		}
+	}
+	if (sys_renameat2(r->dfd, r->temp, r->dfd, r->name, 0) < 0)
+		return cannot_replace(errno) ? replace_in_place(r, errno) : -1;
+	r->temp[0] = '\0';
+	count_temp(r, -1);
+	return 0;
+}
+
+int commit(const struct actor *a, struct record *r)
+{
+	int durability = r->rule->durability;
+	int err = atomic_load(&r->error);
+	struct stat now;
+	char names[256];
+	ssize_t listed;
+
+	if (r->inplace) {
+		errno = err;
+		return err ? -1 : 0;
+	}
+	if (err)
+		return failed(r, "writing it failed", err);
+	if (atomic_load(&r->unlinked)) {
+		/* Deleted by the program while it wrote: as unwrapped, what it
+		 * wrote goes with the deleted file. */
+		log_info("%s: not committed: the program deleted it", r->path);
+		record_discard(r);
+		return 0;
+	}
+	/* The temp is looked at once, for all the questions below: its
+	 * stat, and the names of its extended attributes (a failure mark, an
+	 * ACL inherited from the directory), usually none. */
+	if (sys_fstat(r->tfd, &now) < 0)
+		return failed(r, "cannot look at its temp file", errno);
+	listed = sys_flistxattr(r->tfd, names, sizeof(names));
+	if (listed < 0 && errno == ENOTSUP)
+		listed = 0;  /* none can be there */
+	if (shared_write_failed(r, &now, names, listed, &err))
+		return failed(r, "a process it was shared with failed to write it", err);
+	if (unchanged(r, &now)) {
+		log_info("%s: unchanged, left as it was", r->path);
+		record_discard(r);
+		return 0;
+	}
+	/* Metadata first, so that the fsync covers it too. */
+	if (r->existed && metadata_copy(r, r->tfd, &now, listed < 0 ? -1 :
+					xattr_listed(names, listed, XATTR_ACL_ACCESS)) < 0)
+		return failed(r, "cannot give it the old file's owner, attributes and mode", errno);
+	if (sync_durably(r->tfd, durability) < 0)
+		return failed(r, "fsync", errno);
+	if (r->existed && r->rule->backup[0] && keep_backup(a, r) < 0)
+		return failed(r, "cannot keep the old file as its backup", errno);
+	if (replace_target(a, r) < 0)
+		return failed(r, "rename", errno);
+	if (durability == DUR_FULL && sys_fsync(r->dfd) < 0) {
+		/* The new content is in place; only its durability is in doubt. */
+		err = errno;
+		log_warn("%s: committed, but syncing its directory failed: %s",
+			 r->path, strerror(err));
+		errno = err;
+		return -1;
+	}
+	log_info("%s: committed (%s)", r->path, durability_name(durability));
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* commit.h - the end of a pending file: its temp put in the target's
+ * place, or thrown away.
+ *
+ * The steps, each of which may fail and then leaves the target as it
+ * was and the temp removed:
+ *
+ *   1. a write failed, or a process that shared the temp marked it
+ *      failed (record_mark_failed): nothing is committed;
+ *   2. the program deleted the target meanwhile: the temp goes, as the
+ *      writes would have gone to a deleted file;
+ *   3. nothing changed (opened without O_TRUNC, never modified; or
+ *      skip_unchanged and the same bytes): the target is left as it was;
+ *   4. the old file's owner, group, extended attributes and mode onto
+ *      the temp (metadata.h);
+ *   5. fsync or fdatasync, per durability;
+ *   6. backup: the old file hard-linked to NAME+SUFFIX, atomically;
+ *   7. an anonymous temp named, then renamed over the target (relative
+ *      to the directory held, so that it cannot be swapped); a target
+ *      that cannot be replaced (a bind mount, EXDEV, a sticky directory)
+ *      goes through `fallback`;
+ *   8. the directory fsynced (durability full).
+ */
+#ifndef ATOMICALLY_COMMIT_H
+#define ATOMICALLY_COMMIT_H
+
+struct actor;
+struct record;
+
+/* Commit R for the actor A (whose pid names the temp for the instant
+ * before the rename).  Returns 0 (committed, or nothing to do), or -1
+ * with errno: the file is not committed (one warning says which step
+ * failed and why; the old content stays), or, after the rename, its
+ * directory could not be synced.  An in-place record (a fallback at the
+ * open) has nothing to commit: -1 only when a write to it failed.  R
+ * keeps its lock and descriptors: record_release() lets go of them. */
+int commit(const struct actor *a, struct record *r);
+
+/* Sync FD as DURABILITY says (fsync, fdatasync, or nothing). */
+int sync_durably(int fd, int durability);
+
+#endif

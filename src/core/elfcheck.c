@@ -1,0 +1,113 @@
+/* elfcheck.c - look into an executable for what defeats LD_PRELOAD. */
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "elfcheck.h"
+#include "sys.h"
+
+/* Read exactly SIZE bytes at OFF; 0 on success. */
+static int read_at(int fd, void *buf, size_t size, off_t off)
+{
+	return sys_pread(fd, buf, size, off) == (ssize_t)size ? 0 : -1;
+}
+
+/* Does the 64-bit ELF file FD have a section named NAME? */
+static int has_section(int fd, const Elf64_Ehdr *eh, const char *name)
+{
+	Elf64_Shdr strtab, sh;
+	char buf[64];
+	size_t len = strlen(name) + 1;
+
+	if (eh->e_shoff == 0 || eh->e_shstrndx == SHN_UNDEF ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    read_at(fd, &strtab, sizeof(strtab),
+		    (off_t)(eh->e_shoff + (Elf64_Off)eh->e_shstrndx * sizeof(sh))) < 0)
+		return 0;
+	for (unsigned i = 0; i < eh->e_shnum && i < 4096; i++) {
+		if (read_at(fd, &sh, sizeof(sh), (off_t)(eh->e_shoff + i * sizeof(sh))) < 0)
+			return 0;
+		if (sh.sh_name + len > strtab.sh_size || len > sizeof(buf))
+			continue;
+		if (read_at(fd, buf, len, (off_t)(strtab.sh_offset + sh.sh_name)) == 0 &&
+		    memcmp(buf, name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *elf_problem(int fd)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int dynamic = 0;
+
+	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return NULL;  /* not an ELF file: say nothing */
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return "it is a 32-bit program: the dynamic linker cannot load the 64-bit library into it";
+	if (eh.e_phentsize != sizeof(ph))
+		return NULL;
+	for (unsigned i = 0; i < eh.e_phnum && i < 1024; i++) {
+		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) < 0)
+			return NULL;
+		if (ph.p_type == PT_INTERP)
+			dynamic = 1;
+	}
+	if (!dynamic)
+		return "it is statically linked: the dynamic linker, which loads the library, never runs";
+	if (has_section(fd, &eh, ".go.buildinfo"))
+		return "it is a Go program: Go makes its own system calls, past the library";
+	return NULL;
+}
+
+/* The interpreter of a "#!" script, into BUF; NULL if FD is no script. */
+static const char *script_interpreter(int fd, char *buf, size_t size)
+{
+	ssize_t n = sys_pread(fd, buf, size - 1, 0);
+	char *p, *end;
+
+	if (n < 3 || buf[0] != '#' || buf[1] != '!')
+		return NULL;
+	buf[n] = '\0';
+	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	for (end = p; *end && *end != ' ' && *end != '\t' && *end != '\n'; end++)
+		;
+	*end = '\0';
+	return *p == '/' ? p : NULL;
+}
+
+const char *elf_preload_problem(const char *path)
+{
+	static char why[512];
+	char buf[256];
+	const char *problem, *interp;
+	struct stat st;
+	int fd;
+
+	if (sys_fstatat(AT_FDCWD, path, &st, 0) < 0)
+		return NULL;
+	if ((st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		return "it is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD for it";
+	if (sys_getxattr(path, "security.capability", NULL, 0) > 0)
+		return "it has file capabilities: the dynamic linker ignores LD_PRELOAD for it";
+	if ((fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)) < 0)
+		return NULL;
+	problem = elf_problem(fd);
+	if (!problem && (interp = script_interpreter(fd, buf, sizeof(buf))) != NULL) {
+		sys_close(fd);
+		if ((fd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0)) < 0)
+			return NULL;
+		if ((problem = elf_problem(fd)) != NULL) {
+			snprintf(why, sizeof(why), "its interpreter %s: %s", interp, problem);
+			problem = why;
+		}
+	}
+	sys_close(fd);
+	return problem;
+}

@@ -1,0 +1,770 @@
+/* launcher.c - `atomically`: run a command with the library preloaded.
+ *
+ * The launcher parses the config once, encodes the rules into
+ * ATOMICALLY_RULES, prepends the library to LD_PRELOAD and runs the
+ * command, whose processes then only decode the rules.  With --clean it
+ * removes the temps of writers that were killed before their commit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "adopt.h"
+#include "config/config.h"
+#include "core/elfcheck.h"
+#include "core/lookup.h"
+#include "core/match.h"
+#include "core/path.h"
+#include "core/rules.h"
+#include "core/tempname.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+#ifndef LIBDIR
+#define LIBDIR "/usr/local/lib/atomically"
+#endif
+
+/* A plain process: the library, when a CI job preloads it here too,
+ * finds this name defined here first and stays inert (preload/state.c),
+ * so that whatever the launcher does with files, and the core with them
+ * (on plain libc, core/sys_libc.c), reaches the kernel, not the
+ * library's hooks. */
+__attribute__((visibility("default"))) const char *const atomically_library_copy = "plain process";
+
+#define EXIT_OWN_ERROR 125
+#define EXIT_CANNOT_RUN 126
+#define EXIT_NOT_FOUND 127
+#define MAX_EXTRA 256
+
+static const char usage_text[] =
+	"usage: atomically [-c FILE] [-p GLOB]... [-v|-q] [--] COMMAND [ARG...]\n"
+	"       atomically --env [-c FILE] [-p GLOB]...\n"
+	"       atomically --explain [-c FILE] [-p GLOB]... PATH...\n"
+	"       atomically --check-config [FILE]\n"
+	"       atomically --clean [-n] [-v|-q] DIR...\n"
+	"       atomically --version | --help\n"
+	"\n"
+	"Runs COMMAND so that its writes to files matching the config are atomic:\n"
+	"each is written to a temp file beside the target and renamed over it,\n"
+	"after an fsync, under an advisory lock.\n"
+	"\n"
+	"  -c, --config FILE   use FILE instead of the config found by default\n"
+	"  -p, --path GLOB     also match GLOB (repeatable); without a config file,\n"
+	"                      only the -p patterns match\n"
+	"  -v, --verbose       say what the library does (twice: debug)\n"
+	"  -q, --quiet         report errors only\n"
+	"      --env           print the variables that wrap every later command\n"
+	"                      (for eval, or >> \"$GITHUB_ENV\")\n"
+	"      --explain       tell which rule decides for each PATH\n"
+	"      --check-config  validate the config (or FILE) and say where it is wrong\n"
+	"      --clean         remove the temps left in each DIR and below by writers\n"
+	"                      killed before their commit (their pid is gone); -v also\n"
+	"                      lists the temps kept\n"
+	"  -n, --dry-run       with --clean: only say what would be removed\n"
+	"\n"
+	"Config: -c, $ATOMICALLY_CONF, $XDG_CONFIG_HOME/atomically/atomically.conf,\n"
+	"/etc/atomically.conf, else the embedded default.  See atomically(1) and\n"
+	"atomically.conf(5).\n"
+	"Exit status: COMMAND's (128+N when killed by signal N); 125 for an error\n"
+	"of atomically's own (a bad config); 126 COMMAND cannot run; 127 not found.\n"
+	"--clean: 0, or 1 when a temp could not be removed or a DIR not read.\n";
+
+enum mode { MODE_RUN, MODE_ENV, MODE_EXPLAIN, MODE_CHECK, MODE_CLEAN };
+
+struct options {
+	enum mode mode;
+	const char *config;
+	const char *extra[MAX_EXTRA];
+	size_t nextra;
+	int verbosity;          /* -1 quiet, 0 config's level, 1 info, 2 debug */
+	int dry_run;            /* -n */
+};
+
+static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("atomically: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* Print ERR, whose lines are "FILE:LINE: message", each with our prefix. */
+static void print_config_errors(const char *err)
+{
+	char line[4096];
+
+	while (*err) {
+		size_t n = strcspn(err, "\n");
+		snprintf(line, sizeof(line), "%.*s", (int)n, err);
+		if (n)
+			fprintf(stderr, "atomically: %s\n", line);
+		err += n + (err[n] == '\n');
+	}
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_ENV = 256, OPT_EXPLAIN, OPT_CHECK, OPT_CLEAN, OPT_VERSION, OPT_HELP };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "env", no_argument, NULL, OPT_ENV },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "clean", no_argument, NULL, OPT_CLEAN },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	/* '+': stop at COMMAND, whose own options are its business. */
+	while ((c = getopt_long(argc, argv, "+c:p:vqn", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'p':
+			if (o->nextra == MAX_EXTRA)
+				die(EXIT_OWN_ERROR, "too many -p patterns (at most %d)", MAX_EXTRA);
+			o->extra[o->nextra++] = optarg;
+			break;
+		case 'v':
+			o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1;
+			break;
+		case 'q':
+			o->verbosity = -1;
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case OPT_ENV:
+			o->mode = MODE_ENV;
+			break;
+		case OPT_EXPLAIN:
+			o->mode = MODE_EXPLAIN;
+			break;
+		case OPT_CHECK:
+			o->mode = MODE_CHECK;
+			break;
+		case OPT_CLEAN:
+			o->mode = MODE_CLEAN;
+			break;
+		case OPT_VERSION:
+			printf("atomically %s\n", VERSION);
+			exit(0);
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			fputs(usage_text, stderr);
+			exit(EXIT_OWN_ERROR);
+		}
+	}
+}
+
+/* Find and load the config as the options say; exit 125 when it is bad. */
+static void load_config(const struct options *o, const char *explicit, struct config *cfg)
+{
+	char path[PATH_MAX], err[8192];
+	enum config_origin origin = config_find(explicit, path, sizeof(path));
+	const char *file = origin == ORIGIN_NONE ? NULL : path;
+
+	for (size_t i = 0; i < o->nextra; i++) {
+		const char *why = glob_check(o->extra[i]);
+		if (why)
+			die(EXIT_OWN_ERROR, "-p %s: bad pattern: %s", o->extra[i], why);
+	}
+	if (config_load(cfg, file, o->extra, o->nextra, err, sizeof(err)) < 0) {
+		print_config_errors(err);
+		exit(EXIT_OWN_ERROR);
+	}
+	if (o->verbosity < 0)
+		cfg->rs.log_level = LEVEL_ERROR;
+	else if (o->verbosity > 0)
+		cfg->rs.log_level = o->verbosity > 1 ? LEVEL_DEBUG : LEVEL_INFO;
+}
+
+static char *encode_rules(const struct ruleset *rs)
+{
+	size_t n = rules_encode(rs, NULL, 0);
+	char *text = malloc(n + 1);
+
+	if (!text)
+		die(EXIT_OWN_ERROR, "out of memory");
+	rules_encode(rs, text, n + 1);
+	return text;
+}
+
+/* Where the library is: beside the launcher (a build tree), then where
+ * `make install` puts it relative to the launcher (so that an installed
+ * tree can be moved, or staged with DESTDIR), then the LIBDIR compiled in. */
+static void find_library(char *out, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash = NULL;
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+	}
+	if (slash) {
+		int dir = (int)(slash - self);
+		snprintf(out, size, "%.*s/libatomically.so", dir, self);
+		if (access(out, R_OK) == 0)
+			goto found;
+		snprintf(out, size, "%.*s/../lib/atomically/libatomically.so", dir, self);
+		if (access(out, R_OK) == 0 && realpath(out, self))
+			snprintf(out, size, "%s", self);
+		if (access(out, R_OK) == 0)
+			goto found;
+	}
+	snprintf(out, size, "%s/libatomically.so", LIBDIR);
+	if (access(out, R_OK) < 0)
+		die(EXIT_OWN_ERROR, "%s: cannot find the library: %s", out, strerror(errno));
+found:
+	/* LD_PRELOAD splits on spaces and colons. */
+	if (strpbrk(out, " :"))
+		die(EXIT_OWN_ERROR, "%s: the library's path has a space or colon, which LD_PRELOAD cannot carry", out);
+}
+
+/* Does the LD_PRELOAD list LIST (separated by spaces or colons) name LIB? */
+static int preload_names(const char *list, const char *lib)
+{
+	size_t len = strlen(lib);
+
+	while (*list) {
+		size_t n = strcspn(list, " :");
+		if (n == len && strncmp(list, lib, len) == 0)
+			return 1;
+		list += n + (list[n] != '\0');
+	}
+	return 0;
+}
+
+/* The length of the first entry of LIST when it is AddressSanitizer's
+ * runtime, which refuses to start unless it comes first; else 0. */
+static size_t asan_runtime_first(const char *list)
+{
+	size_t n = strcspn(list, " :");
+	const char *base = list + n;
+
+	while (base > list && base[-1] != '/')
+		base--;
+	if (strncmp(base, "libasan", 7) == 0 || strncmp(base, "libclang_rt.asan", 16) == 0)
+		return n;
+	return 0;
+}
+
+/* LD_PRELOAD with LIB first, keeping what was there; unchanged when LIB is
+ * there already (the dynamic linker loads a library once anyway).  After
+ * an AddressSanitizer runtime that comes first, not before it. */
+static char *preload_value(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t asan;
+	char *v;
+
+	if (!old || !*old)
+		v = strdup(lib);
+	else if (preload_names(old, lib))
+		v = strdup(old);
+	else if ((asan = asan_runtime_first(old)) > 0) {
+		if (asprintf(&v, "%.*s:%s%s", (int)asan, old, lib, old + asan) < 0)
+			v = NULL;
+	} else if (asprintf(&v, "%s:%s", lib, old) < 0) {
+		v = NULL;
+	}
+	if (!v)
+		die(EXIT_OWN_ERROR, "out of memory");
+	return v;
+}
+
+/* ---- --env ---- */
+
+/* Is standard output the file $GITHUB_ENV names?  Then it wants plain
+ * NAME=value lines; a shell's eval wants export statements. */
+static int stdout_is_github_env(void)
+{
+	const char *f = getenv("GITHUB_ENV");
+	struct stat a, b;
+
+	return f && *f && stat(f, &a) == 0 && fstat(STDOUT_FILENO, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int print_env(const char *lib, const char *rules)
+{
+	char *preload = preload_value(lib);
+
+	/* The values hold no quote: the rules are escaped, and the library
+	 * path has no space or colon. */
+	if (stdout_is_github_env()) {
+		printf("LD_PRELOAD=%s\n%s=%s\n", preload, RULES_ENV, rules);
+	} else {
+		if (strchr(preload, '\''))
+			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a quote: cannot print it for a shell");
+		printf("export LD_PRELOAD='%s'\nexport %s='%s'\n", preload, RULES_ENV, rules);
+	}
+	free(preload);
+	return fflush(stdout) == 0 ? 0 : EXIT_OWN_ERROR;
+}
+
+/* ---- --explain ---- */
+
+/* Where the rules without a source file came from: the last NEXTRA are
+ * the -p patterns, the others the embedded default. */
+static void print_rule(const struct ruleset *rs, const struct rule *r, size_t nextra)
+{
+	if (r->source_file)
+		printf("%s:%d: ", r->source_file, r->source_line);
+	else if ((size_t)(r - rs->rules) >= rs->nrules - nextra)
+		printf("-p: ");
+	else
+		printf("(embedded default): ");
+	printf("path \"%s\"", r->pattern);
+	if (!r->enabled) {
+		printf(" (enabled = false: excluded)\n");
+		return;
+	}
+	printf(": durability=%s lock=%s lock_timeout=%d commit=%s append=%s "
+	       "hardlinks=%s fallback=%s backup=\"%s\" skip_unchanged=%s\n",
+	       durability_name(r->durability), lock_scope_name(r->lock), r->lock_timeout,
+	       commit_mode_name(r->commit), append_mode_name(r->append),
+	       hardlinks_mode_name(r->hardlinks), fallback_mode_name(r->fallback),
+	       r->backup, r->skip_unchanged ? "true" : "false");
+}
+
+/* Does PATH end in '/', "." or "..", as only a directory's name can?
+ * (rule_for decides nothing for it.) */
+static int names_directory(const char *path)
+{
+	const char *name = strrchr(path, '/');
+
+	name = name ? name + 1 : path;
+	return !*name || !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* Like `git check-ignore`: 0 when some PATH is matched, 1 when none.
+ * The rule comes from rule_for, the lookup the library makes. */
+static int explain(const struct ruleset *rs, size_t nextra, char **paths, int n)
+{
+	char cwd[PATH_MAX], abs[PATH_MAX], scratch[PATH_MAX];
+	int matched = 0;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		die(EXIT_OWN_ERROR, "cannot tell the current directory: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const struct rule *r;
+
+		if (path_absolute(AT_FDCWD, paths[i], abs, sizeof(abs)) < 0) {
+			printf("%s: %s\n", paths[i],
+			       errno == ENAMETOOLONG ? "path too long" : strerror(errno));
+			continue;
+		}
+		r = rule_for(rs, AT_FDCWD, paths[i], scratch, sizeof(scratch));
+		printf("%s: ", abs);
+		if (!r && names_directory(paths[i])) {
+			printf("%s names a directory (it ends in '/', '.' or '..'): never redirected\n",
+			       paths[i]);
+			continue;
+		}
+		if (!r) {
+			printf("no rule matches: written as usual\n");
+			continue;
+		}
+		matched += r->enabled;
+		print_rule(rs, r, nextra);
+	}
+	return matched ? 0 : 1;
+}
+
+/* ---- --clean ---- */
+
+/* A writer killed before its commit can leave a named temp,
+ * .NAME.atomically.PID.RANDOM (tempname.h).  The next writer of NAME
+ * removes it under the lock; --clean is for the temps no writer comes
+ * back for (lock = "none", a file no longer written, a workspace about
+ * to be archived).  It reads no config: temps are known by their names,
+ * whatever the rules were when they were made. */
+
+/* Which mount a directory is on: its device, and where the kernel tells
+ * (statx, Linux 5.8), its mount id, which also tells apart a bind mount
+ * of the same file system (a volume mounted into a CI workspace). */
+struct mount_key {
+	unsigned major, minor;
+	uint64_t id;            /* 0: not known */
+};
+
+static int mount_key_of(int fd, struct mount_key *k)
+{
+	struct statx stx;
+	struct stat st;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) == 0) {
+		k->major = stx.stx_dev_major;
+		k->minor = stx.stx_dev_minor;
+		k->id = stx.stx_mask & STATX_MNT_ID ? stx.stx_mnt_id : 0;
+		return 0;
+	}
+	/* No statx (an old kernel, a seccomp filter): the device alone, as
+	 * find -xdev does. */
+	if (fstat(fd, &st) < 0)
+		return -1;
+	k->major = major(st.st_dev);
+	k->minor = minor(st.st_dev);
+	k->id = 0;
+	return 0;
+}
+
+static int same_mount(const struct mount_key *a, const struct mount_key *b)
+{
+	return a->major == b->major && a->minor == b->minor &&
+	       (!a->id || !b->id || a->id == b->id);
+}
+
+struct clean {
+	int dry_run;
+	int verbosity;          /* -1: errors only; 1: also the temps kept */
+	int status;             /* 0, or 1 once something could not be done */
+	struct mount_key top;   /* the mount of the DIR being walked */
+};
+
+static void clean_error(struct clean *c, const char *path, const char *what, int err)
+{
+	fprintf(stderr, "atomically: %s: %s%s%s\n", path, what, *what ? ": " : "", strerror(err));
+	c->status = 1;
+}
+
+/* PATH/NAME, for messages; a PATH given with a trailing slash keeps one. */
+static char *join(const char *path, const char *name)
+{
+	size_t n = strlen(path);
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", path, n && path[n - 1] == '/' ? "" : "/", name) < 0)
+		die(EXIT_OWN_ERROR, "out of memory");
+	return s;
+}
+
+/* The temp NAME in DFD (PATH for messages), of the process PID. */
+static void clean_temp(struct clean *c, int dfd, const char *name, const char *path, int pid)
+{
+	/* A pid that names a process now may be one that reused the dead
+	 * writer's: the temp is kept all the same, the safe side. */
+	if (!temp_owner_dead(pid)) {
+		if (c->verbosity > 0)
+			printf("kept %s (pid %d is alive)\n", path, pid);
+		return;
+	}
+	if (c->dry_run) {
+		if (c->verbosity >= 0)
+			printf("would remove %s (pid %d is gone)\n", path, pid);
+		return;
+	}
+	/* Relative to the directory we hold: a directory renamed or swapped
+	 * for a symlink since cannot redirect the removal elsewhere.  A
+	 * dead pid never comes back, so nobody can be about to use the temp.
+	 * The system call itself: in a CI step after --env the library is
+	 * preloaded here too, and would hold back the unlink of a matched
+	 * path until we exit (tombstone.c), after we said it was done. */
+	if (syscall(SYS_unlinkat, dfd, name, 0) < 0) {
+		/* Gone meanwhile: the next writer's sweep, another --clean. */
+		if (errno != ENOENT)
+			clean_error(c, path, "cannot remove", errno);
+		return;
+	}
+	if (c->verbosity >= 0)
+		printf("removed %s (pid %d is gone)\n", path, pid);
+}
+
+static void clean_dir(struct clean *c, int fd, const char *path);
+
+/* Walk into the directory NAME of DFD, never through a symlink and never
+ * onto another mount. */
+static void clean_subdir(struct clean *c, int dfd, const char *name, const char *path)
+{
+	struct mount_key k;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		/* Removed, or replaced by a symlink or a file, since it was
+		 * listed: nothing of ours to walk. */
+		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
+			clean_error(c, path, "", errno);
+		return;
+	}
+	/* Looked at once open, so that what is judged is what is walked. */
+	if (mount_key_of(fd, &k) < 0) {
+		clean_error(c, path, "", errno);
+		close(fd);
+		return;
+	}
+	if (!same_mount(&k, &c->top)) {
+		if (c->verbosity > 0)
+			printf("skipped %s (another mount)\n", path);
+		close(fd);
+		return;
+	}
+	clean_dir(c, fd, path);
+}
+
+/* Clean the directory FD (PATH for messages), which this closes. */
+static void clean_dir(struct clean *c, int fd, const char *path)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		clean_error(c, path, "", errno);
+		close(fd);
+		return;
+	}
+	for (;;) {
+		unsigned char type;
+		char *sub;
+		int pid;
+
+		errno = 0;
+		if (!(e = readdir(d))) {
+			if (errno)
+				clean_error(c, path, "cannot read", errno);
+			break;
+		}
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		type = e->d_type;
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+			if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		/* Only a regular file is a temp: a directory named like one is
+		 * walked, a symlink named like one is left alone (and so is
+		 * what it points to). */
+		if (type == DT_DIR) {
+			sub = join(path, e->d_name);
+			clean_subdir(c, fd, e->d_name, sub);
+			free(sub);
+		} else if (type == DT_REG && (pid = temp_owner(e->d_name, NULL)) > 0) {
+			sub = join(path, e->d_name);
+			clean_temp(c, fd, e->d_name, sub, pid);
+			free(sub);
+		}
+	}
+	closedir(d);
+}
+
+/* --clean DIR...: 0, or 1 when some DIR could not be read or some temp
+ * not removed (each said on stderr; the rest is cleaned all the same). */
+static int clean(char **dirs, int n, int dry_run, int verbosity)
+{
+	struct clean c = { .dry_run = dry_run, .verbosity = verbosity };
+
+	/* Each line out as it happens, in order with the errors. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 0; i < n; i++) {
+		/* A DIR named here is followed if it is a symlink: the user
+		 * chose it.  Below it, nothing is followed. */
+		int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || mount_key_of(fd, &c.top) < 0) {
+			clean_error(&c, dirs[i], "", errno);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		clean_dir(&c, fd, dirs[i]);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		clean_error(&c, "standard output", "", errno ? errno : EIO);
+	return c.status;
+}
+
+/* ---- running COMMAND ---- */
+
+/* Where COMMAND is, as execvp would find it, into OUT; exit 126 or 127 as
+ * env(1) does when it cannot be run. */
+static void resolve_command(const char *cmd, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	int saw_eacces = 0;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, size, "%s", cmd);
+		if (access(out, F_OK) < 0)
+			die(EXIT_NOT_FOUND, "%s: %s", cmd, strerror(errno));
+		if (access(out, X_OK) < 0)
+			die(EXIT_CANNOT_RUN, "%s: %s", cmd, strerror(errno));
+		return;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		struct stat st;
+
+		snprintf(out, size, "%.*s%s%s", (int)n, n ? path : ".", "/", cmd);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return;
+			saw_eacces = 1;
+		}
+		path += n + (path[n] == ':');
+	}
+	if (saw_eacces)
+		die(EXIT_CANNOT_RUN, "%s: permission denied", cmd);
+	die(EXIT_NOT_FOUND, "%s: command not found", cmd);
+}
+
+static pid_t child;
+
+static void forward_signal(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/* Run COMMAND as a child and wait: the launcher stays the parent of the
+ * whole run (the session of SPEC section 5 grows from here).  The child
+ * dies with us if we are killed, as it would had we exec'd it. */
+static int run(char **argv, const char *file)
+{
+	static const int forwarded[] = { SIGHUP, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH };
+	struct sigaction sa = { .sa_handler = forward_signal };
+	int status;
+	pid_t parent = getpid();
+
+	child = fork();
+	if (child < 0)
+		die(EXIT_OWN_ERROR, "fork: %s", strerror(errno));
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(EXIT_OWN_ERROR);
+		adopt_pass_watch();
+		execv(file, argv);
+		fprintf(stderr, "atomically: %s: %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+	}
+	/* A terminal's ^C and ^\ reach the whole process group: the child
+	 * decides what they mean, the launcher waits for its verdict. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			die(EXIT_OWN_ERROR, "waitpid: %s", strerror(errno));
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct config cfg;
+	char lib[PATH_MAX], file[PATH_MAX];
+	char *rules;
+	int status;
+
+	/* Files the image before (a wrapped shell) handed over: committed
+	 * when COMMAND is done, or at exit. */
+	adopt_handover();
+	parse_options(argc, argv, &o);
+
+	if (o.dry_run && o.mode != MODE_CLEAN)
+		die(EXIT_OWN_ERROR, "-n goes with --clean only");
+	if (o.mode == MODE_CLEAN) {
+		if (o.config || o.nextra)
+			die(EXIT_OWN_ERROR, "--clean takes no -c or -p: temps are known by their names");
+		if (optind >= argc)
+			die(EXIT_OWN_ERROR, "--clean needs a DIR");
+		/* Options end at the first DIR: a -n written after one must
+		 * not be taken for a directory while the others are cleaned
+		 * for real.  After --, anything is a DIR. */
+		if (strcmp(argv[optind - 1], "--") != 0)
+			for (int i = optind; i < argc; i++)
+				if (argv[i][0] == '-' && argv[i][1])
+					die(EXIT_OWN_ERROR, "%s: options go before the first DIR "
+					    "(a DIR named so: ./%s, or after --)", argv[i], argv[i]);
+		return clean(argv + optind, argc - optind, o.dry_run, o.verbosity);
+	}
+
+	if (o.mode == MODE_CHECK) {
+		/* --check-config [FILE]: FILE, or -c, or the one found. */
+		const char *explicit = optind < argc ? argv[optind] : o.config;
+		load_config(&o, explicit, &cfg);
+		printf("%s: ok, %zu rules\n", cfg.path ? cfg.path : o.nextra ? "(-p patterns)" :
+		       "(embedded default)", cfg.rs.nrules);
+		config_free(&cfg);
+		return 0;
+	}
+	load_config(&o, o.config, &cfg);
+
+	if (o.mode == MODE_EXPLAIN) {
+		if (optind >= argc)
+			die(EXIT_OWN_ERROR, "--explain needs a PATH");
+		status = explain(&cfg.rs, o.nextra, argv + optind, argc - optind);
+		config_free(&cfg);
+		return status;
+	}
+
+	find_library(lib, sizeof(lib));
+	rules = encode_rules(&cfg.rs);
+	config_free(&cfg);
+
+	if (o.mode == MODE_ENV) {
+		if (optind < argc)
+			die(EXIT_OWN_ERROR, "--env takes no COMMAND");
+		status = print_env(lib, rules);
+		free(rules);
+		return status;
+	}
+
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_OWN_ERROR;
+	}
+	resolve_command(argv[optind], file, sizeof(file));
+	const char *problem = o.verbosity < 0 ? NULL : elf_preload_problem(file);
+	if (problem)
+		fprintf(stderr, "atomically: warning: %s: %s; its writes are not made atomic\n",
+			argv[optind], problem);
+
+	char *preload = preload_value(lib);
+	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv(RULES_ENV, rules, 1) < 0)
+		die(EXIT_OWN_ERROR, "setenv: %s", strerror(errno));
+	free(preload);
+	free(rules);
+	return adopt_commit_all(run(argv + optind, file));
+}

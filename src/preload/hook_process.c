@@ -1,0 +1,284 @@
+/* hook_process.c - processes: fork (the child owns nothing), posix_spawn,
+ * the exec family (pending files handed over, handover.h), and every way
+ * out (exit, _exit, a return from main: what is still open is committed,
+ * and a failed commit turns status 0 into failure_exit_code). */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/lock.h"
+#include "fdtable.h"
+#include "handover.h"
+#include "hooks.h"
+#include "pending.h"
+#include "real.h"
+#include "state.h"
+#include "tombstone.h"
+
+/* The status this process exits with, once exit() is called (a return
+ * from main is turned into a call of exit, see __libc_start_main); -1
+ * before. */
+static int exit_status = -1;
+
+/* ---- processes ---- */
+
+EXPORT pid_t fork(void)
+{
+	pid_t pid;
+
+	/* A deferred unlink is done before the child can look for the file. */
+	if (lib_should_act() && getpid() == lib.pid)
+		tombstone_flush();
+	pid = real.fork();
+	if (pid == 0) {
+		lib_after_fork_child();
+		fdtable_after_fork_child();
+		pending_after_fork_child();
+		lock_forget_all();
+		tombstone_forget();
+		/* The parent's failures and exit are the parent's. */
+		atomic_store(&pending_failures, 0);
+		exit_status = -1;
+	}
+	return pid;
+}
+
+/* posix_spawn (and system, popen, which glibc builds on it) starts a
+ * process that is not the owner of anything: only a deferred unlink must
+ * be done first, so that the child does not find the file. */
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (lib_should_act())
+		tombstone_flush();
+	return real.posix_spawn(pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (lib_should_act())
+		tombstone_flush();
+	return real.posix_spawnp(pid, file, fa, attr, argv, envp);
+}
+
+/* ---- exec ---- */
+
+/* Before an exec by this process: a deferred unlink happens now, and the
+ * pending files are handed to the new image (see handover.h). */
+#define EXEC_SCRATCH 16384
+
+static char *const *before_exec(const char *file, int search, char *const envp[],
+				char *scratch)
+{
+	if (!lib_should_act())
+		return envp;
+	if (getpid() == lib.pid) {  /* not a vfork child: ours to change */
+		tombstone_flush();
+		pending_commit_deferred();
+	}
+	return handover_before_exec(file, search, envp, scratch, EXEC_SCRATCH);
+}
+
+/* Exec with REALF (execve, or execvpe when SEARCH), handing over first and
+ * taking back if the exec fails. */
+static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
+		   const char *file, int search, char *const argv[], char *const envp[])
+{
+	char scratch[EXEC_SCRATCH];
+	char *const *env = before_exec(file, search, envp, scratch);
+	int r = realf(file, argv, env);
+	int saved = errno;
+
+	handover_exec_failed(env, envp);
+	errno = saved;
+	return r;
+}
+
+#define do_execve(path, argv, envp) do_exec(real.execve, path, 0, argv, envp)
+#define do_execvpe(file, argv, envp) do_exec(real.execvpe, file, 1, argv, envp)
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_execve(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	return do_execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return do_execvpe(file, argv, environ);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_execvpe(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	char proc[32], scratch[EXEC_SCRATCH];
+	char *const *env;
+	int r, saved;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	env = before_exec(proc, 0, envp, scratch);
+	r = real.fexecve(fd, argv, env);
+	saved = errno;
+	handover_exec_failed(env, envp);
+	errno = saved;
+	return r;
+}
+
+/* The execl family: the arguments into an array on the stack (they were
+ * on the caller's stack already), then as execv*. */
+#define COLLECT_ARGS(argv, arg0, last)                                       \
+	size_t argc_ = 1;                                                     \
+	va_list ap_;                                                          \
+	va_start(ap_, last);                                                  \
+	while (va_arg(ap_, char *))                                           \
+		argc_++;                                                      \
+	va_end(ap_);                                                          \
+	char *argv[argc_ + 1];                                                \
+	argv[0] = (char *)(arg0);                                             \
+	va_start(ap_, last);                                                  \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                \
+		argv[i_] = va_arg(ap_, char *);
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	COLLECT_ARGS(argv, arg, arg);
+	va_end(ap_);
+	return do_execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	COLLECT_ARGS(argv, arg, arg);
+	va_end(ap_);
+	return do_execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	COLLECT_ARGS(argv, arg, arg);
+	char *const *envp = va_arg(ap_, char *const *);
+	va_end(ap_);
+	return do_execve(path, argv, envp);
+}
+
+/* ---- exit ---- */
+
+/* STATUS, or failure_exit_code instead of 0 when a commit failed: a
+ * program that ignores what close told it must not report success. */
+static int status_after_commits(int status)
+{
+	if (status == 0 && lib.rs.failure_exit_code && atomic_load(&pending_failures) > 0)
+		return lib.rs.failure_exit_code;
+	return status;
+}
+
+/* At exit: the program's stdio buffers are flushed first, then every file
+ * still open is committed (a program that never closes what it wrote
+ * still gets it written), and a deferred unlink is carried out. */
+static void at_exit(int flush_stdio)
+{
+	if (!lib_should_act() || getpid() != lib.pid)
+		return;
+	if (fdtable_max() >= 0) {
+		if (flush_stdio)
+			fflush(NULL);
+		pending_commit_all();
+	}
+	tombstone_flush();
+}
+
+/* Runs after the program's atexit handlers, which may still close files. */
+__attribute__((destructor)) static void lib_fini(void)
+{
+	int status;
+
+	at_exit(1);
+	if (exit_status < 0 || !lib_should_act())
+		return;
+	status = status_after_commits(exit_status);
+	/* getpid last: a system call in every exit, needed only when a
+	 * failed commit changes the status (not in a vfork child). */
+	if (status != exit_status && getpid() == lib.pid) {
+		fflush(NULL);
+		real._exit(status);
+	}
+}
+
+EXPORT __attribute__((noreturn)) void exit(int status)
+{
+	exit_status = status;
+	real.exit(status);
+	__builtin_unreachable();
+}
+
+/* glibc returns from main into exit() inside libc, where a preload cannot
+ * see the status: run main ourselves and call exit() with what it
+ * returns, as libc would. */
+static int (*program_main)(int, char **, char **);
+
+static int main_then_exit(int argc, char **argv, char **envp)
+{
+	exit(program_main(argc, argv, envp));
+}
+
+EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+			     void (*init)(void), void (*fini)(void),
+			     void (*rtld_fini)(void), void *stack_end)
+{
+	program_main = main;
+	return real.libc_start_main(main_then_exit, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	at_exit(0);  /* _exit does not flush stdio: neither do we */
+	real._exit(status_after_commits(status));
+	__builtin_unreachable();
+}
+
+/* quick_exit runs the at_quick_exit handlers, which may still write and
+ * close files: the commit comes after them, from a handler of ours
+ * registered at start, which therefore runs last. */
+static void after_quick_exit_handlers(void)
+{
+	int status;
+
+	at_exit(0);  /* quick_exit does not flush stdio: neither do we */
+	if (exit_status < 0 || !lib_should_act() || getpid() != lib.pid)
+		return;
+	status = status_after_commits(exit_status);
+	if (status != exit_status)
+		real._exit(status);
+}
+
+void lib_register_quick_exit(void)
+{
+	at_quick_exit(after_quick_exit_handlers);
+}
+
+EXPORT __attribute__((noreturn)) void quick_exit(int status)
+{
+	exit_status = status;
+	real.quick_exit(status);
+	__builtin_unreachable();
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status)
+{
+	at_exit(0);  /* _exit does not flush stdio: neither do we */
+	real._exit(status_after_commits(status));
+	__builtin_unreachable();
+}

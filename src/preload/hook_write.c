@@ -1,0 +1,76 @@
+/* hook_write.c - the write family: a write that fails spoils its pending
+ * file, one that succeeds marks it modified; only the failure path does
+ * any work. */
+#include <errno.h>
+#include <sys/sendfile.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "hooks.h"
+#include "pending.h"
+#include "real.h"
+#include "state.h"
+
+/* ---- writes ---- */
+
+/* A write to a pending file failed for lack of room or of a working disk:
+ * its temp does not hold what the program meant, so it must not be
+ * committed.  Other errors (EINVAL from copy_file_range on a pipe, EAGAIN,
+ * EINTR) mean "try another way" or "try again", and programs do.  Only
+ * the failure path does any work: a write that succeeds costs a call. */
+static void note_write_error(int fd)
+{
+	int err = errno;
+	struct pending *p;
+
+	if ((err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG) &&
+	    lib_should_act() && (p = fdtable_get(fd)))
+		pending_fail(p, fd, err);
+	errno = err;
+}
+
+#define WRITE_HOOK(name, params, args)            \
+	EXPORT ssize_t name params                \
+	{                                         \
+		ssize_t r;                        \
+		r = real.name args;               \
+		if (r < 0)                        \
+			note_write_error(fd);     \
+		else if (r > 0)                   \
+			pending_written(fd);      \
+		return r;                         \
+	}
+
+WRITE_HOOK(write, (int fd, const void *buf, size_t n), (fd, buf, n))
+WRITE_HOOK(pwrite, (int fd, const void *buf, size_t n, off_t off), (fd, buf, n, off))
+WRITE_HOOK(pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
+WRITE_HOOK(writev, (int fd, const struct iovec *iov, int n), (fd, iov, n))
+WRITE_HOOK(pwritev, (int fd, const struct iovec *iov, int n, off_t off), (fd, iov, n, off))
+WRITE_HOOK(pwritev64, (int fd, const struct iovec *iov, int n, off64_t off), (fd, iov, n, off))
+WRITE_HOOK(pwritev2, (int fd, const struct iovec *iov, int n, off_t off, int flags),
+	   (fd, iov, n, off, flags))
+WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, int flags),
+	   (fd, iov, n, off, flags))
+
+/* The other ways data reaches a descriptor (shutil.copyfile uses
+ * sendfile): the same watch on failures. */
+#define OUT_HOOK(ret, name, params, outfd, args)         \
+	EXPORT ret name params                           \
+	{                                                \
+		ret r;                                   \
+		r = real.name args;                      \
+		if (r < 0)                               \
+			note_write_error(outfd);         \
+		else if (r > 0)                          \
+			pending_written(outfd);          \
+		return r;                                \
+	}
+
+OUT_HOOK(ssize_t, sendfile, (int out, int in, off_t *off, size_t n), out, (out, in, off, n))
+OUT_HOOK(ssize_t, sendfile64, (int out, int in, off64_t *off, size_t n), out, (out, in, off, n))
+OUT_HOOK(ssize_t, copy_file_range, (int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
+				     unsigned flags), out, (in, inoff, out, outoff, n, flags))
+OUT_HOOK(ssize_t, splice, (int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
+			    unsigned flags), out, (in, inoff, out, outoff, n, flags))

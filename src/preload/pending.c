@@ -1,0 +1,545 @@
+/* pending.c - this process's pending files: which descriptors stand for
+ * them, who commits them, and when. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/actor.h"
+#include "core/commit.h"
+#include "core/lock.h"
+#include "core/log.h"
+#include "core/mutex.h"
+#include "core/path.h"
+#include "core/record.h"
+#include "core/redirect.h"
+#include "core/rename.h"
+#include "core/rules.h"
+#include "core/sys.h"
+#include "fdtable.h"
+#include "pending.h"
+#include "state.h"
+#include "tombstone.h"
+
+int pending_wants(int flags)
+{
+	/* A deferred unlink is settled by the next open for writing. */
+	if (atomic_load_explicit(&tombstone_active, memory_order_relaxed) &&
+	    (flags & O_ACCMODE) != O_RDONLY)
+		return 1;
+	return redirect_flags(flags);
+}
+
+/* ---- memory ---- */
+
+/* Pending records come from a pool, reserved once (address space only,
+ * like the descriptor table), of which the lowest free record is taken:
+ * a program that writes one file after another reuses the same warm
+ * memory, where a mapping per record cost a system call each way and a
+ * fresh page to fault in per file.  Which records are taken is a bitmap
+ * of atomic words, so that any thread, or a signal handler's close, takes
+ * and gives back without a lock.  Past the pool, a record is mapped on
+ * its own, as it always was. */
+#define POOL_RECORDS 256
+#define POOL_WORDS (POOL_RECORDS / 64)
+
+static _Atomic(struct pending *) pool;
+static _Atomic uint64_t pool_taken[POOL_WORDS];
+
+static struct pending *pool_base(void)
+{
+	struct pending *base = atomic_load_explicit(&pool, memory_order_acquire), *none = NULL;
+	void *mem;
+
+	if (base)
+		return base;
+	mem = sys_reserve(POOL_RECORDS * sizeof(*base));
+	if (!mem)
+		return NULL;
+	if (atomic_compare_exchange_strong(&pool, &none, mem))
+		return mem;
+	sys_unmap(mem, POOL_RECORDS * sizeof(*base));  /* another thread's came first */
+	return none;
+}
+
+static struct pending *pool_take(void)
+{
+	struct pending *base = pool_base();
+
+	if (!base)
+		return NULL;
+	for (int w = 0; w < POOL_WORDS; w++) {
+		uint64_t taken = atomic_load_explicit(&pool_taken[w], memory_order_relaxed);
+		while (~taken) {
+			uint64_t bit = 1ULL << __builtin_ctzll(~taken);
+			taken = atomic_fetch_or(&pool_taken[w], bit);
+			if (!(taken & bit))
+				return &base[w * 64 + __builtin_ctzll(bit)];
+		}
+	}
+	return NULL;
+}
+
+/* Give P back: to the pool if it came from there (1), else 0. */
+static int pool_give(struct pending *p)
+{
+	struct pending *base = atomic_load_explicit(&pool, memory_order_acquire);
+	size_t i;
+
+	if (!base || p < base || p >= base + POOL_RECORDS)
+		return 0;
+	i = (size_t)(p - base);
+	atomic_fetch_and(&pool_taken[i / 64], ~(1ULL << (i % 64)));
+	return 1;
+}
+
+struct pending *pending_new(void)
+{
+	struct pending *p = pool_take();
+
+	if (!p && !(p = sys_map(sizeof(*p))))
+		return NULL;
+	/* Field by field: a record's names are 4.5 KB that need not be
+	 * cleared (a memset of the whole cost 600 instructions a file). */
+	record_init(&p->rec);
+	atomic_store_explicit(&p->aliases, 0, memory_order_relaxed);
+	p->owner = 0;
+	p->live = 0;
+	p->next = NULL;
+	return p;
+}
+
+/* Pending files are freed by whichever thread commits them; a thread
+ * that looks one up by its name (pendings_at) holds this meanwhile.  And
+ * how many files this process has pending: such lookups cost one atomic
+ * load while there are none. */
+static pthread_mutex_t lookup_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int live;
+
+void pending_own(struct pending *p)
+{
+	p->live = 1;
+	atomic_fetch_add(&live, 1);
+}
+
+/* Let go of everything P holds, commit or not: its lock (and the temp
+ * counted there), its directory, its temp, its memory.  One spell of
+ * blocked signals for all of it. */
+void pending_free(struct pending *p)
+{
+	int saved = errno;
+	sigset_t old;
+
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if (p->live)
+		atomic_fetch_sub(&live, 1);
+	record_release_nosig(&p->rec);
+	if (!pool_give(p))
+		sys_unmap(p, sizeof(*p));
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	errno = saved;
+}
+
+/* ---- open ---- */
+
+/* Redirect the open into a temp: the core makes the record, this
+ * process records which descriptor stands for it.  REPLACING: the
+ * program deleted the file and now creates it anew (see tombstone.h). */
+static int redirect(int dirfd, const char *path, const char *display, int flags,
+		    mode_t mode, const struct rule *rule, int replacing)
+{
+	struct target t;
+	struct pending *p;
+	int fd, err;
+
+	if (redirect_target(dirfd, path, flags, replacing, &t) != 0)
+		return PENDING_PASS;
+	if (!(p = pending_new())) {
+		sys_close(t.dfd);
+		return PENDING_PASS;
+	}
+	p->owner = lib.pid;  /* pending_open made sure it is ours */
+	fd = redirect_open(&lib.actor, &p->rec, &t, rule, dirfd, path, display, flags, mode,
+			   replacing);
+	if (fd < 0)
+		goto fail;
+	/* Complete before fdtable_set publishes it: another thread's lookup
+	 * (pendings_at) reads it as soon as it is in the table. */
+	atomic_store(&p->aliases, 1);
+	pending_own(p);
+	if (fdtable_set(fd, p) < 0) {
+		log_warn("%s: descriptor %d is beyond what the library tracks", p->rec.path, fd);
+		sys_close(fd);
+		record_discard(&p->rec);
+		errno = EMFILE;
+		goto fail;
+	}
+	log_debug("%s: writing %s", p->rec.path, p->rec.inplace ? "in place" :
+		  p->rec.temp[0] ? p->rec.temp : "an anonymous temp");
+	return fd;
+fail:
+	err = errno;
+	pending_free(p);
+	errno = err;
+	return -1;
+}
+
+int pending_open(int dirfd, const char *path, int flags, mode_t mode)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	int saved = errno, fd = PENDING_PASS, replacing = 0;
+
+	if (!path)
+		return PENDING_PASS;
+	/* A deferred unlink (rare) is settled first, by this process only:
+	 * a vfork child shares its parent's memory, hands off. */
+	if (atomic_load_explicit(&tombstone_active, memory_order_relaxed) &&
+	    (flags & O_ACCMODE) != O_RDONLY) {
+		if (getpid() != lib.pid)
+			return PENDING_PASS;
+		if (tombstone_claim(dirfd, path, flags)) {
+			replacing = 1;
+			flags = (flags & ~O_EXCL) | O_TRUNC;
+		}
+	}
+	/* The rules first: an open of an unmatched file costs no system
+	 * call (getpid, for the vfork child, only once a rule matched). */
+	lib_guard++;
+	if (redirect_flags(flags) && (rule = lib_rule_for(dirfd, path, abs, sizeof(abs))) &&
+	    !((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH) && getpid() == lib.pid) {
+		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
+			abs[0] = '\0';
+		fd = redirect(dirfd, path, abs[0] ? abs : path, flags, mode, rule, replacing);
+	}
+	lib_guard--;
+	if (replacing)
+		tombstone_settle(fd >= 0);
+	if (fd == PENDING_PASS)
+		errno = saved;
+	return fd;
+}
+
+int pending_touch(int dirfd, const char *path)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+	int saved = errno, r = 0;
+
+	if (lib.writes_only || !path)
+		return 0;
+	lib_guard++;
+	rule = lib_rule_for(dirfd, path, abs, sizeof(abs));
+	if (rule && rule->lock >= SCOPE_PROCESS && target_find(dirfd, path, 0, &t) == 0) {
+		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
+			snprintf(abs, sizeof(abs), "%s", path);
+		/* The file need not exist: stat-then-create is a pattern the
+		 * lock must cover too.  A non-regular file is none of ours. */
+		if (!t.exists || S_ISREG(t.st.st_mode))
+			r = lock_hold(&lib.actor, rule, t.dfd, &t.dir_st, t.name, abs);
+		saved = r < 0 ? errno : saved;
+		sys_close(t.dfd);
+	}
+	lib_guard--;
+	errno = saved;
+	return r;
+}
+
+/* ---- writes, and the descriptors that stand for a file ---- */
+
+/* How many commits failed in this process: failure_exit_code. */
+atomic_int pending_failures;
+
+void pending_hold(struct pending *p, int fd)
+{
+	atomic_fetch_add(&p->aliases, 1);
+	if (fdtable_set(fd, p) < 0)
+		atomic_fetch_sub(&p->aliases, 1);
+}
+
+void pending_written(int fd)
+{
+	struct pending *p = fdtable_get(fd);
+
+	if (p)
+		record_written(&p->rec);
+}
+
+void pending_fail(struct pending *p, int fd, int err)
+{
+	record_fail(&p->rec, err);
+	if (p->owner != getpid() && fd >= 0)
+		record_mark_failed(fd, err);
+}
+
+int pending_watch(const int *fds, int nfds)
+{
+	struct pending *p = pending_new();
+	struct stat st;
+	int held = 0;
+
+	if (!p)
+		return -1;
+	p->owner = 0;  /* nobody's: its release only forgets it */
+	for (int i = 0; i < nfds; i++)
+		if (sys_fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode) && fdtable_set(fds[i], p) == 0)
+			held++;
+	atomic_store(&p->aliases, held);
+	if (!held)
+		pending_free(p);
+	return held ? 0 : -1;
+}
+
+/* ---- commit ---- */
+
+/* Commit P, which this process owns, count a failure (failure_exit_code;
+ * an in-place file has no commit to fail), and free it. */
+static int finish(struct pending *p)
+{
+	int r, err;
+
+	lib_guard++;
+	r = commit(&lib.actor, &p->rec);
+	err = errno;
+	if (r < 0 && !p->rec.inplace)
+		atomic_fetch_add(&pending_failures, 1);
+	pending_free(p);
+	lib_guard--;
+	errno = err;
+	return r;
+}
+
+/* commit = "exit": files closed but not committed yet. */
+static struct pending *deferred;
+static pthread_mutex_t deferred_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void defer(struct pending *p)
+{
+	sigset_t old;
+
+	mutex_lock_nosig(&deferred_mutex, &old);
+	p->next = deferred;
+	deferred = p;
+	mutex_unlock_nosig(&deferred_mutex, &old);
+}
+
+void pending_after_fork_child(void)
+{
+	int max = fdtable_max();
+
+	pthread_mutex_init(&deferred_mutex, NULL);
+	pthread_mutex_init(&lookup_mutex, NULL);
+	/* The locks are the parent's and about to be forgotten (see
+	 * lock_forget_all): the child's copies must not point at them.  And
+	 * none of the files is the child's to read back. */
+	atomic_store(&live, 0);
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p) {
+			p->rec.lock = NULL;
+			p->live = 0;
+		}
+	}
+	for (struct pending *p = deferred; p; p = p->next) {
+		p->rec.lock = NULL;
+		p->live = 0;
+	}
+}
+
+void pending_commit_deferred(void)
+{
+	struct pending *p, *next;
+	sigset_t old;
+
+	mutex_lock_nosig(&deferred_mutex, &old);
+	p = deferred;
+	deferred = NULL;
+	mutex_unlock_nosig(&deferred_mutex, &old);
+	for (; p; p = next) {
+		next = p->next;
+		if (p->owner == getpid())
+			finish(p);
+		else
+			pending_free(p);  /* a fork child's copy */
+	}
+}
+
+int pending_release(struct pending *p, int close_errno)
+{
+	if (close_errno)
+		pending_fail(p, -1, close_errno);
+	if (atomic_fetch_sub(&p->aliases, 1) != 1)
+		return 0;
+	if (p->owner != lib.pid) {
+		/* A child's copy after fork: committing is its parent's duty. */
+		pending_free(p);
+		return 0;
+	}
+	if (p->rec.rule->commit == COMMIT_EXIT) {
+		defer(p);
+		return 0;
+	}
+	return finish(p);
+}
+
+void pending_abandon(struct pending *p)
+{
+	int saved = errno;
+
+	lib_guard++;
+	record_discard(&p->rec);
+	pending_free(p);
+	lib_guard--;
+	errno = saved;
+}
+
+void pending_commit_all(void)
+{
+	int max = fdtable_max();
+
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_take(fd);
+		if (p)
+			pending_release(p, 0);
+	}
+	pending_commit_deferred();
+}
+
+/* ---- the program's own unlink and reads ---- */
+
+/* Is P's target the file NAME in the directory DIR_ST? */
+static int pending_is(const struct pending *p, const struct stat *dir_st, const char *name)
+{
+	struct stat st;
+
+	return p->rec.dfd >= 0 && !p->rec.inplace && p->owner == getpid() &&
+	       strcmp(p->rec.name, name) == 0 && sys_fstat(p->rec.dfd, &st) == 0 &&
+	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
+}
+
+/* With lookup_mutex held: is P among the N of FOUND? */
+static int among(struct pending *const *found, int n, const struct pending *p)
+{
+	for (int i = 0; i < n; i++)
+		if (found[i] == p)
+			return 1;
+	return 0;
+}
+
+/* With lookup_mutex held: is one of the N of FOUND pending under NAME? */
+static int any_named(struct pending *const *found, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(found[i]->rec.name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* With lookup_mutex held: up to MAX of this process's pending files whose
+ * target is PATH (relative to DIRFD; NOFOLLOW: a final symlink is the
+ * name itself) into FOUND; returns how many.  The names are compared
+ * first, so that a path pending under no name costs no system call. */
+static int pendings_at(int dirfd, const char *path, int nofollow, struct pending **found, int max)
+{
+	const char *base = strrchr(path, '/');
+	struct pending *candidates[16];
+	struct target t;
+	int n = 0, k = 0, last = fdtable_max();
+	sigset_t old;
+
+	base = base ? base + 1 : path;
+	for (int fd = 0; fd <= last && n < 16; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p && p->live && p->owner == getpid() && !among(candidates, n, p))
+			candidates[n++] = p;
+	}
+	mutex_lock_nosig(&deferred_mutex, &old);
+	for (struct pending *p = deferred; p && n < 16; p = p->next)
+		candidates[n++] = p;
+	mutex_unlock_nosig(&deferred_mutex, &old);
+	if (!any_named(candidates, n, base) || target_find(dirfd, path, nofollow, &t) < 0)
+		return 0;
+	for (int i = 0; i < n && k < max; i++)
+		if (pending_is(candidates[i], &t.dir_st, t.name))
+			found[k++] = candidates[i];
+	sys_close(t.dfd);
+	return k;
+}
+
+void pending_unlinked(int dirfd, const char *path)
+{
+	struct pending *found[16];
+	int saved = errno, n;
+	sigset_t old;
+
+	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
+		return;
+	lib_guard++;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	n = pendings_at(dirfd, path, 1, found, 16);
+	for (int i = 0; i < n; i++)
+		atomic_store(&found[i]->rec.unlinked, 1);
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	lib_guard--;
+	errno = saved;
+}
+
+int pending_read(int dirfd, const char *path, int flags)
+{
+	const int kept = O_CLOEXEC | O_NONBLOCK | O_NOATIME | O_LARGEFILE;
+	struct pending *p;
+	int saved = errno, fd = PENDING_PASS;
+	sigset_t old;
+
+	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
+		return PENDING_PASS;
+	lib_guard++;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if (pendings_at(dirfd, path, flags & O_NOFOLLOW, &p, 1) == 1) {
+		fd = record_open_temp(&p->rec, O_RDONLY | (flags & kept));
+		if (fd >= 0)
+			log_debug("%s: read from what this process has written so far", p->rec.path);
+		else
+			saved = errno;
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	lib_guard--;
+	errno = saved;
+	return fd;
+}
+
+/* ---- the program's own rename ---- */
+
+int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+	int saved = errno, r;
+
+	if (!from || !to)
+		return PENDING_PASS;
+	lib_guard++;
+	rule = lib_rule_for(tofd, to, abs, sizeof(abs));
+	if (!rule || target_find(tofd, to, 1, &t) < 0) {
+		lib_guard--;
+		errno = saved;
+		return PENDING_PASS;
+	}
+	if (!abs[0] && path_absolute(tofd, to, abs, sizeof(abs)) < 0)
+		snprintf(abs, sizeof(abs), "%s", to);
+	r = guarded_rename(&lib.actor, rule, &t, abs, fromfd, from, tofd, to, flags);
+	saved = errno;
+	sys_close(t.dfd);
+	lib_guard--;
+	errno = saved;
+	return r;
+}

@@ -1,0 +1,126 @@
+/* pending.h - this process's pending files: redirected at open,
+ * committed when the process lets go of them.
+ *
+ * What a pending file is, and how it is made and committed, is the
+ * core's (core/record.h, redirect.h, commit.h).  This module is what a
+ * process adds: which of its descriptors stand for the file (fdtable.h),
+ * which process owns it (after fork, only the one that opened it
+ * commits), the files closed but waiting for the exit (commit = "exit"),
+ * the lookups by name (read-your-writes, an unlink while pending), and
+ * the memory of the records (a pool: no allocator).
+ *
+ * Life of a pending file in the process:
+ *   pending_open()    rule, redirect_open(), recorded in the fd table
+ *   dup and friends   pending_hold(): one more descriptor stands for it
+ *   close and friends pending_release(): one less; the last one commits
+ *                     (in the owning process) or just forgets (in a child)
+ */
+#ifndef ATOMICALLY_PENDING_H
+#define ATOMICALLY_PENDING_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "core/record.h"
+#include "core/redirect.h"
+
+/* The answer when the open is none of ours: make the real call. */
+#define PENDING_PASS REDIRECT_PASS
+
+struct pending {
+	struct record rec;         /* the file, as the core knows it */
+	atomic_int aliases;        /* this process's descriptors that stand for it */
+	pid_t owner;               /* only the process that opened it commits; 0: watch only */
+	unsigned char live;        /* counted among this process's pending files */
+	struct pending *next;      /* commit = "exit": closed, waiting for the exit */
+};
+
+/* A pending file with an empty record, of our own memory (a pool of
+ * mmap'd records: no allocator), or NULL; and its release, which lets go
+ * of what its record holds (lock, directory, temp). */
+struct pending *pending_new(void);
+void pending_free(struct pending *p);
+
+/* The open of PATH (relative to DIRFD) with FLAGS and MODE: returns the
+ * descriptor of the temp (or of the target itself, for an in-place
+ * fallback), -1 with errno when the open must fail, or PENDING_PASS when
+ * the caller should make the real call. */
+int pending_open(int dirfd, const char *path, int flags, mode_t mode);
+
+/* Would pending_open consider an open with FLAGS at all?  Cheap: the
+ * hooks ask this before anything else. */
+int pending_wants(int flags);
+
+/* The program touches PATH (relative to DIRFD) without writing it: a
+ * read-only open, stat, access.  Under lock = "process" (or "session")
+ * the process takes the lock of the path now and keeps it until it
+ * exits, so that what it reads stays true until it writes.  Returns 0, or
+ * -1 with errno (EWOULDBLOCK) when the call must fail.  Cheap when no
+ * rule has such a scope. */
+int pending_touch(int dirfd, const char *path);
+
+/* P, just opened or adopted across exec, is this process's: counted
+ * among the files it can read back (pending_read). */
+void pending_own(struct pending *p);
+
+/* One more descriptor, FD, stands for P. */
+void pending_hold(struct pending *p, int fd);
+
+/* One descriptor of P went away; CLOSE_ERRNO is the errno of its real
+ * close (or fclose), 0 if it succeeded.  Commits when it was the last.
+ * Returns 0, or -1 with errno when the commit failed.  Never called by a
+ * vfork child (the callers make sure getpid() == lib.pid). */
+int pending_release(struct pending *p, int close_errno);
+
+/* A write to P through descriptor FD (-1: none at hand) failed with ERR
+ * (ENOSPC, EIO, ...): what it holds is not what the program meant to
+ * write, so it will not be committed.  A process that shares the file
+ * without owning it marks the temp itself (record_mark_failed), for the
+ * owner's commit to find. */
+void pending_fail(struct pending *p, int fd, int err);
+
+/* A write through descriptor FD succeeded: if FD is a pending file's,
+ * it is no longer unmodified.  One atomic load when nothing is pending. */
+void pending_written(int fd);
+
+/* A pending file shared, not owned, by this process (after exec): its
+ * descriptors only watch for failed writes.  Returns 0 or -1. */
+int pending_watch(const int *fds, int nfds);
+
+/* Abandon P (an fdopen that failed right after pending_open): remove the
+ * temp, unlock, forget. */
+void pending_abandon(struct pending *p);
+
+/* How many commits failed in this process (failure_exit_code). */
+extern atomic_int pending_failures;
+
+/* At exit (and before an exec): commit every pending file of this
+ * process, those still open and those closed under commit = "exit". */
+void pending_commit_all(void);
+
+/* In a child after fork: the list of closed files is the parent's duty
+ * (its entries are freed, not committed), and its mutex starts afresh. */
+void pending_after_fork_child(void);
+
+/* Before an exec: commit the files closed under commit = "exit" (the
+ * image that closed them goes away). */
+void pending_commit_deferred(void);
+
+/* The program unlinks PATH (relative to DIRFD): a file of this process
+ * pending at that name is not to be committed, since unwrapped its writes
+ * would have gone to a deleted file.  Cheap when nothing is pending. */
+void pending_unlinked(int dirfd, const char *path);
+
+/* The program opens PATH (relative to DIRFD) for reading with FLAGS: if
+ * this process has a write to it pending, a descriptor that reads what it
+ * has written so far (read-your-writes); else PENDING_PASS.  One atomic
+ * load when nothing is pending. */
+int pending_read(int dirfd, const char *path, int flags);
+
+/* The program renames FROM (relative to FROMFD) onto TO (relative to
+ * TOFD) with renameat2 FLAGS.  When TO is matched: sync FROM, hold TO's
+ * lock across the rename, sync TO's directory after (core/rename.h);
+ * returns the rename's result.  PENDING_PASS when TO is none of ours. */
+int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags);
+
+#endif

@@ -1,0 +1,100 @@
+/* sys_real.c - the core's way to the kernel inside a wrapped program:
+ * the real functions (real.h), never the public names, which would land
+ * in the library's own hooks; descriptors kept hidden from the program
+ * (ownfd.h); the environment read by hand (env.h). */
+#define SYS_IMPLEMENTATION
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/sys.h"
+#include "env.h"
+#include "ownfd.h"
+#include "real.h"
+
+int sys_openat(int dfd, const char *path, int flags, mode_t mode)
+{
+	return real.openat(dfd, path, flags, mode);
+}
+
+int sys_close(int fd)
+{
+	return real.close(fd);
+}
+
+int sys_faccessat(int dfd, const char *path, int mode, int flags)
+{
+	return real.faccessat(dfd, path, mode, flags);
+}
+
+int sys_mkdirat(int dfd, const char *path, mode_t mode)
+{
+	return real.mkdirat(dfd, path, mode);
+}
+
+int sys_unlinkat(int dfd, const char *path, int flags)
+{
+	return real.unlinkat(dfd, path, flags);
+}
+
+int sys_renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+	/* renameat2 only when flags need it: a libc or kernel without it
+	 * still renames. */
+	return flags ? real.renameat2(fromfd, from, tofd, to, flags)
+		     : real.renameat(fromfd, from, tofd, to);
+}
+
+int sys_linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
+{
+	return real.linkat(fromfd, from, tofd, to, flags);
+}
+
+ssize_t sys_write(int fd, const void *buf, size_t n)
+{
+	return real.write(fd, buf, n);
+}
+
+ssize_t sys_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	return real.pwrite(fd, buf, n, off);
+}
+
+ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t n)
+{
+	return real.copy_file_range(in, inoff, out, outoff, n, 0);
+}
+
+int sys_fcntl(int fd, int cmd, int arg)
+{
+	return real.fcntl(fd, cmd, arg);
+}
+
+int sys_fcntl_lock(int fd, int cmd, struct flock *fl)
+{
+	return real.fcntl(fd, cmd, fl);
+}
+
+const char *sys_getenv(const char *name)
+{
+	return env_get(name);
+}
+
+int sys_fd_keep(int fd, int *slot)
+{
+	return ownfd_keep(fd, slot);
+}
+
+int sys_fd_dup(int fd, int *slot)
+{
+	return ownfd_dup(fd, slot);
+}
+
+void sys_fd_adopt(int fd, int *slot)
+{
+	ownfd_adopt(fd, slot);
+}
+
+void sys_fd_close(int *slot)
+{
+	ownfd_close(slot);
+}

@@ -1,0 +1,444 @@
+/* test_core.c - the core in a plain process: no preload, no hooks, the
+ * system reached through core/sys_libc.c, as the launcher and the
+ * supervisor reach it.  Files are redirected, written and committed
+ * through the core's own API (redirect.h, record.h, commit.h), and each
+ * outcome is looked at on the real file system: content, inode, mode,
+ * temps left.  The failure paths too: a failed write, a failure mark
+ * left by another process, an unlink while pending, a lock that cannot
+ * be had, a target that is not a regular file.
+ *
+ * Runs in a directory of its own under $TMPDIR (default /tmp).  Prints
+ * each failure and a last line "N passed, M failed"; exits 1 when
+ * anything failed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/actor.h"
+#include "core/commit.h"
+#include "core/lock.h"
+#include "core/log.h"
+#include "core/lookup.h"
+#include "core/path.h"
+#include "core/record.h"
+#include "core/redirect.h"
+#include "core/rename.h"
+#include "core/rules.h"
+#include "core/tempfile.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...) do { \
+	if (cond) { passed++; } else { failed++; \
+		printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
+} while (0)
+
+static char dir[PATH_MAX];       /* the test's directory */
+static char locks[PATH_MAX + 8];  /* its lock directory */
+static struct actor me;
+static struct rule rule;         /* the rule every file here is under */
+
+/* ---- helpers ---- */
+
+static void put(const char *name, const char *text, mode_t mode)
+{
+	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) < 0) {
+		perror(name);
+		exit(1);
+	}
+	chmod(name, mode);
+}
+
+/* NAME's content ("<none>" when it cannot be read), in a static buffer. */
+static const char *content(const char *name)
+{
+	static char buf[4096];
+	int fd = open(name, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return "<none>";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
+}
+
+static ino_t inode(const char *name)
+{
+	struct stat st;
+
+	return stat(name, &st) == 0 ? st.st_ino : 0;
+}
+
+/* How many temps of ours (named) the directory holds. */
+static int temps_left(void)
+{
+	DIR *d = opendir(".");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strstr(e->d_name, ".atomically.") != NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The open of NAME with FLAGS as the core redirects it: R made, the
+ * program's descriptor returned (or -1, or REDIRECT_PASS). */
+static int open_redirected(struct record *r, const char *name, int flags)
+{
+	struct target t;
+	int fd;
+
+	record_init(r);
+	if (redirect_target(AT_FDCWD, name, flags, 0, &t) != 0)
+		return REDIRECT_PASS;
+	fd = redirect_open(&me, r, &t, &rule, AT_FDCWD, name, name, flags, 0644, 0);
+	return fd;
+}
+
+/* Write TEXT to FD and close it: what the program does. */
+static void program_writes(int fd, const char *text)
+{
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write: %s", strerror(errno));
+	CHECK(close(fd) == 0, "close");
+}
+
+/* Commit R and let go of it; returns commit's result, errno in *ERR. */
+static int commit_and_release(struct record *r, int *err)
+{
+	int rc = commit(&me, r);
+
+	*err = rc < 0 ? errno : 0;
+	record_release(r);
+	return rc;
+}
+
+/* ---- the tests ---- */
+
+static void test_new_file(void)
+{
+	struct record r;
+	int fd, err;
+
+	unlink("new.yaml");
+	umask(022);
+	fd = open_redirected(&r, "new.yaml", O_WRONLY | O_CREAT | O_TRUNC);
+	CHECK(fd >= 0, "a new file is redirected: %s", strerror(errno));
+	CHECK(access("new.yaml", F_OK) < 0, "nothing at the name before the commit");
+	CHECK(!r.existed && !r.inplace && r.lock, "a new file's record, under a lock");
+	program_writes(fd, "fresh\n");
+	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
+	CHECK(strcmp(content("new.yaml"), "fresh\n") == 0, "content %s", content("new.yaml"));
+	{
+		struct stat st;
+		CHECK(stat("new.yaml", &st) == 0 && (st.st_mode & 07777) == 0644,
+		      "the mode asked for, less the umask: %o", (unsigned)(st.st_mode & 07777));
+	}
+	CHECK(temps_left() == 0, "no temp left");
+	CHECK(r.dfd == -1 && r.tfd == -1 && r.lock == NULL, "released");
+}
+
+static void test_replace(void)
+{
+	struct record r;
+	ino_t before;
+	int fd, err;
+	struct stat st;
+
+	put("old.yaml", "old\n", 0640);
+	before = inode("old.yaml");
+	fd = open_redirected(&r, "old.yaml", O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0, "redirected");
+	program_writes(fd, "new\n");
+	CHECK(strcmp(content("old.yaml"), "old\n") == 0, "readers see the old content until the commit");
+	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
+	CHECK(strcmp(content("old.yaml"), "new\n") == 0, "content %s", content("old.yaml"));
+	CHECK(inode("old.yaml") != before, "a new inode: renamed over");
+	CHECK(stat("old.yaml", &st) == 0 && (st.st_mode & 07777) == 0640,
+	      "the old file's mode kept: %o", (unsigned)(st.st_mode & 07777));
+	CHECK(temps_left() == 0, "no temp left");
+}
+
+static void test_untouched(void)
+{
+	struct record r;
+	ino_t before;
+	int fd, err;
+
+	put("same.yaml", "same\n", 0644);
+	before = inode("same.yaml");
+	fd = open_redirected(&r, "same.yaml", O_RDWR);
+	CHECK(fd >= 0 && r.copied, "redirected into a copy");
+	close(fd);
+	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
+	CHECK(inode("same.yaml") == before, "never written: the same inode");
+	CHECK(temps_left() == 0, "no temp left");
+}
+
+static void test_append(void)
+{
+	struct record r;
+	int fd, err;
+
+	put("log.yaml", "one\n", 0644);
+	fd = open_redirected(&r, "log.yaml", O_WRONLY | O_APPEND);
+	CHECK(fd >= 0, "redirected");
+	program_writes(fd, "two\n");
+	record_written(&r);
+	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
+	CHECK(strcmp(content("log.yaml"), "one\ntwo\n") == 0, "appended: %s", content("log.yaml"));
+}
+
+/* A write failed (ENOSPC): the old content stays, commit says why. */
+static void test_write_failed(void)
+{
+	struct record r;
+	ino_t before;
+	int fd, err;
+
+	put("full.yaml", "kept\n", 0644);
+	before = inode("full.yaml");
+	fd = open_redirected(&r, "full.yaml", O_WRONLY | O_TRUNC);
+	program_writes(fd, "half");
+	record_fail(&r, ENOSPC);
+	record_fail(&r, EIO);  /* the first error is the one told */
+	CHECK(commit_and_release(&r, &err) < 0 && err == ENOSPC, "commit fails with ENOSPC: %s",
+	      strerror(err));
+	CHECK(strcmp(content("full.yaml"), "kept\n") == 0 && inode("full.yaml") == before,
+	      "the old file kept: %s", content("full.yaml"));
+	CHECK(temps_left() == 0, "no temp left");
+}
+
+/* Another process that shares the temp saw its write fail: its mark on
+ * the temp stops the commit. */
+static void test_failure_mark(void)
+{
+	struct record r;
+	int fd, err;
+	pid_t child;
+
+	put("shared.yaml", "kept\n", 0644);
+	fd = open_redirected(&r, "shared.yaml", O_WRONLY | O_TRUNC);
+	program_writes(fd, "x");
+	fd = record_open_temp(&r, O_WRONLY);
+	CHECK(fd >= 0, "record_open_temp: %s", strerror(errno));
+	child = fork();
+	if (child == 0) {
+		record_mark_failed(fd, EDQUOT);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	close(fd);
+	CHECK(commit_and_release(&r, &err) < 0 && err == EDQUOT, "commit fails with the mark's error: %s",
+	      strerror(err));
+	CHECK(strcmp(content("shared.yaml"), "kept\n") == 0, "the old file kept");
+}
+
+/* Deleted while pending: what was written goes with it. */
+static void test_unlinked(void)
+{
+	struct record r;
+	int fd, err;
+
+	put("gone.yaml", "old\n", 0644);
+	fd = open_redirected(&r, "gone.yaml", O_WRONLY | O_TRUNC);
+	program_writes(fd, "new\n");
+	unlink("gone.yaml");
+	atomic_store(&r.unlinked, 1);
+	CHECK(commit_and_release(&r, &err) == 0, "nothing to commit is no failure");
+	CHECK(access("gone.yaml", F_OK) < 0, "the name stays deleted");
+	CHECK(temps_left() == 0, "no temp left");
+}
+
+/* backup = "~": the old file is kept as NAME~, the new one in place. */
+static void test_backup(void)
+{
+	struct record r;
+	ino_t before;
+	int fd, err;
+
+	put("b.yaml", "first\n", 0644);
+	before = inode("b.yaml");
+	rule.backup = "~";
+	fd = open_redirected(&r, "b.yaml", O_WRONLY | O_TRUNC);
+	program_writes(fd, "second\n");
+	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
+	rule.backup = "";
+	CHECK(strcmp(content("b.yaml"), "second\n") == 0, "the new content");
+	CHECK(strcmp(content("b.yaml~"), "first\n") == 0 && inode("b.yaml~") == before,
+	      "the backup is the old inode: %s", content("b.yaml~"));
+	CHECK(temps_left() == 0, "no temp left");
+}
+
+/* Not regular, not there without O_CREAT: the real open decides. */
+static void test_passes(void)
+{
+	struct record r;
+
+	mkdir("dir.yaml", 0755);
+	mkfifo("fifo.yaml", 0644);
+	CHECK(open_redirected(&r, "dir.yaml", O_WRONLY | O_TRUNC) == REDIRECT_PASS, "a directory");
+	CHECK(open_redirected(&r, "fifo.yaml", O_WRONLY | O_NONBLOCK) == REDIRECT_PASS, "a fifo");
+	CHECK(open_redirected(&r, "absent.yaml", O_WRONLY) == REDIRECT_PASS, "absent, no O_CREAT");
+	CHECK(!redirect_flags(O_RDONLY) && !redirect_flags(O_WRONLY | O_CREAT | O_EXCL) &&
+	      !redirect_flags(O_PATH) && !redirect_flags(O_WRONLY | O_DIRECTORY) &&
+	      redirect_flags(O_WRONLY) && redirect_flags(O_RDWR | O_CREAT | O_TRUNC),
+	      "redirect_flags");
+}
+
+/* Another process holds the lock: lock_timeout = 0 gives up at once,
+ * with EWOULDBLOCK, and nothing is left behind. */
+static void test_lock_busy(void)
+{
+	struct record r;
+	int ready[2], done[2], fd;
+	char c;
+	pid_t child;
+
+	put("busy.yaml", "old\n", 0644);
+	if (pipe(ready) < 0 || pipe(done) < 0)
+		return;
+	child = fork();
+	if (child == 0) {
+		struct record held;
+		me.pid = getpid();
+		fd = open_redirected(&held, "busy.yaml", O_WRONLY | O_TRUNC);
+		c = fd >= 0 ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(read(ready[0], &c, 1) == 1 && c == 'y', "the child holds the lock");
+	rule.lock_timeout = 0;
+	fd = open_redirected(&r, "busy.yaml", O_WRONLY | O_TRUNC);
+	CHECK(fd < 0 && errno == EWOULDBLOCK, "busy: %s", fd < 0 ? strerror(errno) : "opened");
+	CHECK(r.dfd == -1 && r.tfd == -1 && r.lock == NULL, "a failed open holds nothing");
+	rule.lock_timeout = 30;
+	CHECK(write(done[1], "x", 1) == 1, "release the child");
+	waitpid(child, NULL, 0);
+	CHECK(strcmp(content("busy.yaml"), "old\n") == 0, "untouched");
+	/* The child died before its commit: it is free again. */
+	fd = open_redirected(&r, "busy.yaml", O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0, "the lock is free once its holder is gone");
+	if (fd >= 0) {
+		int err;
+		program_writes(fd, "mine\n");
+		CHECK(commit_and_release(&r, &err) == 0, "commit");
+	}
+	close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
+}
+
+/* A dead writer's named temp is swept; a live one's (ours) is kept. */
+static void test_sweep(void)
+{
+	char dead[NAME_MAX + 1], mine[NAME_MAX + 1];
+	pid_t child = fork();
+	int dfd = open(".", O_RDONLY | O_DIRECTORY);
+
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	snprintf(dead, sizeof(dead), ".s.yaml.atomically.%d.abcdef", (int)child);
+	snprintf(mine, sizeof(mine), ".s.yaml.atomically.%d.fedcba", (int)me.pid);
+	put(dead, "left\n", 0600);
+	put(mine, "live\n", 0600);
+	CHECK(temp_sweep(me.pid, dfd, "s.yaml", "s.yaml") == 1, "one temp remains");
+	CHECK(access(dead, F_OK) < 0, "the dead writer's temp is gone");
+	CHECK(access(mine, F_OK) == 0, "ours is kept");
+	unlink(mine);
+	close(dfd);
+}
+
+/* The program's own rename onto a matched path. */
+static void test_rename(void)
+{
+	struct target t;
+
+	put("r.yaml", "old\n", 0644);
+	put("r.tmp", "renamed\n", 0644);
+	CHECK(target_find(AT_FDCWD, "r.yaml", 1, &t) == 0, "target_find");
+	CHECK(guarded_rename(&me, &rule, &t, "r.yaml", AT_FDCWD, "r.tmp", AT_FDCWD, "r.yaml", 0) == 0,
+	      "guarded_rename: %s", strerror(errno));
+	close(t.dfd);
+	CHECK(strcmp(content("r.yaml"), "renamed\n") == 0, "renamed");
+}
+
+/* The one rule lookup, from the cwd and from a directory descriptor (a
+ * supervisor's view of another process's cwd). */
+static void test_rule_for(void)
+{
+	struct rule rules[2];
+	struct ruleset rs = { .rules = rules, .nrules = 2 };
+	char abs[PATH_MAX], pattern[PATH_MAX + 8];
+	int dfd = open(".", O_RDONLY | O_DIRECTORY);
+
+	rule_set_defaults(&rules[0]);
+	rule_set_defaults(&rules[1]);
+	rules[0].pattern = "*.yaml";
+	rules[0].basename = 1;
+	snprintf(pattern, sizeof(pattern), "%s/sub/**", dir);
+	rules[1].pattern = pattern;
+	rules[1].enabled = 0;
+	CHECK(rule_for(&rs, AT_FDCWD, "a.yaml", abs, sizeof(abs)) == &rules[0], "a basename rule");
+	CHECK(rule_for(&rs, AT_FDCWD, "sub/a.yaml", abs, sizeof(abs)) == &rules[1] &&
+	      strncmp(abs, dir, strlen(dir)) == 0, "a path rule, decided on the absolute path %s", abs);
+	CHECK(rule_for(&rs, dfd, "sub/a.yaml", abs, sizeof(abs)) == &rules[1],
+	      "relative to a directory descriptor");
+	CHECK(rule_for(&rs, AT_FDCWD, "a.yaml/.", abs, sizeof(abs)) == NULL, "a directory's name");
+	CHECK(rule_for(&rs, AT_FDCWD, "a.txt", abs, sizeof(abs)) == NULL, "no rule");
+	close(dfd);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/test_core.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir) || chdir(dir) < 0) {
+		perror(dir);
+		return 1;
+	}
+	snprintf(locks, sizeof(locks), "%s/locks", dir);
+	mkdir(locks, 0700);
+	me.pid = getpid();
+	me.lock_dir = locks;
+	rule_set_defaults(&rule);
+	log_setup(LEVEL_ERROR, "");  /* the expected failures say nothing */
+
+	test_new_file();
+	test_replace();
+	test_untouched();
+	test_append();
+	test_write_failed();
+	test_failure_mark();
+	test_unlinked();
+	test_backup();
+	test_passes();
+	test_lock_busy();
+	test_sweep();
+	test_rename();
+	test_rule_for();
+
+	{
+		char cmd[PATH_MAX + 16];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", dir);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
