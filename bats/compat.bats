@@ -279,6 +279,56 @@ assert_lock_taken() {
 		node -e 'require("fs").promises.writeFile("f.json", "{\"v\": 2}\n").catch(e => { console.error(e); process.exit(1); })'
 }
 
+# same_as_plain SCRIPT COMM: SCRIPT (bash) run in plain/ without the
+# library and in wrapped/ under the launcher (embedded default rules,
+# whose *.json and *.yaml it writes) leaves the same files with the same
+# content, and the same exit status and output; the library was loaded
+# in COMM.  The wrapped run's output in $output.
+same_as_plain() {
+	local plain_status plain_output
+	no_config_anywhere
+	mkdir plain wrapped
+	run bash -c "cd plain && $1"
+	plain_status=$status plain_output=$output
+	run wrapped bash -c "cd wrapped && $1"
+	assert_loaded "$2"
+	[ "$status" = "$plain_status" ] || fail "exit status $status under the library, $plain_status without; output: $output"
+	[ "$output" = "$plain_output" ] || fail "output under the library: $output; without: $plain_output"
+	diff -r plain wrapped > diff.out || fail "the files differ: $(cat diff.out)"
+}
+
+@test "node: fs.writeFileSync of five files in a row: all five kept (libuv closes with syscall(SYS_close))" {
+	row node "\`for (i = 1..5) fs.writeFileSync('f' + i + '.json', ...)\`" "yes" "libuv closes each descriptor with \`syscall(SYS_close)\`, which the library dispatches to its close hook (docs/SURFACE.md); before, the next open took the number and 4 of the 5 files were lost, exit 0"
+	same_as_plain "node -e 'for (let i = 1; i <= 5; i++) require(\"fs\").writeFileSync(\"f\" + i + \".json\", JSON.stringify({i}) + \"\\n\")' && cat f1.json f5.json" node
+	assert_output "$(printf '{"i":1}\n{"i":5}')"
+	assert_equal "$(grep -c 'wrapped/f[1-5]\.json: committed' "$LIBLOG")" 5
+}
+
+@test "node: fs.rmSync of a tree of matched files: removed, as without the library" {
+	row node "\`fs.rmSync('tree', {recursive: true})\` over *.json files" "n/a" "the last unlink of a matched file, held back (DESIGN.md, deferred unlink), is carried out before the \`rmdir\`; before, it failed with ENOTEMPTY"
+	same_as_plain "mkdir -p tree/a && echo 1 > tree/a/x.json && echo 2 > tree/y.yaml && node -e 'require(\"fs\").rmSync(\"tree\", {recursive: true})' && echo removed" node
+	assert_output removed
+}
+
+@test "python: shutil.rmtree, os.listdir after an unlink, TemporaryDirectory: as without the library" {
+	row python3 "\`shutil.rmtree\`, \`os.listdir\` after \`os.unlink\` of a matched file, \`tempfile.TemporaryDirectory\` holding one" "n/a" "a held-back unlink is carried out before \`rmdir\` and before a listing: the deleted file is not listed"
+	same_as_plain "mkdir -p d/e && echo 1 > d/e/a.json && echo 2 > d/b.yaml && python3 -c '
+import os, shutil, tempfile
+os.unlink(\"d/b.yaml\"); print(sorted(os.listdir(\"d\")))
+shutil.rmtree(\"d\"); print(os.path.exists(\"d\"))
+with tempfile.TemporaryDirectory() as t:
+    open(os.path.join(t, \"x.json\"), \"w\").write(\"{}\")
+print(os.path.exists(t))'" python3
+	assert_output "$(printf "['e']\nFalse\nFalse")"
+}
+
+@test "git clean -fdx of untracked matched files: removed, as without the library" {
+	row git "\`git clean -fdx\` of untracked *.json and a folder of *.yaml" "n/a" "as for rmtree: the folder is empty when git removes it"
+	export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+	same_as_plain "git init -q r && cd r && echo 1 > a.json && mkdir z && echo 2 > z/q.yaml && git clean -fdxq && ls -A" git
+	assert_output .git
+}
+
 @test "ruby: File.write is replaced atomically" {
 	row ruby "\`File.write('f.yaml', ...)\`" "yes" ""
 	check_replaced f.yaml 'a: 1' 'a: 2' ruby ruby -e 'File.write("f.yaml", "a: 2\n")'

@@ -1294,3 +1294,45 @@ log_file = \"$PWD/conf.log\""
 	assert_not_equal "$(inode f.dat)" "$before"
 	assert_redirected f.dat
 }
+
+# ---- syscall(): the same calls by number ---------------------------------------
+
+# A program that makes its calls through syscall() (libuv closes with
+# syscall(SYS_close)) gets what the hooks give the functions: the open of
+# a matched file a temp, the close its commit, the unlink held back and
+# carried out before an rmdir of the directory.  Without the syscall hook
+# the close passed by: the temp was never committed, and the next open
+# took its number.
+@test "syscall(): openat, write and close by number redirect and commit; unlinkat and rmdir by number as the functions" {
+	cat > sys.py <<'PY'
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+SYS_openat, SYS_close, SYS_unlinkat, SYS_mkdirat, SYS_rmdir = 257, 3, 263, 258, 84
+AT_FDCWD = -100
+for i in (1, 2):
+    fd = libc.syscall(ctypes.c_long(SYS_openat), ctypes.c_long(AT_FDCWD), b"f%d.json" % i,
+                      ctypes.c_long(os.O_WRONLY | os.O_CREAT | os.O_TRUNC), ctypes.c_long(0o644))
+    assert fd >= 0, ctypes.get_errno()
+    os.write(fd, b"new %d\n" % i)
+    assert libc.syscall(ctypes.c_long(SYS_close), ctypes.c_long(fd)) == 0
+os.mkdir("d")
+open("d/g.json", "w").write("x")
+assert libc.syscall(ctypes.c_long(SYS_unlinkat), ctypes.c_long(AT_FDCWD), b"d/g.json", ctypes.c_long(0)) == 0
+r = libc.syscall(ctypes.c_long(SYS_rmdir), b"d")
+print("rmdir", r, os.strerror(ctypes.get_errno()) if r else "")
+PY
+	[ "$(uname -m)" = x86_64 ] || skip "the system call numbers of sys.py are x86_64's"
+	echo old > f1.json
+	before=$(inode f1.json)
+	run wrapped "$PY" sys.py
+	assert_success
+	assert_loaded "$PYNAME"
+	assert_output "rmdir 0 "
+	assert_equal "$(cat f1.json)" "new 1"
+	assert_equal "$(cat f2.json)" "new 2"
+	assert_not_equal "$(inode f1.json)" "$before"
+	grep -q "f1.json: committed" "$LIBLOG" && grep -q "f2.json: committed" "$LIBLOG" ||
+		fail "not committed: $(cat "$LIBLOG")"
+	assert_file_not_exists d
+}

@@ -69,6 +69,10 @@ ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t
 int sys_fcntl(int fd, int cmd, int arg);
 int sys_fcntl_lock(int fd, int cmd, struct flock *fl);
 
+/* A system call made directly, by number, with up to four arguments
+ * (the rest zero): syscall() itself is interposed too. */
+long sys_raw(long number, long a, long b, long c, long d);
+
 /* The environment: the library reads environ by hand (a program's own
  * getenv may not work before its main: bash's). */
 const char *sys_getenv(const char *name);
@@ -94,7 +98,7 @@ void sys_fd_close(int *slot);
 static inline int sys_fstat(int fd, struct stat *st)
 {
 #if defined(SYS_fstat) && (defined(__x86_64__) || defined(__aarch64__))
-	return (int)syscall(SYS_fstat, fd, st);
+	return (int)sys_raw(SYS_fstat, fd, (long)st, 0, 0);
 #else
 	return fstat(fd, st);
 #endif
@@ -106,7 +110,7 @@ static inline int sys_fstat(int fd, struct stat *st)
 static inline int sys_fstatat(int dfd, const char *path, struct stat *st, int flags)
 {
 #if defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
-	return (int)syscall(SYS_newfstatat, dfd, path, st, flags);
+	return (int)sys_raw(SYS_newfstatat, dfd, (long)path, (long)st, flags);
 #else
 	return fstatat(dfd, path, st, flags);
 #endif
@@ -127,7 +131,7 @@ static inline ssize_t sys_readlinkat(int dfd, const char *path, char *buf, size_
 static inline char *sys_getcwd(char *buf, size_t n) { return getcwd(buf, n); }
 static inline long sys_getdents64(int fd, void *buf, size_t n)
 {
-	return syscall(SYS_getdents64, fd, buf, n);
+	return sys_raw(SYS_getdents64, fd, (long)buf, (long)n, 0);
 }
 static inline ssize_t sys_flistxattr(int fd, char *list, size_t n) { return flistxattr(fd, list, n); }
 static inline ssize_t sys_llistxattr(const char *path, char *list, size_t n)
@@ -196,7 +200,8 @@ static inline void sys_unmap(void *p, size_t size) { munmap(p, size); }
 #pragma GCC poison lstat fstatat lstat64 fstatat64 access faccessat
 #pragma GCC poison __xstat __lxstat __fxstatat __xstat64 __lxstat64 __fxstatat64
 #pragma GCC poison rename renameat renameat2 link linkat symlink symlinkat
-#pragma GCC poison mkdir mkdirat unlink unlinkat
+#pragma GCC poison mkdir mkdirat unlink unlinkat rmdir opendir fdopendir syscall remove
+#pragma GCC poison scandir scandir64 scandirat scandirat64 nftw nftw64 ftw ftw64 fts_open glob glob64
 #pragma GCC poison fork posix_spawn posix_spawnp
 #pragma GCC poison execve execv execvp execvpe execl execlp execle fexecve
 #pragma GCC poison exit _exit _Exit quick_exit __libc_start_main

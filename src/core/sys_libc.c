@@ -73,6 +73,11 @@ int sys_fcntl_lock(int fd, int cmd, struct flock *fl)
 	return fcntl(fd, cmd, fl);
 }
 
+long sys_raw(long number, long a, long b, long c, long d)
+{
+	return syscall(number, a, b, c, d, 0L, 0L);
+}
+
 const char *sys_getenv(const char *name)
 {
 	return getenv(name);

@@ -36,7 +36,7 @@ int after_close(struct pending *p, int r)
 
 /* ---- close and aliasing ---- */
 
-EXPORT int close(int fd)
+int hook_close(int fd, int (*close_fd)(int))
 {
 	struct pending *p = NULL;
 	int r;
@@ -49,12 +49,22 @@ EXPORT int close(int fd)
 	}
 	if (lib_active())
 		p = take_fd(fd);
-	r = real.close(fd);
+	r = close_fd(fd);
 	/* Linux releases the descriptor even when close fails; EINTR only
 	 * means the flush was interrupted, not that fd is still open. */
 	if (r < 0 && errno == EINTR)
 		r = 0;
 	return p ? after_close(p, r) : r;
+}
+
+static int libc_close(int fd)
+{
+	return real.close(fd);
+}
+
+EXPORT int close(int fd)
+{
+	return hook_close(fd, libc_close);
 }
 
 /* Close the pending descriptors in [FIRST, LAST] one by one, before the
@@ -203,3 +213,10 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	return r;
 }
+
+/* For syscall() (hook_syscall.c). */
+HOOK_ALIAS(close_range);
+HOOK_ALIAS(dup);
+HOOK_ALIAS(dup2);
+HOOK_ALIAS(dup3);
+HOOK_ALIAS(fcntl);

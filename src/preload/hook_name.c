@@ -2,7 +2,11 @@
  * (a deleted file must look deleted; lock = "process" takes its lock at
  * the first look), rename onto a matched path (synced and locked), link,
  * symlink, mkdir and unlink (a deferred unlink, tombstone.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,7 +24,7 @@
 /* A look at a name: a program that deleted a matched file must find it
  * gone (the deferred unlink happens first, tombstone.h), and under lock =
  * "process" the look takes the lock (pending_touch). */
-static int look_at(int dirfd, const char *path)
+int hook_look_at(int dirfd, const char *path)
 {
 	if (!lib_should_act())
 		return 0;
@@ -31,7 +35,7 @@ static int look_at(int dirfd, const char *path)
 #define TOUCH_HOOK(ret, name, params, dirfd, path, args)          \
 	EXPORT ret name params                                    \
 	{                                                         \
-		if (look_at(dirfd, path) < 0)                     \
+		if (hook_look_at(dirfd, path) < 0)                     \
 			return -1;                                \
 		return real.name args;                            \
 	}
@@ -60,7 +64,7 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int fl
 #define xstat_hook(name, field, params, dirfd, path, args) \
 	EXPORT int name params                             \
 	{                                                  \
-		if (look_at(dirfd, path) < 0)              \
+		if (hook_look_at(dirfd, path) < 0)              \
 			return -1;                         \
 		return real.field args;                    \
 	}
@@ -127,6 +131,70 @@ FLUSH_HOOK(symlink, (const char *target, const char *to), (target, to))
 FLUSH_HOOK(symlinkat, (const char *target, int tofd, const char *to), (target, tofd, to))
 FLUSH_HOOK(mkdir, (const char *path, mode_t mode), (path, mode))
 FLUSH_HOOK(mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
+/* A directory a deferred unlink was in must be found empty when it is,
+ * and listed without the deleted file: rmdir (Python's os.rmdir, git
+ * clean, node's fs.rmSync), and the listings (opendir, fdopendir, which
+ * readdir, scandir, os.listdir and os.scandir start with). */
+FLUSH_HOOK(rmdir, (const char *path), (path))
+
+EXPORT DIR *opendir(const char *path)
+{
+	if (lib_should_act())
+		tombstone_flush();
+	return real.opendir(path);
+}
+
+EXPORT DIR *fdopendir(int fd)
+{
+	if (lib_should_act())
+		tombstone_flush();
+	return real.fdopendir(fd);
+}
+
+/* The listings glibc builds on its own opendir, which no hook sees, and
+ * remove(), on its own unlink and rmdir: the deferred unlink first. */
+#define LISTING_HOOK(ret, name, params, args)                                 \
+	EXPORT ret name params                                                \
+	{                                                                     \
+		if (lib_should_act())                                         \
+			tombstone_flush();                                    \
+		return real.name args;                                        \
+	}
+
+LISTING_HOOK(int, remove, (const char *path), (path))
+LISTING_HOOK(int, scandir, (const char *dir, struct dirent ***list,
+			    int (*filter)(const struct dirent *),
+			    int (*cmp)(const struct dirent **, const struct dirent **)),
+	     (dir, list, filter, cmp))
+LISTING_HOOK(int, scandir64, (const char *dir, struct dirent64 ***list,
+			      int (*filter)(const struct dirent64 *),
+			      int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
+	     (dir, list, filter, cmp))
+LISTING_HOOK(int, scandirat, (int dirfd, const char *dir, struct dirent ***list,
+			      int (*filter)(const struct dirent *),
+			      int (*cmp)(const struct dirent **, const struct dirent **)),
+	     (dirfd, dir, list, filter, cmp))
+LISTING_HOOK(int, scandirat64, (int dirfd, const char *dir, struct dirent64 ***list,
+				int (*filter)(const struct dirent64 *),
+				int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
+	     (dirfd, dir, list, filter, cmp))
+LISTING_HOOK(int, nftw, (const char *dir,
+			 int (*fn)(const char *, const struct stat *, int, struct FTW *),
+			 int fds, int flags), (dir, fn, fds, flags))
+LISTING_HOOK(int, nftw64, (const char *dir,
+			   int (*fn)(const char *, const struct stat64 *, int, struct FTW *),
+			   int fds, int flags), (dir, fn, fds, flags))
+LISTING_HOOK(int, ftw, (const char *dir, int (*fn)(const char *, const struct stat *, int),
+			int fds), (dir, fn, fds))
+LISTING_HOOK(int, ftw64, (const char *dir, int (*fn)(const char *, const struct stat64 *, int),
+			  int fds), (dir, fn, fds))
+LISTING_HOOK(FTS *, fts_open, (char *const *paths, int options,
+			       int (*cmp)(const FTSENT **, const FTSENT **)),
+	     (paths, options, cmp))
+LISTING_HOOK(int, glob, (const char *pattern, int flags, int (*err)(const char *, int),
+			 glob_t *g), (pattern, flags, err, g))
+LISTING_HOOK(int, glob64, (const char *pattern, int flags, int (*err)(const char *, int),
+			   glob64_t *g), (pattern, flags, err, g))
 
 
 EXPORT int unlink(const char *path)
@@ -151,3 +219,17 @@ EXPORT int unlinkat(int dirfd, const char *path, int flags)
 		tombstone_flush();
 	return real.unlinkat(dirfd, path, flags);
 }
+
+/* For syscall() (hook_syscall.c). */
+HOOK_ALIAS(rename);
+HOOK_ALIAS(renameat);
+HOOK_ALIAS(renameat2);
+HOOK_ALIAS(unlink);
+HOOK_ALIAS(unlinkat);
+HOOK_ALIAS(rmdir);
+HOOK_ALIAS(mkdir);
+HOOK_ALIAS(mkdirat);
+HOOK_ALIAS(link);
+HOOK_ALIAS(linkat);
+HOOK_ALIAS(symlink);
+HOOK_ALIAS(symlinkat);

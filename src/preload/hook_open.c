@@ -279,3 +279,8 @@ EXPORT int fcloseall(void)
 {
 	return real.fcloseall();
 }
+
+/* For syscall() (hook_syscall.c). */
+HOOK_ALIAS(open);
+HOOK_ALIAS(openat);
+HOOK_ALIAS(creat);

@@ -282,3 +282,7 @@ EXPORT __attribute__((noreturn)) void _Exit(int status)
 	real._exit(status_after_commits(status));
 	__builtin_unreachable();
 }
+
+/* For syscall() (hook_syscall.c). */
+HOOK_ALIAS(execve);
+HOOK_ALIAS(_exit);

@@ -31,6 +31,14 @@ static void note_write_error(int fd)
 	errno = err;
 }
 
+void hook_wrote(int fd, long r)
+{
+	if (r < 0)
+		note_write_error(fd);
+	else if (r > 0)
+		pending_written(fd);
+}
+
 #define WRITE_HOOK(name, params, args)            \
 	EXPORT ssize_t name params                \
 	{                                         \

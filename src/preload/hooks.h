@@ -11,6 +11,11 @@
 #ifndef ATOMICALLY_HOOKS_H
 #define ATOMICALLY_HOOKS_H
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 /* An entry point of the library: exported, unlike everything else. */
 #define EXPORT __attribute__((visibility("default")))
 
@@ -26,8 +31,51 @@ struct pending *take_fd(int fd);
  * close left it): R, or -1 with errno when P's commit failed. */
 int after_close(struct pending *p, int r);
 
-/* Register the library's at_quick_exit handler, which commits after the
- * program's own (hook_process.c; called at start). */
-void lib_register_quick_exit(void);
+/* The program closes FD, by libc's close or by the system call itself
+ * (syscall(SYS_close), as libuv does): CLOSE_FD closes it for real.  The
+ * pending file behind it is released (committed by its last descriptor).
+ * (hook_fd.c) */
+int hook_close(int fd, int (*close_fd)(int));
+
+/* A look at PATH (relative to DIRFD): a deferred unlink of it carried
+ * out, a lock = "process" taken.  0, or -1 with errno when the call must
+ * fail.  (hook_name.c) */
+int hook_look_at(int dirfd, const char *path);
+
+/* A write to FD returned R (-1: errno says why).  (hook_write.c) */
+void hook_wrote(int fd, long r);
+
+/* The entry points under names of the library's own, for syscall(),
+ * which makes the same calls by number (hook_syscall.c): called straight,
+ * not through the PLT, where another preload could come in between.
+ * Each file of hooks defines its own with HOOK_ALIAS. */
+#define HOOK_ALIAS(name)                                                      \
+	extern __typeof__(name) hook_##name                                   \
+		__attribute__((copy(name), alias(#name), visibility("hidden")))
+#define HOOK_NAME(name) \
+	extern __typeof__(name) hook_##name __attribute__((copy(name), visibility("hidden")))
+HOOK_NAME(open);
+HOOK_NAME(openat);
+HOOK_NAME(creat);
+HOOK_NAME(close_range);
+HOOK_NAME(dup);
+HOOK_NAME(dup2);
+HOOK_NAME(dup3);
+HOOK_NAME(fcntl);
+HOOK_NAME(rename);
+HOOK_NAME(renameat);
+HOOK_NAME(renameat2);
+HOOK_NAME(unlink);
+HOOK_NAME(unlinkat);
+HOOK_NAME(rmdir);
+HOOK_NAME(mkdir);
+HOOK_NAME(mkdirat);
+HOOK_NAME(link);
+HOOK_NAME(linkat);
+HOOK_NAME(symlink);
+HOOK_NAME(symlinkat);
+HOOK_NAME(execve);
+HOOK_NAME(_exit);
+
 
 #endif

@@ -208,6 +208,22 @@ OPEN_STUB(openat64, "openat64", (int dirfd, const char *path, int flags, ...),
 FCNTL_STUB(fcntl, "fcntl")
 FCNTL_STUB(fcntl64, "fcntl64")
 
+/* syscall() takes the number and up to six arguments, which it reads
+ * from the registers whether they were passed or not: so do we. */
+static long stub_syscall(long number, ...)
+{
+	long (*f)(long, ...) = (long (*)(long, ...))find("syscall");
+	long a[6];
+	va_list ap;
+
+	atomic_store_explicit(&real.syscall, f, memory_order_relaxed);
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return f(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 #define INIT(field, ...) .field = stub_##field,
 struct real_functions real = {
 	REAL_FUNCTIONS(INIT)

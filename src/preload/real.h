@@ -13,6 +13,10 @@
 #ifndef ATOMICALLY_REAL_H
 #define ATOMICALLY_REAL_H
 
+#include <dirent.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -114,7 +118,39 @@ struct statx;
 	X(libc_start_main, "__libc_start_main", int,                              \
 	  (int (*m)(int, char **, char **), int argc, char **argv, void (*i)(void), \
 	   void (*f)(void), void (*rf)(void), void *stack), (m, argc, argv, i, f, rf, stack)) \
-	X(quick_exit, "quick_exit", void, (int s), (s))
+	X(quick_exit, "quick_exit", void, (int s), (s))                           \
+	X(rmdir, "rmdir", int, (const char *p), (p))                              \
+	X(opendir, "opendir", DIR *, (const char *p), (p))                        \
+	X(fdopendir, "fdopendir", DIR *, (int fd), (fd))                          \
+	X(remove, "remove", int, (const char *p), (p))                            \
+	X(scandir, "scandir", int,                                                \
+	  (const char *d, struct dirent ***l, int (*f)(const struct dirent *),    \
+	   int (*c)(const struct dirent **, const struct dirent **)), (d, l, f, c)) \
+	X(scandir64, "scandir64", int,                                            \
+	  (const char *d, struct dirent64 ***l, int (*f)(const struct dirent64 *), \
+	   int (*c)(const struct dirent64 **, const struct dirent64 **)), (d, l, f, c)) \
+	X(scandirat, "scandirat", int,                                            \
+	  (int fd, const char *d, struct dirent ***l, int (*f)(const struct dirent *), \
+	   int (*c)(const struct dirent **, const struct dirent **)), (fd, d, l, f, c)) \
+	X(scandirat64, "scandirat64", int,                                        \
+	  (int fd, const char *d, struct dirent64 ***l, int (*f)(const struct dirent64 *), \
+	   int (*c)(const struct dirent64 **, const struct dirent64 **)), (fd, d, l, f, c)) \
+	X(nftw, "nftw", int,                                                      \
+	  (const char *d, int (*f)(const char *, const struct stat *, int, struct FTW *), \
+	   int n, int fl), (d, f, n, fl))                                         \
+	X(nftw64, "nftw64", int,                                                  \
+	  (const char *d, int (*f)(const char *, const struct stat64 *, int, struct FTW *), \
+	   int n, int fl), (d, f, n, fl))                                         \
+	X(ftw, "ftw", int, (const char *d, int (*f)(const char *, const struct stat *, int), \
+	  int n), (d, f, n))                                                      \
+	X(ftw64, "ftw64", int,                                                    \
+	  (const char *d, int (*f)(const char *, const struct stat64 *, int), int n), (d, f, n)) \
+	X(fts_open, "fts_open", FTS *,                                            \
+	  (char *const *a, int o, int (*c)(const FTSENT **, const FTSENT **)), (a, o, c)) \
+	X(glob, "glob", int, (const char *p, int fl, int (*e)(const char *, int), glob_t *g), \
+	  (p, fl, e, g))                                                          \
+	X(glob64, "glob64", int,                                                  \
+	  (const char *p, int fl, int (*e)(const char *, int), glob64_t *g), (p, fl, e, g))
 
 /* The variadic ones: X(field, symbol, return type, parameter types).
  * Their stubs are written by hand (real.c). */
@@ -124,7 +160,8 @@ struct statx;
 	X(openat, "openat", int, (int, const char *, int, ...))                   \
 	X(openat64, "openat64", int, (int, const char *, int, ...))               \
 	X(fcntl, "fcntl", int, (int, int, ...))                                   \
-	X(fcntl64, "fcntl64", int, (int, int, ...))
+	X(fcntl64, "fcntl64", int, (int, int, ...))                               \
+	X(syscall, "syscall", long, (long, ...))
 
 #define REAL_FIELD(field, symbol, ret, params, ...) _Atomic(ret(*) params) field;
 struct real_functions {

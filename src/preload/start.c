@@ -16,7 +16,6 @@
 #include "core/sys.h"
 #include "env.h"
 #include "handover.h"
-#include "hooks.h"
 #include "state.h"
 
 /* Three quarters of the way to the descriptor limit (at most 1024):

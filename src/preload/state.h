@@ -58,6 +58,10 @@ static inline const struct rule *lib_rule_for(int dirfd, const char *path, char 
  * after fork): lib.pid and the actor's. */
 void lib_set_pid(pid_t pid);
 
+/* Register the library's at_quick_exit handler, which commits after the
+ * program's own (hook_process.c; called at start). */
+void lib_register_quick_exit(void);
+
 /* Called in the child after fork. */
 void lib_after_fork_child(void);
 

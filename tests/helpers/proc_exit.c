@@ -39,17 +39,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"
+
 static FILE *f;
 static const char *path;
 
 /* Prints FILE's content on disk, as another process reads it: opened and
- * closed with raw system calls, which no preload sees.  Through fopen()
- * the library would hand this process, which has a write pending to FILE,
- * its own pending content (read-your-writes). */
+ * closed with raw system calls (raw_syscall.h), which no preload sees.
+ * Through fopen() the library would hand this process, which has a write
+ * pending to FILE, its own pending content (read-your-writes). */
 static void show(const char *what)
 {
 	char buf[4096];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	int fd = raw_open(path);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
 
 	if (n < 0)
@@ -58,7 +60,7 @@ static void show(const char *what)
 		n--;
 	buf[n] = '\0';
 	if (fd >= 0)
-		syscall(SYS_close, fd);
+		raw_close(fd);
 	printf("%s: %s\n", what, fd >= 0 ? buf : "(missing)");
 	fflush(stdout);
 }

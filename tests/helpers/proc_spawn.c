@@ -33,22 +33,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"
+
 extern char **environ;
 
 /* Prints FILE's content, its lines joined by spaces, as another process
- * reads it (ON_DISK) or as this process reads it.  On disk: opened and
- * closed with raw system calls, which no preload sees; through open() the
- * library hands the process that has a write pending to FILE its own
- * pending content (read-your-writes), not what others see. */
+ * reads it (ON_DISK) or as this process reads it. On disk: opened and
+ * closed with raw system calls (raw_syscall.h), which no preload sees;
+ * through open() the library hands the process that has a write pending
+ * to FILE its own pending content (read-your-writes), not what others
+ * see. */
 static void show(const char *what, const char *path, int on_disk)
 {
 	char buf[4096];
-	int fd = on_disk ? (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC)
+	int fd = on_disk ? raw_open(path)
 			 : open(path, O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
 	if (fd >= 0 && on_disk)
-		syscall(SYS_close, fd);
+		raw_close(fd);
 	else if (fd >= 0)
 		close(fd);
 	if (n < 0) {

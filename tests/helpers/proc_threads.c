@@ -51,6 +51,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"
+
 #define MAXLEN 8192
 #define NSHARED 3
 
@@ -95,22 +97,22 @@ static int whole_version(const char *buf, size_t len, int *t, int *i)
 }
 
 /* PATH's content on disk, as another process reads it: opened, read and
- * closed with raw system calls, which no preload sees (nor ThreadSanitizer,
- * which, seeing the read but not the close, would take another thread's
- * later use of the number for a race).  Through open() the library would
- * hand this process its own pending content (read-your-writes): a torn
- * version being written by another thread, or a version that a close
- * failed to commit. */
+ * closed with raw system calls (raw_syscall.h), which no preload sees
+ * (nor ThreadSanitizer, which, seeing the read but not the close, would
+ * take another thread's later use of the number for a race). Through
+ * open() the library would hand this process its own pending content
+ * (read-your-writes): a torn version being written by another thread, or
+ * a version that a close failed to commit. */
 static ssize_t slurp(const char *path, char *buf, size_t size)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	int fd = raw_open(path);
 	ssize_t len = 0, n;
 
 	if (fd < 0)
 		return -1;
-	while ((size_t)len < size && (n = syscall(SYS_read, fd, buf + len, size - (size_t)len)) > 0)
+	while ((size_t)len < size && (n = raw_read(fd, buf + len, size - (size_t)len)) > 0)
 		len += n;
-	syscall(SYS_close, fd);
+	raw_close(fd);
 	return len;
 }
 

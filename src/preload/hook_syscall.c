@@ -1,0 +1,159 @@
+/* hook_syscall.c - syscall(): the calls the library watches, made by
+ * number.  libuv (node) closes every descriptor with syscall(SYS_close):
+ * past the close hook, a pending file was never released, its number was
+ * taken by the next open, and its temp was dropped with its write, exit
+ * status 0.  So each number the hooks cover goes to its hook, as if the
+ * program had called the function; every other number goes straight to
+ * the kernel, as before. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "real.h"
+#include "state.h"
+#include "tombstone.h"
+
+/* The close of syscall(SYS_close): the system call itself, as the
+ * program asked (no cancellation point, no libc in between). */
+static int kernel_close(int fd)
+{
+	return (int)real.syscall(SYS_close, fd);
+}
+
+/* openat2 as an openat, when HOW asks for nothing openat cannot say (no
+ * RESOLVE_* flags); else -2: the kernel's own. */
+static long as_openat(int dirfd, const char *path, const struct open_how *how, size_t size)
+{
+	if (!how || size < sizeof(*how) || how->resolve || how->flags > 0xffffffffULL)
+		return -2;
+	return hook_openat(dirfd, path, (int)how->flags, (mode_t)how->mode);
+}
+
+/* A call that looks at a name: the look first (a deferred unlink, a
+ * process-scope lock), then the system call itself. */
+#define LOOK(dirfd, path)                                                     \
+	do {                                                                  \
+		if (hook_look_at((int)(dirfd), (const char *)(path)) < 0)     \
+			return -1;                                            \
+	} while (0)
+
+/* A call that writes to FD: the system call, then what its result says
+ * of a pending file (hook_write.c). */
+#define WROTE(fd)                                                             \
+	do {                                                                  \
+		long r_ = real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]); \
+		hook_wrote((int)(fd), r_);                                    \
+		return r_;                                                    \
+	} while (0)
+
+EXPORT long syscall(long number, ...)
+{
+	long a[6], r;
+	va_list ap;
+
+	/* Six arguments, whatever the number takes: glibc's syscall reads
+	 * them from the registers the same way. */
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+#define S(x) (const char *)(x)
+	switch (number) {
+	case SYS_close: return hook_close((int)a[0], kernel_close);
+#ifdef SYS_close_range
+	case SYS_close_range: return hook_close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+#endif
+	case SYS_dup: return hook_dup((int)a[0]);
+#ifdef SYS_dup2
+	case SYS_dup2: return hook_dup2((int)a[0], (int)a[1]);
+#endif
+	case SYS_dup3: return hook_dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_fcntl: return hook_fcntl((int)a[0], (int)a[1], a[2]);
+#ifdef SYS_open
+	case SYS_open: return hook_open(S(a[0]), (int)a[1], (mode_t)a[2]);
+#endif
+#ifdef SYS_creat
+	case SYS_creat: return hook_creat(S(a[0]), (mode_t)a[1]);
+#endif
+	case SYS_openat: return hook_openat((int)a[0], S(a[1]), (int)a[2], (mode_t)a[3]);
+#ifdef SYS_openat2
+	case SYS_openat2:
+		if ((r = as_openat((int)a[0], S(a[1]), (const struct open_how *)a[2], (size_t)a[3])) != -2)
+			return r;
+		break;
+#endif
+#ifdef SYS_rename
+	case SYS_rename: return hook_rename(S(a[0]), S(a[1]));
+#endif
+	case SYS_renameat: return hook_renameat((int)a[0], S(a[1]), (int)a[2], S(a[3]));
+	case SYS_renameat2:
+		return hook_renameat2((int)a[0], S(a[1]), (int)a[2], S(a[3]), (unsigned)a[4]);
+#ifdef SYS_unlink
+	case SYS_unlink: return hook_unlink(S(a[0]));
+#endif
+	case SYS_unlinkat: return hook_unlinkat((int)a[0], S(a[1]), (int)a[2]);
+#ifdef SYS_rmdir
+	case SYS_rmdir: return hook_rmdir(S(a[0]));
+#endif
+#ifdef SYS_mkdir
+	case SYS_mkdir: return hook_mkdir(S(a[0]), (mode_t)a[1]);
+#endif
+	case SYS_mkdirat: return hook_mkdirat((int)a[0], S(a[1]), (mode_t)a[2]);
+#ifdef SYS_link
+	case SYS_link: return hook_link(S(a[0]), S(a[1]));
+#endif
+	case SYS_linkat: return hook_linkat((int)a[0], S(a[1]), (int)a[2], S(a[3]), (int)a[4]);
+#ifdef SYS_symlink
+	case SYS_symlink: return hook_symlink(S(a[0]), S(a[1]));
+#endif
+	case SYS_symlinkat: return hook_symlinkat(S(a[0]), (int)a[1], S(a[2]));
+#ifdef SYS_stat
+	case SYS_stat:
+#endif
+#ifdef SYS_lstat
+	case SYS_lstat:
+#endif
+#ifdef SYS_access
+	case SYS_access:
+#endif
+#if defined(SYS_stat) || defined(SYS_lstat) || defined(SYS_access)
+		LOOK(AT_FDCWD, a[0]);
+		break;
+#endif
+#ifdef SYS_newfstatat
+	case SYS_newfstatat:
+#endif
+#ifdef SYS_faccessat2
+	case SYS_faccessat2:
+#endif
+	case SYS_statx:
+	case SYS_faccessat:
+		LOOK(a[0], a[1]);
+		break;
+	case SYS_write:
+	case SYS_pwrite64:
+	case SYS_writev:
+	case SYS_pwritev:
+	case SYS_pwritev2:
+		WROTE(a[0]);
+	case SYS_getdents64:
+#ifdef SYS_getdents
+	case SYS_getdents:
+#endif
+		/* A listing: the deferred unlink first, as for opendir. */
+		if (lib_should_act())
+			tombstone_flush();
+		break;
+	case SYS_execve:
+		return hook_execve(S(a[0]), (char *const *)a[1], (char *const *)a[2]);
+	case SYS_exit_group:
+		hook__exit((int)a[0]);
+	}
+#undef S
+	return real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
