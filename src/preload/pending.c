@@ -149,6 +149,8 @@ void pending_free(struct pending *p)
 
 /* ---- open ---- */
 
+static int share_pending(int dirfd, const char *path, int flags);
+
 /* Redirect the open into a temp: the core makes the record, this
  * process records which descriptor stands for it.  REPLACING: the
  * program deleted the file and now creates it anew (see tombstone.h). */
@@ -217,7 +219,9 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 	    !((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH) && getpid() == lib.pid) {
 		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
 			abs[0] = '\0';
-		fd = redirect(dirfd, path, abs[0] ? abs : path, flags, mode, rule, replacing);
+		/* A path this process is writing already: that pending file. */
+		if (replacing || (fd = share_pending(dirfd, path, flags)) == PENDING_PASS)
+			fd = redirect(dirfd, path, abs[0] ? abs : path, flags, mode, rule, replacing);
 	}
 	lib_guard--;
 	if (replacing)
@@ -512,6 +516,64 @@ int pending_read(int dirfd, const char *path, int flags)
 	}
 	mutex_unlock_nosig(&lookup_mutex, &old);
 	lib_guard--;
+	errno = saved;
+	return fd;
+}
+
+/* One more descriptor for P, unless its last one is gone (it is being
+ * committed, or waits for the exit): then a new open makes a new
+ * pending file, as it would come after the commit. */
+static int hold_if_open(struct pending *p)
+{
+	int n = atomic_load(&p->aliases);
+
+	while (n > 0)
+		if (atomic_compare_exchange_weak(&p->aliases, &n, n + 1))
+			return 1;
+	return 0;
+}
+
+/* The program opens PATH (relative to DIRFD) for writing with FLAGS,
+ * and this process is writing it already: the same pending file, on a
+ * new descriptor of its temp, opened as FLAGS say (O_TRUNC empties it):
+ * one content, one commit, and the two descriptors are one file to
+ * fstat (os.path.sameopenfile).  Two temps, the last close winning, lost
+ * the other's writes (a shell's `exec 3> f; echo b >> f`).  PENDING_PASS
+ * when nothing is pending there. */
+static int share_pending(int dirfd, const char *path, int flags)
+{
+	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
+			 O_LARGEFILE | O_SYNC | O_DSYNC;
+	int saved = errno, fd = PENDING_PASS;
+	struct pending *p;
+	sigset_t old;
+
+	if (!atomic_load_explicit(&live, memory_order_relaxed))
+		return PENDING_PASS;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if (pendings_at(dirfd, path, flags & O_NOFOLLOW, &p, 1) == 1 &&
+	    !atomic_load(&p->rec.unlinked) && hold_if_open(p)) {
+		fd = record_open_temp(&p->rec, flags & kept);
+		if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
+			saved = errno;
+			sys_close(fd);
+			fd = -1;
+		} else if (fd >= 0 && fdtable_set(fd, p) < 0) {
+			sys_close(fd);
+			fd = -1;
+			saved = EMFILE;
+		} else if (fd < 0) {
+			saved = errno;
+		}
+		if (fd < 0) {
+			atomic_fetch_sub(&p->aliases, 1);  /* never the last: ours */
+		} else {
+			if (flags & O_TRUNC)
+				record_written(&p->rec);
+			log_debug("%s: opened again: the same pending file", p->rec.path);
+		}
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
 	errno = saved;
 	return fd;
 }
