@@ -112,21 +112,54 @@ struct pending *pending_new(void)
 	atomic_store_explicit(&p->aliases, 0, memory_order_relaxed);
 	p->owner = 0;
 	p->live = 0;
-	p->next = NULL;
+	p->deferred = 0;
+	p->next = p->live_next = p->live_prev = NULL;
 	return p;
 }
 
-/* Pending files are freed by whichever thread commits them; a thread
- * that looks one up by its name (pendings_at) holds this meanwhile.  And
- * how many files this process has pending: such lookups cost one atomic
- * load while there are none. */
+/* This process's pending files, open or waiting for their commit: the
+ * live list.  They are freed by whichever thread commits them; a thread
+ * that looks one up by its name (pendings_at, sharable) holds this
+ * mutex meanwhile, and so does every change of the list.  And how many
+ * there are: such lookups cost one atomic load while there are none. */
 static pthread_mutex_t lookup_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct pending *live_list;
 static atomic_int live;
+
+/* With lookup_mutex held: P joins the live list. */
+static void own_locked(struct pending *p)
+{
+	p->live = 1;
+	p->live_prev = NULL;
+	p->live_next = live_list;
+	if (live_list)
+		live_list->live_prev = p;
+	live_list = p;
+	atomic_fetch_add(&live, 1);
+}
 
 void pending_own(struct pending *p)
 {
-	p->live = 1;
-	atomic_fetch_add(&live, 1);
+	sigset_t old;
+
+	mutex_lock_nosig(&lookup_mutex, &old);
+	own_locked(p);
+	mutex_unlock_nosig(&lookup_mutex, &old);
+}
+
+/* With lookup_mutex held: P leaves the live list. */
+static void disown_locked(struct pending *p)
+{
+	if (!p->live)
+		return;
+	if (p->live_prev)
+		p->live_prev->live_next = p->live_next;
+	else
+		live_list = p->live_next;
+	if (p->live_next)
+		p->live_next->live_prev = p->live_prev;
+	p->live = 0;
+	atomic_fetch_sub(&live, 1);
 }
 
 /* Let go of everything P holds, commit or not: its lock (and the temp
@@ -138,8 +171,7 @@ void pending_free(struct pending *p)
 	sigset_t old;
 
 	mutex_lock_nosig(&lookup_mutex, &old);
-	if (p->live)
-		atomic_fetch_sub(&live, 1);
+	disown_locked(p);
 	record_release_nosig(&p->rec);
 	if (!pool_give(p))
 		sys_unmap(p, sizeof(*p));
@@ -150,6 +182,9 @@ void pending_free(struct pending *p)
 /* ---- open ---- */
 
 static int share_pending(int dirfd, const char *path, int flags);
+static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy);
+static struct pending *wait_for_commit(const struct stat *dir_st, const char *name);
+static int open_shared(struct pending *p, int flags);
 
 /* Redirect the open into a temp: the core makes the record, this
  * process records which descriptor stands for it.  REPLACING: the
@@ -157,9 +192,10 @@ static int share_pending(int dirfd, const char *path, int flags);
 static int redirect(int dirfd, const char *path, const char *display, int flags,
 		    mode_t mode, const struct rule *rule, int replacing)
 {
+	struct pending *p, *other = NULL;
 	struct target t;
-	struct pending *p;
-	int fd, err;
+	int fd, err = 0, busy = 0;
+	sigset_t old;
 
 	if (redirect_target(dirfd, path, flags, replacing, &t) != 0)
 		return PENDING_PASS;
@@ -172,11 +208,32 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 			   replacing);
 	if (fd < 0)
 		goto fail;
-	/* Complete before fdtable_set publishes it: another thread's lookup
-	 * (pendings_at) reads it as soon as it is in the table. */
+	/* Published under the lookup mutex, complete (another thread's lookup
+	 * reads it as soon as it is in the table), unless another thread of
+	 * ours published a pending file of the same target meanwhile: then
+	 * this open is a second open of that one.  And if that one's commit
+	 * is under way, our copy of the target may be the content it
+	 * replaces: ours goes, and the open starts again after the commit. */
 	atomic_store(&p->aliases, 1);
-	pending_own(p);
-	if (fdtable_set(fd, p) < 0) {
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if (!p->rec.inplace && !replacing)
+		other = sharable(&t.dir_st, p->rec.name, &busy);
+	if (!other && !busy) {
+		own_locked(p);
+		err = fdtable_set(fd, p);
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	if (other || busy) {
+		sys_close(fd);
+		record_discard(&p->rec);
+		pending_free(p);
+		if (!other)
+			other = wait_for_commit(&t.dir_st, t.name);
+		if (other)
+			return open_shared(other, flags);
+		return redirect(dirfd, path, display, flags, mode, rule, replacing);
+	}
+	if (err < 0) {
 		log_warn("%s: descriptor %d is beyond what the library tracks", p->rec.path, fd);
 		sys_close(fd);
 		record_discard(&p->rec);
@@ -330,6 +387,7 @@ static void defer(struct pending *p)
 	sigset_t old;
 
 	mutex_lock_nosig(&deferred_mutex, &old);
+	p->deferred = 1;
 	p->next = deferred;
 	deferred = p;
 	mutex_unlock_nosig(&deferred_mutex, &old);
@@ -345,6 +403,7 @@ void pending_after_fork_child(void)
 	 * lock_forget_all): the child's copies must not point at them.  And
 	 * none of the files is the child's to read back. */
 	atomic_store(&live, 0);
+	live_list = NULL;
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
 		if (p) {
@@ -424,27 +483,29 @@ static int pending_is(const struct pending *p, const struct stat *dir_st, const 
 {
 	struct stat st;
 
-	return p->rec.dfd >= 0 && !p->rec.inplace && p->owner == getpid() &&
-	       strcmp(p->rec.name, name) == 0 && sys_fstat(p->rec.dfd, &st) == 0 &&
+	/* The name first: most pending files are not the one looked for.
+	 * lib.pid, not getpid(): the callers have made sure this is not a
+	 * vfork child. */
+	return strcmp(p->rec.name, name) == 0 && p->rec.dfd >= 0 && !p->rec.inplace &&
+	       p->owner == lib.pid && sys_fstat(p->rec.dfd, &st) == 0 &&
 	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
 }
 
-/* With lookup_mutex held: is P among the N of FOUND? */
-static int among(struct pending *const *found, int n, const struct pending *p)
+/* With lookup_mutex held: is one of this process's pending files named
+ * NAME (a last component)?  No system call. */
+static int any_named(const char *name)
 {
-	for (int i = 0; i < n; i++)
-		if (found[i] == p)
+	for (struct pending *p = live_list; p; p = p->live_next)
+		if (strcmp(p->rec.name, name) == 0)
 			return 1;
 	return 0;
 }
 
-/* With lookup_mutex held: is one of the N of FOUND pending under NAME? */
-static int any_named(struct pending *const *found, int n, const char *name)
+static const char *last_component(const char *path)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(found[i]->rec.name, name) == 0)
-			return 1;
-	return 0;
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
 }
 
 /* With lookup_mutex held: up to MAX of this process's pending files whose
@@ -453,27 +514,14 @@ static int any_named(struct pending *const *found, int n, const char *name)
  * first, so that a path pending under no name costs no system call. */
 static int pendings_at(int dirfd, const char *path, int nofollow, struct pending **found, int max)
 {
-	const char *base = strrchr(path, '/');
-	struct pending *candidates[16];
 	struct target t;
-	int n = 0, k = 0, last = fdtable_max();
-	sigset_t old;
+	int k = 0;
 
-	base = base ? base + 1 : path;
-	for (int fd = 0; fd <= last && n < 16; fd++) {
-		struct pending *p = fdtable_get(fd);
-		if (p && p->live && p->owner == getpid() && !among(candidates, n, p))
-			candidates[n++] = p;
-	}
-	mutex_lock_nosig(&deferred_mutex, &old);
-	for (struct pending *p = deferred; p && n < 16; p = p->next)
-		candidates[n++] = p;
-	mutex_unlock_nosig(&deferred_mutex, &old);
-	if (!any_named(candidates, n, base) || target_find(dirfd, path, nofollow, &t) < 0)
+	if (!any_named(last_component(path)) || target_find(dirfd, path, nofollow, &t) < 0)
 		return 0;
-	for (int i = 0; i < n && k < max; i++)
-		if (pending_is(candidates[i], &t.dir_st, t.name))
-			found[k++] = candidates[i];
+	for (struct pending *p = live_list; p && k < max; p = p->live_next)
+		if (pending_is(p, &t.dir_st, t.name))
+			found[k++] = p;
 	sys_close(t.dfd);
 	return k;
 }
@@ -533,49 +581,99 @@ static int hold_if_open(struct pending *p)
 	return 0;
 }
 
-/* The program opens PATH (relative to DIRFD) for writing with FLAGS,
- * and this process is writing it already: the same pending file, on a
- * new descriptor of its temp, opened as FLAGS say (O_TRUNC empties it):
- * one content, one commit, and the two descriptors are one file to
- * fstat (os.path.sameopenfile).  Two temps, the last close winning, lost
- * the other's writes (a shell's `exec 3> f; echo b >> f`).  PENDING_PASS
- * when nothing is pending there. */
-static int share_pending(int dirfd, const char *path, int flags)
+/* With lookup_mutex held: this process's pending file of the file NAME
+ * in the directory DIR_ST that a new open may share, held once more for
+ * it (hold_if_open); NULL when there is none.  *BUSY: there is one, whose
+ * last descriptor is gone and whose commit is under way in another
+ * thread: the new open must wait for it to end, or it would start from
+ * the content the commit is about to replace.  (A file waiting for the
+ * exit under commit = "exit" is neither: the new open is a new file.) */
+static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy)
+{
+	*busy = 0;
+	for (struct pending *p = live_list; p; p = p->live_next) {
+		if (p->deferred || !pending_is(p, dir_st, name) || atomic_load(&p->rec.unlinked))
+			continue;
+		if (hold_if_open(p))
+			return p;
+		*busy = 1;
+	}
+	return NULL;
+}
+
+/* Wait until no commit of the file NAME in DIR_ST is under way in this
+ * process (see sharable); returns the file to share if one is open. */
+static struct pending *wait_for_commit(const struct stat *dir_st, const char *name)
+{
+	const struct timespec pause = { 0, 1000000 };
+	struct pending *p;
+	sigset_t old;
+	int busy;
+
+	for (;;) {
+		mutex_lock_nosig(&lookup_mutex, &old);
+		p = sharable(dir_st, name, &busy);
+		mutex_unlock_nosig(&lookup_mutex, &old);
+		if (p || !busy)
+			return p;
+		sys_nanosleep(&pause);
+	}
+}
+
+/* A new descriptor of P's temp (held once more for it already), opened
+ * as FLAGS say (O_TRUNC empties the file), recorded as one of P's; -1
+ * with errno, and the hold given back. */
+static int open_shared(struct pending *p, int flags)
 {
 	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
 			 O_LARGEFILE | O_SYNC | O_DSYNC;
-	int saved = errno, fd = PENDING_PASS;
-	struct pending *p;
+	int fd = record_open_temp(&p->rec, flags & kept), err = 0;
+
+	if (fd < 0)
+		err = errno;
+	else if ((flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0)
+		err = errno;
+	else if (fdtable_set(fd, p) < 0)
+		err = EMFILE;
+	if (err) {
+		if (fd >= 0)
+			sys_close(fd);
+		pending_release(p, 0);  /* never the last: the hold was ours */
+		errno = err;
+		return -1;
+	}
+	if (flags & O_TRUNC)
+		record_written(&p->rec);
+	log_debug("%s: opened again: the same pending file", p->rec.path);
+	return fd;
+}
+
+/* The program opens PATH (relative to DIRFD) for writing with FLAGS,
+ * and this process is writing it already: the same pending file, on a
+ * new descriptor of its temp: one content, one commit, and the two
+ * descriptors are one file to fstat (os.path.sameopenfile).  Two temps,
+ * the last close winning, lost the other's writes (a shell's `exec 3> f;
+ * echo b >> f`; threads appending to one log).  A commit of it under way
+ * in another thread is waited for.  PENDING_PASS when nothing is pending
+ * there (or only a commit was): a new pending file, then. */
+static int share_pending(int dirfd, const char *path, int flags)
+{
+	struct pending *p = NULL;
+	struct target t;
 	sigset_t old;
+	int saved = errno, named;
 
 	if (!atomic_load_explicit(&live, memory_order_relaxed))
 		return PENDING_PASS;
 	mutex_lock_nosig(&lookup_mutex, &old);
-	if (pendings_at(dirfd, path, flags & O_NOFOLLOW, &p, 1) == 1 &&
-	    !atomic_load(&p->rec.unlinked) && hold_if_open(p)) {
-		fd = record_open_temp(&p->rec, flags & kept);
-		if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
-			saved = errno;
-			sys_close(fd);
-			fd = -1;
-		} else if (fd >= 0 && fdtable_set(fd, p) < 0) {
-			sys_close(fd);
-			fd = -1;
-			saved = EMFILE;
-		} else if (fd < 0) {
-			saved = errno;
-		}
-		if (fd < 0) {
-			atomic_fetch_sub(&p->aliases, 1);  /* never the last: ours */
-		} else {
-			if (flags & O_TRUNC)
-				record_written(&p->rec);
-			log_debug("%s: opened again: the same pending file", p->rec.path);
-		}
-	}
+	named = any_named(last_component(path));
 	mutex_unlock_nosig(&lookup_mutex, &old);
+	if (!named || target_find(dirfd, path, flags & O_NOFOLLOW, &t) < 0)
+		return PENDING_PASS;
+	p = wait_for_commit(&t.dir_st, t.name);
+	sys_close(t.dfd);
 	errno = saved;
-	return fd;
+	return p ? open_shared(p, flags) : PENDING_PASS;
 }
 
 /* ---- the program's own rename ---- */

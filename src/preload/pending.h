@@ -31,8 +31,10 @@ struct pending {
 	struct record rec;         /* the file, as the core knows it */
 	atomic_int aliases;        /* this process's descriptors that stand for it */
 	pid_t owner;               /* only the process that opened it commits; 0: watch only */
-	unsigned char live;        /* counted among this process's pending files */
-	struct pending *next;      /* commit = "exit": closed, waiting for the exit */
+	unsigned char live;        /* among this process's pending files (the live list) */
+	unsigned char deferred;    /* commit = "exit": closed, waiting for the exit */
+	struct pending *next;      /* the list of those */
+	struct pending *live_next, *live_prev;  /* the live list (pending.c) */
 };
 
 /* A pending file with an empty record, of our own memory (a pool of

@@ -19,7 +19,12 @@
  *     4  write the own file, then the shared one, then dup2 the shared
  *        one's descriptor over the own one's (which commits it), close
  *   After each close of its own file a thread reads it back: it must be
- *   exactly the version just written (the close committed it).  A reader
+ *   exactly the version just written (the close committed it).  Threads
+ *   that write one shared file take turns with it (a mutex per file, from
+ *   the open to the close), as a program must: a second open of a path a
+ *   process is writing shares its pending file (one content, as without
+ *   the library), so versions written into it at once would mix, as they
+ *   would unwrapped.  A reader
  *   thread reads every file over and over meanwhile; every read must be
  *   one whole version.  All these reads are of the file on disk, as
  *   another process sees it (see slurp).
@@ -276,6 +281,11 @@ static int write_by(int method, const char *path, const char *buf, size_t len)
 
 /* ---- threads ---- */
 
+/* One writer at a time of each shared file. */
+static pthread_mutex_t shared_turn[NSHARED] = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+};
+
 static void *writer(void *arg)
 {
 	int t = (int)(long)arg;
@@ -286,9 +296,15 @@ static void *writer(void *arg)
 	for (int i = 0; i < iters; i++) {
 		size_t len = make_version(buf, t, i);
 		snprintf(shared, sizeof(shared), "s%d.json", (t + i) % NSHARED);
+		pthread_mutex_t *turn = &shared_turn[(t + i) % NSHARED];
+		int r;
+
 		if (method == 4) {
 			size_t slen = make_version(sbuf, t, i + 1000000);
-			if (write_dup2_over(own, buf, len, shared, sbuf, slen) == 0) {
+			pthread_mutex_lock(turn);
+			r = write_dup2_over(own, buf, len, shared, sbuf, slen);
+			pthread_mutex_unlock(turn);
+			if (r == 0) {
 				atomic_fetch_add(&versions, 2);
 				expect_version(own, t, i);
 			}
@@ -297,8 +313,12 @@ static void *writer(void *arg)
 				atomic_fetch_add(&versions, 1);
 				expect_version(own, t, i);
 			}
-		} else if (write_by(method, shared, buf, len) == 0) {
-			atomic_fetch_add(&versions, 1);
+		} else {
+			pthread_mutex_lock(turn);
+			r = write_by(method, shared, buf, len);
+			pthread_mutex_unlock(turn);
+			if (r == 0)
+				atomic_fetch_add(&versions, 1);
 		}
 	}
 	return NULL;
