@@ -112,8 +112,9 @@ struct pending *pending_new(void)
 	atomic_store_explicit(&p->aliases, 0, memory_order_relaxed);
 	p->owner = 0;
 	p->live = 0;
+	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
 	p->deferred = 0;
-	p->next = p->live_next = p->live_prev = NULL;
+	p->next = p->live_next = NULL;
 	return p;
 }
 
@@ -123,43 +124,59 @@ struct pending *pending_new(void)
  * mutex meanwhile, and so does every change of the list.  And how many
  * there are: such lookups cost one atomic load while there are none. */
 static pthread_mutex_t lookup_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct pending *live_list;
+static _Atomic(struct pending *) live_list;
 static atomic_int live;
 
-/* With lookup_mutex held: P joins the live list. */
-static void own_locked(struct pending *p)
+/* P joins the live list, at its head: by compare-and-swap, no mutex, so
+ * that a process writing one file after another pays no change of its
+ * signal mask for it.  Returns 1 when the list was empty: nobody else's
+ * file can be P's, nor be published alongside it (another thread's push
+ * now finds P there).  Nodes leave the list under lookup_mutex only
+ * (disown_locked), and readers walk it under that mutex: a push, which
+ * only prepends a node complete before it is seen, disturbs neither. */
+static int push_live(struct pending *p)
 {
+	struct pending *head = atomic_load(&live_list);
+
 	p->live = 1;
-	p->live_prev = NULL;
-	p->live_next = live_list;
-	if (live_list)
-		live_list->live_prev = p;
-	live_list = p;
+	do
+		p->live_next = head;
+	while (!atomic_compare_exchange_weak(&live_list, &head, p));
 	atomic_fetch_add(&live, 1);
+	return head == NULL;
 }
 
 void pending_own(struct pending *p)
 {
-	sigset_t old;
-
-	mutex_lock_nosig(&lookup_mutex, &old);
-	own_locked(p);
-	mutex_unlock_nosig(&lookup_mutex, &old);
+	push_live(p);
+	atomic_store(&p->published, 1);
 }
 
-/* With lookup_mutex held: P leaves the live list. */
+/* With lookup_mutex held: P leaves the live list.  At the head, by
+ * compare-and-swap (a push may be prepending); elsewhere, through the
+ * node before it, which only this mutex's holder changes. */
 static void disown_locked(struct pending *p)
 {
+	struct pending *head;
+
 	if (!p->live)
 		return;
-	if (p->live_prev)
-		p->live_prev->live_next = p->live_next;
-	else
-		live_list = p->live_next;
-	if (p->live_next)
-		p->live_next->live_prev = p->live_prev;
+	head = p;
+	if (!atomic_compare_exchange_strong(&live_list, &head, p->live_next)) {
+		struct pending *q = atomic_load(&live_list);
+		while (q && q->live_next != p)
+			q = q->live_next;
+		if (q)
+			q->live_next = p->live_next;
+	}
 	p->live = 0;
 	atomic_fetch_sub(&live, 1);
+}
+
+/* The first node of the live list, for a walk under lookup_mutex. */
+static struct pending *live_first(void)
+{
+	return atomic_load(&live_list);
 }
 
 /* Let go of everything P holds, commit or not: its lock (and the temp
@@ -184,6 +201,8 @@ void pending_free(struct pending *p)
 static int share_pending(int dirfd, const char *path, int flags);
 static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy);
 static struct pending *wait_for_commit(const struct stat *dir_st, const char *name);
+static struct pending *sharable_before(struct pending *self, const struct stat *dir_st,
+				       const char *name, int *busy);
 static int open_shared(struct pending *p, int flags);
 
 /* Redirect the open into a temp: the core makes the record, this
@@ -215,14 +234,15 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 	 * is under way, our copy of the target may be the content it
 	 * replaces: ours goes, and the open starts again after the commit. */
 	atomic_store(&p->aliases, 1);
-	mutex_lock_nosig(&lookup_mutex, &old);
-	if (!p->rec.inplace && !replacing)
-		other = sharable(&t.dir_st, p->rec.name, &busy);
-	if (!other && !busy) {
-		own_locked(p);
-		err = fdtable_set(fd, p);
+	if (!push_live(p) && !p->rec.inplace && !replacing) {
+		mutex_lock_nosig(&lookup_mutex, &old);
+		other = sharable_before(p, &t.dir_st, p->rec.name, &busy);
+		if (other || busy)
+			disown_locked(p);
+		mutex_unlock_nosig(&lookup_mutex, &old);
 	}
-	mutex_unlock_nosig(&lookup_mutex, &old);
+	if (!other && !busy && (err = fdtable_set(fd, p)) == 0)
+		atomic_store(&p->published, 1);  /* other threads may share it now */
 	if (other || busy) {
 		sys_close(fd);
 		record_discard(&p->rec);
@@ -403,7 +423,7 @@ void pending_after_fork_child(void)
 	 * lock_forget_all): the child's copies must not point at them.  And
 	 * none of the files is the child's to read back. */
 	atomic_store(&live, 0);
-	live_list = NULL;
+	atomic_store(&live_list, NULL);
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
 		if (p) {
@@ -495,7 +515,7 @@ static int pending_is(const struct pending *p, const struct stat *dir_st, const 
  * NAME (a last component)?  No system call. */
 static int any_named(const char *name)
 {
-	for (struct pending *p = live_list; p; p = p->live_next)
+	for (struct pending *p = live_first(); p; p = p->live_next)
 		if (strcmp(p->rec.name, name) == 0)
 			return 1;
 	return 0;
@@ -519,7 +539,7 @@ static int pendings_at(int dirfd, const char *path, int nofollow, struct pending
 
 	if (!any_named(last_component(path)) || target_find(dirfd, path, nofollow, &t) < 0)
 		return 0;
-	for (struct pending *p = live_list; p && k < max; p = p->live_next)
+	for (struct pending *p = live_first(); p && k < max; p = p->live_next)
 		if (pending_is(p, &t.dir_st, t.name))
 			found[k++] = p;
 	sys_close(t.dfd);
@@ -581,24 +601,43 @@ static int hold_if_open(struct pending *p)
 	return 0;
 }
 
-/* With lookup_mutex held: this process's pending file of the file NAME
- * in the directory DIR_ST that a new open may share, held once more for
- * it (hold_if_open); NULL when there is none.  *BUSY: there is one, whose
- * last descriptor is gone and whose commit is under way in another
- * thread: the new open must wait for it to end, or it would start from
- * the content the commit is about to replace.  (A file waiting for the
- * exit under commit = "exit" is neither: the new open is a new file.) */
-static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy)
+/* With lookup_mutex held: among the live files from FROM on, this
+ * process's pending file of the file NAME in the directory DIR_ST that a
+ * new open may share, held once more for it (hold_if_open); NULL when
+ * there is none.  *BUSY: there is one that cannot be shared yet, and the
+ * new open must wait for it: its last descriptor is gone and its commit
+ * is under way in another thread (the new open would start from the
+ * content the commit is about to replace), or another thread is still
+ * publishing it (it may yet give way to an older one).  A file waiting
+ * for the exit under commit = "exit" is neither: the new open is a new
+ * file. */
+static struct pending *sharable_from(struct pending *from, const struct stat *dir_st,
+				     const char *name, int *busy)
 {
 	*busy = 0;
-	for (struct pending *p = live_list; p; p = p->live_next) {
+	for (struct pending *p = from; p; p = p->live_next) {
 		if (p->deferred || !pending_is(p, dir_st, name) || atomic_load(&p->rec.unlinked))
 			continue;
-		if (hold_if_open(p))
+		if (atomic_load(&p->published) && hold_if_open(p))
 			return p;
 		*busy = 1;
 	}
 	return NULL;
+}
+
+static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy)
+{
+	return sharable_from(live_first(), dir_st, name, busy);
+}
+
+/* With lookup_mutex held: as sharable, among the files pushed before
+ * SELF (after it in the list: pushes prepend).  Of two threads that
+ * publish a file of one target at once, the second finds the first and
+ * shares it; the first, looking only behind itself, keeps its own. */
+static struct pending *sharable_before(struct pending *self, const struct stat *dir_st,
+				       const char *name, int *busy)
+{
+	return sharable_from(self->live_next, dir_st, name, busy);
 }
 
 /* Wait until no commit of the file NAME in DIR_ST is under way in this

@@ -32,9 +32,10 @@ struct pending {
 	atomic_int aliases;        /* this process's descriptors that stand for it */
 	pid_t owner;               /* only the process that opened it commits; 0: watch only */
 	unsigned char live;        /* among this process's pending files (the live list) */
+	atomic_int published;      /* complete, in the fd table: others may share it */
 	unsigned char deferred;    /* commit = "exit": closed, waiting for the exit */
 	struct pending *next;      /* the list of those */
-	struct pending *live_next, *live_prev;  /* the live list (pending.c) */
+	struct pending *live_next; /* the live list (pending.c) */
 };
 
 /* A pending file with an empty record, of our own memory (a pool of
