@@ -1383,3 +1383,21 @@ PY
 	assert_commits 'g\.json' 1
 	assert_no_temps .
 }
+
+# A second open shares the pending file; when the rest of that open fails
+# (fopen's fdopen, made to fail here), the library gives up that one
+# descriptor, not the file: the first descriptor's writes are committed.
+# (It discarded and freed the shared file: its writes were lost, and the
+# record's memory, reused by the next open, was committed in its place.)
+@test "a shared open that fails (fopen's fdopen) gives up its descriptor, not the pending file" {
+	run env LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$B/failfdopen.so" FAILFDOPEN_TRIGGER="$PWD/trigger" \
+		ATOMICALLY_LOG="debug:$LIBLOG" "$ATOMICALLY" "$B/fopen_shared" f.json trigger other.json
+	assert_success
+	assert_loaded fopen_shared
+	assert_output "fopen: NULL"
+	assert_equal "$(cat f.json)" "$(printf 'one\ntwo')"
+	assert_equal "$(cat other.json)" other
+	assert_commits 'f\.json' 1
+	assert_commits 'other\.json' 1
+	assert_no_temps .
+}

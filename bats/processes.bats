@@ -926,6 +926,27 @@ PY
 	run wrapped "$PY" appenders.py
 	assert_success
 	assert_loaded "$PYNAME"
+	assert_equal "$(wc -l < log.json)" 1600
 	assert_equal "$(sort log.json | uniq | wc -l)" 1600
+	assert_no_temps .
+}
+
+# The same in C, each line its own open, write and close, many times
+# over: a thread's open that copied the log while another thread's
+# commit of it was under way started from the content that commit
+# replaced, and its own commit then took the other's line away (the
+# in-process lock, re-entrant, does not keep threads apart).  An open
+# waits for such a commit, and publishes its file before it copies.
+@test "threads: 8 threads x 1,000 cycles of open, append a line, close, on one matched file: every line kept, as without the library" {
+	printf 'path "*.json" { durability = "none" }\n' > "$CONF"
+	: > log.json
+	run "$THREADS" append 8 1000
+	assert_success
+	assert_output "lines=8000 missing=0 extra=0 errors=0"
+	: > log.json
+	run wrapped "$THREADS" append 8 1000
+	assert_loaded proc_threads
+	assert_success
+	assert_output "lines=8000 missing=0 extra=0 errors=0"
 	assert_no_temps .
 }

@@ -111,9 +111,11 @@ struct pending *pending_new(void)
 	record_init(&p->rec);
 	atomic_store_explicit(&p->aliases, 0, memory_order_relaxed);
 	p->owner = 0;
+	p->dir_dev = 0;
+	p->dir_ino = 0;
 	p->live = 0;
 	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
-	p->deferred = 0;
+	atomic_store_explicit(&p->deferred, 0, memory_order_relaxed);
 	p->next = p->live_next = NULL;
 	return p;
 }
@@ -148,6 +150,12 @@ static int push_live(struct pending *p)
 
 void pending_own(struct pending *p)
 {
+	struct stat st;
+
+	if (sys_fstat(p->rec.dfd, &st) == 0) {
+		p->dir_dev = st.st_dev;
+		p->dir_ino = st.st_ino;
+	}
 	push_live(p);
 	atomic_store(&p->published, 1);
 }
@@ -200,6 +208,7 @@ void pending_free(struct pending *p)
 
 static int share_pending(int dirfd, const char *path, int flags);
 static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy);
+static void disown_locked(struct pending *p);
 static struct pending *wait_for_commit(const struct stat *dir_st, const char *name);
 static struct pending *sharable_before(struct pending *self, const struct stat *dir_st,
 				       const char *name, int *busy);
@@ -208,13 +217,46 @@ static int open_shared(struct pending *p, int flags);
 /* Redirect the open into a temp: the core makes the record, this
  * process records which descriptor stands for it.  REPLACING: the
  * program deleted the file and now creates it anew (see tombstone.h). */
+/* P, made for an open of the file NAME in DIR_ST, joins the live list
+ * before its temp is made, unpublished: another thread's open of the
+ * same file waits for it to be published (then shares it), and none can
+ * copy the file while it is copied here.  Returns 0 when P is on the
+ * list as the file's pending file; else P is off the list and *OTHER is
+ * an older pending file of the file, held for this open (or NULL when
+ * sharing failed: then P goes on the list unchecked, a file of its own,
+ * as before one path had one pending file). */
+static int join_live(struct pending *p, const struct stat *dir_st, const char *name,
+		     int share, struct pending **other)
+{
+	sigset_t old;
+	int busy;
+
+	*other = NULL;
+	for (;;) {
+		if (push_live(p) || !share)
+			return 0;  /* alone on the list, or not to be shared */
+		mutex_lock_nosig(&lookup_mutex, &old);
+		*other = sharable_before(p, dir_st, name, &busy);
+		if (*other || busy)
+			disown_locked(p);
+		mutex_unlock_nosig(&lookup_mutex, &old);
+		if (!*other && !busy)
+			return 0;
+		/* An older one is being published or committed: wait for it
+		 * to be open (share it) or gone (then ours is the file's). */
+		if (!*other)
+			*other = wait_for_commit(dir_st, name);
+		if (*other)
+			return -1;
+	}
+}
+
 static int redirect(int dirfd, const char *path, const char *display, int flags,
 		    mode_t mode, const struct rule *rule, int replacing)
 {
-	struct pending *p, *other = NULL;
+	struct pending *p, *other;
 	struct target t;
-	int fd, err = 0, busy = 0;
-	sigset_t old;
+	int fd, err;
 
 	if (redirect_target(dirfd, path, flags, replacing, &t) != 0)
 		return PENDING_PASS;
@@ -223,43 +265,44 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 		return PENDING_PASS;
 	}
 	p->owner = lib.pid;  /* pending_open made sure it is ours */
+	p->dir_dev = t.dir_st.st_dev;
+	p->dir_ino = t.dir_st.st_ino;
+	snprintf(p->rec.name, sizeof(p->rec.name), "%s", t.name);
+	/* A file the program deleted and now creates anew is a file of its
+	 * own: never shared. */
+	if (join_live(p, &t.dir_st, t.name, !replacing, &other) < 0) {
+		sys_close(t.dfd);
+		pending_free(p);
+		fd = open_shared(other, flags);
+		if (fd != PENDING_PASS)
+			return fd;
+		/* Sharing failed: a file of its own after all. */
+		if (!(p = pending_new()) || redirect_target(dirfd, path, flags, replacing, &t) != 0) {
+			if (p)
+				pending_free(p);
+			return PENDING_PASS;
+		}
+		p->owner = lib.pid;
+		p->dir_dev = t.dir_st.st_dev;
+		p->dir_ino = t.dir_st.st_ino;
+		snprintf(p->rec.name, sizeof(p->rec.name), "%s", t.name);
+		join_live(p, &t.dir_st, t.name, 0, &other);
+	}
 	fd = redirect_open(&lib.actor, &p->rec, &t, rule, dirfd, path, display, flags, mode,
 			   replacing);
 	if (fd < 0)
 		goto fail;
-	/* Published under the lookup mutex, complete (another thread's lookup
-	 * reads it as soon as it is in the table), unless another thread of
-	 * ours published a pending file of the same target meanwhile: then
-	 * this open is a second open of that one.  And if that one's commit
-	 * is under way, our copy of the target may be the content it
-	 * replaces: ours goes, and the open starts again after the commit. */
+	/* Published complete: another thread may share it as soon as it is
+	 * marked so, and reads it as soon as it is in the table. */
 	atomic_store(&p->aliases, 1);
-	if (!push_live(p) && !p->rec.inplace && !replacing) {
-		mutex_lock_nosig(&lookup_mutex, &old);
-		other = sharable_before(p, &t.dir_st, p->rec.name, &busy);
-		if (other || busy)
-			disown_locked(p);
-		mutex_unlock_nosig(&lookup_mutex, &old);
-	}
-	if (!other && !busy && (err = fdtable_set(fd, p)) == 0)
-		atomic_store(&p->published, 1);  /* other threads may share it now */
-	if (other || busy) {
-		sys_close(fd);
-		record_discard(&p->rec);
-		pending_free(p);
-		if (!other)
-			other = wait_for_commit(&t.dir_st, t.name);
-		if (other)
-			return open_shared(other, flags);
-		return redirect(dirfd, path, display, flags, mode, rule, replacing);
-	}
-	if (err < 0) {
+	if (fdtable_set(fd, p) < 0) {
 		log_warn("%s: descriptor %d is beyond what the library tracks", p->rec.path, fd);
 		sys_close(fd);
 		record_discard(&p->rec);
 		errno = EMFILE;
 		goto fail;
 	}
+	atomic_store(&p->published, 1);
 	log_debug("%s: writing %s", p->rec.path, p->rec.inplace ? "in place" :
 		  p->rec.temp[0] ? p->rec.temp : "an anonymous temp");
 	return fd;
@@ -407,7 +450,7 @@ static void defer(struct pending *p)
 	sigset_t old;
 
 	mutex_lock_nosig(&deferred_mutex, &old);
-	p->deferred = 1;
+	atomic_store(&p->deferred, 1);
 	p->next = deferred;
 	deferred = p;
 	mutex_unlock_nosig(&deferred_mutex, &old);
@@ -457,23 +500,27 @@ void pending_commit_deferred(void)
 
 int pending_release(struct pending *p, int close_errno)
 {
+	int r = 0;
+
 	if (close_errno)
 		pending_fail(p, -1, close_errno);
+	/* Guarded from the last count's drop on: a signal handler that opens
+	 * the file in between would wait for a commit only this thread can
+	 * make (see wait_for_commit); guarded, its open passes by. */
+	lib_guard++;
 	if (atomic_fetch_sub(&p->aliases, 1) != 1)
-		return 0;
-	if (p->owner != lib.pid) {
-		/* A child's copy after fork: committing is its parent's duty. */
-		pending_free(p);
-		return 0;
-	}
-	if (p->rec.rule->commit == COMMIT_EXIT) {
+		r = 0;
+	else if (p->owner != lib.pid)
+		pending_free(p);  /* a child's copy after fork: the parent commits */
+	else if (p->rec.rule->commit == COMMIT_EXIT)
 		defer(p);
-		return 0;
-	}
-	return finish(p);
+	else
+		r = finish(p);
+	lib_guard--;
+	return r;
 }
 
-void pending_abandon(struct pending *p)
+void pending_discard(struct pending *p)
 {
 	int saved = errno;
 
@@ -482,6 +529,12 @@ void pending_abandon(struct pending *p)
 	pending_free(p);
 	lib_guard--;
 	errno = saved;
+}
+
+void pending_abandon(struct pending *p)
+{
+	if (atomic_fetch_sub(&p->aliases, 1) == 1)
+		pending_discard(p);
 }
 
 void pending_commit_all(void)
@@ -501,14 +554,11 @@ void pending_commit_all(void)
 /* Is P's target the file NAME in the directory DIR_ST? */
 static int pending_is(const struct pending *p, const struct stat *dir_st, const char *name)
 {
-	struct stat st;
-
 	/* The name first: most pending files are not the one looked for.
 	 * lib.pid, not getpid(): the callers have made sure this is not a
 	 * vfork child. */
-	return strcmp(p->rec.name, name) == 0 && p->rec.dfd >= 0 && !p->rec.inplace &&
-	       p->owner == lib.pid && sys_fstat(p->rec.dfd, &st) == 0 &&
-	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
+	return strcmp(p->rec.name, name) == 0 && p->dir_ino == dir_st->st_ino &&
+	       p->dir_dev == dir_st->st_dev && !p->rec.inplace && p->owner == lib.pid;
 }
 
 /* With lookup_mutex held: is one of this process's pending files named
@@ -567,18 +617,24 @@ void pending_unlinked(int dirfd, const char *path)
 int pending_read(int dirfd, const char *path, int flags)
 {
 	const int kept = O_CLOEXEC | O_NONBLOCK | O_NOATIME | O_LARGEFILE;
-	struct pending *p;
-	int saved = errno, fd = PENDING_PASS;
+	struct pending *found[16];
+	int saved = errno, fd = PENDING_PASS, n;
 	sigset_t old;
 
 	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
 		return PENDING_PASS;
 	lib_guard++;
 	mutex_lock_nosig(&lookup_mutex, &old);
-	if (pendings_at(dirfd, path, flags & O_NOFOLLOW, &p, 1) == 1) {
-		fd = record_open_temp(&p->rec, O_RDONLY | (flags & kept));
+	n = pendings_at(dirfd, path, flags & O_NOFOLLOW, found, 16);
+	/* The published one: one another thread is still publishing may yet
+	 * give way to it. */
+	for (int i = 0; i < n && fd == PENDING_PASS; i++) {
+		if (!atomic_load(&found[i]->published))
+			continue;
+		fd = record_open_temp(&found[i]->rec, O_RDONLY | (flags & kept));
 		if (fd >= 0)
-			log_debug("%s: read from what this process has written so far", p->rec.path);
+			log_debug("%s: read from what this process has written so far",
+				  found[i]->rec.path);
 		else
 			saved = errno;
 	}
@@ -616,7 +672,8 @@ static struct pending *sharable_from(struct pending *from, const struct stat *di
 {
 	*busy = 0;
 	for (struct pending *p = from; p; p = p->live_next) {
-		if (p->deferred || !pending_is(p, dir_st, name) || atomic_load(&p->rec.unlinked))
+		if (atomic_load(&p->deferred) || !pending_is(p, dir_st, name) ||
+		    atomic_load(&p->rec.unlinked))
 			continue;
 		if (atomic_load(&p->published) && hold_if_open(p))
 			return p;
@@ -660,26 +717,27 @@ static struct pending *wait_for_commit(const struct stat *dir_st, const char *na
 }
 
 /* A new descriptor of P's temp (held once more for it already), opened
- * as FLAGS say (O_TRUNC empties the file), recorded as one of P's; -1
- * with errno, and the hold given back. */
+ * as FLAGS say (O_TRUNC empties the file), recorded as one of P's; or,
+ * when that cannot be had, PENDING_PASS with the hold given back: the
+ * open then makes a pending file of its own, as it did before. */
 static int open_shared(struct pending *p, int flags)
 {
 	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
 			 O_LARGEFILE | O_SYNC | O_DSYNC;
-	int fd = record_open_temp(&p->rec, flags & kept), err = 0;
+	int fd = record_open_temp(&p->rec, flags & kept), saved = errno;
 
-	if (fd < 0)
-		err = errno;
-	else if ((flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0)
-		err = errno;
-	else if (fdtable_set(fd, p) < 0)
-		err = EMFILE;
-	if (err) {
-		if (fd >= 0)
-			sys_close(fd);
-		pending_release(p, 0);  /* never the last: the hold was ours */
-		errno = err;
-		return -1;
+	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
+		sys_close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && fdtable_set(fd, p) < 0) {
+		sys_close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		pending_release(p, 0);  /* the hold was ours (the last: a commit) */
+		errno = saved;
+		return PENDING_PASS;
 	}
 	if (flags & O_TRUNC)
 		record_written(&p->rec);
