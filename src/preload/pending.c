@@ -302,7 +302,7 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 		errno = EMFILE;
 		goto fail;
 	}
-	atomic_store(&p->published, 1);
+	atomic_store_explicit(&p->published, 1, memory_order_release);
 	log_debug("%s: writing %s", p->rec.path, p->rec.inplace ? "in place" :
 		  p->rec.temp[0] ? p->rec.temp : "an anonymous temp");
 	return fd;
@@ -555,10 +555,19 @@ void pending_commit_all(void)
 static int pending_is(const struct pending *p, const struct stat *dir_st, const char *name)
 {
 	/* The name first: most pending files are not the one looked for.
+	 * Only what is set before a file joins the live list is read here
+	 * (the rest an opener may still be writing: see join_live).
 	 * lib.pid, not getpid(): the callers have made sure this is not a
 	 * vfork child. */
 	return strcmp(p->rec.name, name) == 0 && p->dir_ino == dir_st->st_ino &&
-	       p->dir_dev == dir_st->st_dev && !p->rec.inplace && p->owner == lib.pid;
+	       p->dir_dev == dir_st->st_dev && p->owner == lib.pid;
+}
+
+/* Is P published, and written in place (a fallback: not a temp to share
+ * or read)?  Its record is complete once it is published. */
+static int published_in_place(const struct pending *p)
+{
+	return atomic_load_explicit(&p->published, memory_order_acquire) && p->rec.inplace;
 }
 
 /* With lookup_mutex held: is one of this process's pending files named
@@ -590,7 +599,7 @@ static int pendings_at(int dirfd, const char *path, int nofollow, struct pending
 	if (!any_named(last_component(path)) || target_find(dirfd, path, nofollow, &t) < 0)
 		return 0;
 	for (struct pending *p = live_first(); p && k < max; p = p->live_next)
-		if (pending_is(p, &t.dir_st, t.name))
+		if (pending_is(p, &t.dir_st, t.name) && !published_in_place(p))
 			found[k++] = p;
 	sys_close(t.dfd);
 	return k;
@@ -675,9 +684,15 @@ static struct pending *sharable_from(struct pending *from, const struct stat *di
 		if (atomic_load(&p->deferred) || !pending_is(p, dir_st, name) ||
 		    atomic_load(&p->rec.unlinked))
 			continue;
-		if (atomic_load(&p->published) && hold_if_open(p))
+		if (!atomic_load_explicit(&p->published, memory_order_acquire)) {
+			*busy = 1;  /* its opener is still making it */
+			continue;
+		}
+		if (p->rec.inplace)
+			continue;
+		if (hold_if_open(p))
 			return p;
-		*busy = 1;
+		*busy = 1;  /* its commit is under way */
 	}
 	return NULL;
 }
