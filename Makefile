@@ -93,7 +93,7 @@ TEST_PROGS := $(UNIT_TESTS:%=$(B)/%)
 # Helper programs the bats suites drive (tests/helpers/NAME.c), the
 # writer built twice more, and the preloads of the tests' own
 # (HELPER_PRELOADS: tests/helpers/NAME.c built as NAME.so).
-HELPER_PRELOADS := failmmap
+HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(HELPER_PRELOADS:%=$(B)/%.so)

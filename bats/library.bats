@@ -1336,3 +1336,68 @@ PY
 		fail "not committed: $(cat "$LIBLOG")"
 	assert_file_not_exists d
 }
+
+# ---- one path, one pending file ---------------------------------------------------
+
+# A second open for writing of a path the process is writing already
+# opens the same pending file: one content, one commit, and the two
+# descriptors are one file to fstat.  With a temp per open, the last
+# close won and the other's writes were lost: `exec 3> f; echo a >&3;
+# echo b >> f` kept only a.
+@test "two opens of one path in one process: one pending file (bash exec 3>, then >>), as without the library" {
+	run bash -c 'exec 3> f.json; echo a >&3; echo b >> f.json; exec 3>&-; cat f.json'
+	assert_success
+	local plain=$output
+	rm f.json
+	run wrapped bash -c 'exec 3> f.json; echo a >&3; echo b >> f.json; exec 3>&-; cat f.json'
+	assert_success
+	assert_loaded bash
+	assert_output "$plain"
+	assert_equal "$(cat f.json)" "$(printf 'a\nb')"
+	grep -q 'f.json: opened again: the same pending file' "$LIBLOG" || fail "$(cat "$LIBLOG")"
+	assert_commits 'f\.json' 1
+	assert_no_temps .
+}
+
+@test "two opens of one path in one process: python 'w', 'a' and 'r+' share it; sameopenfile holds; as without the library" {
+	cat > twice.py <<'PY'
+import os
+a = open("g.json", "w"); a.write("one\n"); a.flush()
+b = open("g.json", "a"); b.write("two\n"); b.flush()
+print("same", os.path.sameopenfile(a.fileno(), b.fileno()))
+c = open("g.json", "r+"); print("reads", repr(c.read()))
+d = open("g.json", "w"); d.write("three\n"); d.flush()  # O_TRUNC: for all of them
+b.write("four\n"); b.flush()
+a.close(); b.close(); c.close(); d.close()
+print(repr(open("g.json").read()))
+PY
+	run "$PY" twice.py
+	assert_success
+	local plain=$output
+	rm g.json
+	run wrapped "$PY" twice.py
+	assert_success
+	assert_loaded "$PYNAME"
+	assert_output "$plain"
+	assert_line "same True"
+	assert_commits 'g\.json' 1
+	assert_no_temps .
+}
+
+# A second open shares the pending file; when the rest of that open fails
+# (fopen's fdopen, made to fail here), the library gives up that one
+# descriptor, not the file: the first descriptor's writes are committed.
+# (It discarded and freed the shared file: its writes were lost, and the
+# record's memory, reused by the next open, was committed in its place.)
+@test "a shared open that fails (fopen's fdopen) gives up its descriptor, not the pending file" {
+	run env LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$B/failfdopen.so" FAILFDOPEN_TRIGGER="$PWD/trigger" \
+		ATOMICALLY_LOG="debug:$LIBLOG" "$ATOMICALLY" "$B/fopen_shared" f.json trigger other.json
+	assert_success
+	assert_loaded fopen_shared
+	assert_output "fopen: NULL"
+	assert_equal "$(cat f.json)" "$(printf 'one\ntwo')"
+	assert_equal "$(cat other.json)" other
+	assert_commits 'f\.json' 1
+	assert_commits 'other\.json' 1
+	assert_no_temps .
+}

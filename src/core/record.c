@@ -70,11 +70,18 @@ void record_mark_failed(int fd, int err)
 int record_open_temp(const struct record *r, int flags)
 {
 	char proc[32];
+	int fd;
 
-	if (r->temp[0])
-		return sys_openat(r->dfd, r->temp, flags | O_NOFOLLOW | O_NOCTTY, 0);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->tfd);
-	return sys_openat(AT_FDCWD, proc, flags | O_NOCTTY, 0);
+	/* Through our own descriptor of it first: the temp's name, when it
+	 * has one, changes during a commit (named, then renamed away), but
+	 * the descriptor stays until the record is let go of. */
+	if (r->tfd >= 0) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->tfd);
+		fd = sys_openat(AT_FDCWD, proc, flags | O_NOCTTY, 0);
+		if (fd >= 0 || !r->temp[0])
+			return fd;
+	}
+	return sys_openat(r->dfd, r->temp, flags | O_NOFOLLOW | O_NOCTTY, 0);
 }
 
 void record_discard(struct record *r)

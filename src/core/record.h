@@ -89,7 +89,8 @@ void record_fail(struct record *r, int err);
 void record_mark_failed(int fd, int err);
 
 /* A new descriptor of R's temp opened with FLAGS (O_RDONLY...): the
- * descriptors at hand may be write-only.  -1 with errno. */
+ * descriptors at hand may be write-only.  Through R's own descriptor of
+ * it (/proc/self/fd), else its name.  -1 with errno. */
 int record_open_temp(const struct record *r, int flags);
 
 /* Remove R's temp if it has a name (an anonymous one goes with its last

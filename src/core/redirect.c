@@ -229,7 +229,10 @@ int redirect_open(const struct actor *a, struct record *r, struct target *t,
 	t->dfd = r->dfd;
 	r->existed = (unsigned char)t->exists;
 	r->target_st = t->st;
-	snprintf(r->name, sizeof(r->name), "%s", t->name);
+	/* The caller may have named R already, and shown it to others
+	 * (the library's live list): written only when it differs. */
+	if (strcmp(r->name, t->name) != 0)
+		snprintf(r->name, sizeof(r->name), "%s", t->name);
 	snprintf(r->path, sizeof(r->path), "%s", display);
 
 	if ((rule->lock >= SCOPE_PROCESS &&

@@ -418,7 +418,7 @@ static int adopt_one(const struct handover_entry *e)
 			held++;
 	atomic_store(&p->aliases, held);
 	if (held == 0) {
-		pending_abandon(p);
+		pending_discard(p);
 		return -1;
 	}
 	pending_own(p);

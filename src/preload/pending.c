@@ -111,22 +111,80 @@ struct pending *pending_new(void)
 	record_init(&p->rec);
 	atomic_store_explicit(&p->aliases, 0, memory_order_relaxed);
 	p->owner = 0;
+	p->dir_dev = 0;
+	p->dir_ino = 0;
 	p->live = 0;
-	p->next = NULL;
+	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->deferred, 0, memory_order_relaxed);
+	p->next = p->live_next = NULL;
 	return p;
 }
 
-/* Pending files are freed by whichever thread commits them; a thread
- * that looks one up by its name (pendings_at) holds this meanwhile.  And
- * how many files this process has pending: such lookups cost one atomic
- * load while there are none. */
+/* This process's pending files, open or waiting for their commit: the
+ * live list.  They are freed by whichever thread commits them; a thread
+ * that looks one up by its name (pendings_at, sharable) holds this
+ * mutex meanwhile, and so does every change of the list.  And how many
+ * there are: such lookups cost one atomic load while there are none. */
 static pthread_mutex_t lookup_mutex = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(struct pending *) live_list;
 static atomic_int live;
+
+/* P joins the live list, at its head: by compare-and-swap, no mutex, so
+ * that a process writing one file after another pays no change of its
+ * signal mask for it.  Returns 1 when the list was empty: nobody else's
+ * file can be P's, nor be published alongside it (another thread's push
+ * now finds P there).  Nodes leave the list under lookup_mutex only
+ * (disown_locked), and readers walk it under that mutex: a push, which
+ * only prepends a node complete before it is seen, disturbs neither. */
+static int push_live(struct pending *p)
+{
+	struct pending *head = atomic_load(&live_list);
+
+	p->live = 1;
+	do
+		p->live_next = head;
+	while (!atomic_compare_exchange_weak(&live_list, &head, p));
+	atomic_fetch_add(&live, 1);
+	return head == NULL;
+}
 
 void pending_own(struct pending *p)
 {
-	p->live = 1;
-	atomic_fetch_add(&live, 1);
+	struct stat st;
+
+	if (sys_fstat(p->rec.dfd, &st) == 0) {
+		p->dir_dev = st.st_dev;
+		p->dir_ino = st.st_ino;
+	}
+	push_live(p);
+	atomic_store(&p->published, 1);
+}
+
+/* With lookup_mutex held: P leaves the live list.  At the head, by
+ * compare-and-swap (a push may be prepending); elsewhere, through the
+ * node before it, which only this mutex's holder changes. */
+static void disown_locked(struct pending *p)
+{
+	struct pending *head;
+
+	if (!p->live)
+		return;
+	head = p;
+	if (!atomic_compare_exchange_strong(&live_list, &head, p->live_next)) {
+		struct pending *q = atomic_load(&live_list);
+		while (q && q->live_next != p)
+			q = q->live_next;
+		if (q)
+			q->live_next = p->live_next;
+	}
+	p->live = 0;
+	atomic_fetch_sub(&live, 1);
+}
+
+/* The first node of the live list, for a walk under lookup_mutex. */
+static struct pending *live_first(void)
+{
+	return atomic_load(&live_list);
 }
 
 /* Let go of everything P holds, commit or not: its lock (and the temp
@@ -138,8 +196,7 @@ void pending_free(struct pending *p)
 	sigset_t old;
 
 	mutex_lock_nosig(&lookup_mutex, &old);
-	if (p->live)
-		atomic_fetch_sub(&live, 1);
+	disown_locked(p);
 	record_release_nosig(&p->rec);
 	if (!pool_give(p))
 		sys_unmap(p, sizeof(*p));
@@ -149,14 +206,56 @@ void pending_free(struct pending *p)
 
 /* ---- open ---- */
 
+static int share_pending(int dirfd, const char *path, int flags);
+static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy);
+static void disown_locked(struct pending *p);
+static struct pending *wait_for_commit(const struct stat *dir_st, const char *name);
+static struct pending *sharable_before(struct pending *self, const struct stat *dir_st,
+				       const char *name, int *busy);
+static int open_shared(struct pending *p, int flags);
+
 /* Redirect the open into a temp: the core makes the record, this
  * process records which descriptor stands for it.  REPLACING: the
  * program deleted the file and now creates it anew (see tombstone.h). */
+/* P, made for an open of the file NAME in DIR_ST, joins the live list
+ * before its temp is made, unpublished: another thread's open of the
+ * same file waits for it to be published (then shares it), and none can
+ * copy the file while it is copied here.  Returns 0 when P is on the
+ * list as the file's pending file; else P is off the list and *OTHER is
+ * an older pending file of the file, held for this open (or NULL when
+ * sharing failed: then P goes on the list unchecked, a file of its own,
+ * as before one path had one pending file). */
+static int join_live(struct pending *p, const struct stat *dir_st, const char *name,
+		     int share, struct pending **other)
+{
+	sigset_t old;
+	int busy;
+
+	*other = NULL;
+	for (;;) {
+		if (push_live(p) || !share)
+			return 0;  /* alone on the list, or not to be shared */
+		mutex_lock_nosig(&lookup_mutex, &old);
+		*other = sharable_before(p, dir_st, name, &busy);
+		if (*other || busy)
+			disown_locked(p);
+		mutex_unlock_nosig(&lookup_mutex, &old);
+		if (!*other && !busy)
+			return 0;
+		/* An older one is being published or committed: wait for it
+		 * to be open (share it) or gone (then ours is the file's). */
+		if (!*other)
+			*other = wait_for_commit(dir_st, name);
+		if (*other)
+			return -1;
+	}
+}
+
 static int redirect(int dirfd, const char *path, const char *display, int flags,
 		    mode_t mode, const struct rule *rule, int replacing)
 {
+	struct pending *p, *other;
 	struct target t;
-	struct pending *p;
 	int fd, err;
 
 	if (redirect_target(dirfd, path, flags, replacing, &t) != 0)
@@ -166,14 +265,36 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 		return PENDING_PASS;
 	}
 	p->owner = lib.pid;  /* pending_open made sure it is ours */
+	p->dir_dev = t.dir_st.st_dev;
+	p->dir_ino = t.dir_st.st_ino;
+	snprintf(p->rec.name, sizeof(p->rec.name), "%s", t.name);
+	/* A file the program deleted and now creates anew is a file of its
+	 * own: never shared. */
+	if (join_live(p, &t.dir_st, t.name, !replacing, &other) < 0) {
+		sys_close(t.dfd);
+		pending_free(p);
+		fd = open_shared(other, flags);
+		if (fd != PENDING_PASS)
+			return fd;
+		/* Sharing failed: a file of its own after all. */
+		if (!(p = pending_new()) || redirect_target(dirfd, path, flags, replacing, &t) != 0) {
+			if (p)
+				pending_free(p);
+			return PENDING_PASS;
+		}
+		p->owner = lib.pid;
+		p->dir_dev = t.dir_st.st_dev;
+		p->dir_ino = t.dir_st.st_ino;
+		snprintf(p->rec.name, sizeof(p->rec.name), "%s", t.name);
+		join_live(p, &t.dir_st, t.name, 0, &other);
+	}
 	fd = redirect_open(&lib.actor, &p->rec, &t, rule, dirfd, path, display, flags, mode,
 			   replacing);
 	if (fd < 0)
 		goto fail;
-	/* Complete before fdtable_set publishes it: another thread's lookup
-	 * (pendings_at) reads it as soon as it is in the table. */
+	/* Published complete: another thread may share it as soon as it is
+	 * marked so, and reads it as soon as it is in the table. */
 	atomic_store(&p->aliases, 1);
-	pending_own(p);
 	if (fdtable_set(fd, p) < 0) {
 		log_warn("%s: descriptor %d is beyond what the library tracks", p->rec.path, fd);
 		sys_close(fd);
@@ -181,6 +302,7 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 		errno = EMFILE;
 		goto fail;
 	}
+	atomic_store_explicit(&p->published, 1, memory_order_release);
 	log_debug("%s: writing %s", p->rec.path, p->rec.inplace ? "in place" :
 		  p->rec.temp[0] ? p->rec.temp : "an anonymous temp");
 	return fd;
@@ -217,7 +339,9 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 	    !((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH) && getpid() == lib.pid) {
 		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
 			abs[0] = '\0';
-		fd = redirect(dirfd, path, abs[0] ? abs : path, flags, mode, rule, replacing);
+		/* A path this process is writing already: that pending file. */
+		if (replacing || (fd = share_pending(dirfd, path, flags)) == PENDING_PASS)
+			fd = redirect(dirfd, path, abs[0] ? abs : path, flags, mode, rule, replacing);
 	}
 	lib_guard--;
 	if (replacing)
@@ -326,6 +450,7 @@ static void defer(struct pending *p)
 	sigset_t old;
 
 	mutex_lock_nosig(&deferred_mutex, &old);
+	atomic_store(&p->deferred, 1);
 	p->next = deferred;
 	deferred = p;
 	mutex_unlock_nosig(&deferred_mutex, &old);
@@ -341,6 +466,7 @@ void pending_after_fork_child(void)
 	 * lock_forget_all): the child's copies must not point at them.  And
 	 * none of the files is the child's to read back. */
 	atomic_store(&live, 0);
+	atomic_store(&live_list, NULL);
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
 		if (p) {
@@ -374,23 +500,27 @@ void pending_commit_deferred(void)
 
 int pending_release(struct pending *p, int close_errno)
 {
+	int r = 0;
+
 	if (close_errno)
 		pending_fail(p, -1, close_errno);
+	/* Guarded from the last count's drop on: a signal handler that opens
+	 * the file in between would wait for a commit only this thread can
+	 * make (see wait_for_commit); guarded, its open passes by. */
+	lib_guard++;
 	if (atomic_fetch_sub(&p->aliases, 1) != 1)
-		return 0;
-	if (p->owner != lib.pid) {
-		/* A child's copy after fork: committing is its parent's duty. */
-		pending_free(p);
-		return 0;
-	}
-	if (p->rec.rule->commit == COMMIT_EXIT) {
+		r = 0;
+	else if (p->owner != lib.pid)
+		pending_free(p);  /* a child's copy after fork: the parent commits */
+	else if (p->rec.rule->commit == COMMIT_EXIT)
 		defer(p);
-		return 0;
-	}
-	return finish(p);
+	else
+		r = finish(p);
+	lib_guard--;
+	return r;
 }
 
-void pending_abandon(struct pending *p)
+void pending_discard(struct pending *p)
 {
 	int saved = errno;
 
@@ -399,6 +529,12 @@ void pending_abandon(struct pending *p)
 	pending_free(p);
 	lib_guard--;
 	errno = saved;
+}
+
+void pending_abandon(struct pending *p)
+{
+	if (atomic_fetch_sub(&p->aliases, 1) == 1)
+		pending_discard(p);
 }
 
 void pending_commit_all(void)
@@ -418,29 +554,37 @@ void pending_commit_all(void)
 /* Is P's target the file NAME in the directory DIR_ST? */
 static int pending_is(const struct pending *p, const struct stat *dir_st, const char *name)
 {
-	struct stat st;
-
-	return p->rec.dfd >= 0 && !p->rec.inplace && p->owner == getpid() &&
-	       strcmp(p->rec.name, name) == 0 && sys_fstat(p->rec.dfd, &st) == 0 &&
-	       st.st_dev == dir_st->st_dev && st.st_ino == dir_st->st_ino;
+	/* The name first: most pending files are not the one looked for.
+	 * Only what is set before a file joins the live list is read here
+	 * (the rest an opener may still be writing: see join_live).
+	 * lib.pid, not getpid(): the callers have made sure this is not a
+	 * vfork child. */
+	return strcmp(p->rec.name, name) == 0 && p->dir_ino == dir_st->st_ino &&
+	       p->dir_dev == dir_st->st_dev && p->owner == lib.pid;
 }
 
-/* With lookup_mutex held: is P among the N of FOUND? */
-static int among(struct pending *const *found, int n, const struct pending *p)
+/* Is P published, and written in place (a fallback: not a temp to share
+ * or read)?  Its record is complete once it is published. */
+static int published_in_place(const struct pending *p)
 {
-	for (int i = 0; i < n; i++)
-		if (found[i] == p)
+	return atomic_load_explicit(&p->published, memory_order_acquire) && p->rec.inplace;
+}
+
+/* With lookup_mutex held: is one of this process's pending files named
+ * NAME (a last component)?  No system call. */
+static int any_named(const char *name)
+{
+	for (struct pending *p = live_first(); p; p = p->live_next)
+		if (strcmp(p->rec.name, name) == 0)
 			return 1;
 	return 0;
 }
 
-/* With lookup_mutex held: is one of the N of FOUND pending under NAME? */
-static int any_named(struct pending *const *found, int n, const char *name)
+static const char *last_component(const char *path)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(found[i]->rec.name, name) == 0)
-			return 1;
-	return 0;
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
 }
 
 /* With lookup_mutex held: up to MAX of this process's pending files whose
@@ -449,27 +593,14 @@ static int any_named(struct pending *const *found, int n, const char *name)
  * first, so that a path pending under no name costs no system call. */
 static int pendings_at(int dirfd, const char *path, int nofollow, struct pending **found, int max)
 {
-	const char *base = strrchr(path, '/');
-	struct pending *candidates[16];
 	struct target t;
-	int n = 0, k = 0, last = fdtable_max();
-	sigset_t old;
+	int k = 0;
 
-	base = base ? base + 1 : path;
-	for (int fd = 0; fd <= last && n < 16; fd++) {
-		struct pending *p = fdtable_get(fd);
-		if (p && p->live && p->owner == getpid() && !among(candidates, n, p))
-			candidates[n++] = p;
-	}
-	mutex_lock_nosig(&deferred_mutex, &old);
-	for (struct pending *p = deferred; p && n < 16; p = p->next)
-		candidates[n++] = p;
-	mutex_unlock_nosig(&deferred_mutex, &old);
-	if (!any_named(candidates, n, base) || target_find(dirfd, path, nofollow, &t) < 0)
+	if (!any_named(last_component(path)) || target_find(dirfd, path, nofollow, &t) < 0)
 		return 0;
-	for (int i = 0; i < n && k < max; i++)
-		if (pending_is(candidates[i], &t.dir_st, t.name))
-			found[k++] = candidates[i];
+	for (struct pending *p = live_first(); p && k < max; p = p->live_next)
+		if (pending_is(p, &t.dir_st, t.name) && !published_in_place(p))
+			found[k++] = p;
 	sys_close(t.dfd);
 	return k;
 }
@@ -495,18 +626,24 @@ void pending_unlinked(int dirfd, const char *path)
 int pending_read(int dirfd, const char *path, int flags)
 {
 	const int kept = O_CLOEXEC | O_NONBLOCK | O_NOATIME | O_LARGEFILE;
-	struct pending *p;
-	int saved = errno, fd = PENDING_PASS;
+	struct pending *found[16];
+	int saved = errno, fd = PENDING_PASS, n;
 	sigset_t old;
 
 	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
 		return PENDING_PASS;
 	lib_guard++;
 	mutex_lock_nosig(&lookup_mutex, &old);
-	if (pendings_at(dirfd, path, flags & O_NOFOLLOW, &p, 1) == 1) {
-		fd = record_open_temp(&p->rec, O_RDONLY | (flags & kept));
+	n = pendings_at(dirfd, path, flags & O_NOFOLLOW, found, 16);
+	/* The published one: one another thread is still publishing may yet
+	 * give way to it. */
+	for (int i = 0; i < n && fd == PENDING_PASS; i++) {
+		if (!atomic_load(&found[i]->published))
+			continue;
+		fd = record_open_temp(&found[i]->rec, O_RDONLY | (flags & kept));
 		if (fd >= 0)
-			log_debug("%s: read from what this process has written so far", p->rec.path);
+			log_debug("%s: read from what this process has written so far",
+				  found[i]->rec.path);
 		else
 			saved = errno;
 	}
@@ -514,6 +651,141 @@ int pending_read(int dirfd, const char *path, int flags)
 	lib_guard--;
 	errno = saved;
 	return fd;
+}
+
+/* One more descriptor for P, unless its last one is gone (it is being
+ * committed, or waits for the exit): then a new open makes a new
+ * pending file, as it would come after the commit. */
+static int hold_if_open(struct pending *p)
+{
+	int n = atomic_load(&p->aliases);
+
+	while (n > 0)
+		if (atomic_compare_exchange_weak(&p->aliases, &n, n + 1))
+			return 1;
+	return 0;
+}
+
+/* With lookup_mutex held: among the live files from FROM on, this
+ * process's pending file of the file NAME in the directory DIR_ST that a
+ * new open may share, held once more for it (hold_if_open); NULL when
+ * there is none.  *BUSY: there is one that cannot be shared yet, and the
+ * new open must wait for it: its last descriptor is gone and its commit
+ * is under way in another thread (the new open would start from the
+ * content the commit is about to replace), or another thread is still
+ * publishing it (it may yet give way to an older one).  A file waiting
+ * for the exit under commit = "exit" is neither: the new open is a new
+ * file. */
+static struct pending *sharable_from(struct pending *from, const struct stat *dir_st,
+				     const char *name, int *busy)
+{
+	*busy = 0;
+	for (struct pending *p = from; p; p = p->live_next) {
+		if (atomic_load(&p->deferred) || !pending_is(p, dir_st, name) ||
+		    atomic_load(&p->rec.unlinked))
+			continue;
+		if (!atomic_load_explicit(&p->published, memory_order_acquire)) {
+			*busy = 1;  /* its opener is still making it */
+			continue;
+		}
+		if (p->rec.inplace)
+			continue;
+		if (hold_if_open(p))
+			return p;
+		*busy = 1;  /* its commit is under way */
+	}
+	return NULL;
+}
+
+static struct pending *sharable(const struct stat *dir_st, const char *name, int *busy)
+{
+	return sharable_from(live_first(), dir_st, name, busy);
+}
+
+/* With lookup_mutex held: as sharable, among the files pushed before
+ * SELF (after it in the list: pushes prepend).  Of two threads that
+ * publish a file of one target at once, the second finds the first and
+ * shares it; the first, looking only behind itself, keeps its own. */
+static struct pending *sharable_before(struct pending *self, const struct stat *dir_st,
+				       const char *name, int *busy)
+{
+	return sharable_from(self->live_next, dir_st, name, busy);
+}
+
+/* Wait until no commit of the file NAME in DIR_ST is under way in this
+ * process (see sharable); returns the file to share if one is open. */
+static struct pending *wait_for_commit(const struct stat *dir_st, const char *name)
+{
+	const struct timespec pause = { 0, 1000000 };
+	struct pending *p;
+	sigset_t old;
+	int busy;
+
+	for (;;) {
+		mutex_lock_nosig(&lookup_mutex, &old);
+		p = sharable(dir_st, name, &busy);
+		mutex_unlock_nosig(&lookup_mutex, &old);
+		if (p || !busy)
+			return p;
+		sys_nanosleep(&pause);
+	}
+}
+
+/* A new descriptor of P's temp (held once more for it already), opened
+ * as FLAGS say (O_TRUNC empties the file), recorded as one of P's; or,
+ * when that cannot be had, PENDING_PASS with the hold given back: the
+ * open then makes a pending file of its own, as it did before. */
+static int open_shared(struct pending *p, int flags)
+{
+	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
+			 O_LARGEFILE | O_SYNC | O_DSYNC;
+	int fd = record_open_temp(&p->rec, flags & kept), saved = errno;
+
+	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
+		sys_close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && fdtable_set(fd, p) < 0) {
+		sys_close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		pending_release(p, 0);  /* the hold was ours (the last: a commit) */
+		errno = saved;
+		return PENDING_PASS;
+	}
+	if (flags & O_TRUNC)
+		record_written(&p->rec);
+	log_debug("%s: opened again: the same pending file", p->rec.path);
+	return fd;
+}
+
+/* The program opens PATH (relative to DIRFD) for writing with FLAGS,
+ * and this process is writing it already: the same pending file, on a
+ * new descriptor of its temp: one content, one commit, and the two
+ * descriptors are one file to fstat (os.path.sameopenfile).  Two temps,
+ * the last close winning, lost the other's writes (a shell's `exec 3> f;
+ * echo b >> f`; threads appending to one log).  A commit of it under way
+ * in another thread is waited for.  PENDING_PASS when nothing is pending
+ * there (or only a commit was): a new pending file, then. */
+static int share_pending(int dirfd, const char *path, int flags)
+{
+	struct pending *p = NULL;
+	struct target t;
+	sigset_t old;
+	int saved = errno, named;
+
+	if (!atomic_load_explicit(&live, memory_order_relaxed))
+		return PENDING_PASS;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	named = any_named(last_component(path));
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	if (!named || target_find(dirfd, path, flags & O_NOFOLLOW, &t) < 0)
+		return PENDING_PASS;
+	p = wait_for_commit(&t.dir_st, t.name);
+	sys_close(t.dfd);
+	errno = saved;
+	return p ? open_shared(p, flags) : PENDING_PASS;
 }
 
 /* ---- the program's own rename ---- */

@@ -31,8 +31,13 @@ struct pending {
 	struct record rec;         /* the file, as the core knows it */
 	atomic_int aliases;        /* this process's descriptors that stand for it */
 	pid_t owner;               /* only the process that opened it commits; 0: watch only */
-	unsigned char live;        /* counted among this process's pending files */
-	struct pending *next;      /* commit = "exit": closed, waiting for the exit */
+	dev_t dir_dev;             /* the target's directory, to tell the file */
+	ino_t dir_ino;             /* by without a system call (pending_is) */
+	unsigned char live;        /* among this process's pending files (the live list) */
+	atomic_int published;      /* complete, in the fd table: others may share it */
+	atomic_int deferred;       /* commit = "exit": closed, waiting for the exit */
+	struct pending *next;      /* the list of those */
+	struct pending *live_next; /* the live list (pending.c) */
 };
 
 /* A pending file with an empty record, of our own memory (a pool of
@@ -87,9 +92,15 @@ void pending_written(int fd);
  * descriptors only watch for failed writes.  Returns 0 or -1. */
 int pending_watch(const int *fds, int nfds);
 
-/* Abandon P (an fdopen that failed right after pending_open): remove the
- * temp, unlock, forget. */
+/* The descriptor pending_open returned for P is given up at once (an
+ * fdopen that failed): one alias less.  When it was P's only one (P was
+ * made for that open), P goes without a commit: the temp removed, the
+ * lock let go of; when P is shared, the others keep it. */
 void pending_abandon(struct pending *p);
+
+/* P, which nobody else can see yet (adopted across exec, not owned),
+ * goes without a commit. */
+void pending_discard(struct pending *p);
 
 /* How many commits failed in this process (failure_exit_code). */
 extern atomic_int pending_failures;

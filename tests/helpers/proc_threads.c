@@ -19,7 +19,12 @@
  *     4  write the own file, then the shared one, then dup2 the shared
  *        one's descriptor over the own one's (which commits it), close
  *   After each close of its own file a thread reads it back: it must be
- *   exactly the version just written (the close committed it).  A reader
+ *   exactly the version just written (the close committed it).  Threads
+ *   that write one shared file take turns with it (a mutex per file, from
+ *   the open to the close), as a program must: a second open of a path a
+ *   process is writing shares its pending file (one content, as without
+ *   the library), so versions written into it at once would mix, as they
+ *   would unwrapped.  A reader
  *   thread reads every file over and over meanwhile; every read must be
  *   one whole version.  All these reads are of the file on disk, as
  *   another process sees it (see slurp).
@@ -34,6 +39,12 @@
  *   close; each uK.txt is left whole; a reader thread reads the rK.json
  *   meanwhile, as in write.  Also prints "reused=N": how often
  *   an unmatched open got a number a matched file's thread had used.
+ *
+ * append: THREADS threads each do ITERS cycles of open log.json for
+ *   appending (O_WRONLY|O_APPEND), write one line "T I", close: every
+ *   line must be in the log once in the end (as without the library:
+ *   O_APPEND writes never overwrite each other).  Prints "lines=N
+ *   missing=M extra=X" and exits 0 only when M and X are 0.
  *
  * Prints "versions=N reads=R torn=T bad=B errors=E" (and "children=C
  * child_failures=F" for fork) and exits 0 only when T, B, E (and F) are 0.
@@ -276,6 +287,11 @@ static int write_by(int method, const char *path, const char *buf, size_t len)
 
 /* ---- threads ---- */
 
+/* One writer at a time of each shared file. */
+static pthread_mutex_t shared_turn[NSHARED] = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+};
+
 static void *writer(void *arg)
 {
 	int t = (int)(long)arg;
@@ -286,9 +302,15 @@ static void *writer(void *arg)
 	for (int i = 0; i < iters; i++) {
 		size_t len = make_version(buf, t, i);
 		snprintf(shared, sizeof(shared), "s%d.json", (t + i) % NSHARED);
+		pthread_mutex_t *turn = &shared_turn[(t + i) % NSHARED];
+		int r;
+
 		if (method == 4) {
 			size_t slen = make_version(sbuf, t, i + 1000000);
-			if (write_dup2_over(own, buf, len, shared, sbuf, slen) == 0) {
+			pthread_mutex_lock(turn);
+			r = write_dup2_over(own, buf, len, shared, sbuf, slen);
+			pthread_mutex_unlock(turn);
+			if (r == 0) {
 				atomic_fetch_add(&versions, 2);
 				expect_version(own, t, i);
 			}
@@ -297,8 +319,12 @@ static void *writer(void *arg)
 				atomic_fetch_add(&versions, 1);
 				expect_version(own, t, i);
 			}
-		} else if (write_by(method, shared, buf, len) == 0) {
-			atomic_fetch_add(&versions, 1);
+		} else {
+			pthread_mutex_lock(turn);
+			r = write_by(method, shared, buf, len);
+			pthread_mutex_unlock(turn);
+			if (r == 0)
+				atomic_fetch_add(&versions, 1);
 		}
 	}
 	return NULL;
@@ -504,6 +530,62 @@ static int reuse_mode(int pairs)
 	return 0;
 }
 
+/* ---- append: open, append one line, close, in every thread ---- */
+
+static void *appender(void *arg)
+{
+	int t = (int)(long)arg;
+	char line[64];
+
+	for (int i = 0; i < iters; i++) {
+		int fd = open("log.json", O_WRONLY | O_APPEND), n;
+		if (fd < 0) {
+			report("open log.json: %s\n", strerror(errno));
+			atomic_fetch_add(&errors, 1);
+			continue;
+		}
+		n = snprintf(line, sizeof(line), "%d %d\n", t, i);
+		if (write_all(fd, line, (size_t)n) < 0 || close(fd) < 0)
+			atomic_fetch_add(&errors, 1);
+	}
+	return NULL;
+}
+
+/* Count the lines of log.json against what THREADS x ITERS wrote. */
+static int check_log(void)
+{
+	FILE *f = fopen("log.json", "r");
+	char *seen = calloc((size_t)nthreads * (size_t)iters, 1);
+	long lines = 0, missing = 0, extra = 0;
+	int t, i;
+
+	if (!f || !seen)
+		return 1;
+	while (fscanf(f, "%d %d\n", &t, &i) == 2) {
+		lines++;
+		if (t < 0 || t >= nthreads || i < 0 || i >= iters || seen[t * iters + i]++)
+			extra++;
+	}
+	fclose(f);
+	for (long k = 0; k < (long)nthreads * iters; k++)
+		missing += !seen[k];
+	free(seen);
+	printf("lines=%ld missing=%ld extra=%ld errors=%ld\n", lines, missing, extra,
+	       atomic_load(&errors));
+	return missing || extra || atomic_load(&errors);
+}
+
+static int append_mode(void)
+{
+	pthread_t th[64];
+
+	for (int t = 0; t < nthreads; t++)
+		pthread_create(&th[t], NULL, appender, (void *)(long)t);
+	for (int t = 0; t < nthreads; t++)
+		pthread_join(th[t], NULL);
+	return check_log();
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t th[64], rd;
@@ -526,11 +608,17 @@ int main(int argc, char **argv)
 			return 64;
 		initial_files();
 		r = fork_mode(atoi(argv[5]));
+	} else if (argc >= 4 && !strcmp(argv[1], "append")) {
+		nthreads = atoi(argv[2]);
+		iters = atoi(argv[3]);
+		if (nthreads < 1 || nthreads > 64 || iters < 1)
+			return 64;
+		return append_mode();
 	} else if (argc >= 4 && !strcmp(argv[1], "reuse")) {
 		iters = atoi(argv[3]);
 		r = reuse_mode(atoi(argv[2]));
 	} else {
-		fprintf(stderr, "usage: proc_threads write|fork|reuse ...\n");
+		fprintf(stderr, "usage: proc_threads write|fork|append|reuse ...\n");
 		return 64;
 	}
 	/* The final content of every file is a whole version. */
