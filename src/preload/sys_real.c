@@ -31,6 +31,16 @@ int sys_mkdirat(int dfd, const char *path, mode_t mode)
 	return real.mkdirat(dfd, path, mode);
 }
 
+int sys_fsync(int fd)
+{
+	return real.fsync(fd);
+}
+
+int sys_fdatasync(int fd)
+{
+	return real.fdatasync(fd);
+}
+
 int sys_unlinkat(int dfd, const char *path, int flags)
 {
 	return real.unlinkat(dfd, path, flags);
