@@ -453,19 +453,24 @@ git_repo() {
 
 # ---- vim --------------------------------------------------------------------
 
-@test "vim -es: :wq with vim's default in-place write refuses (E949), the file keeps its old content (a limit)" {
-	row vim "\`vim -es -u NONE -c '%s/old/new/' -c wq f.yaml\` (Vi-compatible defaults: backupcopy=yes, the file is overwritten in place)" "no (limit)" "vim fstat()s the descriptor it opened and compares its inode with the file's; the descriptor is the library's temp, so vim says E949 \"File changed while writing\" and exits 1; nothing is lost: the file keeps its old content and no temp is left. Also with nowritebackup, a file matched by backupskip (/tmp/*), or one with an ACL or hard links. Use backupcopy=auto (next row)"
-	# Control: without the library vim saves.
+@test "vim -es: :wq with vim's default in-place write (backupcopy=yes): committed atomically" {
+	local before
+	row vim "\`vim -es -u NONE -c '%s/old/new/' -c wq f.yaml\` (Vi-compatible defaults: backupcopy=yes, the file is overwritten in place)" "yes" "vim stat()s f.yaml, opens it without O_TRUNC and compares the inode of the descriptor with the one it saw (E949 otherwise): the library shows the pending file with the file's identity (docs/DESIGN.md, the stat view); vim's fsync commits it. Every backupcopy, in /tmp and elsewhere, through a symlink: bats/pathview.bats"
+	# Control: without the library vim saves in place.
 	printf 'a: old\n' > f.yaml
+	before=$(inode f.yaml)
 	run vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
 	assert_success
 	assert_equal "$(cat f.yaml)" "a: new"
+	assert_equal "$(inode f.yaml)" "$before"
 	printf 'a: old\n' > f.yaml
+	before=$(inode f.yaml)
 	run wrapped vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
+	assert_success
 	assert_loaded vim
-	assert_failure
-	assert_output --partial E949
-	assert_equal "$(cat f.yaml)" "a: old"
+	refute_output --partial E949
+	assert_equal "$(cat f.yaml)" "a: new"
+	assert_committed f.yaml "$before"
 	assert_no_temps .
 }
 
