@@ -164,6 +164,28 @@ console.log((fs.statSync("a.json").mode & 0o777).toString(8), fs.readFileSync("a
 	grep -qF "$(pwd -P)/a.json: committed (" "$LIBLOG" || fail "not committed: $(cat "$LIBLOG")"
 }
 
+@test "a target another process deletes while it is written: the close succeeds, the commit makes it anew" {
+	local script='
+import os, subprocess, sys
+f = open("a.yaml", "w"); f.write("new\n"); f.flush()
+subprocess.run(["rm", "a.yaml"], check=True)
+f.write("more\n"); f.close()
+print("closed")
+'
+	printf 'old\n' > a.yaml
+	run "$PY" -c "$script"   # control: the close succeeds, the file is gone
+	assert_success
+	assert_output closed
+	assert_file_not_exists a.yaml
+	printf 'old\n' > a.yaml
+	run wrapped "$PY" -c "$script"
+	assert_success
+	assert_output closed
+	assert_loaded "$PYNAME"
+	assert_equal "$(cat a.yaml)" "$(printf 'new\nmore')"
+	! grep -E "not committed|failed" "$LIBLOG" || fail "a failure was logged"
+}
+
 # ---- fsync ------------------------------------------------------------------
 
 # The writer: writes NEW over a.yaml, fsyncs, and is killed before it
