@@ -117,6 +117,7 @@ struct pending *pending_new(void)
 	p->fresh = 0;
 	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->deferred, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->committed, 0, memory_order_relaxed);
 	p->next = p->live_next = NULL;
 	return p;
 }
@@ -846,7 +847,8 @@ void pending_fstat_view(int fd, struct stat *st)
 	 * file it can still name, as the kernel's answer would be.) */
 	struct pending *p = fdtable_get(fd);
 
-	if (p && atomic_load_explicit(&p->published, memory_order_acquire))
+	if (p && atomic_load_explicit(&p->published, memory_order_acquire) &&
+	    !atomic_load(&p->committed))
 		record_view(&p->rec, st, p->fresh);
 }
 
@@ -898,8 +900,10 @@ static int checkpoint(struct pending *p, int force)
 		record_fail(&p->rec, saved);
 		atomic_fetch_add(&pending_failures, 1);
 	}
-	if (r != 0)
+	if (r != 0) {
 		p->rec.inplace = 1;
+		atomic_store(&p->committed, 1);  /* no view: the file is itself */
+	}
 	mutex_unlock_nosig(&lookup_mutex, &old);
 	errno = saved;
 	return r < 0 ? -1 : 0;

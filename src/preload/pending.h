@@ -38,6 +38,7 @@ struct pending {
 	unsigned char fresh;       /* made anew after the program deleted the file */
 	atomic_int published;      /* complete, in the fd table: others may share it */
 	atomic_int deferred;       /* commit = "exit": closed, waiting for the exit */
+	atomic_int committed;      /* committed while open (an fsync): the file itself now */
 	struct pending *next;      /* the list of those */
 	struct pending *live_next; /* the live list (pending.c) */
 };

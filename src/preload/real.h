@@ -196,4 +196,9 @@ struct real_functions {
 
 extern struct real_functions real;
 
+/* The first definition of NAME in the process that is not the library's
+ * own hook (an object before it: a preload the user put first), else the
+ * next one after it, as real.NAME. */
+void *real_first(const char *name);
+
 #endif
