@@ -453,19 +453,24 @@ git_repo() {
 
 # ---- vim --------------------------------------------------------------------
 
-@test "vim -es: :wq with vim's default in-place write refuses (E949), the file keeps its old content (a limit)" {
-	row vim "\`vim -es -u NONE -c '%s/old/new/' -c wq f.yaml\` (Vi-compatible defaults: backupcopy=yes, the file is overwritten in place)" "no (limit)" "vim fstat()s the descriptor it opened and compares its inode with the file's; the descriptor is the library's temp, so vim says E949 \"File changed while writing\" and exits 1; nothing is lost: the file keeps its old content and no temp is left. Also with nowritebackup, a file matched by backupskip (/tmp/*), or one with an ACL or hard links. Use backupcopy=auto (next row)"
-	# Control: without the library vim saves.
+@test "vim -es: :wq with vim's default in-place write (backupcopy=yes): committed atomically" {
+	local before
+	row vim "\`vim -es -u NONE -c '%s/old/new/' -c wq f.yaml\` (Vi-compatible defaults: backupcopy=yes, the file is overwritten in place)" "yes" "vim stat()s f.yaml, opens it without O_TRUNC and compares the inode of the descriptor with the one it saw (E949 otherwise): the library shows the pending file with the file's identity (docs/DESIGN.md, the stat view); vim's fsync commits it. Every backupcopy, in /tmp and elsewhere, through a symlink: bats/pathview.bats"
+	# Control: without the library vim saves in place.
 	printf 'a: old\n' > f.yaml
+	before=$(inode f.yaml)
 	run vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
 	assert_success
 	assert_equal "$(cat f.yaml)" "a: new"
+	assert_equal "$(inode f.yaml)" "$before"
 	printf 'a: old\n' > f.yaml
+	before=$(inode f.yaml)
 	run wrapped vim -es -V1 -i NONE -u NONE -c '%s/old/new/' -c wq f.yaml
+	assert_success
 	assert_loaded vim
-	assert_failure
-	assert_output --partial E949
-	assert_equal "$(cat f.yaml)" "a: old"
+	refute_output --partial E949
+	assert_equal "$(cat f.yaml)" "a: new"
+	assert_committed f.yaml "$before"
 	assert_no_temps .
 }
 
@@ -567,25 +572,24 @@ git_repo() {
 	assert_equal "$(grep -c ': no rule matches: written as usual$' <<< "$output")" 6
 }
 
-@test "sqlite3: a database matched by mistake refuses writes and stays intact" {
-	row sqlite3 "\`sqlite3 x.db 'insert ...'\` with \`*.db\` matched by mistake" "no: refused" "sqlite opens the database O_RDWR and gets the temp, then sees that its descriptor is not the file of that name (an unlinked or moved database) and fails the write: \"attempt to write a readonly database\" (exit 8). The database keeps its content, the temp is dropped (\"unchanged\"). Reads work, at the cost of a copy of the database per open. Do not match databases"
+@test "sqlite3: a database matched by mistake: one transaction commits at its fsync, a second is refused, nothing is torn" {
+	row sqlite3 "\`sqlite3 x.db 'insert ...'\` with \`*.db\` matched by mistake" "yes, but" "sqlite opens the database O_RDWR (a copy in a temp) and sees one file by descriptor and by name (the stat view); its fsync at the end of the first transaction commits the temp. Then the name has a new inode: sqlite takes a second transaction in the same session for a moved database and refuses it (\"attempt to write a readonly database\", exit 1), so nothing is lost silently; and sqlite's own locks are on the temp, so only the library's lock keeps two writers apart. Do not match databases"
 	printf 'path "*.db" { }\n' > "$CONF"
 	sqlite3 x.db 'create table t(a); insert into t values (1);'
-	cp x.db x.before
 	run wrapped sqlite3 x.db 'insert into t values (2);'
-	assert_failure
+	assert_success
 	assert_loaded sqlite3
+	grep -qF "x.db: committed (full) at the program's fsync" "$LIBLOG" || fail "$(cat "$LIBLOG")"
+	assert_equal "$(sqlite3 x.db 'pragma integrity_check; select count(*) from t;')" "$(printf 'ok\n2')"
+	run wrapped sqlite3 x.db 'insert into t values (3); insert into t values (4);'
+	assert_failure
 	assert_output --partial 'readonly database'
-	cmp -s x.db x.before || fail "x.db changed"
-	assert_equal "$(sqlite3 x.db 'pragma integrity_check; select count(*) from t;')" "$(printf 'ok\n1')"
-	run wrapped sqlite3 x.db 'select count(*) from t;'
-	assert_success
-	assert_output 1
+	assert_equal "$(sqlite3 x.db 'pragma integrity_check; select count(*) from t;')" "$(printf 'ok\n3')"
 	assert_no_temps .
-	# control: the same insert without the library works
-	run sqlite3 x.db 'insert into t values (2); select count(*) from t;'
+	# control: the same two inserts without the library both work
+	run sqlite3 x.db 'insert into t values (5); insert into t values (6); select count(*) from t;'
 	assert_success
-	assert_output 2
+	assert_output 5
 }
 
 # ---- beside other preloads ----------------------------------------------------

@@ -396,11 +396,11 @@ setup() {
 	EOF
 	run "$ATOMICALLY" --explain a.yaml
 	assert_success
-	assert_output "$(T)/a.yaml: $CONF:3: path \"*.yaml\": durability=full lock=write lock_timeout=30 commit=close append=atomic hardlinks=break fallback=inplace backup=\"\" skip_unchanged=false"
+	assert_output "$(T)/a.yaml: $CONF:3: path \"*.yaml\": durability=full lock=write lock_timeout=30 commit=close append=atomic hardlinks=break fallback=inplace backup=\"\" skip_unchanged=false fsync=commit"
 
 	run "$ATOMICALLY" --explain sub/../b.json
 	assert_success
-	assert_output "$(T)/b.json: $CONF:9: path \"*.json\": durability=none lock=process lock_timeout=30 commit=close append=atomic hardlinks=break fallback=inplace backup=\"~\" skip_unchanged=false"
+	assert_output "$(T)/b.json: $CONF:9: path \"*.json\": durability=none lock=process lock_timeout=30 commit=close append=atomic hardlinks=break fallback=inplace backup=\"~\" skip_unchanged=false fsync=commit"
 
 	run "$ATOMICALLY" --explain x.c
 	assert_failure 1

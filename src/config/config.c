@@ -417,6 +417,7 @@ static const struct {
 	{ "path|append", "append", append_mode_name },
 	{ "path|hardlinks", "hardlinks", hardlinks_mode_name },
 	{ "path|fallback", "fallback", fallback_mode_name },
+	{ "path|fsync", "fsync", fsync_mode_name },
 };
 
 static const char *(*enum_names(const char *option))(int)
@@ -495,6 +496,7 @@ static cfg_t *new_confuse(void)
 		CFG_STR("fallback", fallback_mode_name(d.fallback), CFGF_NONE),
 		CFG_STR("backup", d.backup, CFGF_NONE),
 		CFG_BOOL("skip_unchanged", d.skip_unchanged ? cfg_true : cfg_false, CFGF_NONE),
+		CFG_STR("fsync", fsync_mode_name(d.on_fsync), CFGF_NONE),
 		CFG_END()
 	};
 	cfg_opt_t opts[] = {
@@ -547,6 +549,7 @@ static int read_section(struct config *cfg, cfg_t *sec, struct rule *r)
 	r->hardlinks = get_enum(sec, "hardlinks");
 	r->fallback = get_enum(sec, "fallback");
 	r->skip_unchanged = cfg_getbool(sec, "skip_unchanged");
+	r->on_fsync = get_enum(sec, "fsync");
 	r->backup = own(cfg, strdup(str_of(sec, "backup")));
 	return r->backup ? 0 : -1;
 }

@@ -185,8 +185,13 @@ static int cannot_replace(int err)
 
 /* Put the temp in the target's place: an anonymous temp is given a name
  * first (linkat cannot replace a file), for the instant before the
- * rename; the lock file's mark covers that instant (lock_count_temps). */
-static int replace_target(const struct actor *a, struct record *r)
+ * rename; the lock file's mark covers that instant (lock_count_temps).
+ * A target the rename cannot replace goes through `fallback`, but for a
+ * CHECKPOINT: a copy in place would leave the program writing a temp
+ * that is no longer the file, so the checkpoint waits for the commit
+ * (COMMIT_LATER). */
+#define COMMIT_LATER 1
+static int replace_target(const struct actor *a, struct record *r, int checkpoint)
 {
 	if (!r->temp[0]) {
 		count_temp(r, 1);
@@ -197,14 +202,22 @@ static int replace_target(const struct actor *a, struct record *r)
 			return -1;
 		}
 	}
-	if (sys_renameat2(r->dfd, r->temp, r->dfd, r->name, 0) < 0)
-		return cannot_replace(errno) ? replace_in_place(r, errno) : -1;
+	if (sys_renameat2(r->dfd, r->temp, r->dfd, r->name, 0) < 0) {
+		if (!cannot_replace(errno))
+			return -1;
+		return checkpoint ? COMMIT_LATER : replace_in_place(r, errno);
+	}
 	r->temp[0] = '\0';
 	count_temp(r, -1);
 	return 0;
 }
 
-int commit(const struct actor *a, struct record *r)
+/* The steps of commit.h; for a CHECKPOINT, where the program keeps its
+ * descriptors of the temp, what leaves the temp in place (nothing to
+ * commit, a target deleted meanwhile, one that no rename can replace)
+ * returns COMMIT_LATER instead; FORCE commits a temp that is unchanged
+ * too. */
+static int commit_steps(const struct actor *a, struct record *r, int checkpoint, int force)
 {
 	int durability = r->rule->durability;
 	int err = atomic_load(&r->error);
@@ -219,6 +232,8 @@ int commit(const struct actor *a, struct record *r)
 	if (err)
 		return failed(r, "writing it failed", err);
 	if (atomic_load(&r->unlinked)) {
+		if (checkpoint)
+			return COMMIT_LATER;
 		/* Deleted by the program while it wrote: as unwrapped, what it
 		 * wrote goes with the deleted file. */
 		log_info("%s: not committed: the program deleted it", r->path);
@@ -235,7 +250,9 @@ int commit(const struct actor *a, struct record *r)
 		listed = 0;  /* none can be there */
 	if (shared_write_failed(r, &now, names, listed, &err))
 		return failed(r, "a process it was shared with failed to write it", err);
-	if (unchanged(r, &now)) {
+	if (!force && unchanged(r, &now)) {
+		if (checkpoint)
+			return COMMIT_LATER;
 		log_info("%s: unchanged, left as it was", r->path);
 		record_discard(r);
 		return 0;
@@ -248,8 +265,14 @@ int commit(const struct actor *a, struct record *r)
 		return failed(r, "fsync", errno);
 	if (r->existed && r->rule->backup[0] && keep_backup(a, r) < 0)
 		return failed(r, "cannot keep the old file as its backup", errno);
-	if (replace_target(a, r) < 0)
+	switch (replace_target(a, r, checkpoint)) {
+	case 0:
+		break;
+	case COMMIT_LATER:
+		return COMMIT_LATER;
+	default:
 		return failed(r, "rename", errno);
+	}
 	if (durability == DUR_FULL && sys_fsync(r->dfd) < 0) {
 		/* The new content is in place; only its durability is in doubt. */
 		err = errno;
@@ -258,6 +281,21 @@ int commit(const struct actor *a, struct record *r)
 		errno = err;
 		return -1;
 	}
-	log_info("%s: committed (%s)", r->path, durability_name(durability));
+	log_info("%s: committed (%s)%s", r->path, durability_name(durability),
+		 checkpoint ? " at the program's fsync" : "");
 	return 0;
+}
+
+int commit(const struct actor *a, struct record *r)
+{
+	return commit_steps(a, r, 0, 0);
+}
+
+int commit_checkpoint(const struct actor *a, struct record *r, int force)
+{
+	int ret = commit_steps(a, r, 1, force);
+
+	if (ret == COMMIT_LATER)
+		return 0;
+	return ret == 0 ? 1 : ret;
 }

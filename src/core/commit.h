@@ -35,6 +35,16 @@ struct record;
  * keeps its lock and descriptors: record_release() lets go of them. */
 int commit(const struct actor *a, struct record *r);
 
+/* The program syncs R's temp (fsync = "commit"): commit R now, while the
+ * program keeps its descriptors of the temp, which then is the target
+ * itself.  Returns 1 when committed (R is then as an in-place record: its
+ * later writes go to the file itself, as unwrapped, and its end commits
+ * nothing), 0 when the temp stays pending (nothing changed yet, the
+ * program deleted the target, or no rename can replace it: the commit at
+ * the end does what it must; FORCE: commit an unchanged temp too), -1 with errno when the commit failed (the
+ * old content stays, the temp is removed, as commit). */
+int commit_checkpoint(const struct actor *a, struct record *r, int force);
+
 /* Sync FD as DURABILITY says (fsync, fdatasync, or nothing). */
 int sync_durably(int fd, int durability);
 

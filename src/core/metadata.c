@@ -55,7 +55,9 @@ static int copy_xattrs(const struct record *rec, int to, int temp_acl)
 	from = sys_openat(rec->dfd, rec->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	listed = old_list(from, path, NULL, 0);
 	if (listed < 0) {
-		r = errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
+		/* ENOENT: another process deleted the old file meanwhile;
+		 * the commit makes it anew, with the mode and owner it had. */
+		r = errno == ENOTSUP || errno == ENOSYS || errno == ENOENT ? 0 : -1;
 		goto out;
 	}
 	size = (size_t)listed + XATTR_SIZE_MAX;

@@ -46,6 +46,27 @@ void record_written(struct record *r)
 		atomic_store_explicit(&r->written, 1, memory_order_relaxed);
 }
 
+void record_view(const struct record *r, struct stat *st, int fresh)
+{
+	const struct stat *old = &r->target_st;
+
+	if (st->st_nlink == 0 && !atomic_load(&r->unlinked))
+		st->st_nlink = 1;
+	if (!r->existed || fresh)
+		return;
+	st->st_dev = old->st_dev;
+	st->st_ino = old->st_ino;
+	/* The old file's owner, whom the program believes it writes for
+	 * (the checks of hook_meta.c are made against it), even where the
+	 * commit cannot give the file back to that owner. */
+	if (st->st_uid == r->temp_uid && st->st_gid == r->temp_gid) {
+		st->st_uid = old->st_uid;
+		st->st_gid = old->st_gid;
+	}
+	if (st->st_mode == r->temp_mode)
+		st->st_mode = (st->st_mode & ~(mode_t)07777) | (old->st_mode & 07777);
+}
+
 void record_fail(struct record *r, int err)
 {
 	int none = 0;

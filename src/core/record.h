@@ -88,6 +88,18 @@ void record_fail(struct record *r, int err);
 #define RECORD_FAILED_XATTR "user.atomically.failed"
 void record_mark_failed(int fd, int err);
 
+/* What a stat of R's file shows while it is pending (the stat and fstat
+ * families of the process that writes it): ST, the temp's own stat, made
+ * into the file the program believes it writes.  An anonymous temp has no
+ * link yet (the commit gives it one).  A file that existed keeps its
+ * identity (device and inode: vim refuses to save when the descriptor it
+ * opened is not the file it looked at) and gets its mode, owner and
+ * group, unless the program set its own (as metadata_copy).  The size,
+ * the blocks and the times are the temp's: what was written.  FRESH: the
+ * program deleted the old file and made this one anew; it has no
+ * identity but its own. */
+void record_view(const struct record *r, struct stat *st, int fresh);
+
 /* A new descriptor of R's temp opened with FLAGS (O_RDONLY...): the
  * descriptors at hand may be write-only.  Through R's own descriptor of
  * it (/proc/self/fd), else its name.  -1 with errno. */

@@ -2,11 +2,11 @@
  *
  * The encoding is a line of fields separated by ';':
  *
- *   a1;L<level>;X<exit code>;F<log file>;D<lock dir>;R<rule>;R<rule>...
+ *   a2;L<level>;X<exit code>;F<log file>;D<lock dir>;R<rule>;R<rule>...
  *
- * and each rule is "<9 digits>,<timeout>,<backup>,<pattern>", the digits
+ * and each rule is "<10 digits>,<timeout>,<backup>,<pattern>", the digits
  * being basename, enabled, durability, lock, commit, append, hardlinks,
- * fallback and skip_unchanged.  Every character outside a small safe set
+ * fallback, skip_unchanged and fsync.  Every character outside a small safe set
  * is written as %XX, so the line needs no quoting in single quotes, in a
  * $GITHUB_ENV file or in the environment, and ';' and ',' only ever
  * separate fields.  Decoding unescapes in place and allocates nothing: it
@@ -20,7 +20,7 @@
 #include "sys.h"
 #include "textout.h"
 
-#define RULES_MAGIC "a1"
+#define RULES_MAGIC "a2"
 
 static const char *const durability_names[] = { "full", "file", "data", "none", NULL };
 static const char *const scope_names[] = { "none", "write", "process", "session", NULL };
@@ -28,6 +28,7 @@ static const char *const commit_names[] = { "close", "exit", "session", NULL };
 static const char *const append_names[] = { "atomic", "passthrough", NULL };
 static const char *const hardlinks_names[] = { "break", "inplace", "fail", NULL };
 static const char *const fallback_names[] = { "inplace", "fail", NULL };
+static const char *const fsync_names[] = { "commit", "temp", NULL };
 static const char *const level_names[] = { "error", "warn", "info", "debug", NULL };
 
 static const char *name_of(const char *const *names, int v)
@@ -44,6 +45,7 @@ const char *commit_mode_name(int v) { return name_of(commit_names, v); }
 const char *append_mode_name(int v) { return name_of(append_names, v); }
 const char *hardlinks_mode_name(int v) { return name_of(hardlinks_names, v); }
 const char *fallback_mode_name(int v) { return name_of(fallback_names, v); }
+const char *fsync_mode_name(int v) { return name_of(fsync_names, v); }
 const char *log_level_name(int v) { return name_of(level_names, v); }
 
 int enum_value(const char *(*namef)(int), const char *name)
@@ -70,6 +72,7 @@ void rule_set_defaults(struct rule *r)
 	r->hardlinks = HARDLINKS_BREAK;
 	r->fallback = FALLBACK_INPLACE;
 	r->skip_unchanged = 0;
+	r->on_fsync = FSYNC_COMMIT;
 }
 
 void ruleset_set_defaults(struct ruleset *rs)
@@ -121,7 +124,7 @@ size_t rules_encode(const struct ruleset *rs, char *buf, size_t size)
 		const struct rule *r = &rs->rules[i];
 		const unsigned char flags[] = {
 			r->basename, r->enabled, r->durability, r->lock, r->commit,
-			r->append, r->hardlinks, r->fallback, r->skip_unchanged,
+			r->append, r->hardlinks, r->fallback, r->skip_unchanged, r->on_fsync,
 		};
 		textout_str(&o, ";R");
 		for (size_t k = 0; k < sizeof(flags); k++)
@@ -215,9 +218,10 @@ static int parse_int(const char *s, int *v)
 	return 0;
 }
 
-/* The upper bound of each of the nine flag digits of a rule. */
-static const unsigned char flag_max[9] = { 1, 1, DUR_NONE, SCOPE_SESSION,
-	COMMIT_SESSION, APPEND_PASSTHROUGH, HARDLINKS_FAIL, FALLBACK_FAIL, 1 };
+/* The upper bound of each flag digit of a rule. */
+#define RULE_FLAGS 10
+static const unsigned char flag_max[RULE_FLAGS] = { 1, 1, DUR_NONE, SCOPE_SESSION,
+	COMMIT_SESSION, APPEND_PASSTHROUGH, HARDLINKS_FAIL, FALLBACK_FAIL, 1, FSYNC_TEMP };
 
 static int decode_rule(char *f, struct rule *r)
 {
@@ -225,12 +229,12 @@ static int decode_rule(char *f, struct rule *r)
 	int t;
 
 	rule_set_defaults(r);
-	for (int k = 0; k < 9; k++)
+	for (int k = 0; k < RULE_FLAGS; k++)
 		if (f[k] < '0' || f[k] - '0' > flag_max[k])
 			return -1;
-	if (f[9] != ',')
+	if (f[RULE_FLAGS] != ',')
 		return -1;
-	timeout = f + 10;
+	timeout = f + RULE_FLAGS + 1;
 	if ((backup = cut(timeout, ',')) == NULL || (pattern = cut(backup, ',')) == NULL)
 		return -1;
 	if (parse_int(timeout, &t) < 0 || unescape(backup) < 0 ||
@@ -245,6 +249,7 @@ static int decode_rule(char *f, struct rule *r)
 	r->hardlinks = f[6] - '0';
 	r->fallback = f[7] - '0';
 	r->skip_unchanged = f[8] - '0';
+	r->on_fsync = f[9] - '0';
 	r->lock_timeout = t;
 	r->backup = backup;
 	r->pattern = pattern;

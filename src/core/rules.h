@@ -23,6 +23,8 @@ enum commit_mode { COMMIT_CLOSE, COMMIT_EXIT, COMMIT_SESSION };
 enum append_mode { APPEND_ATOMIC, APPEND_PASSTHROUGH };
 enum hardlinks_mode { HARDLINKS_BREAK, HARDLINKS_INPLACE, HARDLINKS_FAIL };
 enum fallback_mode { FALLBACK_INPLACE, FALLBACK_FAIL };
+/* What a program's own fsync of a pending file does (DESIGN.md). */
+enum fsync_mode { FSYNC_COMMIT, FSYNC_TEMP };
 enum log_level { LEVEL_ERROR, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
 
 struct rule {
@@ -42,6 +44,7 @@ struct rule {
 	unsigned char hardlinks;
 	unsigned char fallback;
 	unsigned char skip_unchanged;
+	unsigned char on_fsync;    /* what the program's fsync does */
 	/* Where the rule came from, for --explain; not encoded. */
 	const char *source_file; /* NULL for -p and the embedded default */
 	int source_line;
@@ -82,6 +85,7 @@ const char *commit_mode_name(int v);
 const char *append_mode_name(int v);
 const char *hardlinks_mode_name(int v);
 const char *fallback_mode_name(int v);
+const char *fsync_mode_name(int v);
 const char *log_level_name(int v);
 /* The value named NAME among the names of NAMEF, or -1. */
 int enum_value(const char *(*namef)(int), const char *name);

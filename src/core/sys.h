@@ -58,6 +58,8 @@ int sys_openat(int dfd, const char *path, int flags, mode_t mode);
 int sys_close(int fd);
 int sys_faccessat(int dfd, const char *path, int mode, int flags);
 int sys_mkdirat(int dfd, const char *path, mode_t mode);
+int sys_fsync(int fd);
+int sys_fdatasync(int fd);
 int sys_unlinkat(int dfd, const char *path, int flags);
 int sys_renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags);
 int sys_linkat(int fromfd, const char *from, int tofd, const char *to, int flags);
@@ -118,8 +120,6 @@ static inline int sys_fstatat(int dfd, const char *path, struct stat *st, int fl
 
 static inline ssize_t sys_pread(int fd, void *buf, size_t n, off_t off) { return pread(fd, buf, n, off); }
 static inline off_t sys_lseek(int fd, off_t off, int whence) { return lseek(fd, off, whence); }
-static inline int sys_fsync(int fd) { return fsync(fd); }
-static inline int sys_fdatasync(int fd) { return fdatasync(fd); }
 static inline int sys_ftruncate(int fd, off_t len) { return ftruncate(fd, len); }
 static inline int sys_fchmod(int fd, mode_t mode) { return fchmod(fd, mode); }
 static inline int sys_fchown(int fd, uid_t uid, gid_t gid) { return fchown(fd, uid, gid); }
@@ -197,8 +197,10 @@ static inline void sys_unmap(void *p, size_t size) { munmap(p, size); }
 #pragma GCC poison write pwrite pwrite64 writev pwritev pwritev64 pwritev2 pwritev64v2
 #pragma GCC poison sendfile sendfile64 copy_file_range splice
 #pragma GCC poison clearerr clearerr_unlocked
-#pragma GCC poison lstat fstatat lstat64 fstatat64 access faccessat
-#pragma GCC poison __xstat __lxstat __fxstatat __xstat64 __lxstat64 __fxstatat64
+#pragma GCC poison lstat fstatat lstat64 fstatat64 access faccessat fstat fstat64
+#pragma GCC poison __xstat __lxstat __fxstatat __xstat64 __lxstat64 __fxstatat64 __fxstat __fxstat64
+#pragma GCC poison chmod fchmodat lchmod chown lchown fchownat
+#pragma GCC poison utime utimes lutimes futimesat utimensat truncate truncate64 fsync fdatasync
 #pragma GCC poison rename renameat renameat2 link linkat symlink symlinkat
 #pragma GCC poison mkdir mkdirat unlink unlinkat rmdir opendir fdopendir syscall remove
 #pragma GCC poison scandir scandir64 scandirat scandirat64 nftw nftw64 ftw ftw64 fts_open glob glob64

@@ -33,6 +33,16 @@ int sys_mkdirat(int dfd, const char *path, mode_t mode)
 	return mkdirat(dfd, path, mode);
 }
 
+int sys_fsync(int fd)
+{
+	return fsync(fd);
+}
+
+int sys_fdatasync(int fd)
+{
+	return fdatasync(fd);
+}
+
 int sys_unlinkat(int dfd, const char *path, int flags)
 {
 	return unlinkat(dfd, path, flags);

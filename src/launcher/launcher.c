@@ -353,11 +353,11 @@ static void print_rule(const struct ruleset *rs, const struct rule *r, size_t ne
 		return;
 	}
 	printf(": durability=%s lock=%s lock_timeout=%d commit=%s append=%s "
-	       "hardlinks=%s fallback=%s backup=\"%s\" skip_unchanged=%s\n",
+	       "hardlinks=%s fallback=%s backup=\"%s\" skip_unchanged=%s fsync=%s\n",
 	       durability_name(r->durability), lock_scope_name(r->lock), r->lock_timeout,
 	       commit_mode_name(r->commit), append_mode_name(r->append),
 	       hardlinks_mode_name(r->hardlinks), fallback_mode_name(r->fallback),
-	       r->backup, r->skip_unchanged ? "true" : "false");
+	       r->backup, r->skip_unchanged ? "true" : "false", fsync_mode_name(r->on_fsync));
 }
 
 /* Does PATH end in '/', "." or "..", as only a directory's name can?

@@ -11,7 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "hooks.h"
 #include "real.h"
@@ -33,14 +36,6 @@ static long as_openat(int dirfd, const char *path, const struct open_how *how, s
 		return -2;
 	return hook_openat(dirfd, path, (int)how->flags, (mode_t)how->mode);
 }
-
-/* A call that looks at a name: the look first (a deferred unlink, a
- * process-scope lock), then the system call itself. */
-#define LOOK(dirfd, path)                                                     \
-	do {                                                                  \
-		if (hook_look_at((int)(dirfd), (const char *)(path)) < 0)     \
-			return -1;                                            \
-	} while (0)
 
 /* A call that writes to FD: the system call, then what its result says
  * of a pending file (hook_write.c). */
@@ -113,28 +108,52 @@ EXPORT long syscall(long number, ...)
 #endif
 	case SYS_symlinkat: return hook_symlinkat(S(a[0]), (int)a[1], S(a[2]));
 #ifdef SYS_stat
-	case SYS_stat:
+	case SYS_stat: return hook_stat(S(a[0]), (struct stat *)a[1]);
 #endif
 #ifdef SYS_lstat
-	case SYS_lstat:
+	case SYS_lstat: return hook_lstat(S(a[0]), (struct stat *)a[1]);
 #endif
-#ifdef SYS_access
-	case SYS_access:
-#endif
-#if defined(SYS_stat) || defined(SYS_lstat) || defined(SYS_access)
-		LOOK(AT_FDCWD, a[0]);
-		break;
-#endif
+	case SYS_fstat: return hook_fstat((int)a[0], (struct stat *)a[1]);
 #ifdef SYS_newfstatat
 	case SYS_newfstatat:
-#endif
-#ifdef SYS_faccessat2
-	case SYS_faccessat2:
+		return hook_fstatat((int)a[0], S(a[1]), (struct stat *)a[2], (int)a[3]);
 #endif
 	case SYS_statx:
-	case SYS_faccessat:
-		LOOK(a[0], a[1]);
-		break;
+		return hook_statx((int)a[0], S(a[1]), (int)a[2], (unsigned)a[3], (struct statx *)a[4]);
+#ifdef SYS_access
+	case SYS_access: return hook_access(S(a[0]), (int)a[1]);
+#endif
+	case SYS_faccessat: return hook_faccessat((int)a[0], S(a[1]), (int)a[2], 0);
+#ifdef SYS_faccessat2
+	case SYS_faccessat2: return hook_faccessat((int)a[0], S(a[1]), (int)a[2], (int)a[3]);
+#endif
+#ifdef SYS_chmod
+	case SYS_chmod: return hook_chmod(S(a[0]), (mode_t)a[1]);
+#endif
+	case SYS_fchmodat: return hook_fchmodat((int)a[0], S(a[1]), (mode_t)a[2], 0);
+#ifdef SYS_chown
+	case SYS_chown: return hook_chown(S(a[0]), (uid_t)a[1], (gid_t)a[2]);
+#endif
+#ifdef SYS_lchown
+	case SYS_lchown: return hook_lchown(S(a[0]), (uid_t)a[1], (gid_t)a[2]);
+#endif
+	case SYS_fchownat:
+		return hook_fchownat((int)a[0], S(a[1]), (uid_t)a[2], (gid_t)a[3], (int)a[4]);
+#ifdef SYS_utime
+	case SYS_utime: return hook_utime(S(a[0]), (const struct utimbuf *)a[1]);
+#endif
+#ifdef SYS_utimes
+	case SYS_utimes: return hook_utimes(S(a[0]), (const struct timeval *)a[1]);
+#endif
+#ifdef SYS_futimesat
+	case SYS_futimesat:
+		return hook_futimesat((int)a[0], S(a[1]), (const struct timeval *)a[2]);
+#endif
+	case SYS_utimensat:
+		return hook_utimensat((int)a[0], S(a[1]), (const struct timespec *)a[2], (int)a[3]);
+	case SYS_truncate: return hook_truncate(S(a[0]), (off_t)a[1]);
+	case SYS_fsync: return hook_fsync((int)a[0]);
+	case SYS_fdatasync: return hook_fdatasync((int)a[0]);
 	case SYS_write:
 	case SYS_pwrite64:
 	case SYS_writev:

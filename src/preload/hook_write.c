@@ -82,3 +82,25 @@ OUT_HOOK(ssize_t, copy_file_range, (int in, off64_t *inoff, int out, off64_t *ou
 				     unsigned flags), out, (in, inoff, out, outoff, n, flags))
 OUT_HOOK(ssize_t, splice, (int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
 			    unsigned flags), out, (in, inoff, out, outoff, n, flags))
+
+/* ---- fsync ---- */
+
+/* A program's fsync asks that what it wrote survive a crash: under
+ * fsync = "commit" (the default) its pending file is committed now, and
+ * the program goes on writing the committed file; under "temp" only the
+ * temp is synced, and the commit waits for the close (DESIGN.md). */
+#define SYNC_HOOK(name)                                                     \
+	EXPORT int name(int fd)                                             \
+	{                                                                   \
+		if (lib_should_act() && pending_sync(fd) < 0)               \
+			return -1;                                          \
+		return real.name(fd);                                       \
+	}
+
+SYNC_HOOK(fsync)
+SYNC_HOOK(fdatasync)
+
+/* For syscall() (hook_syscall.c). */
+HOOK_ALIAS(fsync);
+HOOK_ALIAS(fdatasync);
+

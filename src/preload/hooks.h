@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <utime.h>
 #include <unistd.h>
 
 /* An entry point of the library: exported, unlike everything else. */
@@ -74,6 +76,25 @@ HOOK_NAME(link);
 HOOK_NAME(linkat);
 HOOK_NAME(symlink);
 HOOK_NAME(symlinkat);
+HOOK_NAME(stat);
+HOOK_NAME(lstat);
+HOOK_NAME(fstat);
+HOOK_NAME(fstatat);
+HOOK_NAME(statx);
+HOOK_NAME(access);
+HOOK_NAME(faccessat);
+HOOK_NAME(chmod);
+HOOK_NAME(fchmodat);
+HOOK_NAME(chown);
+HOOK_NAME(lchown);
+HOOK_NAME(fchownat);
+HOOK_NAME(utime);
+HOOK_NAME(utimes);
+HOOK_NAME(futimesat);
+HOOK_NAME(utimensat);
+HOOK_NAME(truncate);
+HOOK_NAME(fsync);
+HOOK_NAME(fdatasync);
 HOOK_NAME(execve);
 HOOK_NAME(_exit);
 

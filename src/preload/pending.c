@@ -114,8 +114,10 @@ struct pending *pending_new(void)
 	p->dir_dev = 0;
 	p->dir_ino = 0;
 	p->live = 0;
+	p->fresh = 0;
 	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->deferred, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->committed, 0, memory_order_relaxed);
 	p->next = p->live_next = NULL;
 	return p;
 }
@@ -265,6 +267,7 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 		return PENDING_PASS;
 	}
 	p->owner = lib.pid;  /* pending_open made sure it is ours */
+	p->fresh = (unsigned char)replacing;
 	p->dir_dev = t.dir_st.st_dev;
 	p->dir_ino = t.dir_st.st_ino;
 	snprintf(p->rec.name, sizeof(p->rec.name), "%s", t.name);
@@ -283,6 +286,7 @@ static int redirect(int dirfd, const char *path, const char *display, int flags,
 			return PENDING_PASS;
 		}
 		p->owner = lib.pid;
+		p->fresh = (unsigned char)replacing;
 		p->dir_dev = t.dir_st.st_dev;
 		p->dir_ino = t.dir_st.st_ino;
 		snprintf(p->rec.name, sizeof(p->rec.name), "%s", t.name);
@@ -786,6 +790,163 @@ static int share_pending(int dirfd, const char *path, int flags)
 	sys_close(t.dfd);
 	errno = saved;
 	return p ? open_shared(p, flags) : PENDING_PASS;
+}
+
+/* ---- the pending file seen by name: stat, metadata, fsync ---- */
+
+/* With lookup_mutex held: the pending file the program sees at PATH
+ * (relative to DIRFD): published, in a temp, its name not deleted since;
+ * or NULL. */
+static struct pending *seen_at(int dirfd, const char *path, int nofollow)
+{
+	struct pending *found[16];
+	int n = pendings_at(dirfd, path, nofollow, found, 16);
+
+	for (int i = 0; i < n; i++)
+		if (atomic_load_explicit(&found[i]->published, memory_order_acquire) &&
+		    !atomic_load(&found[i]->rec.unlinked))
+			return found[i];
+	return NULL;
+}
+
+/* Is a look by name worth a lookup?  Something is pending in this
+ * process, which is not a vfork child. */
+static int anything_seen(const char *path)
+{
+	return atomic_load_explicit(&live, memory_order_relaxed) && path && path[0] &&
+	       getpid() == lib.pid;
+}
+
+int pending_stat_at(int dirfd, const char *path, int nofollow, struct stat *st)
+{
+	struct pending *p;
+	sigset_t old;
+	int saved = errno, r = PENDING_PASS;
+
+	if (!anything_seen(path))
+		return PENDING_PASS;
+	lib_guard++;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if ((p = seen_at(dirfd, path, nofollow)) != NULL) {
+		if ((r = sys_fstat(p->rec.tfd, st)) == 0)
+			record_view(&p->rec, st, p->fresh);
+		else
+			saved = errno;
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	lib_guard--;
+	errno = saved;
+	return r;
+}
+
+void pending_fstat_view(int fd, struct stat *st)
+{
+	/* Read without the lookup mutex: what record_view reads is set
+	 * before publication, or atomic.  (A program that closes FD in
+	 * another thread meanwhile gets a view of a recycled record: of no
+	 * file it can still name, as the kernel's answer would be.) */
+	struct pending *p = fdtable_get(fd);
+
+	if (p && atomic_load_explicit(&p->published, memory_order_acquire) &&
+	    !atomic_load(&p->committed))
+		record_view(&p->rec, st, p->fresh);
+}
+
+int pending_change_at(int dirfd, const char *path, int nofollow,
+		      int (*change)(int fd, const struct stat *view, const void *arg),
+		      const void *arg)
+{
+	struct pending *p;
+	struct stat st;
+	sigset_t old;
+	int saved = errno, r = PENDING_PASS;
+
+	if (!anything_seen(path))
+		return PENDING_PASS;
+	lib_guard++;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if ((p = seen_at(dirfd, path, nofollow)) != NULL) {
+		if ((r = sys_fstat(p->rec.tfd, &st)) == 0) {
+			record_view(&p->rec, &st, p->fresh);
+			r = change(p->rec.tfd, &st, arg);
+		}
+		if (r == 0)
+			record_written(&p->rec);
+		else
+			saved = errno;
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	lib_guard--;
+	errno = saved;
+	return r;
+}
+
+/* Commit P now, while the program keeps its descriptors (P held once
+ * more by the caller, so that no last close commits it meanwhile); from
+ * then on P is as an in-place file: the descriptors write the file
+ * itself, and the last close commits nothing.  0, or -1 with errno when
+ * the commit failed (said, and counted, once). */
+static int checkpoint(struct pending *p, int force)
+{
+	sigset_t old;
+	int r, saved = errno;
+
+	/* Under the lookup mutex: the lookups of other threads read the
+	 * record's temp and its in-place mark. */
+	mutex_lock_nosig(&lookup_mutex, &old);
+	r = p->rec.inplace ? 0 : commit_checkpoint(&lib.actor, &p->rec, force);
+	if (r < 0) {
+		saved = errno;
+		record_fail(&p->rec, saved);
+		atomic_fetch_add(&pending_failures, 1);
+	}
+	if (r != 0) {
+		p->rec.inplace = 1;
+		atomic_store(&p->committed, 1);  /* no view: the file is itself */
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	errno = saved;
+	return r < 0 ? -1 : 0;
+}
+
+int pending_sync(int fd)
+{
+	struct pending *p = fdtable_get(fd);
+	int r;
+
+	if (!p || p->owner != lib.pid || !atomic_load_explicit(&p->published, memory_order_acquire) ||
+	    p->rec.rule->on_fsync != FSYNC_COMMIT || !hold_if_open(p))
+		return 0;
+	lib_guard++;
+	r = checkpoint(p, 0);
+	pending_release(p, 0);
+	lib_guard--;
+	return r;
+}
+
+/* The program renames or links PATH elsewhere: the name takes the file
+ * with it, and with it what the program wrote, so a pending file there
+ * is committed first (even unchanged: its descriptors must stay the
+ * file's). */
+void pending_settle_at(int dirfd, const char *path)
+{
+	struct pending *p = NULL;
+	sigset_t old;
+	int saved = errno;
+
+	if (!anything_seen(path))
+		return;
+	lib_guard++;
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if ((p = seen_at(dirfd, path, 1)) != NULL && !hold_if_open(p))
+		p = NULL;
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	if (p) {
+		checkpoint(p, 1);
+		pending_release(p, 0);
+	}
+	lib_guard--;
+	errno = saved;
 }
 
 /* ---- the program's own rename ---- */

@@ -19,6 +19,7 @@
 #define ATOMICALLY_PENDING_H
 
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "core/record.h"
@@ -34,8 +35,10 @@ struct pending {
 	dev_t dir_dev;             /* the target's directory, to tell the file */
 	ino_t dir_ino;             /* by without a system call (pending_is) */
 	unsigned char live;        /* among this process's pending files (the live list) */
+	unsigned char fresh;       /* made anew after the program deleted the file */
 	atomic_int published;      /* complete, in the fd table: others may share it */
 	atomic_int deferred;       /* commit = "exit": closed, waiting for the exit */
+	atomic_int committed;      /* committed while open (an fsync): the file itself now */
 	struct pending *next;      /* the list of those */
 	struct pending *live_next; /* the live list (pending.c) */
 };
@@ -127,6 +130,37 @@ void pending_unlinked(int dirfd, const char *path);
  * has written so far (read-your-writes); else PENDING_PASS.  One atomic
  * load when nothing is pending. */
 int pending_read(int dirfd, const char *path, int flags);
+
+/* The stat family by name: when PATH (relative to DIRFD; NOFOLLOW: a
+ * final symlink is the name itself) is a file this process is writing,
+ * *ST gets the pending file as the program must see it (record_view) and
+ * the result is 0 (or -1 with errno); else PENDING_PASS. */
+int pending_stat_at(int dirfd, const char *path, int nofollow, struct stat *st);
+
+/* The fstat family: *ST, what the kernel said of descriptor FD, becomes
+ * the view of the pending file FD stands for, if any.  One load when FD
+ * stands for none. */
+void pending_fstat_view(int fd, struct stat *st);
+
+/* A change by name (chmod, chown, the utime family, truncate): when PATH
+ * is a file this process is writing, CHANGE(temp, view, ARG) makes it on
+ * the temp (VIEW: what the program sees of it, for the permission
+ * checks), and the file counts as modified; returns CHANGE's result.
+ * Else PENDING_PASS. */
+int pending_change_at(int dirfd, const char *path, int nofollow,
+		      int (*change)(int fd, const struct stat *view, const void *arg),
+		      const void *arg);
+
+/* The program's fsync (or fdatasync) of FD: under fsync = "commit", the
+ * pending file FD stands for is committed now (commit_checkpoint), and
+ * its descriptors write the committed file from then on.  0, or -1 with
+ * errno when that commit failed. */
+int pending_sync(int fd);
+
+/* The program renames or links PATH (relative to DIRFD) away: a pending
+ * file there is committed first, so that the name moves the file with
+ * what the program wrote (its descriptors then write that file). */
+void pending_settle_at(int dirfd, const char *path);
 
 /* The program renames FROM (relative to FROMFD) onto TO (relative to
  * TOFD) with renameat2 FLAGS.  When TO is matched: sync FROM, hold TO's

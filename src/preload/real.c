@@ -156,6 +156,25 @@ static void *find(const char *name)
 	return f;
 }
 
+void *real_first(const char *name)
+{
+	uint32_t h = gnu_hash(name);
+
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		struct symtab t;
+		const ElfW(Sym) *s;
+
+		if (l->l_ld == _DYNAMIC)
+			return find(name);  /* ours comes first: the next one */
+		if (symtab_of(l, &t) < 0 || (s = lookup(&t, name, h)) == NULL)
+			continue;
+		if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+			return find(name);
+		return (void *)(l->l_addr + s->st_value);
+	}
+	return find(name);
+}
+
 /* A stub finds the real function, puts it in its own place, and calls
  * it.  Threads (or a signal handler) racing here store the same value. */
 #define STUB(field, symbol, ret, params, args)                                 \

@@ -24,6 +24,8 @@
 #include <sys/uio.h>
 
 struct statx;
+struct timeval;
+struct utimbuf;
 
 /* X(field, symbol, return type, parameters, arguments) for each function
  * of fixed arity. */
@@ -103,6 +105,28 @@ struct statx;
 	X(statx, "statx", int, (int d, const char *p, int f, unsigned int m, struct statx *s), \
 	  (d, p, f, m, s))                                                        \
 	X(access, "access", int, (const char *p, int m), (p, m))                  \
+	X(fstat, "fstat", int, (int fd, struct stat *s), (fd, s))                 \
+	X(fstat64, "fstat64", int, (int fd, struct stat64 *s), (fd, s))           \
+	X(fxstat, "__fxstat", int, (int v, int fd, struct stat *s), (v, fd, s))   \
+	X(fxstat64, "__fxstat64", int, (int v, int fd, struct stat64 *s), (v, fd, s)) \
+	X(chmod, "chmod", int, (const char *p, mode_t m), (p, m))                 \
+	X(fchmodat, "fchmodat", int, (int d, const char *p, mode_t m, int f), (d, p, m, f)) \
+	X(lchmod, "lchmod", int, (const char *p, mode_t m), (p, m))               \
+	X(chown, "chown", int, (const char *p, uid_t u, gid_t g), (p, u, g))      \
+	X(lchown, "lchown", int, (const char *p, uid_t u, gid_t g), (p, u, g))    \
+	X(fchownat, "fchownat", int, (int d, const char *p, uid_t u, gid_t g, int f), \
+	  (d, p, u, g, f))                                                        \
+	X(utime, "utime", int, (const char *p, const struct utimbuf *t), (p, t))  \
+	X(utimes, "utimes", int, (const char *p, const struct timeval t[2]), (p, t)) \
+	X(lutimes, "lutimes", int, (const char *p, const struct timeval t[2]), (p, t)) \
+	X(futimesat, "futimesat", int, (int d, const char *p, const struct timeval t[2]), \
+	  (d, p, t))                                                              \
+	X(utimensat, "utimensat", int, (int d, const char *p, const struct timespec t[2], int f), \
+	  (d, p, t, f))                                                           \
+	X(truncate, "truncate", int, (const char *p, off_t n), (p, n))            \
+	X(truncate64, "truncate64", int, (const char *p, off64_t n), (p, n))      \
+	X(fsync, "fsync", int, (int fd), (fd))                                    \
+	X(fdatasync, "fdatasync", int, (int fd), (fd))                            \
 	X(faccessat, "faccessat", int, (int d, const char *p, int m, int f), (d, p, m, f)) \
 	X(fork, "fork", pid_t, (void), ())                                        \
 	X(execve, "execve", int, (const char *p, char *const argv[], char *const envp[]), \
@@ -171,5 +195,10 @@ struct real_functions {
 #undef REAL_FIELD
 
 extern struct real_functions real;
+
+/* The first definition of NAME in the process that is not the library's
+ * own hook (an object before it: a preload the user put first), else the
+ * next one after it, as real.NAME. */
+void *real_first(const char *name);
 
 #endif

@@ -37,6 +37,7 @@ static void test_roundtrip(void)
 	in[1].hardlinks = HARDLINKS_FAIL;
 	in[1].fallback = FALLBACK_FAIL;
 	in[1].skip_unchanged = 1;
+	in[1].on_fsync = FSYNC_TEMP;
 	in[1].lock_timeout = -1;
 	in[1].backup = "~";
 	in[2].pattern = "/x/\\*literal\n";
@@ -62,7 +63,7 @@ static void test_roundtrip(void)
 		      out[i].durability == in[i].durability && out[i].lock == in[i].lock &&
 		      out[i].commit == in[i].commit && out[i].append == in[i].append &&
 		      out[i].hardlinks == in[i].hardlinks && out[i].fallback == in[i].fallback &&
-		      out[i].skip_unchanged == in[i].skip_unchanged &&
+		      out[i].skip_unchanged == in[i].skip_unchanged && out[i].on_fsync == in[i].on_fsync &&
 		      out[i].lock_timeout == in[i].lock_timeout, "settings of rule %d", i);
 	}
 }
@@ -81,16 +82,18 @@ static void test_truncated_buffer(void)
 static void test_malformed(void)
 {
 	static const char *const bad[] = {
-		"", "a2", "x1;L1", "a1;L9", "a1;Lx", "a1;X300", "a1;Q1",
-		"a1;R11010000", "a1;R110100000", "a1;R110100000,30", "a1;R110100000,30,,",
-		"a1;R190100000,30,,*.y", "a1;R110100000,abc,,*.y", "a1;R110100000,30,,%zz",
-		"a1;R110100000,30,,%00", "a1;R110100000,-2,,*.y", "a1;F%4",
-		"a1;R110100000,1000000001,,*.y", "a1;R110100000,99999999999,,*.y",
-		"a1;R110100000,-,,*.y", "a1;R110100000,3x,,*.y", "a1;X-1",
+		"", "a3", "x1;L1", "a2;L9", "a2;Lx", "a2;X300", "a2;Q1",
+		"a1;R110100000,30,,*.y", "a2;R110100000,30,,*.y", "a2;R1101000000",
+		"a2;R11010000001,30,,*.y", "a2;R1101000002,30,,*.y", "a2;R1101000000,30",
+		"a2;R1101000000,30,,",
+		"a2;R1901000000,30,,*.y", "a2;R1101000000,abc,,*.y", "a2;R1101000000,30,,%zz",
+		"a2;R1101000000,30,,%00", "a2;R1101000000,-2,,*.y", "a2;F%4",
+		"a2;R1101000000,1000000001,,*.y", "a2;R1101000000,99999999999,,*.y",
+		"a2;R1101000000,-,,*.y", "a2;R1101000000,3x,,*.y", "a2;X-1",
 	};
 	static const char *const good[] = {
-		"a1", "a1;L0", "a1;R110100000,30,,*.y", "a1;L1;X0;F;D;R010100000,-1,%7E,/a%3Bb",
-		"a1;R110100000,1000000000,,*.y",
+		"a2", "a2;L0", "a2;R1101000000,30,,*.y", "a2;L1;X0;F;D;R0101000001,-1,%7E,/a%3Bb",
+		"a2;R1101000000,1000000000,,*.y",
 	};
 	struct rule rules[4];
 	struct ruleset rs;
