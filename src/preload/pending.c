@@ -817,7 +817,12 @@ static int anything_seen(const char *path)
 	       getpid() == lib.pid;
 }
 
-int pending_stat_at(int dirfd, const char *path, int nofollow, struct stat *st)
+/* The pending file the program sees at PATH, if any: its view into *ST,
+ * then CHANGE (if not NULL) on its temp, which makes the file modified.
+ * 0 or -1 with errno; PENDING_PASS when nothing is pending there. */
+static int on_seen(int dirfd, const char *path, int nofollow, struct stat *st,
+		   int (*change)(int fd, const struct stat *view, const void *arg),
+		   const void *arg)
 {
 	struct pending *p;
 	sigset_t old;
@@ -828,15 +833,23 @@ int pending_stat_at(int dirfd, const char *path, int nofollow, struct stat *st)
 	lib_guard++;
 	mutex_lock_nosig(&lookup_mutex, &old);
 	if ((p = seen_at(dirfd, path, nofollow)) != NULL) {
-		if ((r = sys_fstat(p->rec.tfd, st)) == 0)
+		if ((r = sys_fstat(p->rec.tfd, st)) == 0) {
 			record_view(&p->rec, st, p->fresh);
-		else
+			if (change && (r = change(p->rec.tfd, st, arg)) == 0)
+				record_written(&p->rec);
+		}
+		if (r < 0)
 			saved = errno;
 	}
 	mutex_unlock_nosig(&lookup_mutex, &old);
 	lib_guard--;
 	errno = saved;
 	return r;
+}
+
+int pending_stat_at(int dirfd, const char *path, int nofollow, struct stat *st)
+{
+	return on_seen(dirfd, path, nofollow, st, NULL, NULL);
 }
 
 void pending_fstat_view(int fd, struct stat *st)
@@ -856,29 +869,9 @@ int pending_change_at(int dirfd, const char *path, int nofollow,
 		      int (*change)(int fd, const struct stat *view, const void *arg),
 		      const void *arg)
 {
-	struct pending *p;
 	struct stat st;
-	sigset_t old;
-	int saved = errno, r = PENDING_PASS;
 
-	if (!anything_seen(path))
-		return PENDING_PASS;
-	lib_guard++;
-	mutex_lock_nosig(&lookup_mutex, &old);
-	if ((p = seen_at(dirfd, path, nofollow)) != NULL) {
-		if ((r = sys_fstat(p->rec.tfd, &st)) == 0) {
-			record_view(&p->rec, &st, p->fresh);
-			r = change(p->rec.tfd, &st, arg);
-		}
-		if (r == 0)
-			record_written(&p->rec);
-		else
-			saved = errno;
-	}
-	mutex_unlock_nosig(&lookup_mutex, &old);
-	lib_guard--;
-	errno = saved;
-	return r;
+	return on_seen(dirfd, path, nofollow, &st, change, arg);
 }
 
 /* Commit P now, while the program keeps its descriptors (P held once
