@@ -282,7 +282,7 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 		return -1;
 	}
 	log_info("%s: committed (%s)%s", r->path, durability_name(durability),
-		 checkpoint ? " at the program's fsync" : "");
+		 checkpoint ? " while still open" : "");
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -167,6 +168,35 @@ EXPORT long syscall(long number, ...)
 		/* A listing: the deferred unlink first, as for opendir. */
 		if (lib_should_act())
 			tombstone_flush();
+		break;
+	case SYS_mmap:
+		return (long)hook_mmap((void *)a[0], (size_t)a[1], (int)a[2], (int)a[3], (int)a[4],
+				       (off_t)a[5]);
+	case SYS_munmap: return hook_munmap((void *)a[0], (size_t)a[1]);
+	case SYS_flock: return hook_flock((int)a[0], (int)a[1]);
+	case SYS_wait4:
+		return hook_wait4((pid_t)a[0], (int *)a[1], (int)a[2], (struct rusage *)a[3]);
+	case SYS_waitid:
+		/* The system call has a fifth argument, the rusage, which
+		 * libc's waitid does not: made here, then the settling. */
+		{
+			long r = real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+			if (r == 0 && a[2])
+				hook_reaped(((siginfo_t *)a[2])->si_pid);
+			return r;
+		}
+#ifdef SYS_fork
+	case SYS_fork:
+#endif
+#ifdef SYS_vfork
+	case SYS_vfork:
+#endif
+	case SYS_clone:
+#ifdef SYS_clone3
+	case SYS_clone3:
+#endif
+		/* A new process, which returns here too: prepared for before. */
+		hook_before_child();
 		break;
 	case SYS_execve:
 		return hook_execve(S(a[0]), (char *const *)a[1], (char *const *)a[2]);

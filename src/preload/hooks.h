@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <utime.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* An entry point of the library: exported, unlike everything else. */
@@ -43,6 +46,12 @@ int hook_close(int fd, int (*close_fd)(int));
  * out, a lock = "process" taken.  0, or -1 with errno when the call must
  * fail.  (hook_name.c) */
 int hook_look_at(int dirfd, const char *path);
+
+/* A process is about to be made from this one, or a child was reaped
+ * (PID > 0): a pending file a child may hold is marked, or settled.
+ * (hook_process.c) */
+void hook_before_child(void);
+void hook_reaped(pid_t pid);
 
 /* A write to FD returned R (-1: errno says why).  (hook_write.c) */
 void hook_wrote(int fd, long r);
@@ -96,6 +105,11 @@ HOOK_NAME(truncate);
 HOOK_NAME(fsync);
 HOOK_NAME(fdatasync);
 HOOK_NAME(execve);
+HOOK_NAME(wait4);
+HOOK_NAME(waitid);
+HOOK_NAME(mmap);
+HOOK_NAME(munmap);
+HOOK_NAME(flock);
 HOOK_NAME(_exit);
 
 
