@@ -291,6 +291,11 @@ int commit(const struct actor *a, struct record *r)
 	return commit_steps(a, r, 0, 0);
 }
 
+int commit_forced(const struct actor *a, struct record *r)
+{
+	return commit_steps(a, r, 0, 1);
+}
+
 int commit_checkpoint(const struct actor *a, struct record *r, int force)
 {
 	int ret = commit_steps(a, r, 1, force);

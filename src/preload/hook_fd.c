@@ -227,13 +227,17 @@ HOOK_ALIAS(fcntl);
 /* A program's LOCK_UN drops whatever flock its file description held,
  * the library's mark of a pending file among them (holders.h): it is put
  * back. */
+void hook_flocked(int fd, int op)
+{
+	if ((op & LOCK_UN) && lib_active())
+		pending_flocked(fd, op);
+}
+
 EXPORT int flock(int fd, int op)
 {
 	int r = real.flock(fd, op);
 
-	if (r == 0 && (op & LOCK_UN) && lib_active())
-		pending_flocked(fd, op);
+	if (r == 0)
+		hook_flocked(fd, op);
 	return r;
 }
-
-HOOK_ALIAS(flock);

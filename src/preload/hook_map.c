@@ -12,23 +12,28 @@
 #include "state.h"
 
 /* Only a shared mapping of a file can concern a pending file. */
-static int maps_a_file(int flags, int fd)
+void hook_mapping(int fd, int flags)
 {
-	return fd >= 0 && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) != MAP_PRIVATE &&
-	       lib_active();
+	if (fd >= 0 && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) != MAP_PRIVATE &&
+	    lib_active())
+		pending_mapped(fd, flags);
+}
+
+void hook_unmapped(void)
+{
+	if (lib_active())
+		pending_settle_held();
 }
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (maps_a_file(flags, fd))
-		pending_mapped(fd, flags);
+	hook_mapping(fd, flags);
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-	if (maps_a_file(flags, fd))
-		pending_mapped(fd, flags);
+	hook_mapping(fd, flags);
 	return real.mmap64(addr, len, prot, flags, fd, off);
 }
 
@@ -36,10 +41,7 @@ EXPORT int munmap(void *addr, size_t len)
 {
 	int r = real.munmap(addr, len);
 
-	if (r == 0 && lib_active())
-		pending_settle_held();
+	if (r == 0)
+		hook_unmapped();
 	return r;
 }
-
-HOOK_ALIAS(mmap);
-HOOK_ALIAS(munmap);

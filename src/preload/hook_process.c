@@ -410,6 +410,4 @@ EXPORT __attribute__((noreturn)) void _Exit(int status)
 
 /* For syscall() (hook_syscall.c). */
 HOOK_ALIAS(execve);
-HOOK_ALIAS(wait4);
-HOOK_ALIAS(waitid);
 HOOK_ALIAS(_exit);

@@ -169,22 +169,28 @@ EXPORT long syscall(long number, ...)
 		if (lib_should_act())
 			tombstone_flush();
 		break;
+	/* These make the system call itself (a preload after this one may
+	 * implement mmap by syscall(SYS_mmap), and would come back here),
+	 * with the library's part before or after it. */
 	case SYS_mmap:
-		return (long)hook_mmap((void *)a[0], (size_t)a[1], (int)a[2], (int)a[3], (int)a[4],
-				       (off_t)a[5]);
-	case SYS_munmap: return hook_munmap((void *)a[0], (size_t)a[1]);
-	case SYS_flock: return hook_flock((int)a[0], (int)a[1]);
+		hook_mapping((int)a[4], (int)a[3]);
+		break;
+	case SYS_munmap:
 	case SYS_wait4:
-		return hook_wait4((pid_t)a[0], (int *)a[1], (int)a[2], (struct rusage *)a[3]);
 	case SYS_waitid:
-		/* The system call has a fifth argument, the rusage, which
-		 * libc's waitid does not: made here, then the settling. */
-		{
-			long r = real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-			if (r == 0 && a[2])
-				hook_reaped(((siginfo_t *)a[2])->si_pid);
+	case SYS_flock:
+		r = real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (r < 0)
 			return r;
-		}
+		if (number == SYS_munmap)
+			hook_unmapped();
+		else if (number == SYS_flock)
+			hook_flocked((int)a[0], (int)a[1]);
+		else if (number == SYS_wait4)
+			hook_reaped((pid_t)r);
+		else if (a[2])
+			hook_reaped(((siginfo_t *)a[2])->si_pid);
+		return r;
 #ifdef SYS_fork
 	case SYS_fork:
 #endif

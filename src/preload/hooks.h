@@ -53,6 +53,12 @@ int hook_look_at(int dirfd, const char *path);
 void hook_before_child(void);
 void hook_reaped(pid_t pid);
 
+/* The program maps FD with FLAGS, or unmapped something (hook_map.c);
+ * it flocked FD with OP, successfully (hook_fd.c). */
+void hook_mapping(int fd, int flags);
+void hook_unmapped(void);
+void hook_flocked(int fd, int op);
+
 /* A write to FD returned R (-1: errno says why).  (hook_write.c) */
 void hook_wrote(int fd, long r);
 
@@ -105,11 +111,6 @@ HOOK_NAME(truncate);
 HOOK_NAME(fsync);
 HOOK_NAME(fdatasync);
 HOOK_NAME(execve);
-HOOK_NAME(wait4);
-HOOK_NAME(waitid);
-HOOK_NAME(mmap);
-HOOK_NAME(munmap);
-HOOK_NAME(flock);
 HOOK_NAME(_exit);
 
 

@@ -445,7 +445,10 @@ static int finish(struct pending *p)
 	int r, err;
 
 	lib_guard++;
-	r = commit(&lib.actor, &p->rec);
+	if (atomic_load(&p->shared) == SHARED_EXITING)
+		r = commit_forced(&lib.actor, &p->rec);
+	else
+		r = commit(&lib.actor, &p->rec);
 	err = errno;
 	if (r < 0 && !p->rec.inplace)
 		atomic_fetch_add(&pending_failures, 1);
@@ -567,9 +570,18 @@ void pending_commit_all(void)
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_take(fd);
 		if (p)
-			pending_release(p, 0);
+			pending_release_at_end(p);
 	}
 	pending_commit_deferred();
+}
+
+int pending_release_at_end(struct pending *p)
+{
+	/* Its descriptor is still open here: the kernel cannot tell it
+	 * from a child's (see SHARED_EXITING). */
+	if (atomic_load(&p->shared))
+		atomic_store(&p->shared, SHARED_EXITING);
+	return pending_release(p, 0);
 }
 
 /* ---- files another process may still write ---- */
@@ -585,7 +597,7 @@ static atomic_int held_count;
 static void mark(struct pending *p, int fd)
 {
 	if (holders_mark(fd) == 0)
-		atomic_store(&p->shared, 1);
+		atomic_store(&p->shared, SHARED_MARKED);
 	else
 		log_debug("%s: cannot mark its file description: %s", p->rec.path, strerror(errno));
 }
@@ -633,7 +645,8 @@ static int held_elsewhere(struct pending *p)
 	sigset_t old;
 	int r = 0;
 
-	if (!atomic_load(&p->shared) || p->rec.inplace || atomic_load(&p->rec.unlinked))
+	if (atomic_load(&p->shared) != SHARED_MARKED || p->rec.inplace ||
+	    atomic_load(&p->rec.unlinked))
 		return 0;
 	/* Under the lookup mutex: other threads' lookups read rec.tfd. */
 	mutex_lock_nosig(&lookup_mutex, &old);
@@ -703,7 +716,7 @@ static void settle_held(int final)
 			checkpoint(p, 1);
 		}
 		if (final)  /* no holding back any more: the last release commits */
-			atomic_store(&p->shared, 0);
+			atomic_store(&p->shared, SHARED_NO);
 		pending_release(p, 0);
 		lib_guard--;
 	}

@@ -30,6 +30,12 @@
 #include "core/record.h"
 #include "core/redirect.h"
 
+/* pending.shared: whether a description of the file may be held by
+ * another process or a mapping (holders.h).  At the exit this process's
+ * own descriptors are still open, and the kernel cannot tell them from a
+ * child's: a marked file is then committed even when unchanged. */
+enum { SHARED_NO, SHARED_MARKED, SHARED_EXITING };
+
 /* The answer when the open is none of ours: make the real call. */
 #define PENDING_PASS REDIRECT_PASS
 
@@ -44,7 +50,7 @@ struct pending {
 	atomic_int published;      /* complete, in the fd table: others may share it */
 	atomic_int deferred;       /* commit = "exit": closed, waiting for the exit */
 	atomic_int committed;      /* committed while open (an fsync): the file itself now */
-	atomic_int shared;         /* a description of it may outlive ours (holders.h) */
+	atomic_int shared;         /* SHARED_*: a description of it may outlive ours */
 	unsigned char detached;    /* rec.tfd is a description of our own */
 	struct pending *next;      /* the list of those */
 	struct pending *live_next; /* the live list (pending.c) */
@@ -107,6 +113,11 @@ int pending_watch(const int *fds, int nfds);
  * made for that open), P goes without a commit: the temp removed, the
  * lock let go of; when P is shared, the others keep it. */
 void pending_abandon(struct pending *p);
+
+/* As pending_release, for a descriptor that stays open until the exit or
+ * an exec that closes it: the last commits then and there, even
+ * unchanged if a child may share the file (SHARED_EXITING). */
+int pending_release_at_end(struct pending *p);
 
 /* P, which nobody else can see yet (adopted across exec, not owned),
  * goes without a commit. */
