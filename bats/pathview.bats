@@ -209,7 +209,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 	assert_loaded "$PYNAME"
 	assert_equal "$(cat a.yaml)" new
 	[ "$(inode a.yaml)" != "$before" ] || fail "written in place"
-	grep -qF "committed (full) at the program's fsync" "$LIBLOG" || fail "$(cat "$LIBLOG")"
+	grep -qF "committed (full) while still open" "$LIBLOG" || fail "$(cat "$LIBLOG")"
 	assert_no_temps .
 }
 

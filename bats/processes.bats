@@ -408,6 +408,9 @@ f.write("parent")
 r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
+    # Its copy of f closed: a child that kept it would keep the file
+    # pending (afterclose.bats), and this test is about the lock.
+    os.close(f.fileno())
     os.close(w)
     os.read(r, 1)
     os._exit(0)

@@ -282,13 +282,18 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 		return -1;
 	}
 	log_info("%s: committed (%s)%s", r->path, durability_name(durability),
-		 checkpoint ? " at the program's fsync" : "");
+		 checkpoint ? " while still open" : "");
 	return 0;
 }
 
 int commit(const struct actor *a, struct record *r)
 {
 	return commit_steps(a, r, 0, 0);
+}
+
+int commit_forced(const struct actor *a, struct record *r)
+{
+	return commit_steps(a, r, 0, 1);
 }
 
 int commit_checkpoint(const struct actor *a, struct record *r, int force)

@@ -35,6 +35,11 @@ struct record;
  * keeps its lock and descriptors: record_release() lets go of them. */
 int commit(const struct actor *a, struct record *r);
 
+/* As commit, but a temp that is unchanged is committed too: another
+ * process may still hold it and write to it (the library's exit, when a
+ * child it forked may share the file). */
+int commit_forced(const struct actor *a, struct record *r);
+
 /* The program syncs R's temp (fsync = "commit"): commit R now, while the
  * program keeps its descriptors of the temp, which then is the target
  * itself.  Returns 1 when committed (R is then as an in-place record: its

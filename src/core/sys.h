@@ -41,6 +41,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -48,6 +49,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +72,15 @@ ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t
  * F_DUPFD_CLOEXEC) or a struct flock (the OFD locks). */
 int sys_fcntl(int fd, int cmd, int arg);
 int sys_fcntl_lock(int fd, int cmd, struct flock *fl);
+int sys_flock(int fd, int op);
+
+/* Memory of our own, zeroed, never from the program's allocator (which
+ * may not be ready, or may be what a signal handler interrupted); NULL
+ * when none can be had.  sys_reserve: address space only, pages cost
+ * memory once touched. */
+void *sys_map(size_t size);
+void *sys_reserve(size_t size);
+void sys_unmap(void *p, size_t size);
 
 /* A system call made directly, by number, with up to four arguments
  * (the rest zero): syscall() itself is interposed too. */
@@ -167,24 +178,6 @@ static inline double sys_monotonic(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Memory of our own, zeroed, never from the program's allocator (which
- * may not be ready, or may be what a signal handler interrupted). */
-static inline void *sys_map(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-/* Address space only: pages cost memory once touched. */
-static inline void *sys_reserve(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-static inline void sys_unmap(void *p, size_t size) { munmap(p, size); }
-
 /* ---- the interposed names, refused from here on ---- */
 
 #ifndef SYS_IMPLEMENTATION
@@ -204,13 +197,15 @@ static inline void sys_unmap(void *p, size_t size) { munmap(p, size); }
 #pragma GCC poison rename renameat renameat2 link linkat symlink symlinkat
 #pragma GCC poison mkdir mkdirat unlink unlinkat rmdir opendir fdopendir syscall remove
 #pragma GCC poison scandir scandir64 scandirat scandirat64 nftw nftw64 ftw ftw64 fts_open glob glob64
-#pragma GCC poison fork posix_spawn posix_spawnp
+#pragma GCC poison fork vfork posix_spawn posix_spawnp system popen pclose
+#pragma GCC poison wait waitpid wait3 wait4 waitid mmap mmap64 munmap
 #pragma GCC poison execve execv execvp execvpe execl execlp execle fexecve
 #pragma GCC poison exit _exit _Exit quick_exit __libc_start_main
 /* Also the names of structures: refused as calls only. */
 #define stat(...) sys_h_refuses_stat__call_sys_fstatat(__VA_ARGS__)
 #define stat64(...) sys_h_refuses_stat64__call_sys_fstatat(__VA_ARGS__)
 #define statx(...) sys_h_refuses_statx__call_sys_fstatat(__VA_ARGS__)
+#define flock(...) sys_h_refuses_flock__call_sys_flock(__VA_ARGS__)
 #endif
 
 #endif

@@ -83,6 +83,31 @@ int sys_fcntl_lock(int fd, int cmd, struct flock *fl)
 	return fcntl(fd, cmd, fl);
 }
 
+int sys_flock(int fd, int op)
+{
+	return flock(fd, op);
+}
+
+void *sys_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *sys_reserve(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void sys_unmap(void *p, size_t size)
+{
+	munmap(p, size);
+}
+
 long sys_raw(long number, long a, long b, long c, long d)
 {
 	return syscall(number, a, b, c, d, 0L, 0L);

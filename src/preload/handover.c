@@ -135,7 +135,7 @@ static void commit_before_exec(struct survivor *s, int n, const char *file, cons
 		/* Every descriptor of the file, so that the last one commits. */
 		for (int k = i; k < n; k++)
 			if (s[k].p == s[i].p && (p = fdtable_take(s[k].fd)))
-				pending_release(p, 0);
+				pending_release_at_end(p);
 	}
 }
 
@@ -273,7 +273,7 @@ static int survivors(struct survivor *s, int max)
 			s[n].p = p;
 			s[n++].fd = fd;
 		} else if (p->owner == getpid() && (p = fdtable_take(fd))) {
-			pending_release(p, 0);
+			pending_release_at_end(p);
 		}
 	}
 	return n;
@@ -295,7 +295,7 @@ static void commit_all_before_exec(const char *file)
 		if (!(flags & FD_CLOEXEC) && atomic_load(&p->aliases) == 1)
 			log_warn("%s: committed before exec of %s%s", p->rec.path, file, NO_MEMORY);
 		if ((p = fdtable_take(fd)))
-			pending_release(p, 0);
+			pending_release_at_end(p);
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "fdtable.h"
@@ -220,3 +221,23 @@ HOOK_ALIAS(dup);
 HOOK_ALIAS(dup2);
 HOOK_ALIAS(dup3);
 HOOK_ALIAS(fcntl);
+
+/* ---- flock ---- */
+
+/* A program's LOCK_UN drops whatever flock its file description held,
+ * the library's mark of a pending file among them (holders.h): it is put
+ * back. */
+void hook_flocked(int fd, int op)
+{
+	if ((op & LOCK_UN) && lib_active())
+		pending_flocked(fd, op);
+}
+
+EXPORT int flock(int fd, int op)
+{
+	int r = real.flock(fd, op);
+
+	if (r == 0)
+		hook_flocked(fd, op);
+	return r;
+}

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/lock.h"
@@ -26,13 +27,23 @@ static int exit_status = -1;
 
 /* ---- processes ---- */
 
+/* Before a new process is made from this one: a deferred unlink is done
+ * before the child can look for the file, and the pending files it will
+ * inherit are marked, so that their last close here can tell whether
+ * the child still holds them (pending_share_all). */
+void hook_before_child(void)
+{
+	if (lib_should_act() && getpid() == lib.pid) {
+		tombstone_flush();
+		pending_share_all();
+	}
+}
+
 EXPORT pid_t fork(void)
 {
 	pid_t pid;
 
-	/* A deferred unlink is done before the child can look for the file. */
-	if (lib_should_act() && getpid() == lib.pid)
-		tombstone_flush();
+	hook_before_child();
 	pid = real.fork();
 	if (pid == 0) {
 		lib_after_fork_child();
@@ -47,23 +58,137 @@ EXPORT pid_t fork(void)
 	return pid;
 }
 
-/* posix_spawn (and system, popen, which glibc builds on it) starts a
- * process that is not the owner of anything: only a deferred unlink must
- * be done first, so that the child does not find the file. */
+/* vfork cannot be wrapped by a function of C: the child returns from
+ * vfork on its parent's stack, and a frame of ours there would be gone
+ * (and overwritten) when the parent returns through it.  So a few
+ * instructions call before_vfork() and then jump to the real vfork with
+ * the stack as the program left it.  Elsewhere vfork is not interposed,
+ * and its children are not marked. */
+void *atomically_before_vfork(void) __attribute__((visibility("hidden"), used));
+
+void *atomically_before_vfork(void)
+{
+	static _Atomic(void *) real_vfork;
+	void *f = atomic_load_explicit(&real_vfork, memory_order_relaxed);
+
+	if (!f) {
+		f = real_first("vfork");
+		atomic_store_explicit(&real_vfork, f, memory_order_relaxed);
+	}
+	hook_before_child();
+	return f;
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	endbr64\n"
+	"	sub $8, %rsp\n"
+	"	call atomically_before_vfork\n"
+	"	add $8, %rsp\n"
+	"	jmp *%rax\n"
+	".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, %function\n"
+	"vfork:\n"
+	"	stp x29, x30, [sp, #-16]!\n"
+	"	mov x29, sp\n"
+	"	bl atomically_before_vfork\n"
+	"	ldp x29, x30, [sp], #16\n"
+	"	br x0\n"
+	".size vfork, .-vfork\n");
+#endif
+
+/* posix_spawn starts a process that is not the owner of anything, but
+ * inherits descriptors; system and popen, which glibc builds on its own
+ * spawn (past these hooks), too. */
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (lib_should_act())
-		tombstone_flush();
+	hook_before_child();
 	return real.posix_spawn(pid, path, fa, attr, argv, envp);
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (lib_should_act())
-		tombstone_flush();
+	hook_before_child();
 	return real.posix_spawnp(pid, file, fa, attr, argv, envp);
+}
+
+EXPORT int system(const char *command)
+{
+	hook_before_child();
+	return real.system(command);
+}
+
+EXPORT FILE *popen(const char *command, const char *mode)
+{
+	hook_before_child();
+	return real.popen(command, mode);
+}
+
+/* pclose reaps its child inside libc, past the wait hooks below. */
+EXPORT int pclose(FILE *stream)
+{
+	int r = real.pclose(stream);
+
+	hook_reaped(1);
+	return r;
+}
+
+/* ---- waiting for a child ---- */
+
+/* A child was reaped: a file held back for it may be free now. */
+void hook_reaped(pid_t pid)
+{
+	if (pid > 0 && lib_active())
+		pending_settle_held();
+}
+
+EXPORT pid_t wait(int *status)
+{
+	pid_t pid = real.wait(status);
+
+	hook_reaped(pid);
+	return pid;
+}
+
+EXPORT pid_t waitpid(pid_t which, int *status, int options)
+{
+	pid_t pid = real.waitpid(which, status, options);
+
+	hook_reaped(pid);
+	return pid;
+}
+
+EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
+{
+	pid_t pid = real.wait3(status, options, usage);
+
+	hook_reaped(pid);
+	return pid;
+}
+
+EXPORT pid_t wait4(pid_t which, int *status, int options, struct rusage *usage)
+{
+	pid_t pid = real.wait4(which, status, options, usage);
+
+	hook_reaped(pid);
+	return pid;
+}
+
+EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	int r = real.waitid(type, id, info, options);
+
+	if (r == 0 && info)
+		hook_reaped(info->si_pid);
+	return r;
 }
 
 /* ---- exec ---- */

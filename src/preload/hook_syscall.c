@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -167,6 +168,41 @@ EXPORT long syscall(long number, ...)
 		/* A listing: the deferred unlink first, as for opendir. */
 		if (lib_should_act())
 			tombstone_flush();
+		break;
+	/* These make the system call itself (a preload after this one may
+	 * implement mmap by syscall(SYS_mmap), and would come back here),
+	 * with the library's part before or after it. */
+	case SYS_mmap:
+		hook_mapping((int)a[4], (int)a[3]);
+		break;
+	case SYS_munmap:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_flock:
+		r = real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (r < 0)
+			return r;
+		if (number == SYS_munmap)
+			hook_unmapped();
+		else if (number == SYS_flock)
+			hook_flocked((int)a[0], (int)a[1]);
+		else if (number == SYS_wait4)
+			hook_reaped((pid_t)r);
+		else if (a[2])
+			hook_reaped(((siginfo_t *)a[2])->si_pid);
+		return r;
+#ifdef SYS_fork
+	case SYS_fork:
+#endif
+#ifdef SYS_vfork
+	case SYS_vfork:
+#endif
+	case SYS_clone:
+#ifdef SYS_clone3
+	case SYS_clone3:
+#endif
+		/* A new process, which returns here too: prepared for before. */
+		hook_before_child();
 		break;
 	case SYS_execve:
 		return hook_execve(S(a[0]), (char *const *)a[1], (char *const *)a[2]);

@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <utime.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* An entry point of the library: exported, unlike everything else. */
@@ -43,6 +46,18 @@ int hook_close(int fd, int (*close_fd)(int));
  * out, a lock = "process" taken.  0, or -1 with errno when the call must
  * fail.  (hook_name.c) */
 int hook_look_at(int dirfd, const char *path);
+
+/* A process is about to be made from this one, or a child was reaped
+ * (PID > 0): a pending file a child may hold is marked, or settled.
+ * (hook_process.c) */
+void hook_before_child(void);
+void hook_reaped(pid_t pid);
+
+/* The program maps FD with FLAGS, or unmapped something (hook_map.c);
+ * it flocked FD with OP, successfully (hook_fd.c). */
+void hook_mapping(int fd, int flags);
+void hook_unmapped(void);
+void hook_flocked(int fd, int op);
 
 /* A write to FD returned R (-1: errno says why).  (hook_write.c) */
 void hook_wrote(int fd, long r);

@@ -14,6 +14,7 @@
 
 #include "core/actor.h"
 #include "core/commit.h"
+#include "core/holders.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "core/mutex.h"
@@ -118,6 +119,8 @@ struct pending *pending_new(void)
 	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->deferred, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->committed, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->shared, 0, memory_order_relaxed);
+	p->detached = 0;
 	p->next = p->live_next = NULL;
 	return p;
 }
@@ -428,6 +431,13 @@ int pending_watch(const int *fds, int nfds)
 
 /* ---- commit ---- */
 
+static int held_elsewhere(struct pending *p);
+static void hold_back(struct pending *p);
+static void settle_held(int final);
+static void held_after_fork_child(void);
+static void pending_commit_deferred_only(void);
+static int checkpoint(struct pending *p, int force);
+
 /* Commit P, which this process owns, count a failure (failure_exit_code;
  * an in-place file has no commit to fail), and free it. */
 static int finish(struct pending *p)
@@ -435,7 +445,10 @@ static int finish(struct pending *p)
 	int r, err;
 
 	lib_guard++;
-	r = commit(&lib.actor, &p->rec);
+	if (atomic_load(&p->shared) == SHARED_EXITING)
+		r = commit_forced(&lib.actor, &p->rec);
+	else
+		r = commit(&lib.actor, &p->rec);
 	err = errno;
 	if (r < 0 && !p->rec.inplace)
 		atomic_fetch_add(&pending_failures, 1);
@@ -482,9 +495,16 @@ void pending_after_fork_child(void)
 		p->rec.lock = NULL;
 		p->live = 0;
 	}
+	held_after_fork_child();
 }
 
 void pending_commit_deferred(void)
+{
+	settle_held(1);
+	pending_commit_deferred_only();
+}
+
+static void pending_commit_deferred_only(void)
 {
 	struct pending *p, *next;
 	sigset_t old;
@@ -516,6 +536,8 @@ int pending_release(struct pending *p, int close_errno)
 		r = 0;
 	else if (p->owner != lib.pid)
 		pending_free(p);  /* a child's copy after fork: the parent commits */
+	else if (held_elsewhere(p))
+		hold_back(p);
 	else if (p->rec.rule->commit == COMMIT_EXIT)
 		defer(p);
 	else
@@ -548,9 +570,178 @@ void pending_commit_all(void)
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_take(fd);
 		if (p)
-			pending_release(p, 0);
+			pending_release_at_end(p);
 	}
 	pending_commit_deferred();
+}
+
+int pending_release_at_end(struct pending *p)
+{
+	/* Its descriptor is still open here: the kernel cannot tell it
+	 * from a child's (see SHARED_EXITING). */
+	if (atomic_load(&p->shared))
+		atomic_store(&p->shared, SHARED_EXITING);
+	return pending_release(p, 0);
+}
+
+/* ---- files another process may still write ---- */
+
+/* The files whose last descriptor here closed while another process, or
+ * a shared mapping, still held them: each is held once more (an alias
+ * of the library's, so that a new open of it shares it again), and
+ * listed here until that hold is given back. */
+static struct pending *held_list;
+static pthread_mutex_t held_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int held_count;
+
+static void mark(struct pending *p, int fd)
+{
+	if (holders_mark(fd) == 0)
+		atomic_store(&p->shared, SHARED_MARKED);
+	else
+		log_debug("%s: cannot mark its file description: %s", p->rec.path, strerror(errno));
+}
+
+void pending_share_all(void)
+{
+	int max = fdtable_max(), saved = errno;
+
+	for (int fd = 0; fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p && !p->rec.inplace)
+			mark(p, fd);
+	}
+	errno = saved;
+}
+
+void pending_mapped(int fd, int flags)
+{
+	struct pending *p = fdtable_get(fd);
+	int saved = errno;
+
+	if (p && (flags & MAP_TYPE) != MAP_PRIVATE && !p->rec.inplace)
+		mark(p, fd);
+	errno = saved;
+}
+
+void pending_flocked(int fd, int op)
+{
+	struct pending *p = fdtable_get(fd);
+	int saved = errno;
+
+	/* Whether or not this process marked it: the one that did may be
+	 * its parent, and the description is the same. */
+	if (p && (op & LOCK_UN))
+		mark(p, fd);
+	errno = saved;
+}
+
+/* P's last descriptor here is gone: does a marked description of it live
+ * on elsewhere?  What cannot be told counts as yes: held back, the file
+ * is committed at the exit at the latest, while a commit now could drop
+ * the writes still to come. */
+static int held_elsewhere(struct pending *p)
+{
+	sigset_t old;
+	int r = 0;
+
+	if (atomic_load(&p->shared) != SHARED_MARKED || p->rec.inplace ||
+	    atomic_load(&p->rec.unlinked))
+		return 0;
+	/* Under the lookup mutex: other threads' lookups read rec.tfd. */
+	mutex_lock_nosig(&lookup_mutex, &old);
+	if (!p->detached && holders_detach(&p->rec) == 0)
+		p->detached = 1;
+	r = p->detached ? holders_remain(&p->rec) : -1;
+	mutex_unlock_nosig(&lookup_mutex, &old);
+	return r != 0;
+}
+
+static void hold_back(struct pending *p)
+{
+	sigset_t old;
+
+	atomic_store(&p->aliases, 1);  /* the library's hold */
+	mutex_lock_nosig(&held_mutex, &old);
+	p->next = held_list;
+	held_list = p;
+	atomic_fetch_add(&held_count, 1);
+	mutex_unlock_nosig(&held_mutex, &old);
+	log_debug("%s: closed, but still open in another process or a mapping: held back",
+		  p->rec.path);
+}
+
+/* Take out of the list the held files that nobody else holds any more
+ * (FINAL: all of them, the process ends); returns them, linked. */
+static struct pending *unhold(int final)
+{
+	struct pending *done = NULL, **at;
+	sigset_t old;
+
+	mutex_lock_nosig(&held_mutex, &old);
+	at = &held_list;
+	while (*at) {
+		struct pending *p = *at;
+		if (final || holders_remain(&p->rec) == 0) {
+			*at = p->next;
+			p->next = done;
+			done = p;
+			atomic_fetch_sub(&held_count, 1);
+		} else {
+			at = &p->next;
+		}
+	}
+	mutex_unlock_nosig(&held_mutex, &old);
+	return done;
+}
+
+/* The library's hold of each file nobody else holds any more is given
+ * back (its last: the commit).  FINAL: at the exit or an exec; a file
+ * still held elsewhere is committed as it stands first, since the writes
+ * of the other process, unwrapped, would go to the file itself: from now
+ * on they do. */
+static void settle_held(int final)
+{
+	struct pending *p, *next;
+
+	if (!atomic_load(&held_count) || getpid() != lib.pid)
+		return;
+	for (p = unhold(final); p; p = next) {
+		next = p->next;
+		lib_guard++;
+		if (final && holders_remain(&p->rec) != 0) {
+			log_info("%s: still open at the exit (in a mapping, or in another process): "
+				 "committed as it stands, later writes go to the file itself",
+				 p->rec.path);
+			checkpoint(p, 1);
+		}
+		if (final)  /* no holding back any more: the last release commits */
+			atomic_store(&p->shared, SHARED_NO);
+		pending_release(p, 0);
+		lib_guard--;
+	}
+}
+
+void pending_settle_held(void)
+{
+	int saved = errno;
+
+	settle_held(0);
+	errno = saved;
+}
+
+/* In a child after fork: the held files are the parent's. */
+static void held_after_fork_child(void)
+{
+	struct pending *p = held_list;
+
+	pthread_mutex_init(&held_mutex, NULL);
+	held_list = NULL;
+	atomic_store(&held_count, 0);
+	for (; p; p = p->next) {
+		p->rec.lock = NULL;
+		p->live = 0;
+	}
 }
 
 /* ---- the program's own unlink and reads ---- */

@@ -14,6 +14,11 @@
  *   dup and friends   pending_hold(): one more descriptor stands for it
  *   close and friends pending_release(): one less; the last one commits
  *                     (in the owning process) or just forgets (in a child)
+ *   held back         the last one closed while another process (a child
+ *                     that inherited a descriptor) or a shared mapping
+ *                     still holds the file: it stays open, under one
+ *                     descriptor of the library's, until they let go
+ *                     (pending_settle_held) or the process ends
  */
 #ifndef ATOMICALLY_PENDING_H
 #define ATOMICALLY_PENDING_H
@@ -24,6 +29,12 @@
 
 #include "core/record.h"
 #include "core/redirect.h"
+
+/* pending.shared: whether a description of the file may be held by
+ * another process or a mapping (holders.h).  At the exit this process's
+ * own descriptors are still open, and the kernel cannot tell them from a
+ * child's: a marked file is then committed even when unchanged. */
+enum { SHARED_NO, SHARED_MARKED, SHARED_EXITING };
 
 /* The answer when the open is none of ours: make the real call. */
 #define PENDING_PASS REDIRECT_PASS
@@ -39,6 +50,8 @@ struct pending {
 	atomic_int published;      /* complete, in the fd table: others may share it */
 	atomic_int deferred;       /* commit = "exit": closed, waiting for the exit */
 	atomic_int committed;      /* committed while open (an fsync): the file itself now */
+	atomic_int shared;         /* SHARED_*: a description of it may outlive ours */
+	unsigned char detached;    /* rec.tfd is a description of our own */
 	struct pending *next;      /* the list of those */
 	struct pending *live_next; /* the live list (pending.c) */
 };
@@ -101,6 +114,11 @@ int pending_watch(const int *fds, int nfds);
  * lock let go of; when P is shared, the others keep it. */
 void pending_abandon(struct pending *p);
 
+/* As pending_release, for a descriptor that stays open until the exit or
+ * an exec that closes it: the last commits then and there, even
+ * unchanged if a child may share the file (SHARED_EXITING). */
+int pending_release_at_end(struct pending *p);
+
 /* P, which nobody else can see yet (adopted across exec, not owned),
  * goes without a commit. */
 void pending_discard(struct pending *p);
@@ -109,15 +127,17 @@ void pending_discard(struct pending *p);
 extern atomic_int pending_failures;
 
 /* At exit (and before an exec): commit every pending file of this
- * process, those still open and those closed under commit = "exit". */
+ * process, those still open, those closed under commit = "exit", and
+ * those held back (a file another process still holds is committed as
+ * it stands: that process's later writes go to the file itself). */
 void pending_commit_all(void);
 
 /* In a child after fork: the list of closed files is the parent's duty
  * (its entries are freed, not committed), and its mutex starts afresh. */
 void pending_after_fork_child(void);
 
-/* Before an exec: commit the files closed under commit = "exit" (the
- * image that closed them goes away). */
+/* Before an exec: commit the files closed under commit = "exit", and
+ * those held back (the image that closed them goes away). */
 void pending_commit_deferred(void);
 
 /* The program unlinks PATH (relative to DIRFD): a file of this process
@@ -150,6 +170,27 @@ void pending_fstat_view(int fd, struct stat *st);
 int pending_change_at(int dirfd, const char *path, int nofollow,
 		      int (*change)(int fd, const struct stat *view, const void *arg),
 		      const void *arg);
+
+/* A process may be made that inherits this one's descriptors (before a
+ * fork, vfork, posix_spawn, system, popen): the descriptions of the
+ * pending files are marked (holders.h), so that their last close here
+ * can tell whether the new process still holds one.  One load when
+ * nothing is pending. */
+void pending_share_all(void);
+
+/* The program maps FD with FLAGS (mmap): a shared mapping of a pending
+ * file outlives FD, and its stores come after the close. */
+void pending_mapped(int fd, int flags);
+
+/* The program flocked FD with OP: a LOCK_UN dropped the mark of a
+ * pending file's description (perhaps made by another process: a
+ * parent), which is put back. */
+void pending_flocked(int fd, int op);
+
+/* A child was reaped, or a mapping went: the files held back for them
+ * that nobody holds any more are committed.  One load when none is held
+ * back. */
+void pending_settle_held(void);
 
 /* The program's fsync (or fdatasync) of FD: under fsync = "commit", the
  * pending file FD stands for is committed now (commit_checkpoint), and

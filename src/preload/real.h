@@ -22,7 +22,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
+struct rusage;
 struct statx;
 struct timeval;
 struct utimbuf;
@@ -129,6 +131,20 @@ struct utimbuf;
 	X(fdatasync, "fdatasync", int, (int fd), (fd))                            \
 	X(faccessat, "faccessat", int, (int d, const char *p, int m, int f), (d, p, m, f)) \
 	X(fork, "fork", pid_t, (void), ())                                        \
+	X(system, "system", int, (const char *c), (c))                            \
+	X(popen, "popen", FILE *, (const char *c, const char *m), (c, m))         \
+	X(pclose, "pclose", int, (FILE *s), (s))                                  \
+	X(wait, "wait", pid_t, (int *s), (s))                                     \
+	X(waitpid, "waitpid", pid_t, (pid_t p, int *s, int o), (p, s, o))         \
+	X(wait3, "wait3", pid_t, (int *s, int o, struct rusage *u), (s, o, u))    \
+	X(wait4, "wait4", pid_t, (pid_t p, int *s, int o, struct rusage *u), (p, s, o, u)) \
+	X(waitid, "waitid", int, (idtype_t t, id_t i, siginfo_t *s, int o), (t, i, s, o)) \
+	X(mmap, "mmap", void *, (void *a, size_t n, int p, int f, int fd, off_t o), \
+	  (a, n, p, f, fd, o))                                                    \
+	X(mmap64, "mmap64", void *, (void *a, size_t n, int p, int f, int fd, off64_t o), \
+	  (a, n, p, f, fd, o))                                                    \
+	X(munmap, "munmap", int, (void *a, size_t n), (a, n))                     \
+	X(flock, "flock", int, (int fd, int op), (fd, op))                        \
 	X(execve, "execve", int, (const char *p, char *const argv[], char *const envp[]), \
 	  (p, argv, envp))                                                        \
 	X(execvpe, "execvpe", int, (const char *p, char *const argv[], char *const envp[]), \

@@ -102,6 +102,36 @@ int sys_fcntl_lock(int fd, int cmd, struct flock *fl)
 	return real.fcntl(fd, cmd, fl);
 }
 
+int sys_flock(int fd, int op)
+{
+	return real.flock(fd, op);
+}
+
+/* The library's memory: past the mmap hook (hook_map.c), which is for
+ * the program's mappings of its files. */
+static void *map_anonymous(size_t size, int extra)
+{
+	void *p = real.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra,
+			    -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *sys_map(size_t size)
+{
+	return map_anonymous(size, 0);
+}
+
+void *sys_reserve(size_t size)
+{
+	return map_anonymous(size, MAP_NORESERVE);
+}
+
+void sys_unmap(void *p, size_t size)
+{
+	real.munmap(p, size);
+}
+
 long sys_raw(long number, long a, long b, long c, long d)
 {
 	return real.syscall(number, a, b, c, d, 0L, 0L);

@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# afterclose.bats - no write after the close is lost (issue 12, item 5):
+# a shared writable mapping stores into a pending file after its
+# descriptor is closed, and a child that inherited the descriptor writes
+# after its parent closed its own.  The file is held back until the
+# mapping goes (munmap, exit) or the child is reaped (wait, pclose) or
+# the writer exits; a reader meanwhile sees the old file.
+#
+# Every case runs without the library too: the content must agree.  The
+# library of before this work lost these writes (the file was dropped as
+# unchanged at the close) or exposed a half-made file; the tests check
+# both what the program ends with and what a reader saw meanwhile.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	common_setup
+	MAPWRITER="$B/mapwriter"
+	LATE="$B/proc_late"
+	find_python
+}
+
+# on_disk FILE: FILE's lines joined by spaces, or (missing).
+on_disk() {
+	if [ -e "$1" ]; then tr '\n' ' ' < "$1" | sed 's/ $//'; else echo '(missing)'; fi
+}
+
+# ---- shared mappings ---------------------------------------------------------------
+
+@test "mmap: stores after the close into a new mapping: committed at munmap, a reader saw the old file meanwhile" {
+	printf 'old\n' > m.json
+	wrapped "$MAPWRITER" new m.json hello-mapped 400 &
+	sleep 0.2
+	during=$(od -c m.json | head -1)
+	wait $!
+	assert_loaded mapwriter
+	assert_equal "$(cat m.json)" hello-mapped
+	assert_equal "$during" "$(printf 'old\n' | od -c | head -1)"
+	assert_commits m.json 1
+	assert_no_temps .
+
+	# The control: without the library a reader sees the truncated,
+	# zero-filled file in between.
+	printf 'old\n' > m.json
+	"$MAPWRITER" new m.json hello-mapped 400 &
+	sleep 0.2
+	during=$(od -c m.json | head -1)
+	wait $!
+	assert_equal "$(cat m.json)" hello-mapped
+	[ "$during" != "$(printf 'old\n' | od -c | head -1)" ] ||
+		fail "the control saw the old file: the test cannot tell"
+}
+
+@test "mmap: an existing file patched through its mapping after the close: kept (was dropped as unchanged)" {
+	printf 'xxxxxxxxxx\n' > p.json
+	"$MAPWRITER" patch p.json PATCH
+	plain=$(cat p.json)
+	printf 'xxxxxxxxxx\n' > p.json
+	old_ino=$(inode p.json)
+	run wrapped "$MAPWRITER" patch p.json PATCH
+	assert_success
+	assert_loaded mapwriter
+	assert_equal "$(cat p.json)" "$plain"
+	assert_equal "$plain" PATCHxxxxx
+	[ "$(inode p.json)" != "$old_ino" ] || fail "not replaced by a rename: written in place?"
+	assert_commits p.json 1
+	assert_no_temps .
+}
+
+@test "mmap: a mapping still there at exit: committed at the exit, a reader saw the old file meanwhile" {
+	printf 'old\n' > m.json
+	wrapped "$MAPWRITER" nounmap m.json at-exit 300 &
+	sleep 0.15
+	during=$(cat m.json)
+	wait $!
+	assert_loaded mapwriter
+	assert_equal "$during" old
+	assert_equal "$(cat m.json)" at-exit
+	grep -q 'm.json: committed (full) while still open' "$LIBLOG" || fail "$(cat "$LIBLOG")"
+	assert_no_temps .
+}
+
+@test "mmap: a forked child stores through the mapping after the parent unmapped and closed: kept, a reader saw the old file meanwhile" {
+	printf 'old\n' > m.json
+	wrapped "$MAPWRITER" child m.json from-child 400 &
+	sleep 0.2
+	during=$(cat m.json)
+	wait $!
+	assert_loaded mapwriter
+	assert_equal "$during" old
+	assert_equal "$(cat m.json)" from-child
+	assert_commits m.json 1
+	assert_no_temps .
+}
+
+# ---- children that inherited the descriptor ---------------------------------------
+
+@test "children (fork, fork+exec, vfork+exec, posix_spawn, popen) write after the parent's close: kept, committed when reaped" {
+	printf 'path "*.log" { }\n' > "$CONF"
+	for mode in fork fork_exec vfork_exec posix_spawn popen; do
+		printf 'old\n' > l.log
+		run "$LATE" "$mode" l.log
+		assert_success
+		plain=$output
+		assert_equal "$(on_disk l.log)" "old child"
+
+		printf 'old\n' > l.log
+		: > "$LIBLOG"
+		run wrapped "$LATE" "$mode" l.log
+		[ "$status" = 0 ] || fail "$mode: status $status: $output"
+		assert_loaded proc_late
+		# Held back at the close (the reader still sees the old
+		# file), committed once the child is reaped.
+		assert_equal "$output" "$plain"
+		assert_line "closed: old"
+		assert_line "reaped: old child"
+		assert_commits l.log 1
+		assert_no_temps .
+	done
+}
+
+@test "children: the parent exits before its child writes: the child's write is kept" {
+	printf 'path "*.log" { }\n' > "$CONF"
+	printf 'old\n' > l.log
+	"$LATE" exit l.log
+	sleep 0.6
+	plain=$(on_disk l.log)
+	assert_equal "$plain" "old child"
+
+	printf 'old\n' > l.log
+	run wrapped "$LATE" exit l.log
+	assert_success
+	assert_loaded proc_late
+	sleep 0.6
+	assert_equal "$(on_disk l.log)" "$plain"
+	grep -q 'l.log: still open at the exit (in a mapping, or in another process): committed as it stands' "$LIBLOG" ||
+		fail "no word of the early commit: $(cat "$LIBLOG")"
+	assert_no_temps .
+}
+
+@test "python: with open(f, 'a') as fh: Popen(stdout=fh) closes before the child writes; p.wait(), then another process reads it" {
+	script='
+import subprocess, sys
+with open("out.log", "a") as fh:
+    p = subprocess.Popen(["sh", "-c", "sleep 0.3; echo child"], stdout=fh)
+p.wait()
+print(subprocess.run(["cat", "out.log"], capture_output=True, text=True).stdout.split())
+'
+	printf 'path "*.log" { }\n' > "$CONF"
+	printf 'old\n' > out.log
+	run "$PY" -c "$script"
+	assert_success
+	plain=$output
+	assert_equal "$plain" "['old', 'child']"
+
+	printf 'old\n' > out.log
+	run wrapped "$PY" -c "$script"
+	assert_success
+	assert_loaded "$PYNAME"
+	assert_equal "$output" "$plain"
+	assert_equal "$(on_disk out.log)" "old child"
+	assert_commits out.log 1
+	assert_no_temps .
+}
+
+@test "bash: exec 3>>f; a background job writes >&3 after exec 3>&-; wait: kept" {
+	script='exec 3>>out.log; (sleep 0.3; echo child >&3) & exec 3>&-; echo "closed: $(cat out.log)"; wait; echo "waited: $(cat out.log | tr "\n" " ")"'
+	printf 'path "*.log" { }\n' > "$CONF"
+	printf 'old\n' > out.log
+	run bash -c "$script"
+	assert_success
+	plain=$output
+
+	printf 'old\n' > out.log
+	run wrapped bash -c "$script"
+	assert_success
+	assert_loaded bash
+	assert_equal "$output" "$plain"
+	assert_equal "$(on_disk out.log)" "old child"
+	assert_commits out.log 1
+	assert_no_temps .
+}
+
+@test "flock: a child's LOCK_UN on the inherited descriptor does not drop the mark: held back until the child is gone" {
+	# The parent reaps another child (and a command substitution) while
+	# the writer, which flocked and unlocked descriptor 3, still holds it:
+	# the file stays held back (a reader sees the old file) and ends with
+	# everything.  Without the library the middle read sees the partial
+	# file; with the mark lost, the library would commit it there too.
+	script='exec 3>>out.log
+(flock 3; echo child >&3; flock -u 3; sleep 0.6; echo again >&3) &
+exec 3>&-
+sleep 0.3 & wait $!
+echo "mid: $(tr "\n" " " < out.log)"
+wait
+echo "end: $(tr "\n" " " < out.log)"'
+	printf 'path "*.log" { }\n' > "$CONF"
+	printf 'old\n' > out.log
+	run bash -c "$script"
+	assert_success
+	assert_line "mid: old child "
+	assert_line "end: old child again "
+
+	printf 'old\n' > out.log
+	run wrapped bash -c "$script"
+	assert_success
+	assert_loaded flock
+	assert_line "mid: old "
+	assert_line "end: old child again "
+	assert_commits out.log 1
+	assert_no_temps .
+}
