@@ -72,10 +72,14 @@ DEPS_BUILD := gcc libc6-dev make libconfuse-dev binutils
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs
-# The real programs of the compatibility matrix (bats/compat.bats), and the
+# The real programs of the compatibility matrix (bats/compat.bats and the
+# real-program suite, bats/realworld.bats; npm unless some npm is there
+# already, as nodesource's nodejs brings its own), and the
 # preloads it runs beside the library (jemalloc, eatmydata, ASan's runtime).
 DEPS_COMPAT := dash coreutils sed tar make git vim nodejs ruby rsync sqlite3 \
-              sudo libjemalloc2 libeatmydata1 eatmydata libasan8 python3 strace
+              sudo libjemalloc2 libeatmydata1 eatmydata libasan8 python3 strace \
+              neovim nano emacs-nox crudini logrotate moreutils jq dpkg bsdutils \
+              $(if $(shell command -v npm),,npm)
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 # gnuplot-nox unless some gnuplot is there already; node is optional (its
 # peer is skipped without it), so it is not installed here.
