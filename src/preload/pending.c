@@ -1155,6 +1155,8 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 		snprintf(abs, sizeof(abs), "%s", to);
 	r = guarded_rename(&lib.actor, rule, &t, abs, fromfd, from, tofd, to, flags);
 	saved = errno;
+	if (r == 0)
+		log_debug("%s: renamed onto by the program, synced and locked", abs);
 	sys_close(t.dfd);
 	lib_guard--;
 	errno = saved;
