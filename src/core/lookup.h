@@ -13,7 +13,10 @@ struct ruleset;
  * it (enabled = false: the caller checks); NULL when none does, or when
  * PATH names a directory (it ends in '/', "." or "..").  Basename rules are tried on the name
  * first; the normalised absolute path is made into ABS (SIZE bytes) only
- * when a rule needs it, and ABS is "" otherwise.  Allocates nothing. */
+ * when a rule needs it, and ABS is "" otherwise.  When a rule needs it
+ * and it cannot be had (longer than the kernel hands out, a cwd removed),
+ * NULL with errno set; a NULL of no rule leaves errno alone.  Allocates
+ * nothing. */
 const struct rule *rule_for(const struct ruleset *rs, int dirfd, const char *path,
 			    char *abs, size_t size);
 

@@ -151,8 +151,7 @@ static int temp_make(const struct actor *a, struct record *r, int flags, mode_t 
 	struct stat st;
 	int fd, saved;
 
-	/* Without O_APPEND for now: the kernel refuses to reflink or
-	 * copy_file_range into an O_APPEND descriptor. */
+	/* Without O_APPEND and O_DIRECT for now (below). */
 	fd = temp_open(a->pid, r->dfd, r->name, flags & kept & ~O_APPEND,
 		       r->existed ? replacement_mode(&r->target_st) : mode, r->temp);
 	if (fd < 0) {
@@ -182,8 +181,14 @@ static int temp_make(const struct actor *a, struct record *r, int flags, mode_t 
 		}
 		r->copied = sys_fstat(fd, &r->copy_st) == 0;
 	}
-	if ((flags & O_APPEND) &&
-	    sys_fcntl(fd, F_SETFL, sys_fcntl(fd, F_GETFL, 0) | O_APPEND) < 0)
+	/* O_APPEND and O_DIRECT last: the copy is the library's (the kernel
+	 * refuses to clone or copy_file_range into an O_APPEND descriptor,
+	 * and the copy's sizes are not O_DIRECT's), the writes after it are
+	 * the program's, which then meet the rules they would have met on
+	 * the target: the same file system.  One that refuses O_DIRECT
+	 * fails the open with EINVAL, as it would have. */
+	if ((flags & (O_APPEND | O_DIRECT)) &&
+	    sys_fcntl(fd, F_SETFL, sys_fcntl(fd, F_GETFL, 0) | (flags & (O_APPEND | O_DIRECT))) < 0)
 		goto fail;
 	return fd;
 fail:

@@ -5,10 +5,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/log.h"
+#include "core/mutex.h"
 #include "core/sys.h"
 #include "ownfd.h"
 #include "state.h"
@@ -55,20 +58,136 @@ static void record(int fd, int *slot)
 		;
 }
 
-/* A copy of FD up at lib.fd_base or above, close-on-exec; where the limit
- * leaves no room there, anywhere above the standard streams. */
+/* ---- the descriptor budget ----
+ *
+ * Ours go at lib.fd_base and above, below the soft RLIMIT_NOFILE: out of
+ * the way of a program with a few dozen descriptors, and free of cost.
+ * A program that opens hundreds would find them in its way: it would run
+ * out at its limit minus ours.  So once the signs are there (the zone is
+ * full, or the kernel hands out numbers half way to it), ours go above
+ * the soft limit instead: a descriptor made there stays valid, and the
+ * program keeps its whole limit.  Making one there means raising the
+ * soft limit for the instant of the dup (within the hard limit), hence
+ * two more system calls each: paid only from then on ("above").  Those
+ * already in the zone are moved up too, when no other thread can be
+ * using one (a process of one thread, signals blocked).  Where the hard
+ * limit leaves no room, ours stay below, and the library says so once. */
+
+static atomic_int above;      /* ours go above the soft limit from now on */
+static atomic_int short_said; /* the warning that descriptors are short */
+
+/* A copy of FD at the lowest free number at or above the soft limit,
+ * close-on-exec; -1 (EMFILE) when the hard limit leaves no room. */
+static int dup_above_limit(int fd)
+{
+	struct rlimit now, raised;
+	int high = atomic_load(&highest), copy, saved;
+
+	if (getrlimit(RLIMIT_NOFILE, &now) < 0)
+		return -1;
+	raised = now;
+	/* Room for the next one: past the highest of ours, and some. */
+	raised.rlim_cur = (high >= 0 && (rlim_t)high >= now.rlim_cur ? (rlim_t)high + 1 :
+			   now.rlim_cur) + 16;
+	if (raised.rlim_cur > now.rlim_max)
+		raised.rlim_cur = now.rlim_max;
+	if (raised.rlim_cur <= now.rlim_cur) {
+		errno = EMFILE;
+		return -1;
+	}
+	if (prlimit(0, RLIMIT_NOFILE, &raised, NULL) < 0)
+		return -1;
+	copy = sys_fcntl(fd, F_DUPFD_CLOEXEC, (int)now.rlim_cur);
+	saved = errno;
+	prlimit(0, RLIMIT_NOFILE, &now, NULL);
+	errno = saved;
+	return copy;
+}
+
+static void say_short(void)
+{
+	struct rlimit now;
+
+	if (atomic_exchange(&short_said, 1) || getrlimit(RLIMIT_NOFILE, &now) < 0)
+		return;
+	log_warn("descriptors are short: the library keeps its own (about three for each "
+		 "file being written) within the program's limit of %llu, which the hard "
+		 "limit leaves no room above; the program may run out early (raise it: "
+		 "ulimit -n)", (unsigned long long)now.rlim_cur);
+}
+
+/* Is this process running one thread?  /proc/self/task has a link for
+ * each, and two of its own.  When it cannot be told: no. */
+static int one_thread(void)
+{
+	struct stat st;
+
+	return sys_fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 && st.st_nlink == 3;
+}
+
+/* Move ours that are below the soft limit above it: one thread, no
+ * signal handler running meanwhile, so nobody holds a number of ours
+ * that is about to change. */
+static void move_all_above(void)
+{
+	slot_ref *t = atomic_load_explicit(&table, memory_order_acquire);
+	int high = atomic_load(&highest);
+	sigset_t old;
+
+	if (!t || !one_thread())
+		return;
+	signals_block(&old);
+	for (int fd = 0; fd <= high && fd < OWNFD_SIZE; fd++) {
+		int *slot = atomic_load(&t[fd]), copy;
+		struct rlimit now;
+
+		if (!slot || getrlimit(RLIMIT_NOFILE, &now) < 0 || (rlim_t)fd >= now.rlim_cur)
+			continue;
+		if ((copy = dup_above_limit(fd)) < 0)
+			break;
+		atomic_store(&t[fd], NULL);
+		record(copy, slot);
+		sys_close(fd);
+	}
+	signals_restore(&old);
+}
+
+/* From now on ours go above the soft limit (and those below move up). */
+static void go_above(void)
+{
+	if (atomic_exchange(&above, 1))
+		return;
+	log_debug("the program has many descriptors: the library keeps its own above its limit");
+	move_all_above();
+}
+
+/* A copy of FD, close-on-exec, where the budget says (above).  FD, just
+ * given by the kernel (the lowest number free), tells how many the
+ * program has. */
 static int dup_high(int fd)
 {
-	int high = sys_fcntl(fd, F_DUPFD_CLOEXEC, lib.fd_base);
+	int high;
 
-	if (high < 0 && (errno == EINVAL || errno == EMFILE))
-		high = sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	return high;
+	if (fd >= lib.fd_base / 2 && getpid() == lib.pid)
+		go_above();
+	if (atomic_load(&above) && (high = dup_above_limit(fd)) >= 0)
+		return high;
+	high = sys_fcntl(fd, F_DUPFD_CLOEXEC, lib.fd_base);
+	if (high >= 0 || (errno != EINVAL && errno != EMFILE))
+		return high;
+	/* The zone is full (or the limit is low): above, or anywhere. */
+	if (getpid() == lib.pid) {
+		go_above();
+		if ((high = dup_above_limit(fd)) >= 0)
+			return high;
+	}
+	say_short();
+	return sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 int ownfd_keep(int fd, int *slot)
 {
-	if (fd >= 0 && fd < lib.fd_base) {
+	if (fd >= 0 && (fd < lib.fd_base || atomic_load(&above))) {
 		int high = dup_high(fd);
 		if (high >= 0) {
 			sys_close(fd);

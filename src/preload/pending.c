@@ -320,10 +320,25 @@ fail:
 	return -1;
 }
 
+/* An open for writing of PATH, whose absolute path cannot be had (longer
+ * than the kernel gives out, PATH_MAX; a removed cwd), cannot be held
+ * against the rules that need the whole path: it goes through as
+ * unwrapped, written in place, and the library says so (once: a program
+ * deep down a tree makes many). */
+static void say_no_path(const char *path, int err)
+{
+	static atomic_int said;
+
+	if (!atomic_exchange(&said, 1))
+		log_warn("%s: cannot tell its absolute path (%s): not held against the rules "
+			 "that need the whole path, written in place, not atomically",
+			 path, strerror(err));
+}
+
 int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char abs[PATH_MAX];
-	const struct rule *rule;
+	const struct rule *rule = NULL;
 	int saved = errno, fd = PENDING_PASS, replacing = 0;
 
 	if (!path)
@@ -342,8 +357,11 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 	/* The rules first: an open of an unmatched file costs no system
 	 * call (getpid, for the vfork child, only once a rule matched). */
 	lib_guard++;
-	if (redirect_flags(flags) && (rule = lib_rule_for(dirfd, path, abs, sizeof(abs))) &&
-	    !((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH) && getpid() == lib.pid) {
+	errno = 0;
+	if (redirect_flags(flags) && !(rule = lib_rule_for(dirfd, path, abs, sizeof(abs))) && errno)
+		say_no_path(path, errno);
+	else if (rule && !((flags & O_APPEND) && rule->append == APPEND_PASSTHROUGH) &&
+		 getpid() == lib.pid) {
 		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
 			abs[0] = '\0';
 		/* A path this process is writing already: that pending file. */
@@ -933,7 +951,7 @@ static struct pending *wait_for_commit(const struct stat *dir_st, const char *na
 static int open_shared(struct pending *p, int flags)
 {
 	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
-			 O_LARGEFILE | O_SYNC | O_DSYNC;
+			 O_LARGEFILE | O_SYNC | O_DSYNC | O_DIRECT;
 	int fd = record_open_temp(&p->rec, flags & kept), saved = errno;
 
 	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
