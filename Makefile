@@ -100,7 +100,7 @@ TEST_PROGS := $(UNIT_TESTS:%=$(B)/%)
 HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
-HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(HELPER_PRELOADS:%=$(B)/%.so)
+HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
               $(B)/bench/empty.so $(B)/lms_counter
 
@@ -164,6 +164,9 @@ $(B)/%: tests/helpers/%.c tests/helpers/*.h | $(B)
 $(B)/writer-fortify: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -D_FORTIFY_SOURCE=2 -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
 $(B)/writer-asan: tests/helpers/writer.c | $(B)
+	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
+# ASan has a vfork of its own, which calls the next one: the library's.
+$(B)/proc_late-asan: tests/helpers/proc_late.c tests/helpers/raw_syscall.h | $(B)
 	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
 # A fault-injection preload (handover.bats): mmap fails in the image that
 # was running when a trigger file appeared.  No $(SANITIZE): the

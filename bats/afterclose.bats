@@ -120,6 +120,26 @@ on_disk() {
 	done
 }
 
+@test "children: vfork under ASan (its own vfork calls the library's): the child's write kept, no loop" {
+	no_sanitizer "this test puts ASan's runtime first itself"
+	printf 'path "*.log" { }\n' > "$CONF"
+	asan=$(ldd "$B/proc_late-asan" | awk '/libasan\.so/ { print $3 }')
+	[ -n "$asan" ] || fail "$B/proc_late-asan links no libasan"
+	printf 'old\n' > l.log
+	LD_PRELOAD=$asan run timeout 20 "$B/proc_late-asan" vfork_exec l.log
+	assert_success
+	plain=$output
+
+	printf 'old\n' > l.log
+	LD_PRELOAD=$asan run wrapped timeout 20 "$B/proc_late-asan" vfork_exec l.log
+	[ "$status" != 124 ] || fail "killed by timeout: a loop between the two vforks?"
+	assert_success
+	assert_loaded proc_late-asan
+	assert_equal "$output" "$plain"
+	assert_line "reaped: old child"
+	assert_commits l.log 1
+}
+
 @test "children: the parent exits before its child writes: the child's write is kept" {
 	printf 'path "*.log" { }\n' > "$CONF"
 	printf 'old\n' > l.log

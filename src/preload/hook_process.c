@@ -72,7 +72,7 @@ void *atomically_before_vfork(void)
 	void *f = atomic_load_explicit(&real_vfork, memory_order_relaxed);
 
 	if (!f) {
-		f = real_first("vfork");
+		f = real_next("vfork");  /* one before us (ASan's) called us */
 		atomic_store_explicit(&real_vfork, f, memory_order_relaxed);
 	}
 	hook_before_child();
