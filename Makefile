@@ -166,7 +166,7 @@ $(B)/writer-fortify: tests/helpers/writer.c | $(B)
 $(B)/writer-asan: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
 # ASan has a vfork of its own, which calls the next one: the library's.
-$(B)/proc_late-asan: tests/helpers/proc_late.c tests/helpers/raw_syscall.h | $(B)
+$(B)/proc_late-asan: tests/helpers/proc_late.c tests/helpers/*.h | $(B)
 	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
 # A fault-injection preload (handover.bats): mmap fails in the image that
 # was running when a trigger file appeared.  No $(SANITIZE): the
