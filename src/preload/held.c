@@ -1,6 +1,7 @@
 /* held.c - pending files that another process, or a mapping, may still
  * write (held.h). */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -17,8 +18,12 @@ static struct pending *held_list;
 static pthread_mutex_t held_mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int held_count;
 
-static void mark(struct pending *p, int fd)
+/* Mark the description of FD, one of P's; ARG: the flags of its mmap,
+ * or -1 (not a mapping). */
+static void mark(struct pending *p, int fd, int arg)
 {
+	if (p->rec.inplace || (arg >= 0 && (arg & MAP_TYPE) == MAP_PRIVATE))
+		return;
 	if (holders_mark(fd) == 0)
 		atomic_store(&p->shared, SHARED_MARKED);
 	else
@@ -27,35 +32,29 @@ static void mark(struct pending *p, int fd)
 
 void held_mark_all(void)
 {
-	int max = fdtable_max(), saved = errno;
+	int saved = errno;
 
-	for (int fd = 0; fd <= max; fd++) {
-		struct pending *p = fdtable_get(fd);
-		if (p && !p->rec.inplace)
-			mark(p, fd);
-	}
+	pending_each_fd(0, INT_MAX, mark, -1);
 	errno = saved;
 }
 
 void held_mapped(int fd, int flags)
 {
-	struct pending *p = fdtable_get(fd);
 	int saved = errno;
 
-	if (p && (flags & MAP_TYPE) != MAP_PRIVATE && !p->rec.inplace)
-		mark(p, fd);
+	if (fdtable_get(fd))
+		pending_each_fd(fd, fd, mark, flags);  /* mmap flags are positive */
 	errno = saved;
 }
 
 void held_flocked(int fd, int op)
 {
-	struct pending *p = fdtable_get(fd);
 	int saved = errno;
 
 	/* Whether or not this process marked it: the one that did may be
 	 * its parent, and the description is the same. */
-	if (p && (op & LOCK_UN))
-		mark(p, fd);
+	if ((op & LOCK_UN) && fdtable_get(fd))
+		pending_each_fd(fd, fd, mark, -1);
 	errno = saved;
 }
 

@@ -603,6 +603,23 @@ int pending_release_at_end(struct pending *p)
 
 /* ---- files another process may still write (held.h) ---- */
 
+void pending_each_fd(int from, int to, void (*each)(struct pending *p, int fd, int arg), int arg)
+{
+	int max = fdtable_max();
+	sigset_t old;
+
+	if (max < from)
+		return;
+	/* No pending file is freed meanwhile: its committer waits here. */
+	mutex_lock_nosig(&lookup_mutex, &old);
+	for (int fd = from; fd <= to && fd <= max; fd++) {
+		struct pending *p = fdtable_get(fd);
+		if (p)
+			each(p, fd, arg);
+	}
+	mutex_unlock_nosig(&lookup_mutex, &old);
+}
+
 /* P's last descriptor here is gone: does a marked description of it live
  * on elsewhere?  What cannot be told counts as yes: held back, the file
  * is committed at the exit at the latest, while a commit now could drop

@@ -171,6 +171,12 @@ int pending_change_at(int dirfd, const char *path, int nofollow,
 		      int (*change)(int fd, const struct stat *view, const void *arg),
 		      const void *arg);
 
+/* EACH(P, FD, ARG) for each descriptor FD in [FROM, TO] that stands for
+ * a pending file P, with the lookup mutex held: another thread may close
+ * FD meanwhile, but P is not freed before EACH returns.  EACH takes no
+ * lock of this module.  Cheap when nothing is pending. */
+void pending_each_fd(int from, int to, void (*each)(struct pending *p, int fd, int arg), int arg);
+
 /* A child was reaped, or a mapping went: the files held back for them
  * (held.h) that nobody holds any more are committed.  One load when none
  * is held back. */
