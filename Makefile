@@ -72,10 +72,14 @@ DEPS_BUILD := gcc libc6-dev make libconfuse-dev binutils
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs
-# The real programs of the compatibility matrix (bats/compat.bats), and the
+# The real programs of the compatibility matrix (bats/compat.bats and the
+# real-program suite, bats/realworld.bats; npm unless some npm is there
+# already, as nodesource's nodejs brings its own), and the
 # preloads it runs beside the library (jemalloc, eatmydata, ASan's runtime).
 DEPS_COMPAT := dash coreutils sed tar make git vim nodejs ruby rsync sqlite3 \
-              sudo libjemalloc2 libeatmydata1 eatmydata libasan8 python3 strace
+              sudo libjemalloc2 libeatmydata1 eatmydata libasan8 python3 strace \
+              neovim nano emacs-nox crudini logrotate moreutils jq dpkg bsdutils \
+              $(if $(shell command -v npm),,npm)
 DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 # gnuplot-nox unless some gnuplot is there already; node is optional (its
 # peer is skipped without it), so it is not installed here.
@@ -96,7 +100,7 @@ TEST_PROGS := $(UNIT_TESTS:%=$(B)/%)
 HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
-HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(HELPER_PRELOADS:%=$(B)/%.so)
+HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
               $(B)/bench/empty.so $(B)/lms_counter
 
@@ -160,6 +164,9 @@ $(B)/%: tests/helpers/%.c tests/helpers/*.h | $(B)
 $(B)/writer-fortify: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -D_FORTIFY_SOURCE=2 -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
 $(B)/writer-asan: tests/helpers/writer.c | $(B)
+	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
+# ASan has a vfork of its own, which calls the next one: the library's.
+$(B)/proc_late-asan: tests/helpers/proc_late.c tests/helpers/*.h | $(B)
 	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
 # A fault-injection preload (handover.bats): mmap fails in the image that
 # was running when a trigger file appeared.  No $(SANITIZE): the

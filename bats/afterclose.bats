@@ -28,28 +28,34 @@ on_disk() {
 
 # ---- shared mappings ---------------------------------------------------------------
 
-@test "mmap: stores after the close into a new mapping: committed at munmap, a reader saw the old file meanwhile" {
+# watched [wrapped] MODE TEXT DELAY_MS: m.json holds "old"; mapwriter MODE
+# writes TEXT into it (under the library with `wrapped`) while a reader
+# looks at it half way through (DURING: what od -c shows of its start).
+watched() {
+	local how=()
+	[ "$1" != wrapped ] || { how=(wrapped); shift; }
 	printf 'old\n' > m.json
-	wrapped "$MAPWRITER" new m.json hello-mapped 400 &
-	sleep 0.2
-	during=$(od -c m.json | head -1)
+	"${how[@]}" "$MAPWRITER" "$1" m.json "$2" "$3" &
+	sleep "$(awk -v ms="$3" 'BEGIN { print ms / 2000 }')"
+	DURING=$(od -c m.json | head -1)
 	wait $!
+}
+
+OLD_OD=$(printf 'old\n' | od -c | head -1)
+
+@test "mmap: stores after the close into a new mapping: committed at munmap, a reader saw the old file meanwhile" {
+	watched wrapped new hello-mapped 400
 	assert_loaded mapwriter
 	assert_equal "$(cat m.json)" hello-mapped
-	assert_equal "$during" "$(printf 'old\n' | od -c | head -1)"
+	assert_equal "$DURING" "$OLD_OD"
 	assert_commits m.json 1
 	assert_no_temps .
 
 	# The control: without the library a reader sees the truncated,
 	# zero-filled file in between.
-	printf 'old\n' > m.json
-	"$MAPWRITER" new m.json hello-mapped 400 &
-	sleep 0.2
-	during=$(od -c m.json | head -1)
-	wait $!
+	watched new hello-mapped 400
 	assert_equal "$(cat m.json)" hello-mapped
-	[ "$during" != "$(printf 'old\n' | od -c | head -1)" ] ||
-		fail "the control saw the old file: the test cannot tell"
+	[ "$DURING" != "$OLD_OD" ] || fail "the control saw the old file: the test cannot tell"
 }
 
 @test "mmap: an existing file patched through its mapping after the close: kept (was dropped as unchanged)" {
@@ -69,26 +75,18 @@ on_disk() {
 }
 
 @test "mmap: a mapping still there at exit: committed at the exit, a reader saw the old file meanwhile" {
-	printf 'old\n' > m.json
-	wrapped "$MAPWRITER" nounmap m.json at-exit 300 &
-	sleep 0.15
-	during=$(cat m.json)
-	wait $!
+	watched wrapped nounmap at-exit 300
 	assert_loaded mapwriter
-	assert_equal "$during" old
+	assert_equal "$DURING" "$OLD_OD"
 	assert_equal "$(cat m.json)" at-exit
 	grep -q 'm.json: committed (full) while still open' "$LIBLOG" || fail "$(cat "$LIBLOG")"
 	assert_no_temps .
 }
 
 @test "mmap: a forked child stores through the mapping after the parent unmapped and closed: kept, a reader saw the old file meanwhile" {
-	printf 'old\n' > m.json
-	wrapped "$MAPWRITER" child m.json from-child 400 &
-	sleep 0.2
-	during=$(cat m.json)
-	wait $!
+	watched wrapped child from-child 400
 	assert_loaded mapwriter
-	assert_equal "$during" old
+	assert_equal "$DURING" "$OLD_OD"
 	assert_equal "$(cat m.json)" from-child
 	assert_commits m.json 1
 	assert_no_temps .
@@ -118,6 +116,26 @@ on_disk() {
 		assert_commits l.log 1
 		assert_no_temps .
 	done
+}
+
+@test "children: vfork under ASan (its own vfork calls the library's): the child's write kept, no loop" {
+	no_sanitizer "this test puts ASan's runtime first itself"
+	printf 'path "*.log" { }\n' > "$CONF"
+	asan=$(ldd "$B/proc_late-asan" | awk '/libasan\.so/ { print $3 }')
+	[ -n "$asan" ] || fail "$B/proc_late-asan links no libasan"
+	printf 'old\n' > l.log
+	LD_PRELOAD=$asan run timeout 20 "$B/proc_late-asan" vfork_exec l.log
+	assert_success
+	plain=$output
+
+	printf 'old\n' > l.log
+	LD_PRELOAD=$asan run wrapped timeout 20 "$B/proc_late-asan" vfork_exec l.log
+	[ "$status" != 124 ] || fail "killed by timeout: a loop between the two vforks?"
+	assert_success
+	assert_loaded proc_late-asan
+	assert_equal "$output" "$plain"
+	assert_line "reaped: old child"
+	assert_commits l.log 1
 }
 
 @test "children: the parent exits before its child writes: the child's write is kept" {

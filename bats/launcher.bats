@@ -296,9 +296,12 @@ setup() {
 @test "--env prints export lines for eval" {
 	run --separate-stderr "$ATOMICALLY" --env -p '*.yaml'
 	assert_success
-	[ "${#lines[@]}" -eq 2 ] || fail "expected 2 lines: $output"
+	[ "${#lines[@]}" -eq 5 ] || fail "expected 5 lines: $output"
 	assert_line --index 0 "export LD_PRELOAD='$LIB'"
 	assert_line --index 1 --regexp "^export ATOMICALLY_RULES='[^'\"]+'$"
+	assert_line --index 2 "export GIT_CONFIG_KEY_0='core.trustctime'"
+	assert_line --index 3 "export GIT_CONFIG_VALUE_0='false'"
+	assert_line --index 4 "export GIT_CONFIG_COUNT='1'"
 
 	# an LD_PRELOAD already there is kept
 	local so
@@ -320,6 +323,34 @@ setup() {
 	assert_failure 125
 	assert_output ""
 	[[ "$stderr" == *"$CONF:1: "* ]] || fail "stderr: $stderr"
+}
+
+@test "git under the launcher does not trust ctime: first among the user's GIT_CONFIG_*, which win; once" {
+	run "$ATOMICALLY" sh -c 'git config --get core.trustctime; env | grep ^GIT_CONFIG_ | sort'
+	assert_success
+	assert_output "false
+GIT_CONFIG_COUNT=1
+GIT_CONFIG_KEY_0=core.trustctime
+GIT_CONFIG_VALUE_0=false"
+
+	# The user's own settings are kept, after ours: theirs win.
+	GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=me \
+	GIT_CONFIG_KEY_1=core.trustctime GIT_CONFIG_VALUE_1=true \
+		run "$ATOMICALLY" sh -c 'git config --get core.trustctime; git config --get user.name; echo $GIT_CONFIG_COUNT'
+	assert_success
+	assert_output "true
+me
+3"
+
+	# A launcher under another (or after --env) adds nothing more.
+	run "$ATOMICALLY" "$ATOMICALLY" sh -c 'echo $GIT_CONFIG_COUNT'
+	assert_output 1
+
+	# $GITHUB_ENV form.
+	export GITHUB_ENV=$PWD/github.env
+	"$ATOMICALLY" --env >> "$GITHUB_ENV"
+	grep -qx 'GIT_CONFIG_KEY_0=core.trustctime' github.env || fail "$(cat github.env)"
+	grep -qx 'GIT_CONFIG_COUNT=1' github.env || fail "$(cat github.env)"
 }
 
 @test "--env then eval: a plain later command is wrapped" {
@@ -349,16 +380,17 @@ setup() {
 	echo "EARLIER=1" >> "$GITHUB_ENV"
 	"$ATOMICALLY" --env >> "$GITHUB_ENV"
 	run cat "$GITHUB_ENV"
-	[ "${#lines[@]}" -eq 3 ] || fail "expected 3 lines: $output"
+	[ "${#lines[@]}" -eq 6 ] || fail "expected 6 lines: $output"
 	assert_line --index 0 "EARLIER=1"
 	assert_line --index 1 "LD_PRELOAD=$LIB"
 	assert_line --index 2 --regexp '^ATOMICALLY_RULES=[^'"'"'" ]+$'
+	assert_line --index 5 "GIT_CONFIG_COUNT=1"
 	refute_output --partial "export"
 	refute_output --partial "'"
 
 	# what the runner does with them: the next step is wrapped
 	local -a vars
-	mapfile -t vars < <(tail -n 2 "$GITHUB_ENV")
+	mapfile -t vars < <(sed -n 2,3p "$GITHUB_ENV")
 	echo old > f.yaml
 	local before
 	before=$(inode f.yaml)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "adopt.h"
+#include "gitenv.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
 #include "core/lookup.h"
@@ -324,13 +325,18 @@ static int print_env(const char *lib, const char *rules)
 
 	/* The values hold no quote: the rules are escaped, and the library
 	 * path has no space or colon. */
-	if (stdout_is_github_env()) {
+	int github = stdout_is_github_env();
+
+	if (github) {
 		printf("LD_PRELOAD=%s\n%s=%s\n", preload, RULES_ENV, rules);
 	} else {
 		if (strchr(preload, '\''))
 			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a quote: cannot print it for a shell");
 		printf("export LD_PRELOAD='%s'\nexport %s='%s'\n", preload, RULES_ENV, rules);
 	}
+	if (gitenv_print(github) < 0)
+		die(EXIT_OWN_ERROR, "a GIT_CONFIG_ variable cannot be printed for %s",
+		    github ? "$GITHUB_ENV" : "a shell");
 	free(preload);
 	return fflush(stdout) == 0 ? 0 : EXIT_OWN_ERROR;
 }
@@ -762,7 +768,8 @@ int main(int argc, char **argv)
 			argv[optind], problem);
 
 	char *preload = preload_value(lib);
-	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv(RULES_ENV, rules, 1) < 0)
+	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv(RULES_ENV, rules, 1) < 0 ||
+	    gitenv_apply() < 0)
 		die(EXIT_OWN_ERROR, "setenv: %s", strerror(errno));
 	free(preload);
 	free(rules);

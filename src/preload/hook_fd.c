@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "held.h"
 #include "hooks.h"
 #include "ownfd.h"
 #include "pending.h"
@@ -230,7 +231,7 @@ HOOK_ALIAS(fcntl);
 void hook_flocked(int fd, int op)
 {
 	if ((op & LOCK_UN) && lib_active())
-		pending_flocked(fd, op);
+		held_flocked(fd, op);
 }
 
 EXPORT int flock(int fd, int op)

@@ -1,11 +1,12 @@
 /* hook_map.c - shared mappings of a pending file: its file description
  * lives on in the mapping, and the program's stores after the close are
- * writes too.  The mapping marks the file (pending_mapped), so that the
+ * writes too.  The mapping marks the file (held.h), so that the
  * last close holds it back while the mapping lives; munmap lets it go.
  * The library's own memory does not come through here (sys_map). */
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "held.h"
 #include "hooks.h"
 #include "pending.h"
 #include "real.h"
@@ -16,7 +17,7 @@ void hook_mapping(int fd, int flags)
 {
 	if (fd >= 0 && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) != MAP_PRIVATE &&
 	    lib_active())
-		pending_mapped(fd, flags);
+		held_mapped(fd, flags);
 }
 
 void hook_unmapped(void)

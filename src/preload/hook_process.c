@@ -14,6 +14,7 @@
 #include "core/lock.h"
 #include "fdtable.h"
 #include "handover.h"
+#include "held.h"
 #include "hooks.h"
 #include "pending.h"
 #include "real.h"
@@ -30,12 +31,12 @@ static int exit_status = -1;
 /* Before a new process is made from this one: a deferred unlink is done
  * before the child can look for the file, and the pending files it will
  * inherit are marked, so that their last close here can tell whether
- * the child still holds them (pending_share_all). */
+ * the child still holds them (held.h). */
 void hook_before_child(void)
 {
 	if (lib_should_act() && getpid() == lib.pid) {
 		tombstone_flush();
-		pending_share_all();
+		held_mark_all();
 	}
 }
 
@@ -72,7 +73,7 @@ void *atomically_before_vfork(void)
 	void *f = atomic_load_explicit(&real_vfork, memory_order_relaxed);
 
 	if (!f) {
-		f = real_first("vfork");
+		f = real_next("vfork");  /* one before us (ASan's) called us */
 		atomic_store_explicit(&real_vfork, f, memory_order_relaxed);
 	}
 	hook_before_child();

@@ -25,6 +25,7 @@
 #include "core/rules.h"
 #include "core/sys.h"
 #include "fdtable.h"
+#include "held.h"
 #include "pending.h"
 #include "state.h"
 #include "tombstone.h"
@@ -450,9 +451,7 @@ int pending_watch(const int *fds, int nfds)
 /* ---- commit ---- */
 
 static int held_elsewhere(struct pending *p);
-static void hold_back(struct pending *p);
 static void settle_held(int final);
-static void held_after_fork_child(void);
 static void pending_commit_deferred_only(void);
 static int checkpoint(struct pending *p, int force);
 
@@ -555,7 +554,7 @@ int pending_release(struct pending *p, int close_errno)
 	else if (p->owner != lib.pid)
 		pending_free(p);  /* a child's copy after fork: the parent commits */
 	else if (held_elsewhere(p))
-		hold_back(p);
+		held_add(p);
 	else if (p->rec.rule->commit == COMMIT_EXIT)
 		defer(p);
 	else
@@ -602,56 +601,23 @@ int pending_release_at_end(struct pending *p)
 	return pending_release(p, 0);
 }
 
-/* ---- files another process may still write ---- */
+/* ---- files another process may still write (held.h) ---- */
 
-/* The files whose last descriptor here closed while another process, or
- * a shared mapping, still held them: each is held once more (an alias
- * of the library's, so that a new open of it shares it again), and
- * listed here until that hold is given back. */
-static struct pending *held_list;
-static pthread_mutex_t held_mutex = PTHREAD_MUTEX_INITIALIZER;
-static atomic_int held_count;
-
-static void mark(struct pending *p, int fd)
+void pending_each_fd(int from, int to, void (*each)(struct pending *p, int fd, int arg), int arg)
 {
-	if (holders_mark(fd) == 0)
-		atomic_store(&p->shared, SHARED_MARKED);
-	else
-		log_debug("%s: cannot mark its file description: %s", p->rec.path, strerror(errno));
-}
+	int max = fdtable_max();
+	sigset_t old;
 
-void pending_share_all(void)
-{
-	int max = fdtable_max(), saved = errno;
-
-	for (int fd = 0; fd <= max; fd++) {
+	if (max < from)
+		return;
+	/* No pending file is freed meanwhile: its committer waits here. */
+	mutex_lock_nosig(&lookup_mutex, &old);
+	for (int fd = from; fd <= to && fd <= max; fd++) {
 		struct pending *p = fdtable_get(fd);
-		if (p && !p->rec.inplace)
-			mark(p, fd);
+		if (p)
+			each(p, fd, arg);
 	}
-	errno = saved;
-}
-
-void pending_mapped(int fd, int flags)
-{
-	struct pending *p = fdtable_get(fd);
-	int saved = errno;
-
-	if (p && (flags & MAP_TYPE) != MAP_PRIVATE && !p->rec.inplace)
-		mark(p, fd);
-	errno = saved;
-}
-
-void pending_flocked(int fd, int op)
-{
-	struct pending *p = fdtable_get(fd);
-	int saved = errno;
-
-	/* Whether or not this process marked it: the one that did may be
-	 * its parent, and the description is the same. */
-	if (p && (op & LOCK_UN))
-		mark(p, fd);
-	errno = saved;
+	mutex_unlock_nosig(&lookup_mutex, &old);
 }
 
 /* P's last descriptor here is gone: does a marked description of it live
@@ -675,56 +641,18 @@ static int held_elsewhere(struct pending *p)
 	return r != 0;
 }
 
-static void hold_back(struct pending *p)
-{
-	sigset_t old;
-
-	atomic_store(&p->aliases, 1);  /* the library's hold */
-	mutex_lock_nosig(&held_mutex, &old);
-	p->next = held_list;
-	held_list = p;
-	atomic_fetch_add(&held_count, 1);
-	mutex_unlock_nosig(&held_mutex, &old);
-	log_debug("%s: closed, but still open in another process or a mapping: held back",
-		  p->rec.path);
-}
-
-/* Take out of the list the held files that nobody else holds any more
- * (FINAL: all of them, the process ends); returns them, linked. */
-static struct pending *unhold(int final)
-{
-	struct pending *done = NULL, **at;
-	sigset_t old;
-
-	mutex_lock_nosig(&held_mutex, &old);
-	at = &held_list;
-	while (*at) {
-		struct pending *p = *at;
-		if (final || holders_remain(&p->rec) == 0) {
-			*at = p->next;
-			p->next = done;
-			done = p;
-			atomic_fetch_sub(&held_count, 1);
-		} else {
-			at = &p->next;
-		}
-	}
-	mutex_unlock_nosig(&held_mutex, &old);
-	return done;
-}
-
-/* The library's hold of each file nobody else holds any more is given
- * back (its last: the commit).  FINAL: at the exit or an exec; a file
- * still held elsewhere is committed as it stands first, since the writes
- * of the other process, unwrapped, would go to the file itself: from now
- * on they do. */
+/* The library's hold of each held file that nobody else holds any more
+ * is given back (its last: the commit).  FINAL: at the exit or an exec;
+ * a file still held elsewhere is committed as it stands first, since the
+ * writes of the other process, unwrapped, would go to the file itself:
+ * from now on they do. */
 static void settle_held(int final)
 {
 	struct pending *p, *next;
 
-	if (!atomic_load(&held_count) || getpid() != lib.pid)
+	if (!held_any() || getpid() != lib.pid)
 		return;
-	for (p = unhold(final); p; p = next) {
+	for (p = held_take(final); p; p = next) {
 		next = p->next;
 		lib_guard++;
 		if (final && holders_remain(&p->rec) != 0) {
@@ -746,20 +674,6 @@ void pending_settle_held(void)
 
 	settle_held(0);
 	errno = saved;
-}
-
-/* In a child after fork: the held files are the parent's. */
-static void held_after_fork_child(void)
-{
-	struct pending *p = held_list;
-
-	pthread_mutex_init(&held_mutex, NULL);
-	held_list = NULL;
-	atomic_store(&held_count, 0);
-	for (; p; p = p->next) {
-		p->rec.lock = NULL;
-		p->live = 0;
-	}
 }
 
 /* ---- the program's own unlink and reads ---- */
@@ -1173,6 +1087,8 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 		snprintf(abs, sizeof(abs), "%s", to);
 	r = guarded_rename(&lib.actor, rule, &t, abs, fromfd, from, tofd, to, flags);
 	saved = errno;
+	if (r == 0)
+		log_debug("%s: renamed onto by the program, synced and locked", abs);
 	sys_close(t.dfd);
 	lib_guard--;
 	errno = saved;

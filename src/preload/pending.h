@@ -171,25 +171,15 @@ int pending_change_at(int dirfd, const char *path, int nofollow,
 		      int (*change)(int fd, const struct stat *view, const void *arg),
 		      const void *arg);
 
-/* A process may be made that inherits this one's descriptors (before a
- * fork, vfork, posix_spawn, system, popen): the descriptions of the
- * pending files are marked (holders.h), so that their last close here
- * can tell whether the new process still holds one.  One load when
- * nothing is pending. */
-void pending_share_all(void);
-
-/* The program maps FD with FLAGS (mmap): a shared mapping of a pending
- * file outlives FD, and its stores come after the close. */
-void pending_mapped(int fd, int flags);
-
-/* The program flocked FD with OP: a LOCK_UN dropped the mark of a
- * pending file's description (perhaps made by another process: a
- * parent), which is put back. */
-void pending_flocked(int fd, int op);
+/* EACH(P, FD, ARG) for each descriptor FD in [FROM, TO] that stands for
+ * a pending file P, with the lookup mutex held: another thread may close
+ * FD meanwhile, but P is not freed before EACH returns.  EACH takes no
+ * lock of this module.  Cheap when nothing is pending. */
+void pending_each_fd(int from, int to, void (*each)(struct pending *p, int fd, int arg), int arg);
 
 /* A child was reaped, or a mapping went: the files held back for them
- * that nobody holds any more are committed.  One load when none is held
- * back. */
+ * (held.h) that nobody holds any more are committed.  One load when none
+ * is held back. */
 void pending_settle_held(void);
 
 /* The program's fsync (or fdatasync) of FD: under fsync = "commit", the

@@ -156,6 +156,11 @@ static void *find(const char *name)
 	return f;
 }
 
+void *real_next(const char *name)
+{
+	return find(name);
+}
+
 void *real_first(const char *name)
 {
 	uint32_t h = gnu_hash(name);

@@ -212,6 +212,10 @@ struct real_functions {
 
 extern struct real_functions real;
 
+/* The next definition of NAME after the library, as real.NAME calls it,
+ * without calling it (vfork, which no C frame of ours may call). */
+void *real_next(const char *name);
+
 /* The first definition of NAME in the process that is not the library's
  * own hook (an object before it: a preload the user put first), else the
  * next one after it, as real.NAME. */

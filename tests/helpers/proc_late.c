@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "raw_syscall.h"
+#include "show_lines.h"
 
 extern char **environ;
 
@@ -39,18 +40,7 @@ static void show(const char *what, const char *path)
 
 	if (fd >= 0)
 		raw_close(fd);
-	if (n < 0) {
-		printf("%s: (missing)\n", what);
-		return;
-	}
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	for (char *c = buf; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
-	printf("%s: %s\n", what, buf);
-	fflush(stdout);
+	show_lines(what, buf, n);
 }
 
 static const char child_cmd[] = "sleep 0.3; echo child >&3";

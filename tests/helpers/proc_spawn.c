@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "raw_syscall.h"
+#include "show_lines.h"
 
 extern char **environ;
 
@@ -54,18 +55,7 @@ static void show(const char *what, const char *path, int on_disk)
 		raw_close(fd);
 	else if (fd >= 0)
 		close(fd);
-	if (n < 0) {
-		printf("%s: (missing)\n", what);
-		return;
-	}
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	for (char *c = buf; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
-	printf("%s: %s\n", what, buf);
-	fflush(stdout);
+	show_lines(what, buf, (long)n);
 }
 
 static int wait_for(pid_t pid)

@@ -1,0 +1,115 @@
+/* held.c - pending files that another process, or a mapping, may still
+ * write (held.h). */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "core/holders.h"
+#include "core/log.h"
+#include "core/mutex.h"
+#include "core/sys.h"
+#include "fdtable.h"
+#include "held.h"
+#include "pending.h"
+
+static struct pending *held_list;
+static pthread_mutex_t held_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int held_count;
+
+/* Mark the description of FD, one of P's; ARG: the flags of its mmap,
+ * or -1 (not a mapping). */
+static void mark(struct pending *p, int fd, int arg)
+{
+	if (p->rec.inplace || (arg >= 0 && (arg & MAP_TYPE) == MAP_PRIVATE))
+		return;
+	if (holders_mark(fd) == 0)
+		atomic_store(&p->shared, SHARED_MARKED);
+	else
+		log_debug("%s: cannot mark its file description: %s", p->rec.path, strerror(errno));
+}
+
+void held_mark_all(void)
+{
+	int saved = errno;
+
+	pending_each_fd(0, INT_MAX, mark, -1);
+	errno = saved;
+}
+
+void held_mapped(int fd, int flags)
+{
+	int saved = errno;
+
+	if (fdtable_get(fd))
+		pending_each_fd(fd, fd, mark, flags);  /* mmap flags are positive */
+	errno = saved;
+}
+
+void held_flocked(int fd, int op)
+{
+	int saved = errno;
+
+	/* Whether or not this process marked it: the one that did may be
+	 * its parent, and the description is the same. */
+	if ((op & LOCK_UN) && fdtable_get(fd))
+		pending_each_fd(fd, fd, mark, -1);
+	errno = saved;
+}
+
+void held_add(struct pending *p)
+{
+	sigset_t old;
+
+	atomic_store(&p->aliases, 1);  /* the library's hold */
+	mutex_lock_nosig(&held_mutex, &old);
+	p->next = held_list;
+	held_list = p;
+	atomic_fetch_add(&held_count, 1);
+	mutex_unlock_nosig(&held_mutex, &old);
+	log_debug("%s: closed, but still open in another process or a mapping: held back",
+		  p->rec.path);
+}
+
+int held_any(void)
+{
+	return atomic_load(&held_count) != 0;
+}
+
+struct pending *held_take(int final)
+{
+	struct pending *done = NULL, **at;
+	sigset_t old;
+
+	mutex_lock_nosig(&held_mutex, &old);
+	at = &held_list;
+	while (*at) {
+		struct pending *p = *at;
+		if (final || holders_remain(&p->rec) == 0) {
+			*at = p->next;
+			p->next = done;
+			done = p;
+			atomic_fetch_sub(&held_count, 1);
+		} else {
+			at = &p->next;
+		}
+	}
+	mutex_unlock_nosig(&held_mutex, &old);
+	return done;
+}
+
+void held_after_fork_child(void)
+{
+	struct pending *p = held_list;
+
+	pthread_mutex_init(&held_mutex, NULL);
+	held_list = NULL;
+	atomic_store(&held_count, 0);
+	/* Their locks are the parent's (lock_forget_all), and none is on
+	 * the child's live list. */
+	for (; p; p = p->next) {
+		p->rec.lock = NULL;
+		p->live = 0;
+	}
+}
