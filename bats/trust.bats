@@ -90,3 +90,24 @@ FORGER=$'x\natomically: forged.json: committed (full)\ny.json'
 	grep -q "LD_PRELOAD holds a newline" err || fail "$(cat err)"
 	assert_equal "$(cat "$GITHUB_ENV")" EARLIER=1
 }
+
+# ---- a stale or forged ATOMICALLY_PENDING ------------------------------------------------
+
+@test "ATOMICALLY_PENDING forged (or stale): the program's descriptors it names stay open, as they were; one warning" {
+	mkdir d
+	echo x > x.txt
+	script='
+import os
+os.write(2, b"alive\n")
+print("fd0", os.get_inheritable(0), "fd1", os.get_inheritable(1), "fd3", os.fstat(3).st_size,
+      os.get_inheritable(3), "fd4 dir", os.path.isdir("/proc/self/fd/4"), os.get_inheritable(4))'
+	for entry in '3/0.1.2/garbage' '3/4.3.-/garbage' '3/4.3.-/r1,0,0'; do
+		run --separate-stderr "$ATOMICALLY" bash -c \
+			'exec 3>>x.txt 4<d; export ATOMICALLY_PENDING="$$:$1"; exec "$0" -c "$2"' \
+			/usr/bin/python3 "$entry" "$script"
+		assert_success
+		assert_output "fd0 True fd1 True fd3 2 True fd4 dir True True"
+		[[ $stderr = *alive* ]] || fail "$entry: stderr closed? $stderr"
+		[ "$(grep -c 'could not be adopted' <<< "$stderr")" = 1 ] || fail "$entry: $stderr"
+	done
+}
