@@ -152,3 +152,25 @@ int handover_parse(const char *entry, struct handover_entry *e)
 	e->record = p;
 	return 0;
 }
+
+int handover_slots_plausible(const struct handover_entry *e)
+{
+	static const mode_t want[RECORD_SLOTS] = {
+		[RECORD_SLOT_DIR] = S_IFDIR, [RECORD_SLOT_TEMP] = S_IFREG, [RECORD_SLOT_LOCK] = S_IFREG,
+	};
+	struct stat st;
+
+	for (int k = 0; k < RECORD_SLOTS; k++) {
+		if (e->slots[k] < 0) {
+			if (k == RECORD_SLOT_DIR)
+				return 0;
+			continue;  /* no lock; no temp: written in place */
+		}
+		if (sys_fstat(e->slots[k], &st) < 0 || (st.st_mode & S_IFMT) != want[k])
+			return 0;
+		for (int j = 0; j < k; j++)
+			if (e->slots[j] == e->slots[k])
+				return 0;
+	}
+	return 1;
+}

@@ -77,6 +77,15 @@ struct handover_entry {
 /* Parse ENTRY into E: 0, or -1 when it is malformed. */
 int handover_parse(const char *entry, struct handover_entry *e);
 
+/* Do E's slots hold what a handed-over record needs: a directory, and
+ * for the temp and the lock a regular file or none (a file written in
+ * place has no temp), all different?  Only looked at: a stale or
+ * forged entry names descriptors that are the program's (0, 1, 2...),
+ * which a reader must then leave alone: neither close them nor make them
+ * close-on-exec.  (A record that does not decode is no entry of ours
+ * either: its slots are left alone too.) */
+int handover_slots_plausible(const struct handover_entry *e);
+
 /* The next descriptor of the list at *FDS ("3.4.5", ended by '/' or the
  * end of the entry), moving past it and the '.' before the next; -1 at
  * the end. */

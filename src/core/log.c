@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "log.h"
 #include "sys.h"
 
@@ -82,24 +84,45 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* The log file named: not followed if it is a symlink (another user's
+ * in a shared directory could point it anywhere), and trusted only when
+ * it is a regular file of this user (or root's, for root) with one link.
+ * -1 when it cannot be had or trusted: the message goes to stderr. */
+static int open_log_file(void)
+{
+	int fd = sys_openat(AT_FDCWD, log_file,
+			    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != sys_geteuid()) {
+		sys_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	int saved = errno;
-	char buf[2048];
+	char raw[2048], buf[4096];
 	int prefix, n;
 	va_list ap;
 
 	if (!log_enabled(level))
 		return;
-	prefix = snprintf(buf, sizeof(buf), "atomically: ");
 	va_start(ap, fmt);
-	n = vsnprintf(buf + prefix, sizeof(buf) - (size_t)prefix - 1, fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	n += prefix;
-	if ((size_t)n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
+	if ((size_t)n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	/* One line, whatever the names in it hold (escape.h). */
+	prefix = snprintf(buf, sizeof(buf), "atomically: ");
+	n = prefix + (int)escape_text(buf + prefix, sizeof(buf) - (size_t)prefix - 1, raw, (size_t)n);
 	buf[n++] = '\n';
 
 	if (strcmp(log_file, "syslog") == 0) {
@@ -107,7 +130,7 @@ void log_msg(int level, const char *fmt, ...)
 		syslog(level == LEVEL_ERROR ? LOG_ERR : level == LEVEL_WARN ? LOG_WARNING :
 		       level == LEVEL_INFO ? LOG_INFO : LOG_DEBUG, "%s", buf + prefix);
 	} else if (log_file[0]) {
-		int fd = sys_openat(AT_FDCWD, log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		int fd = open_log_file();
 		if (fd >= 0) {
 			write_all(fd, buf, (size_t)n);
 			sys_close(fd);

@@ -69,21 +69,19 @@ static int still_the_file(int fd, const struct stat *file_st)
 }
 
 /* Adopt the held file of entry E into A: 0, or -1 (then its slots are
- * let go of: they were the handing image's, now ours). */
+ * let go of when they were the handing image's, now ours; left alone
+ * when the entry is not one of ours: handover_slots_plausible). */
 static int adopt_one(const struct handover_entry *e, struct adopted *a)
 {
 	const char *fds = e->fds;
 	struct stat file_st;
 	int lfd, fd;
 
+	if (!handover_slots_plausible(e) ||
+	    record_decode(e->record, &handed.rs, e->slots, RECORD_SLOTS, &a->rec, &lfd) < 0)
+		return -1;
 	for (int k = 0; k < RECORD_SLOTS; k++)
 		set_cloexec(e->slots[k]);  /* COMMAND gets none of them */
-	if (record_decode(e->record, &handed.rs, e->slots, RECORD_SLOTS, &a->rec, &lfd) < 0) {
-		for (int k = 0; k < RECORD_SLOTS; k++)
-			if (e->slots[k] >= 0)
-				close(e->slots[k]);
-		return -1;
-	}
 	record_adopt(&a->rec, lfd);
 	if ((a->rec.inplace ? fstatat(a->rec.dfd, a->rec.name, &file_st, AT_SYMLINK_NOFOLLOW)
 			    : fstat(a->rec.tfd, &file_st)) < 0 || !S_ISREG(file_st.st_mode)) {

@@ -27,6 +27,7 @@
 #include "gitenv.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
+#include "core/escape.h"
 #include "core/lookup.h"
 #include "core/match.h"
 #include "core/path.h"
@@ -107,6 +108,20 @@ static void die(int status, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(status);
+}
+
+/* S fit to print in one line (core/escape.h): itself, or its escape in
+ * memory of its own, which lives until the launcher exits (it prints a
+ * few such names, then exits or execs). */
+static const char *shown(const char *s)
+{
+	size_t size = strlen(s) * 4 + 1;
+	char *e;
+
+	if (!escape_needed(s) || !(e = malloc(size)))
+		return s;
+	escape_text(e, size, s, strlen(s));
+	return e;
 }
 
 /* Print ERR, whose lines are "FILE:LINE: message", each with our prefix. */
@@ -328,6 +343,10 @@ static int print_env(const char *lib, const char *rules)
 	int github = stdout_is_github_env();
 
 	if (github) {
+		/* A newline would start a line of its own in $GITHUB_ENV: a
+		 * variable of the preload's choosing for every later step. */
+		if (strchr(preload, '\n') || strchr(preload, '\r'))
+			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a newline: cannot write it to $GITHUB_ENV");
 		printf("LD_PRELOAD=%s\n%s=%s\n", preload, RULES_ENV, rules);
 	} else {
 		if (strchr(preload, '\''))
@@ -463,7 +482,8 @@ struct clean {
 
 static void clean_error(struct clean *c, const char *path, const char *what, int err)
 {
-	fprintf(stderr, "atomically: %s: %s%s%s\n", path, what, *what ? ": " : "", strerror(err));
+	fprintf(stderr, "atomically: %s: %s%s%s\n", shown(path), what, *what ? ": " : "",
+		strerror(err));
 	c->status = 1;
 }
 
@@ -485,12 +505,12 @@ static void clean_temp(struct clean *c, int dfd, const char *name, const char *p
 	 * writer's: the temp is kept all the same, the safe side. */
 	if (!temp_owner_dead(pid)) {
 		if (c->verbosity > 0)
-			printf("kept %s (pid %d is alive)\n", path, pid);
+			printf("kept %s (pid %d is alive)\n", shown(path), pid);
 		return;
 	}
 	if (c->dry_run) {
 		if (c->verbosity >= 0)
-			printf("would remove %s (pid %d is gone)\n", path, pid);
+			printf("would remove %s (pid %d is gone)\n", shown(path), pid);
 		return;
 	}
 	/* Relative to the directory we hold: a directory renamed or swapped
@@ -506,7 +526,7 @@ static void clean_temp(struct clean *c, int dfd, const char *name, const char *p
 		return;
 	}
 	if (c->verbosity >= 0)
-		printf("removed %s (pid %d is gone)\n", path, pid);
+		printf("removed %s (pid %d is gone)\n", shown(path), pid);
 }
 
 static void clean_dir(struct clean *c, int fd, const char *path);
@@ -533,7 +553,7 @@ static void clean_subdir(struct clean *c, int dfd, const char *name, const char 
 	}
 	if (!same_mount(&k, &c->top)) {
 		if (c->verbosity > 0)
-			printf("skipped %s (another mount)\n", path);
+			printf("skipped %s (another mount)\n", shown(path));
 		close(fd);
 		return;
 	}

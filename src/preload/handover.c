@@ -385,7 +385,7 @@ static int still_the_file(int fd, const struct stat *file_st)
 }
 
 /* Adopt the pending file of the entry E: 0, or -1 when it cannot be
- * (then what its slots hold is let go of: it was ours). */
+ * (then what its slots hold is let go of, if it looked like ours). */
 static int adopt_one(const struct handover_entry *e)
 {
 	const char *fds = e->fds;
@@ -393,17 +393,17 @@ static int adopt_one(const struct handover_entry *e)
 	struct stat file_st;
 	struct pending *p;
 
-	for (int k = 0; k < RECORD_SLOTS; k++)
-		set_cloexec(e->slots[k], 1);  /* ours: never again open across an exec */
-	if (!(p = pending_new()) ||
-	    record_decode(e->record, &lib.rs, e->slots, RECORD_SLOTS, &p->rec, &lfd) < 0) {
-		for (int k = 0; k < RECORD_SLOTS; k++)
-			if (e->slots[k] >= 0)
-				sys_close(e->slots[k]);
-		if (p)
-			pending_free(p);
+	if (!handover_slots_plausible(e) || !(p = pending_new()))
+		return -1;
+	if (record_decode(e->record, &lib.rs, e->slots, RECORD_SLOTS, &p->rec, &lfd) < 0) {
+		/* Not a record this library wrote (it decodes all of its
+		 * own): a stale or forged entry, whose slots may be the
+		 * program's descriptors, left as they are. */
+		pending_free(p);
 		return -1;
 	}
+	for (int k = 0; k < RECORD_SLOTS; k++)
+		set_cloexec(e->slots[k], 1);  /* ours: never again open across an exec */
 	p->owner = getpid();
 	record_adopt(&p->rec, lfd);
 	if ((p->rec.inplace ? sys_fstatat(p->rec.dfd, p->rec.name, &file_st, AT_SYMLINK_NOFOLLOW)
