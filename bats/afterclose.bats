@@ -229,3 +229,27 @@ echo "end: $(tr "\n" " " < out.log)"'
 	assert_commits out.log 1
 	assert_no_temps .
 }
+
+@test "held back, opened again, then a second child: still held while that child holds it (the probe lets go of its lock)" {
+	script='
+import subprocess
+with open("out.log", "a") as fh:
+    p1 = subprocess.Popen(["sh", "-c", "sleep 0.2; echo a"], stdout=fh)
+fh2 = open("out.log", "a")   # the held file, shared again
+p1.wait()                    # nobody else holds it: the probe
+p2 = subprocess.Popen(["sh", "-c", "sleep 0.4; echo b"], stdout=fh2)
+fh2.close()                  # the second child holds it
+print("mid:", subprocess.run(["cat", "out.log"], capture_output=True, text=True).stdout.split())
+p2.wait()
+print("end:", subprocess.run(["cat", "out.log"], capture_output=True, text=True).stdout.split())
+'
+	printf 'path "*.log" { }\n' > "$CONF"
+	printf 'old\n' > out.log
+	run wrapped "$PY" -c "$script"
+	assert_success
+	assert_loaded "$PYNAME"
+	# The second child still holds the file: a reader sees the old one.
+	assert_line "mid: ['old']"
+	assert_line "end: ['old', 'a', 'b']"
+	assert_commits out.log 1
+}

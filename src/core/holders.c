@@ -28,9 +28,10 @@ int holders_detach(struct record *r)
 int holders_remain(const struct record *r)
 {
 	if (sys_flock(r->tfd, LOCK_EX | LOCK_NB) == 0) {
-		/* Nobody else: the lock goes with the descriptor, and no
-		 * marked description can appear any more (they are made only
-		 * from the writer's descriptors, all closed). */
+		/* Nobody else.  Let go at once: the program may open the
+		 * file again (a new description of it) and fork, and the mark
+		 * of that description must not find this lock in its way. */
+		sys_flock(r->tfd, LOCK_UN);
 		return 0;
 	}
 	return errno == EWOULDBLOCK ? 1 : -1;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -216,6 +217,12 @@ __attribute__((constructor)) static void lib_init(void)
 		lib_guard--;
 		return;
 	}
+	/* Secure-execution mode (a set-user-ID or set-group-ID program, or
+	 * one that gains capabilities): its environment is its caller's,
+	 * who may be another user.  The library takes nothing from it, not
+	 * even where to log, and stays out: the program runs unwrapped. */
+	if (getauxval(AT_SECURE))
+		return;
 	lib_guard++;
 	log_setup(LEVEL_WARN, "");
 	load_rules();
