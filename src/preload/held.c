@@ -34,6 +34,11 @@ void held_mark_all(void)
 {
 	int saved = errno;
 
+	/* Nothing of this process's own is open (every fork of a shell
+	 * that once wrote a file asks): no walk, no mutex.  A description
+	 * it only inherited was marked by the fork that gave it. */
+	if (!pending_any_live())
+		return;
 	pending_each_fd(0, INT_MAX, mark, -1);
 	errno = saved;
 }

@@ -168,7 +168,8 @@ static int dup_high(int fd)
 {
 	int high;
 
-	if (fd >= lib.fd_base / 2 && getpid() == lib.pid)
+	/* getpid last: a system call, and go_above is done once. */
+	if (!atomic_load(&above) && fd >= lib.fd_base / 2 && getpid() == lib.pid)
 		go_above();
 	if (atomic_load(&above) && (high = dup_above_limit(fd)) >= 0)
 		return high;

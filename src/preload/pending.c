@@ -603,6 +603,11 @@ int pending_release_at_end(struct pending *p)
 
 /* ---- files another process may still write (held.h) ---- */
 
+int pending_any_live(void)
+{
+	return atomic_load(&live) != 0;
+}
+
 void pending_each_fd(int from, int to, void (*each)(struct pending *p, int fd, int arg), int arg)
 {
 	int max = fdtable_max();

@@ -171,6 +171,10 @@ int pending_change_at(int dirfd, const char *path, int nofollow,
 		      int (*change)(int fd, const struct stat *view, const void *arg),
 		      const void *arg);
 
+/* Is any file on this process's live list (one it opened or adopted
+ * and has not let go of)?  One load. */
+int pending_any_live(void);
+
 /* EACH(P, FD, ARG) for each descriptor FD in [FROM, TO] that stands for
  * a pending file P, with the lookup mutex held: another thread may close
  * FD meanwhile, but P is not freed before EACH returns.  EACH takes no
