@@ -6,6 +6,7 @@
 
 #include "actor.h"
 #include "copy.h"
+#include "kernelrules.h"
 #include "lock.h"
 #include "log.h"
 #include "path.h"
@@ -30,16 +31,22 @@ int redirect_target(int dirfd, const char *path, int flags, int replacing, struc
 {
 	if (target_find(dirfd, path, flags & O_NOFOLLOW, t) < 0)
 		return REDIRECT_PASS;  /* the real open reports it */
+	/* Another user's file in a sticky directory: the kernel's to write
+	 * in place, or to refuse (kernelrules.h), deleted by the program or
+	 * not. */
+	if (t->exists && S_ISREG(t->st.st_mode) && kernel_guards_for_owner(&t->st, &t->dir_st))
+		goto pass;
 	if (replacing && t->exists && S_ISREG(t->st.st_mode))
 		t->exists = 0;  /* gone, as far as the program knows */
 	if ((t->exists && !S_ISREG(t->st.st_mode)) || (!t->exists && !(flags & O_CREAT)) ||
 	    (t->exists && sys_faccessat(t->dfd, t->name, (flags & O_ACCMODE) == O_RDWR ?
-					R_OK | W_OK : W_OK, AT_EACCESS) < 0)) {
-		sys_close(t->dfd);
-		t->dfd = -1;
-		return REDIRECT_PASS;
-	}
+					R_OK | W_OK : W_OK, AT_EACCESS) < 0))
+		goto pass;
 	return 0;
+pass:
+	sys_close(t->dfd);
+	t->dfd = -1;
+	return REDIRECT_PASS;
 }
 
 /* The new temp TFD starts as a copy of the target (a write without
@@ -209,6 +216,11 @@ static int open_for_program(const struct actor *a, struct record *r, const struc
 
 	if (inplace < 0)
 		return -1;
+	/* Another user's file took the name since redirect_target looked
+	 * (planted in /tmp meanwhile): the program's own open, which the
+	 * kernel judges, as redirect_target would have left it. */
+	if (t->exists && kernel_guards_for_owner(&t->st, &t->dir_st))
+		inplace = 1;
 	if (inplace > 0) {
 		r->inplace = 1;
 		return sys_openat(dirfd, path, flags, mode);
