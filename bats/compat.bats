@@ -149,10 +149,11 @@ if not [l for l in lines[i + 1:] if re.match(r'\d+\s+fsync\(\d+<%s>\) = 0' % d, 
 PY
 }
 
-# assert_lock_taken NAME: the library made the lock file of a file NAME.
+# assert_lock_taken NAME: the library locked the lock file of a file NAME
+# (its log says so: the last holder removes the file).
 assert_lock_taken() {
-	compgen -G "$LOCKS/*-$1.lock" > /dev/null ||
-		fail "no lock file for $1 in $LOCKS: $(ls -A "$LOCKS" 2> /dev/null)"
+	locks_used | grep -q "^$LOCKS/.*-$1\.lock$" ||
+		fail "no lock file for $1 in $LOCKS: $(locks_used)"
 }
 
 # ---- shells and coreutils -------------------------------------------------

@@ -250,9 +250,9 @@ static void place_remove(struct lock *l)
 	if (l->fd < 0 || !l->place.dir || l->temps != 0 || l->marked || !place_current(l))
 		return;
 	path = place_path(&l->place, buf, sizeof(buf), &at);
-	if (sys_unlinkat(at, path, 0) == 0)
-		log_debug("%s: lock file removed", path);
-	/* else left for the next holder of the name to remove */
+	if (sys_unlinkat(at, path, 0) < 0) {
+		/* left for the next holder of the name to remove */
+	}
 }
 
 /* L's lock file opened where the rules say (A->lock_dir) for the target
@@ -411,8 +411,9 @@ static int acquire(const struct actor *a, struct lock *l, const struct rule *rul
 		if (lock_wait(l->fd, rule->lock_timeout < 0, deadline) < 0)
 			break;
 		if (place_current(l)) {
-			log_debug("%s: locked (%s%s)", display, l->place.dir ? "in " : "beside it",
-				  l->place.dir ? l->place.dir : "");
+			log_debug("%s: locked (lock file %s%s%s)", display,
+				  l->place.dir ? l->place.dir : "", l->place.dir ? "/" : "",
+				  l->place.file);
 			l->place.dfd = -1;  /* the caller's, not ours to keep */
 			atomic_store(&l->leftovers, read_temps_mark(l->fd));
 			write_holder(l, a->pid, temps);
