@@ -720,7 +720,7 @@ sys.stdout.write("".join(l.split()[-1] + "\n" for l in open("/proc/self/maps") i
 
 @test "env -i with LD_PRELOAD, ATOMICALLY_RULES and XDG_RUNTIME_DIR passed on: covered" {
 	local before
-	corow "env -i" "\`env -i LD_PRELOAD=\"\$LD_PRELOAD\" ATOMICALLY_RULES=\"\$ATOMICALLY_RULES\" XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\" sh -c ...\` inside a wrapped shell" "yes" "without XDG_RUNTIME_DIR the locks would go to /tmp/atomically-UID and not exclude the writers that use \$XDG_RUNTIME_DIR/atomically"
+	corow "env -i" "\`env -i LD_PRELOAD=\"\$LD_PRELOAD\" ATOMICALLY_RULES=\"\$ATOMICALLY_RULES\" XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\" sh -c ...\` inside a wrapped shell" "yes" "without XDG_RUNTIME_DIR the locks would go elsewhere (/run/user/UID, /run/atomically or /tmp/atomically-UID) and not exclude the writers that use \$XDG_RUNTIME_DIR/atomically"
 	printf 'old\n' > f.yaml
 	before=$(inode f.yaml)
 	run wrapped bash -c 'exec env -i LD_PRELOAD="$LD_PRELOAD" ATOMICALLY_RULES="$ATOMICALLY_RULES" \
