@@ -226,6 +226,17 @@ setup() {
 	[[ "$value" == *"$so"* ]] || fail "LD_PRELOAD lost $so: $value"
 }
 
+@test "LD_PRELOAD: after ASan's runtime when separators come before it (\"\$LD_PRELOAD:libasan.so\" with LD_PRELOAD unset)" {
+	# The dynamic linker skips the empty name: ASan's runtime is first,
+	# and must stay so (it exits 1 otherwise, compat.bats).
+	LD_PRELOAD=":/nonexistent/libasan.so.8" run --separate-stderr "$ATOMICALLY" --env
+	assert_success
+	assert_line --index 0 "export LD_PRELOAD=':/nonexistent/libasan.so.8:$LIB'"
+	LD_PRELOAD=" /nonexistent/libasan.so.8:/x.so" run --separate-stderr "$ATOMICALLY" --env
+	assert_success
+	assert_line --index 0 "export LD_PRELOAD=' /nonexistent/libasan.so.8:$LIB:/x.so'"
+}
+
 @test "the rules are handed down: the command's processes do not parse the config" {
 	echo old > f.yaml
 	local before

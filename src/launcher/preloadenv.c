@@ -21,14 +21,17 @@ int preload_names(const char *list, const char *lib)
 	return 0;
 }
 
-/* The length of the first entry of LIST when it is AddressSanitizer's
- * runtime, which refuses to start unless it comes first; else 0. */
+/* The length of LIST up to the end of its first name when that is
+ * AddressSanitizer's runtime, which refuses to start unless it comes
+ * first; else 0.  Separators before it count: the dynamic linker skips
+ * the empty names, and "$LD_PRELOAD:/path/libasan.so" with LD_PRELOAD
+ * unset begins with one. */
 static size_t asan_runtime_first(const char *list)
 {
-	size_t n = strcspn(list, SEPARATORS);
+	size_t skip = strspn(list, SEPARATORS), n = skip + strcspn(list + skip, SEPARATORS);
 	const char *base = list + n;
 
-	while (base > list && base[-1] != '/')
+	while (base > list + skip && base[-1] != '/')
 		base--;
 	if (strncmp(base, "libasan", 7) == 0 || strncmp(base, "libclang_rt.asan", 16) == 0)
 		return n;
