@@ -357,6 +357,14 @@ me
 	run "$ATOMICALLY" "$ATOMICALLY" sh -c 'echo $GIT_CONFIG_COUNT'
 	assert_output 1
 
+	# A count as git reads it (strtoul): "-18446744073709551615" is 1.
+	GIT_CONFIG_COUNT=-18446744073709551615 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=me \
+		run "$ATOMICALLY" sh -c 'git config --get core.trustctime; git config --get user.name; echo $GIT_CONFIG_COUNT'
+	assert_success
+	assert_output "false
+me
+2"
+
 	# $GITHUB_ENV form.
 	export GITHUB_ENV=$PWD/github.env
 	"$ATOMICALLY" --env >> "$GITHUB_ENV"

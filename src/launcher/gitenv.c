@@ -1,5 +1,4 @@
 /* gitenv.c - git under the launcher does not trust ctime (gitenv.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +11,14 @@
 long gitenv_count(const char *value)
 {
 	char *end;
-	long n;
+	unsigned long n;
 
-	if (!value || !*value)
+	if (!value)
 		return 0;
-	errno = 0;
-	n = strtol(value, &end, 10);
-	return errno || *end || n < 0 || n > GITENV_MAX ? -1 : n;
+	/* As git reads it (config.c): strtoul, so a '-' wraps around (git
+	 * takes "-18446744073709551615" for 1), and the whole value. */
+	n = strtoul(value, &end, 10);
+	return *end || n > GITENV_MAX ? -1 : (long)n;
 }
 
 /* The value GET gives the variable GIT_CONFIG_<WHAT>_<I>, named in NAME. */
