@@ -2,7 +2,7 @@
 #
 #   make            build the library, the config module and the launcher
 #   make check      install what the tests need (Debian, as root), build, test,
-#                   then a short fuzz run (check-fuzz, about a minute)
+#                   then a short fuzz run (check-fuzz, under a minute and a half)
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats) and the power
 #                   loss test with 20 trials instead of 1 (bats/powerloss.bats);
@@ -12,7 +12,8 @@
 #   make check-tsan ThreadSanitizer build in build-tsan/: the threaded helpers
 #   make check-valgrind  memcheck on the launcher and the C unit tests
 #   make fuzz       the libFuzzer targets of tests/fuzz (config loader,
-#                   matcher), FUZZ_SECONDS (600) each, corpora under build/fuzz
+#                   matcher, the decoders of the environment), FUZZ_SECONDS
+#                   (600) each, corpora under build/fuzz
 #   make demo       install what the demo needs, build, show what changes
 #   make compat-table  run the compatibility matrix (bats/compat.bats and the
 #                   tests of programs.bats and commit.bats it refers to) and
@@ -297,11 +298,11 @@ check-valgrind: deps-valgrind
 #   make check-fuzz  the regressions, FUZZ_CHECK_SECONDS (20) for each of
 #                    config and match, FUZZ_CHECK_ENV_SECONDS (5) for each
 #                    decoder of the environment: part of check (about
-#                    70 s).  5 s is enough for those: they are small
-#                    functions of one string, run 10,000 to 300,000
-#                    times a second, and each reaches the coverage of
-#                    its 5-minute run within the first 5 s from the
-#                    seeds (docs/RELIABILITY.md, section 4).
+#                    80 s).  5 s is enough for those: each is a small
+#                    function of one string, run 20,000 to 100,000 times
+#                    a second there, and from the seeds each reaches in
+#                    5 s the edges its 5-minute run reached (fuzz_handover
+#                    330 to 333 of 335; docs/RELIABILITY.md, section 4).
 FUZZ_CC      ?= clang
 FUZZ_B       := $(B)/fuzz
 FUZZ_FLAGS   := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
