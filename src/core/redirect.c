@@ -106,6 +106,19 @@ static int hardlink_policy(const struct record *r)
 	}
 }
 
+/* What T was at the open, kept in R: nothing for a target that does not
+ * exist, whose stat in T was never filled in (whatever the caller's
+ * stack held, which the exec handover would carry into the next image's
+ * environment: addresses of this process among them). */
+static void keep_target_st(struct record *r, const struct target *t)
+{
+	r->existed = (unsigned char)t->exists;
+	if (t->exists)
+		r->target_st = t->st;
+	else
+		memset(&r->target_st, 0, sizeof(r->target_st));
+}
+
 /* Look at the target again, now that we hold its lock: another writer
  * may have created or replaced it meanwhile, and a write without O_TRUNC
  * must start from what is there now, or it loses that writer's update. */
@@ -127,8 +140,7 @@ static int refresh_target(struct record *r, struct target *t, int flags)
 	} else {
 		return -1;
 	}
-	r->existed = (unsigned char)t->exists;
-	r->target_st = t->st;
+	keep_target_st(r, t);
 	return 0;
 }
 
@@ -244,8 +256,7 @@ int redirect_open(const struct actor *a, struct record *r, struct target *t,
 	r->rule = rule;
 	sys_fd_keep(t->dfd, &r->dfd);
 	t->dfd = r->dfd;
-	r->existed = (unsigned char)t->exists;
-	r->target_st = t->st;
+	keep_target_st(r, t);
 	/* The caller may have named R already, and shown it to others
 	 * (the library's live list): written only when it differs. */
 	if (strcmp(r->name, t->name) != 0)

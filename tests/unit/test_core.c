@@ -106,6 +106,7 @@ static int open_redirected(struct record *r, const char *name, int flags)
 	int fd;
 
 	record_init(r);
+	memset(&t, 0xa5, sizeof(t));  /* what a stack may hold before */
 	if (redirect_target(AT_FDCWD, name, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
 	fd = redirect_open(&me, r, &t, &rule, AT_FDCWD, name, name, flags, 0644, 0);
@@ -142,6 +143,9 @@ static void test_new_file(void)
 	CHECK(fd >= 0, "a new file is redirected: %s", strerror(errno));
 	CHECK(access("new.yaml", F_OK) < 0, "nothing at the name before the commit");
 	CHECK(!r.existed && !r.inplace && r.lock, "a new file's record, under a lock");
+	CHECK(r.target_st.st_dev == 0 && r.target_st.st_ino == 0 && r.target_st.st_size == 0 &&
+	      r.target_st.st_mtim.tv_sec == 0, "no stat of a file that did not exist (the handover "
+	      "would carry it into the environment)");
 	program_writes(fd, "fresh\n");
 	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
 	CHECK(strcmp(content("new.yaml"), "fresh\n") == 0, "content %s", content("new.yaml"));
