@@ -2,7 +2,7 @@
 #
 #   make            build the library, the config module and the launcher
 #   make check      install what the tests need (Debian, as root), build, test,
-#                   then a short fuzz run (check-fuzz, about a minute)
+#                   then a short fuzz run (check-fuzz, under a minute and a half)
 #   make check-long build as check does, then the crash test with 10,000
 #                   kills instead of 1,000 (bats/crash.bats) and the power
 #                   loss test with 20 trials instead of 1 (bats/powerloss.bats);
@@ -12,7 +12,8 @@
 #   make check-tsan ThreadSanitizer build in build-tsan/: the threaded helpers
 #   make check-valgrind  memcheck on the launcher and the C unit tests
 #   make fuzz       the libFuzzer targets of tests/fuzz (config loader,
-#                   matcher), FUZZ_SECONDS (600) each, corpora under build/fuzz
+#                   matcher, the decoders of the environment), FUZZ_SECONDS
+#                   (600) each, corpora under build/fuzz
 #   make demo       install what the demo needs, build, show what changes
 #   make compat-table  run the compatibility matrix (bats/compat.bats and the
 #                   tests of programs.bats and commit.bats it refers to) and
@@ -281,19 +282,36 @@ check-valgrind: deps-valgrind
 # config_load, checked, and the ruleset through rules_encode/rules_decode;
 # fuzz_match: a pattern and a path through glob_match (against a
 # reference matcher and fnmatch), glob_check, path_normalise, rules_find.
+# The decoders of the environment (issue 13), each fed any value:
+# fuzz_rules: ATOMICALLY_RULES through rules_decode, re-encoded, decoded
+# again; fuzz_handover: ATOMICALLY_PENDING through handover_pid,
+# handover_parse and record_decode, written again by the library's
+# writer and read back; fuzz_log: ATOMICALLY_LOG through log_env_parse,
+# and any text through escape_text; fuzz_gitenv: GIT_CONFIG_COUNT
+# through gitenv_count (against a model of git's reading) and the
+# settings moved by gitenv_each; fuzz_preload: LD_PRELOAD through
+# preload_list (the dynamic linker's reading; ASan's runtime first).
 # Built with clang into $(FUZZ_B); libconfuse is the system's, not
 # instrumented.  tests/fuzz/run.sh replays tests/fuzz/regressions/, then
 # fuzzes into the working corpora under $(FUZZ_B)/corpus/.
 #   make fuzz        FUZZ_SECONDS (600) per target, one after the other
-#   make check-fuzz  the regressions and FUZZ_CHECK_SECONDS (20) per target:
-#                    part of check
+#   make check-fuzz  the regressions, FUZZ_CHECK_SECONDS (20) for each of
+#                    config and match, FUZZ_CHECK_ENV_SECONDS (5) for each
+#                    decoder of the environment: part of check (about
+#                    80 s).  5 s is enough for those: each is a small
+#                    function of one string, run 20,000 to 100,000 times
+#                    a second there, and from the seeds each reaches in
+#                    5 s the edges its 5-minute run reached (fuzz_handover
+#                    330 to 333 of 335; docs/RELIABILITY.md, section 4).
 FUZZ_CC      ?= clang
 FUZZ_B       := $(B)/fuzz
 FUZZ_FLAGS   := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 600
 FUZZ_CHECK_SECONDS ?= 20
-FUZZ_TARGETS := config match
+FUZZ_CHECK_ENV_SECONDS ?= 5
+FUZZ_ENV_TARGETS := rules handover log gitenv preload
+FUZZ_TARGETS := config match $(FUZZ_ENV_TARGETS)
 FUZZERS      := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 
 $(FUZZ_B):
@@ -302,6 +320,18 @@ $(FUZZ_B)/fuzz_config: tests/fuzz/fuzz_config.c $(CONF_SRC) $(HEADERS) | $(FUZZ_
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_config.c $(CONF_SRC) -lconfuse
 $(FUZZ_B)/fuzz_match: tests/fuzz/fuzz_match.c src/core/match.c src/core/rules.c $(HEADERS) | $(FUZZ_B)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_match.c src/core/match.c src/core/rules.c
+$(FUZZ_B)/fuzz_rules: tests/fuzz/fuzz_rules.c src/core/rules.c $(HEADERS) | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_rules.c src/core/rules.c
+# record.c reaches the locks, and they the rest of the core: all of it.
+$(FUZZ_B)/fuzz_handover: tests/fuzz/fuzz_handover.c $(CORE_SRC) $(PLAIN_SYS) $(HEADERS) | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_handover.c $(CORE_SRC) $(PLAIN_SYS) -lpthread
+FUZZ_LOG_SRC := src/core/log.c src/core/escape.c src/core/rules.c $(PLAIN_SYS)
+$(FUZZ_B)/fuzz_log: tests/fuzz/fuzz_log.c $(FUZZ_LOG_SRC) $(HEADERS) | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_log.c $(FUZZ_LOG_SRC)
+$(FUZZ_B)/fuzz_gitenv: tests/fuzz/fuzz_gitenv.c src/launcher/gitenv.c $(HEADERS) | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_gitenv.c src/launcher/gitenv.c
+$(FUZZ_B)/fuzz_preload: tests/fuzz/fuzz_preload.c src/launcher/preloadenv.c $(HEADERS) | $(FUZZ_B)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_preload.c src/launcher/preloadenv.c
 
 fuzzers: $(FUZZERS)
 fuzz: deps-fuzz
@@ -309,7 +339,8 @@ fuzz: deps-fuzz
 	tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 check-fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory fuzzers
-	FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_CHECK_SECONDS) $(filter-out $(FUZZ_ENV_TARGETS),$(FUZZ_TARGETS))
+	FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_CHECK_ENV_SECONDS) $(FUZZ_ENV_TARGETS)
 
 test:
 	@for t in $(TEST_PROGS); do echo "== $$t"; $$t || exit 1; done

@@ -149,10 +149,11 @@ if not [l for l in lines[i + 1:] if re.match(r'\d+\s+fsync\(\d+<%s>\) = 0' % d, 
 PY
 }
 
-# assert_lock_taken NAME: the library made the lock file of a file NAME.
+# assert_lock_taken NAME: the library locked the lock file of a file NAME
+# (its log says so: the last holder removes the file).
 assert_lock_taken() {
-	compgen -G "$LOCKS/*-$1.lock" > /dev/null ||
-		fail "no lock file for $1 in $LOCKS: $(ls -A "$LOCKS" 2> /dev/null)"
+	locks_used | grep -q "^$LOCKS/.*-$1\.lock$" ||
+		fail "no lock file for $1 in $LOCKS: $(locks_used)"
 }
 
 # ---- shells and coreutils -------------------------------------------------
@@ -719,7 +720,7 @@ sys.stdout.write("".join(l.split()[-1] + "\n" for l in open("/proc/self/maps") i
 
 @test "env -i with LD_PRELOAD, ATOMICALLY_RULES and XDG_RUNTIME_DIR passed on: covered" {
 	local before
-	corow "env -i" "\`env -i LD_PRELOAD=\"\$LD_PRELOAD\" ATOMICALLY_RULES=\"\$ATOMICALLY_RULES\" XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\" sh -c ...\` inside a wrapped shell" "yes" "without XDG_RUNTIME_DIR the locks would go to /tmp/atomically-UID and not exclude the writers that use \$XDG_RUNTIME_DIR/atomically"
+	corow "env -i" "\`env -i LD_PRELOAD=\"\$LD_PRELOAD\" ATOMICALLY_RULES=\"\$ATOMICALLY_RULES\" XDG_RUNTIME_DIR=\"\$XDG_RUNTIME_DIR\" sh -c ...\` inside a wrapped shell" "yes" "without XDG_RUNTIME_DIR the locks would go elsewhere (/run/user/UID, /run/atomically or /tmp/atomically-UID) and not exclude the writers that use \$XDG_RUNTIME_DIR/atomically"
 	printf 'old\n' > f.yaml
 	before=$(inode f.yaml)
 	run wrapped bash -c 'exec env -i LD_PRELOAD="$LD_PRELOAD" ATOMICALLY_RULES="$ATOMICALLY_RULES" \

@@ -48,6 +48,14 @@ wrapped() {
 	ATOMICALLY_LOG="debug:$LIBLOG" "$ATOMICALLY" "$@"
 }
 
+# locks_used: the lock files the library says (in $LIBLOG) it locked, in
+# order, one per line: a path, or a name beside the file for "sidecar".
+# Lock files in a lock directory are removed by their last holder, so
+# the log is where a test sees which one was used.
+locks_used() {
+	sed -n 's/^atomically: .*: locked (lock file \(.*\))$/\1/p' "$LIBLOG"
+}
+
 # preloaded COMMAND...: run COMMAND with a bare LD_PRELOAD, no launcher.
 preloaded() {
 	ATOMICALLY_LOG="debug:$LIBLOG" LD_PRELOAD="$PRELOAD" "$@"
@@ -189,7 +197,7 @@ assert_one_warning() {
 	shift
 	warnings=$(grep -Ev -e '^atomically: active in pid ' -e ': writing ([^ ]+|in place|an anonymous temp)$' \
 		-e ': committed( \([a-z]+\))?$' -e ': removed \.[^ ]*, left by pid ' -e ': unlink deferred' \
-		-e ': adopted across exec ' "$LIBLOG" || true)
+		-e ': adopted across exec ' -e ': locked \(lock file [^ ]+\)$' "$LIBLOG" || true)
 	[ -n "$warnings" ] || fail "no warning; the log: $(cat "$LIBLOG")"
 	[ "$(printf '%s\n' "$warnings" | wc -l)" = 1 ] ||
 		fail "more than one warning: $warnings"

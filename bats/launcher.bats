@@ -226,6 +226,17 @@ setup() {
 	[[ "$value" == *"$so"* ]] || fail "LD_PRELOAD lost $so: $value"
 }
 
+@test "LD_PRELOAD: after ASan's runtime when separators come before it (\"\$LD_PRELOAD:libasan.so\" with LD_PRELOAD unset)" {
+	# The dynamic linker skips the empty name: ASan's runtime is first,
+	# and must stay so (it exits 1 otherwise, compat.bats).
+	LD_PRELOAD=":/nonexistent/libasan.so.8" run --separate-stderr "$ATOMICALLY" --env
+	assert_success
+	assert_line --index 0 "export LD_PRELOAD=':/nonexistent/libasan.so.8:$LIB'"
+	LD_PRELOAD=" /nonexistent/libasan.so.8:/x.so" run --separate-stderr "$ATOMICALLY" --env
+	assert_success
+	assert_line --index 0 "export LD_PRELOAD=' /nonexistent/libasan.so.8:$LIB:/x.so'"
+}
+
 @test "the rules are handed down: the command's processes do not parse the config" {
 	echo old > f.yaml
 	local before
@@ -345,6 +356,14 @@ me
 	# A launcher under another (or after --env) adds nothing more.
 	run "$ATOMICALLY" "$ATOMICALLY" sh -c 'echo $GIT_CONFIG_COUNT'
 	assert_output 1
+
+	# A count as git reads it (strtoul): "-18446744073709551615" is 1.
+	GIT_CONFIG_COUNT=-18446744073709551615 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=me \
+		run "$ATOMICALLY" sh -c 'git config --get core.trustctime; git config --get user.name; echo $GIT_CONFIG_COUNT'
+	assert_success
+	assert_output "false
+me
+2"
 
 	# $GITHUB_ENV form.
 	export GITHUB_ENV=$PWD/github.env

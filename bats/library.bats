@@ -36,6 +36,8 @@ refute_redirected() {
 assert_no_locks() {
 	[ ! -d "$LOCKS" ] || [ -z "$(ls -A "$LOCKS")" ] ||
 		fail "lock files were made: $(ls -A "$LOCKS")"
+	# Its last holder removes a lock file: the log says whether one was.
+	! locks_used | grep -q "^$LOCKS/" || fail "locked in the runtime directory: $(locks_used)"
 }
 
 # lock_name DIR NAME: the default lock file name of DIR/NAME.
@@ -240,7 +242,7 @@ print("after:", others())'
 	assert_no_temps data
 	assert_no_temps .
 	# The lock is the final target's, keyed by its directory.
-	assert_file_exists "$LOCKS/$(lock_name data target.yaml)"
+	assert_equal "$(locks_used)" "$LOCKS/$(lock_name data target.yaml)"
 }
 
 @test "symlink: an absolute link, written by python, keeps the target's mode" {
@@ -589,7 +591,9 @@ print("mine:", open("f.yaml").read())'
 	assert_equal "$(cat f.yaml.bak)" v1
 	run grep -E 'link|rename' trace
 	# The old file linked under a temp name, that renamed over the backup,
-	# then the new content renamed over the target; nothing unlinked.
+	# then the new content renamed over the target; nothing unlinked (but
+	# the lock file, by its last holder).
+	output=$(grep -v "\"$LOCKS/" <<< "$output")
 	assert_line --index 0 --regexp '^[0-9]+ +linkat\([0-9]+, "f\.yaml", [0-9]+, "\.f\.yaml\.atomically\.[0-9]+\.[0-9a-f]+", 0\) = 0'
 	assert_line --index 1 --regexp '^[0-9]+ +renameat\([0-9]+, "\.f\.yaml\.atomically\.[^"]+", [0-9]+, "f\.yaml\.bak"\) = 0'
 	assert_line --index 2 --regexp '^[0-9]+ +linkat\(AT_FDCWD, "/proc/self/fd/[0-9]+", [0-9]+, "\.f\.yaml\.atomically\.'
@@ -670,25 +674,24 @@ syncs() {
 
 # ---- lock files ------------------------------------------------------------
 
-@test "lock file: <dirdev>-<dirino>-NAME.lock under the runtime dir, never deleted, same inode" {
+@test "lock file: <dirdev>-<dirino>-NAME.lock under the runtime dir, removed by its last holder" {
 	echo old > f.yaml
 	run wrapped "$WRITER" open f.yaml v0
 	assert_loaded writer
 	assert_success
 	lock="$LOCKS/$(lock_name . f.yaml)"
-	assert_file_exists "$lock"
-	assert_equal "$(ls -A "$LOCKS")" "$(lock_name . f.yaml)"
-	[[ "$(ls -A "$LOCKS")" =~ ^[0-9a-f]+-[0-9a-f]+-f\.yaml\.lock$ ]] || fail "odd lock name $(ls -A "$LOCKS")"
-	first=$(inode "$lock")
+	assert_equal "$(locks_used)" "$lock"
+	[[ "$(basename "$lock")" =~ ^[0-9a-f]+-[0-9a-f]+-f\.yaml\.lock$ ]] || fail "odd lock name $lock"
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		wrapped "$WRITER" open f.yaml "v$i" || fail "write $i failed"
 	done
 	assert_equal "$(cat f.yaml)" v10
-	assert_file_exists "$lock"
-	assert_equal "$(inode "$lock")" "$first"
-	assert_equal "$(ls -A "$LOCKS" | wc -l)" 1
+	# Every write locked the same name, and left nothing behind.
+	assert_equal "$(locks_used | sort -u)" "$lock"
+	assert_equal "$(locks_used | wc -l)" 11
+	assert_equal "$(ls -A "$LOCKS")" ""
 	# Never the target: the target has a new inode every time.
-	refute [ "$(inode f.yaml)" = "$first" ]
+	[ "$(basename "$(locks_used | head -1)")" != f.yaml ]
 }
 
 @test "lock file: different spellings of one path share one lock file" {
@@ -698,7 +701,8 @@ syncs() {
 	assert_loaded bash
 	assert_success
 	assert_equal "$(cat f.yaml)" d
-	assert_equal "$(ls -A "$LOCKS")" "$(lock_name . f.yaml)"
+	assert_equal "$(locks_used | wc -l)" 4
+	assert_equal "$(locks_used | sort -u)" "$LOCKS/$(lock_name . f.yaml)"
 }
 
 @test "lock_dir = \"sidecar\": .NAME.lock beside the file, kept across writes" {
@@ -725,7 +729,8 @@ syncs() {
 	assert_loaded writer
 	assert_success
 	assert_equal "$(cat f.yaml)" new
-	assert_equal "$(ls -A locks)" "$(lock_name . f.yaml)"
+	assert_equal "$(locks_used)" "$PWD/locks/$(lock_name . f.yaml)"
+	assert_equal "$(ls -A locks)" ""  # removed by its last holder
 	assert_no_locks
 	assert_file_not_exists .f.yaml.lock
 }

@@ -321,9 +321,10 @@ gone() {
 }
 
 assert_no_locks() {
-	local left
-	left=$(ls -A "$LOCKS" 2> /dev/null) || true
-	[ -z "$left" ] || fail "lock files were created: $left"
+	[ ! -d "$LOCKS" ] || [ -z "$(ls -A "$LOCKS")" ] ||
+		fail "lock files were made: $(ls -A "$LOCKS")"
+	# Its last holder removes a lock file: the log says whether one was.
+	! locks_used | grep -q "^$LOCKS/" || fail "locked in the runtime directory: $(locks_used)"
 }
 
 # ---- the scenarios --------------------------------------------------------

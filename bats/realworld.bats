@@ -136,9 +136,11 @@ assert_replaced() {
 		[ -n "$old" ] || fail "$f did not exist before"
 		[ -n "$new" ] || fail "$f does not exist after"
 		# Written more than once, a file may get its first inode number
-		# back (the file system reuses a freed one): then two commits
-		# in the log are the proof of the renames.
-		[ "$old" != "$new" ] || [ "$(grep -cE "/w/$f: committed" "$LIBLOG")" -ge 2 ] ||
+		# back (the file system reuses a freed one): then two renames
+		# onto it in the log (commits, or the program's own) are the
+		# proof.
+		[ "$old" != "$new" ] ||
+			[ "$(grep -cE "/w/$f: (committed|renamed onto by the program)" "$LIBLOG")" -ge 2 ] ||
 			fail "$f kept its inode: written in place"
 		grep -qE "/w/$f: (committed|renamed onto by the program)" "$LIBLOG" ||
 			fail "$f was neither committed nor renamed onto under the library: $(grep -F "$f" "$LIBLOG")"

@@ -176,8 +176,9 @@ static int replace_in_place(struct record *r, int why)
 
 /* Does a rename that failed with ERR say that nothing can replace the
  * target, though it may be written?  EBUSY: a mount point (a bind-mounted
- * file); EXDEV; EPERM: a sticky directory, where only the owner of a file
- * (or of the directory) may replace it. */
+ * file); EXDEV; EPERM: a name the kernel keeps from being replaced (an
+ * append-only file; another user's file in a sticky directory, which
+ * redirect_target leaves to the program's own open anyway). */
 static int cannot_replace(int err)
 {
 	return err == EBUSY || err == EXDEV || err == EPERM;

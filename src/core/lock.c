@@ -15,14 +15,25 @@
 
 #include "actor.h"
 #include "lock.h"
+#include "lockdir.h"
 #include "log.h"
 #include "mutex.h"
 #include "rules.h"
 #include "sys.h"
+#include "trust.h"
 
 /* REFUSED: lock = "process", and the process gave up waiting (see
  * refuse()). */
 enum lock_state { ACQUIRING, HELD, FAILED, REFUSED };
+
+/* Where a lock file is: in the lock directory DIR (a path valid for the
+ * life of the process), or beside the target, in the directory DFD (only
+ * while the lock is being taken), when DIR is NULL. */
+struct place {
+	const char *dir;
+	int dfd;
+	char file[NAME_MAX + 1];
+};
 
 /* One lock file this process has open, shared by every open of its
  * target in the process. */
@@ -31,7 +42,10 @@ struct lock {
 	dev_t dev;                  /* the target's directory ... */
 	ino_t ino;
 	char name[NAME_MAX + 1];    /* ... and its name there: the key */
-	int fd;
+	int fd;                     /* -1 while HELD: no lock file could be trusted */
+	struct place place;         /* where its file is (dir NULL: kept there) */
+	dev_t file_dev;             /* the file locked: its name must still */
+	ino_t file_ino;             /* lead there once locked (removed ones) */
 	int count;
 	atomic_int state;
 	int error;                  /* errno when FAILED */
@@ -103,11 +117,14 @@ static struct lock *table_get(const struct stat *dir_st, const char *name, int f
 	return l;
 }
 
+static void place_remove(struct lock *l);
+
 /* With the table mutex held: L leaves the table, its lock file is closed
  * (which unlocks it: ours is the description's only descriptor), and the
  * entry is kept for reuse. */
 static void table_remove(struct lock *l)
 {
+	place_remove(l);
 	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
@@ -131,119 +148,161 @@ static uint64_t hash_name(const char *s)
 	return h;
 }
 
-/* The per-user runtime directory: $XDG_RUNTIME_DIR/atomically, else
- * /tmp/atomically-UID, into OUT.  Made on first use; refused unless it is
- * a real directory of ours that nobody else can write, since whoever can
- * write it can take our locks away. */
-static int runtime_dir_check(const char *xdg, char *out, size_t size)
+/* lock_dir = "sidecar": .NAME.lock beside the target, in DFD. */
+static void place_beside(struct place *p, int dfd, const char *name)
 {
-	struct stat st;
-	int n;
+	int n = snprintf(p->file, sizeof(p->file), ".%s.lock", name);
 
-	if (xdg && xdg[0] == '/')
-		n = snprintf(out, size, "%s/atomically", xdg);
-	else
-		n = snprintf(out, size, "/tmp/atomically-%u", (unsigned)sys_geteuid());
-	if (n < 0 || (size_t)n >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (sys_mkdirat(AT_FDCWD, out, 0700) < 0 && errno != EEXIST)
-		return -1;
-	if (sys_fstatat(AT_FDCWD, out, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != sys_geteuid() || (st.st_mode & 022)) {
-		log_error("%s: lock directory is not a directory of ours that only we can write", out);
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
+	if (n < 0 || (size_t)n >= sizeof(p->file))
+		snprintf(p->file, sizeof(p->file), ".%016llx.lock",
+			 (unsigned long long)hash_name(name));
+	p->dir = NULL;
+	p->dfd = dfd;
 }
 
-/* The runtime directory is checked once per process (mkdir, lstat and
- * geteuid were three system calls per file written), keyed by the
- * XDG_RUNTIME_DIR it came from: a process that changes the variable gets
- * the new directory checked at every lock, as before.  No descriptor of
- * it is kept: a failed open must leave the program's descriptors as they
- * were, and a path lookup in a directory of ours costs little.  STATE: 0
- * nothing yet, 1 one thread filling it in, 2 ready (and read-only). */
-static struct {
-	atomic_int state;
-	char xdg[PATH_MAX];        /* the XDG_RUNTIME_DIR it came from ("": none) */
-	char dir[PATH_MAX];
-} rundir;
-
-static int same_xdg(const char *xdg)
+/* In the lock directory DIR, keyed by the target's directory (device and
+ * inode: one lock for every spelling of the path) and NAME. */
+static void place_in(struct place *p, const char *dir, const struct stat *dir_st,
+		     const char *name)
 {
-	return strcmp(rundir.xdg, xdg ? xdg : "") == 0;
-}
+	int n = snprintf(p->file, sizeof(p->file), "%llx-%llx-%s.lock",
+			 (unsigned long long)dir_st->st_dev,
+			 (unsigned long long)dir_st->st_ino, name);
 
-/* The runtime directory's path: the one checked before, or checked now
- * into BUF (SIZE bytes).  NULL with errno when it cannot be used. */
-static const char *runtime_dir(char *buf, size_t size)
-{
-	const char *xdg = sys_getenv("XDG_RUNTIME_DIR");
-	int none = 0;
-
-	if (atomic_load_explicit(&rundir.state, memory_order_acquire) == 2 && same_xdg(xdg))
-		return rundir.dir;
-	if (runtime_dir_check(xdg, buf, size) < 0)
-		return NULL;
-	if (strlen(xdg ? xdg : "") < sizeof(rundir.xdg) && strlen(buf) < sizeof(rundir.dir) &&
-	    atomic_compare_exchange_strong(&rundir.state, &none, 1)) {
-		snprintf(rundir.xdg, sizeof(rundir.xdg), "%s", xdg ? xdg : "");
-		snprintf(rundir.dir, sizeof(rundir.dir), "%s", buf);
-		atomic_store_explicit(&rundir.state, 2, memory_order_release);
-	}
-	return buf;
-}
-
-/* Open (creating) the lock file of NAME in the directory DFD, in the
- * lock directory WHERE (the rules' lock_dir). */
-static int lock_file_open(const char *where, int dfd, const struct stat *dir_st, const char *name)
-{
-	const char *dir;
-	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-	char buf[PATH_MAX], file[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 2];
-	int n;
-
-	if (strcmp(where, "sidecar") == 0) {
-		n = snprintf(file, sizeof(file), ".%s.lock", name);
-		if (n < 0 || (size_t)n >= sizeof(file))
-			snprintf(file, sizeof(file), ".%016llx.lock",
-				 (unsigned long long)hash_name(name));
-		/* Shared with every user who writes the file: readable and
-		 * writable as the umask allows. */
-		return sys_openat(dfd, file, flags, 0666);
-	}
-	if (where[0] != '\0')
-		dir = where;
-	else if (!(dir = runtime_dir(buf, sizeof(buf))))
-		return -1;
-	n = snprintf(file, sizeof(file), "%llx-%llx-%s.lock",
-		     (unsigned long long)dir_st->st_dev,
-		     (unsigned long long)dir_st->st_ino, name);
-	if (n < 0 || (size_t)n >= sizeof(file))
-		snprintf(file, sizeof(file), "%llx-%llx-#%016llx.lock",
+	if (n < 0 || (size_t)n >= sizeof(p->file))
+		snprintf(p->file, sizeof(p->file), "%llx-%llx-#%016llx.lock",
 			 (unsigned long long)dir_st->st_dev,
 			 (unsigned long long)dir_st->st_ino,
 			 (unsigned long long)hash_name(name));
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return sys_openat(AT_FDCWD, path, flags, where[0] ? 0666 : 0600);
+	p->dir = dir;
+	p->dfd = -1;
+}
+
+/* P's lock file as an *at pair: *AT and the path returned (in BUF). */
+static const char *place_path(const struct place *p, char *buf, size_t size, int *at)
+{
+	if (!p->dir) {
+		*at = p->dfd;
+		return p->file;
+	}
+	*at = AT_FDCWD;
+	snprintf(buf, size, "%s/%s", p->dir, p->file);
+	return buf;
+}
+
+/* Open (creating) L's lock file at L->place into L->fd, and keep it only
+ * when it can be trusted (trust.h): otherwise another user could hold
+ * our lock for ever, forge the pid it names, or have us write the pid
+ * into a file of theirs through a hard link.  Returns 0, or -1 with
+ * errno (EPERM: a file is there that we do not trust). */
+static int place_open(struct lock *l)
+{
+	char buf[PATH_MAX + NAME_MAX + 2];
+	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	const char *path;
+	struct stat st;
+	int at;
+
+	path = place_path(&l->place, buf, sizeof(buf), &at);
+	/* Recorded at once, so that a child forked during the wait finds it
+	 * and closes its copy (lock_forget_all). */
+	if (sys_fd_keep(sys_openat(at, path, flags, 0600), &l->fd) < 0)
+		return -1;
+	if (sys_fstat(l->fd, &st) < 0 || !trust_own_file(&st, sys_geteuid())) {
+		sys_fd_close(&l->fd);
+		errno = EPERM;
+		return -1;
+	}
+	l->file_dev = st.st_dev;
+	l->file_ino = st.st_ino;
+	return 0;
+}
+
+/* Does the name of L's lock file still lead to the file L has open?  Not
+ * when its holder removed it (place_remove) while we waited on it: the
+ * next writer locks a new file by that name, and so must we. */
+static int place_current(const struct lock *l)
+{
+	char buf[PATH_MAX + NAME_MAX + 2];
+	const char *path;
+	struct stat now;
+	int at;
+
+	path = place_path(&l->place, buf, sizeof(buf), &at);
+	return sys_fstatat(at, path, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       now.st_dev == l->file_dev && now.st_ino == l->file_ino;
+}
+
+/* With the table mutex held, L locked and about to be let go: its lock
+ * file goes, so that lock files do not pile up (one per file ever
+ * written).  Removed while still locked, and only when its name still
+ * leads to it: a waiter that then gets the lock of the removed file
+ * sees that and starts over (place_current).  Kept: a file beside the
+ * target (another machine may be waiting on it over NFS, whose view of
+ * names lags), and one marked for named temps (the mark is how the next
+ * holder learns of a dead writer's leftovers). */
+static void place_remove(struct lock *l)
+{
+	char buf[PATH_MAX + NAME_MAX + 2];
+	const char *path;
+	int at;
+
+	if (l->fd < 0 || !l->place.dir || l->temps != 0 || l->marked || !place_current(l))
+		return;
+	path = place_path(&l->place, buf, sizeof(buf), &at);
+	if (sys_unlinkat(at, path, 0) < 0) {
+		/* left for the next holder of the name to remove */
+	}
+}
+
+/* L's lock file opened where the rules say (A->lock_dir) for the target
+ * NAME in DFD: beside it, in the directory they name, or in the per-user
+ * one.  One that cannot be trusted there falls back to the per-user
+ * directory, with a warning; with no per-user directory to trust, L is
+ * held without a file (fd -1): the write is still atomic, only not
+ * serialised (lockdir.c said why, once).  Returns -1 with errno only
+ * when the per-user directory fails us otherwise (ENOSPC, EMFILE). */
+static int lock_file_open(const struct actor *a, struct lock *l, int dfd,
+			  const struct stat *dir_st, const char *display)
+{
+	const char *where = a->lock_dir, *dir;
+
+	if (strcmp(where, "sidecar") == 0) {
+		place_beside(&l->place, dfd, l->name);
+		if (place_open(l) == 0)
+			return 0;
+		log_warn("%s: its lock file %s beside it cannot be used (%s); locking in the "
+			 "per-user directory", display, l->place.file,
+			 errno == EPERM ? "not a file of ours alone" : strerror(errno));
+	} else if (where[0] && (dir = lockdir_set(where))) {
+		place_in(&l->place, dir, dir_st, l->name);
+		if (place_open(l) == 0)
+			return 0;
+		log_warn("%s: its lock file in %s cannot be used (%s); locking in the per-user "
+			 "directory", display, dir,
+			 errno == EPERM ? "not a file of ours alone" : strerror(errno));
+	}
+	if (!(dir = lockdir_user()))
+		return 0;
+	place_in(&l->place, dir, dir_st, l->name);
+	if (place_open(l) == 0)
+		return 0;
+	log_warn("%s: cannot open its lock file in %s: %s", display, dir, strerror(errno));
+	return -1;
 }
 
 /* ---- taking the lock ---- */
 
-/* Lock FD within TIMEOUT seconds (-1: forever, 0: one try).  Polls with
- * a growing pause rather than waiting with F_OFD_SETLKW and a timer
- * signal: the program owns its signals. */
-static int lock_wait(int fd, int timeout)
+/* Lock FD by DEADLINE (sys_monotonic; one try when it has passed), or
+ * for as long as it takes when FOREVER.  Polls with a growing pause
+ * rather than waiting with F_OFD_SETLKW and a timer signal: the program
+ * owns its signals. */
+static int lock_wait(int fd, int forever, double deadline)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	double deadline = sys_monotonic() + timeout;
 	long pause_ns = 1000000;
 
-	if (timeout < 0) {
+	if (forever) {
 		while (sys_fcntl_lock(fd, F_OFD_SETLKW, &fl) < 0)
 			if (errno != EINTR)
 				return -1;
@@ -280,7 +339,7 @@ static int lock_wait(int fd, int timeout)
 #define TEMPS_MARK 11
 static void write_temps_mark(struct lock *l, int set)
 {
-	if (sys_pwrite(l->fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
+	if (l->fd >= 0 && sys_pwrite(l->fd, set ? "T" : "-", 1, TEMPS_MARK) < 0) {
 		/* at worst a leftover waits for the next sweep that looks */
 	}
 	l->marked = set;
@@ -300,7 +359,7 @@ static void write_holder(struct lock *l, pid_t holder, int mark)
 	char buf[16];
 	int n = snprintf(buf, sizeof(buf), "%10d\n%s", (int)holder, mark ? "T" : "");
 
-	if (sys_pwrite(l->fd, buf, (size_t)n, 0) < 0) {
+	if (l->fd >= 0 && sys_pwrite(l->fd, buf, (size_t)n, 0) < 0) {
 		/* the mark is lost: at worst a leftover waits for a later sweep */
 	}
 	l->marked = mark;
@@ -315,39 +374,59 @@ static int read_holder(int fd)
 	return atoi(buf);
 }
 
+/* Say why the lock of DISPLAY could not be had (ERR), naming the holder
+ * when the lock file (FD, one we trust) does. */
+static void say_not_locked(int fd, const char *display, int timeout, int err)
+{
+	int pid;
+
+	if (err != EWOULDBLOCK) {
+		log_warn("%s: cannot lock: %s", display, strerror(err));
+	} else if ((pid = read_holder(fd)) > 0) {
+		log_warn("%s: locked by pid %d; gave up after waiting %d s (lock_timeout)",
+			 display, pid, timeout);
+	} else {
+		log_warn("%s: locked by another process; gave up after waiting %d s (lock_timeout)",
+			 display, timeout);
+	}
+}
+
+/* Removed lock files met before a lock is had, at most: each is a holder
+ * finishing while we waited, so a long run of them is a bug, not luck. */
+#define MAX_REMOVED 1000
+
 /* Open the lock file and lock it; the slow part, done outside the table
  * mutex so that other files' locks are not held up. */
 static int acquire(const struct actor *a, struct lock *l, const struct rule *rule, int dfd,
 		   const struct stat *dir_st, const char *display, int temps)
 {
-	/* Recorded at once, so that a child forked during the wait finds it
-	 * and closes its copy (lock_forget_all). */
-	int fd = sys_fd_keep(lock_file_open(a->lock_dir, dfd, dir_st, l->name), &l->fd);
+	double deadline = sys_monotonic() + (rule->lock_timeout > 0 ? rule->lock_timeout : 0);
+	int saved;
 
-	if (fd < 0) {
-		log_warn("%s: cannot open its lock file: %s", display, strerror(errno));
-		return -1;
-	}
-	if (lock_wait(fd, rule->lock_timeout) < 0) {
-		int saved = errno;
-		if (saved == EWOULDBLOCK) {
-			int pid = read_holder(fd);
-			if (pid > 0)
-				log_warn("%s: locked by pid %d; gave up after waiting %d s (lock_timeout)",
-					 display, pid, rule->lock_timeout);
-			else
-				log_warn("%s: locked by another process; gave up after waiting %d s (lock_timeout)",
-					 display, rule->lock_timeout);
-		} else {
-			log_warn("%s: cannot lock: %s", display, strerror(saved));
+	for (int removed = 0; removed < MAX_REMOVED; removed++) {
+		if (lock_file_open(a, l, dfd, dir_st, display) < 0)
+			return -1;
+		if (l->fd < 0)
+			return 0;  /* no lock to be had safely: said already */
+		if (lock_wait(l->fd, rule->lock_timeout < 0, deadline) < 0)
+			break;
+		if (place_current(l)) {
+			log_debug("%s: locked (lock file %s%s%s)", display,
+				  l->place.dir ? l->place.dir : "", l->place.dir ? "/" : "",
+				  l->place.file);
+			l->place.dfd = -1;  /* the caller's, not ours to keep */
+			atomic_store(&l->leftovers, read_temps_mark(l->fd));
+			write_holder(l, a->pid, temps);
+			return 0;
 		}
 		sys_fd_close(&l->fd);
-		errno = saved;
-		return -1;
+		errno = EAGAIN;
 	}
-	atomic_store(&l->leftovers, read_temps_mark(fd));
-	write_holder(l, a->pid, temps);
-	return 0;
+	saved = errno;
+	say_not_locked(l->fd, display, rule->lock_timeout, saved);
+	sys_fd_close(&l->fd);
+	errno = saved;
+	return -1;
 }
 
 int lock_take(const struct actor *a, const struct rule *rule, int dfd, const struct stat *dir_st,
@@ -538,9 +617,8 @@ void lock_forget_all(void)
 	/* Only the calling thread exists in a child after fork. */
 	locks = NULL;
 	pthread_mutex_init(&locks_mutex, NULL);
-	/* A thread that was filling in the runtime directory is gone. */
-	if (atomic_load(&rundir.state) == 1)
-		atomic_store(&rundir.state, 0);
+	/* A thread that was choosing the lock directory is gone. */
+	lockdir_after_fork();
 	while (l) {
 		struct lock *next = l->next;
 		sys_fd_close(&l->fd);
@@ -548,4 +626,15 @@ void lock_forget_all(void)
 		spare = l;
 		l = next;
 	}
+}
+
+void lock_remove_held(void)
+{
+	sigset_t old;
+
+	table_lock(&old);
+	for (struct lock *l = locks; l; l = l->next)
+		if (l->held_for_process && l->count == 1 && atomic_load(&l->state) == HELD)
+			place_remove(l);
+	table_unlock(&old);
 }

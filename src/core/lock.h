@@ -2,9 +2,13 @@
  *
  * The lock of a target is an open-file-description lock (F_OFD_SETLK) on
  * a lock file that is never the target (the commit's rename replaces the
- * target's inode) and is never deleted (a deleted lock file lets two
- * writers lock two different inodes).  Locks are counted inside the
- * process, so a second open of the same file never waits for the first.
+ * target's inode).  Its last holder removes it while still holding it;
+ * so that two writers never lock two different files for one target, a
+ * writer that gets a lock checks that the name still leads to the file
+ * it locked, and starts over when it does not.  Lock files are only
+ * used when no other user can have made them (trust.h, lockdir.h).
+ * Locks are counted inside the process, so a second open of the same
+ * file never waits for the first.
  */
 #ifndef ATOMICALLY_LOCK_H
 #define ATOMICALLY_LOCK_H
@@ -68,6 +72,11 @@ int lock_fd(const struct lock *l);
  * locked, for NAME in the directory DIR_ST.  Record it as held; returns
  * the lock, or NULL when memory cannot be had. */
 struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name);
+
+/* At exit: the lock files of the locks kept for the process (lock =
+ * "process") that nothing else holds now are removed, still locked (the
+ * exit lets go of them).  Those of lock_release go there. */
+void lock_remove_held(void);
 
 /* In a child after fork: the locks are the parent's.  Close our copies of
  * the lock files, so that a long-lived child cannot keep its parent's

@@ -34,24 +34,33 @@ static const char *keep(const char *s)
 	return memcpy(copy, s, len);
 }
 
-static void read_env(void)
+int log_env_parse(const char *value, const char **file)
 {
-	const char *env = sys_getenv("ATOMICALLY_LOG");
 	char name[16];
 	size_t n = 0;
 
-	if (!env)
-		return;
 	/* The level name, copied by hand: snprintf would cost every process
-	 * the pages of vfprintf. */
-	while (env[n] && env[n] != ':' && n + 1 < sizeof(name)) {
-		name[n] = env[n];
+	 * the pages of vfprintf.  A name too long for NAME is no level's. */
+	while (value[n] && value[n] != ':' && n + 1 < sizeof(name)) {
+		name[n] = value[n];
 		n++;
 	}
 	name[n] = '\0';
-	env_level = enum_value(log_level_name, name);
-	if ((env = strchr(env, ':')) != NULL)
-		env_file = keep(env + 1);
+	*file = strchr(value, ':');
+	if (*file)
+		(*file)++;
+	return enum_value(log_level_name, name);
+}
+
+static void read_env(void)
+{
+	const char *env = sys_getenv("ATOMICALLY_LOG"), *file;
+
+	if (!env)
+		return;
+	env_level = log_env_parse(env, &file);
+	if (file)
+		env_file = keep(file);
 }
 
 void log_setup(int level, const char *file)

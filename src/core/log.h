@@ -15,6 +15,12 @@
  * must live as long as the process (the ruleset's strings do). */
 void log_setup(int level, const char *file);
 
+/* What a value of ATOMICALLY_LOG says: the level it names, or -1 (none,
+ * or not a level's name), and in *FILE what follows its first ':', or
+ * NULL when it has none.  Reads VALUE alone: no environment, no
+ * allocation (it runs in every process's constructor). */
+int log_env_parse(const char *value, const char **file);
+
 /* Is a message at LEVEL printed?  Cheap: check before building one. */
 int log_enabled(int level);
 

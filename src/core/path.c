@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernelrules.h"
 #include "match.h"
 #include "path.h"
 #include "sys.h"
@@ -113,6 +114,13 @@ int target_find(int dirfd, const char *path, int nofollow, struct target *t)
 		t->exists = 1;
 		if (!S_ISLNK(t->st.st_mode) || nofollow)
 			return 0;
+		/* A link the kernel might refuse to follow (another user's, in
+		 * /tmp): not ours to follow; the program's own call meets the
+		 * kernel's rule. */
+		if (kernel_may_refuse_follow(&t->st, &t->dir_st)) {
+			errno = EACCES;
+			goto fail;
+		}
 		ssize_t n = sys_readlinkat(dfd, t->name, target_of_link, sizeof(target_of_link) - 1);
 		if (n < 0)
 			goto fail;

@@ -23,7 +23,9 @@ struct target {
 };
 
 /* Find the target.  Returns 0 with T->dfd open, or -1 with errno (the
- * directory cannot be opened, ELOOP, ENAMETOOLONG, ...). */
+ * directory cannot be opened, ELOOP, ENAMETOOLONG, EACCES for a link the
+ * kernel might refuse to follow (kernelrules.h), ...): the caller then
+ * leaves the path to the program's own call. */
 int target_find(int dirfd, const char *path, int nofollow, struct target *t);
 
 #endif

@@ -405,6 +405,15 @@ static int get_one(int k, const char *v, const struct ruleset *rs, const int *fd
 	}
 }
 
+/* Is S one file name, as a record's name and temp are: names in its
+ * directory?  One with a '/', or "." or "..", reaches out of it: a
+ * forged record's commit would rename its temp over, and its discard
+ * unlink, a file elsewhere. */
+static int file_name(const char *s)
+{
+	return s[0] && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
 int record_decode(const char *text, const struct ruleset *rs, const int *fds, int nfds,
 		  struct record *r, int *lfd)
 {
@@ -426,8 +435,10 @@ int record_decode(const char *text, const struct ruleset *rs, const int *fds, in
 			break;
 	}
 	/* Every field, and a name: a record without one names nothing; a
-	 * directory; a temp, unless the program writes the target in place. */
-	if (seen != (1u << NKEYS) - 1 || !r->name[0] || r->dfd < 0 || (r->tfd < 0 && !r->inplace))
+	 * directory; a temp, unless the program writes the target in place;
+	 * names that are names in that directory. */
+	if (seen != (1u << NKEYS) - 1 || !file_name(r->name) || (r->temp[0] && !file_name(r->temp)) ||
+	    r->dfd < 0 || (r->tfd < 0 && !r->inplace))
 		goto bad;
 	return 0;
 bad:

@@ -6,6 +6,7 @@
 
 #include "actor.h"
 #include "copy.h"
+#include "kernelrules.h"
 #include "lock.h"
 #include "log.h"
 #include "path.h"
@@ -30,16 +31,22 @@ int redirect_target(int dirfd, const char *path, int flags, int replacing, struc
 {
 	if (target_find(dirfd, path, flags & O_NOFOLLOW, t) < 0)
 		return REDIRECT_PASS;  /* the real open reports it */
+	/* Another user's file in a sticky directory: the kernel's to write
+	 * in place, or to refuse (kernelrules.h), deleted by the program or
+	 * not. */
+	if (t->exists && S_ISREG(t->st.st_mode) && kernel_guards_for_owner(&t->st, &t->dir_st))
+		goto pass;
 	if (replacing && t->exists && S_ISREG(t->st.st_mode))
 		t->exists = 0;  /* gone, as far as the program knows */
 	if ((t->exists && !S_ISREG(t->st.st_mode)) || (!t->exists && !(flags & O_CREAT)) ||
 	    (t->exists && sys_faccessat(t->dfd, t->name, (flags & O_ACCMODE) == O_RDWR ?
-					R_OK | W_OK : W_OK, AT_EACCESS) < 0)) {
-		sys_close(t->dfd);
-		t->dfd = -1;
-		return REDIRECT_PASS;
-	}
+					R_OK | W_OK : W_OK, AT_EACCESS) < 0))
+		goto pass;
 	return 0;
+pass:
+	sys_close(t->dfd);
+	t->dfd = -1;
+	return REDIRECT_PASS;
 }
 
 /* The new temp TFD starts as a copy of the target (a write without
@@ -99,6 +106,19 @@ static int hardlink_policy(const struct record *r)
 	}
 }
 
+/* What T was at the open, kept in R: nothing for a target that does not
+ * exist, whose stat in T was never filled in (whatever the caller's
+ * stack held, which the exec handover would carry into the next image's
+ * environment: addresses of this process among them). */
+static void keep_target_st(struct record *r, const struct target *t)
+{
+	r->existed = (unsigned char)t->exists;
+	if (t->exists)
+		r->target_st = t->st;
+	else
+		memset(&r->target_st, 0, sizeof(r->target_st));
+}
+
 /* Look at the target again, now that we hold its lock: another writer
  * may have created or replaced it meanwhile, and a write without O_TRUNC
  * must start from what is there now, or it loses that writer's update. */
@@ -120,8 +140,7 @@ static int refresh_target(struct record *r, struct target *t, int flags)
 	} else {
 		return -1;
 	}
-	r->existed = (unsigned char)t->exists;
-	r->target_st = t->st;
+	keep_target_st(r, t);
 	return 0;
 }
 
@@ -209,6 +228,11 @@ static int open_for_program(const struct actor *a, struct record *r, const struc
 
 	if (inplace < 0)
 		return -1;
+	/* Another user's file took the name since redirect_target looked
+	 * (planted in /tmp meanwhile): the program's own open, which the
+	 * kernel judges, as redirect_target would have left it. */
+	if (t->exists && kernel_guards_for_owner(&t->st, &t->dir_st))
+		inplace = 1;
 	if (inplace > 0) {
 		r->inplace = 1;
 		return sys_openat(dirfd, path, flags, mode);
@@ -232,8 +256,7 @@ int redirect_open(const struct actor *a, struct record *r, struct target *t,
 	r->rule = rule;
 	sys_fd_keep(t->dfd, &r->dfd);
 	t->dfd = r->dfd;
-	r->existed = (unsigned char)t->exists;
-	r->target_st = t->st;
+	keep_target_st(r, t);
 	/* The caller may have named R already, and shown it to others
 	 * (the library's live list): written only when it differs. */
 	if (strcmp(r->name, t->name) != 0)

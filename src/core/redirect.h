@@ -38,9 +38,11 @@ int redirect_flags(int flags);
  * anew (the library's deferred unlink): it counts as gone.  Returns 0
  * with T->dfd open when the open is to be redirected; REDIRECT_PASS
  * (T holds nothing) when the real open must decide: the target is not a
- * regular file, does not exist without O_CREAT, or may not be written
- * by this process (the real open then fails as it would have: the
- * library never writes a file the program could not). */
+ * regular file, does not exist without O_CREAT, may not be written by
+ * this process (the real open then fails as it would have: the library
+ * never writes a file the program could not), is reached through a link
+ * the kernel might refuse to follow, or is another user's file in a
+ * sticky directory (kernelrules.h). */
 int redirect_target(int dirfd, const char *path, int flags, int replacing, struct target *t);
 
 /* Make R (empty, memory of the caller's) the record of that open, for

@@ -169,6 +169,20 @@ static inline int sys_fremovexattr(int fd, const char *name) { return fremovexat
 static inline int sys_kill(pid_t pid, int sig) { return kill(pid, sig); }
 static inline pid_t sys_getpid(void) { return getpid(); }
 static inline uid_t sys_geteuid(void) { return geteuid(); }
+/* The calling thread's filesystem user ID: the one the kernel's checks
+ * of files use (the effective one, unless setfsuid changed it).
+ * setfsuid(-1) changes nothing, as no ID is -1, and returns the current
+ * one (setfsuid(2)).  By number, never through a setfsuid that another
+ * preload may wrap (fakeroot's): the owners it is compared with come
+ * from sys_fstatat, the kernel's own too. */
+static inline uid_t sys_fsuid(void)
+{
+#ifdef SYS_setfsuid32
+	return (uid_t)sys_raw(SYS_setfsuid32, -1, 0, 0, 0);
+#else
+	return (uid_t)sys_raw(SYS_setfsuid, -1, 0, 0, 0);
+#endif
+}
 static inline int sys_nanosleep(const struct timespec *ts) { return nanosleep(ts, NULL); }
 static inline double sys_monotonic(void)
 {

@@ -1,5 +1,4 @@
 /* gitenv.c - git under the launcher does not trust ctime (gitenv.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,50 +8,49 @@
 #define KEY "core.trustctime"
 #define VALUE "false"
 
-/* The number of settings the environment holds for git, or -1 when
- * GIT_CONFIG_COUNT is not a number git would take (then git refuses to
- * run with it anyway, and the launcher leaves it as it is). */
-static long settings_count(void)
+long gitenv_count(const char *value)
 {
-	const char *s = getenv("GIT_CONFIG_COUNT");
 	char *end;
-	long n;
+	unsigned long n;
 
-	if (!s || !*s)
+	if (!value)
 		return 0;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	return errno || *end || n < 0 || n > 10000 ? -1 : n;
+	/* As git reads it (config.c): strtoul, so a '-' wraps around (git
+	 * takes "-18446744073709551615" for 1), and the whole value. */
+	n = strtoul(value, &end, 10);
+	return *end || n > GITENV_MAX ? -1 : (long)n;
 }
 
-static const char *setting(const char *what, long i, char *name, size_t size)
+/* The value GET gives the variable GIT_CONFIG_<WHAT>_<I>, named in NAME. */
+static const char *setting(gitenv_get get, const char *what, long i, char *name, size_t size)
 {
 	snprintf(name, size, "GIT_CONFIG_%s_%ld", what, i);
-	return getenv(name);
+	return get(name);
 }
 
 /* Is ours there already, first (a launcher run under another, or after
  * --env)? */
-static int there_already(long n)
+static int there_already(gitenv_get get, long n)
 {
 	char name[64];
-	const char *k = n > 0 ? setting("KEY", 0, name, sizeof(name)) : NULL;
-	const char *v = n > 0 ? setting("VALUE", 0, name, sizeof(name)) : NULL;
+	const char *k = n > 0 ? setting(get, "KEY", 0, name, sizeof(name)) : NULL;
+	const char *v = n > 0 ? setting(get, "VALUE", 0, name, sizeof(name)) : NULL;
 
 	return k && v && !strcmp(k, KEY) && !strcmp(v, VALUE);
 }
 
-/* Each variable of the new settings, in order: the user's moved up one
- * (from the last, so that none is overwritten before it is moved), ours
- * at 0, the count.  EACH(name, value) returns 0 or -1. */
-static int each_variable(long n, int (*each)(const char *name, const char *value))
+int gitenv_each(gitenv_get get, gitenv_put each)
 {
+	long n = gitenv_count(get("GIT_CONFIG_COUNT"));
 	char name[64], count[24];
 
+	if (n < 0 || there_already(get, n))
+		return 0;
 	for (long i = n - 1; i >= 0; i--) {
 		for (int kv = 0; kv < 2; kv++) {
 			const char *what = kv ? "VALUE" : "KEY";
-			const char *v = setting(what, i, name, sizeof(name));
+			const char *v = setting(get, what, i, name, sizeof(name));
+			/* A copy: setting a variable may free what GET gave. */
 			char *copy = strdup(v ? v : "");
 			int r;
 
@@ -76,13 +74,14 @@ static int set_one(const char *name, const char *value)
 	return setenv(name, value, 1);
 }
 
+static const char *get_env(const char *name)
+{
+	return getenv(name);
+}
+
 int gitenv_apply(void)
 {
-	long n = settings_count();
-
-	if (n < 0 || there_already(n))
-		return 0;
-	return each_variable(n, set_one);
+	return gitenv_each(get_env, set_one);
 }
 
 static int print_github(const char *name, const char *value)
@@ -101,9 +100,5 @@ static int print_export(const char *name, const char *value)
 
 int gitenv_print(int github)
 {
-	long n = settings_count();
-
-	if (n < 0 || there_already(n))
-		return 0;
-	return each_variable(n, github ? print_github : print_export);
+	return gitenv_each(get_env, github ? print_github : print_export);
 }

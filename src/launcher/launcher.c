@@ -25,6 +25,7 @@
 
 #include "adopt.h"
 #include "gitenv.h"
+#include "preloadenv.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
 #include "core/escape.h"
@@ -269,53 +270,11 @@ found:
 		die(EXIT_OWN_ERROR, "%s: the library's path has a space or colon, which LD_PRELOAD cannot carry", out);
 }
 
-/* Does the LD_PRELOAD list LIST (separated by spaces or colons) name LIB? */
-static int preload_names(const char *list, const char *lib)
-{
-	size_t len = strlen(lib);
-
-	while (*list) {
-		size_t n = strcspn(list, " :");
-		if (n == len && strncmp(list, lib, len) == 0)
-			return 1;
-		list += n + (list[n] != '\0');
-	}
-	return 0;
-}
-
-/* The length of the first entry of LIST when it is AddressSanitizer's
- * runtime, which refuses to start unless it comes first; else 0. */
-static size_t asan_runtime_first(const char *list)
-{
-	size_t n = strcspn(list, " :");
-	const char *base = list + n;
-
-	while (base > list && base[-1] != '/')
-		base--;
-	if (strncmp(base, "libasan", 7) == 0 || strncmp(base, "libclang_rt.asan", 16) == 0)
-		return n;
-	return 0;
-}
-
-/* LD_PRELOAD with LIB first, keeping what was there; unchanged when LIB is
- * there already (the dynamic linker loads a library once anyway).  After
- * an AddressSanitizer runtime that comes first, not before it. */
+/* LD_PRELOAD for COMMAND (preloadenv.h). */
 static char *preload_value(const char *lib)
 {
-	const char *old = getenv("LD_PRELOAD");
-	size_t asan;
-	char *v;
+	char *v = preload_list(getenv("LD_PRELOAD"), lib);
 
-	if (!old || !*old)
-		v = strdup(lib);
-	else if (preload_names(old, lib))
-		v = strdup(old);
-	else if ((asan = asan_runtime_first(old)) > 0) {
-		if (asprintf(&v, "%.*s:%s%s", (int)asan, old, lib, old + asan) < 0)
-			v = NULL;
-	} else if (asprintf(&v, "%s:%s", lib, old) < 0) {
-		v = NULL;
-	}
 	if (!v)
 		die(EXIT_OWN_ERROR, "out of memory");
 	return v;

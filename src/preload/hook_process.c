@@ -324,6 +324,7 @@ static void at_exit(int flush_stdio)
 		pending_commit_all();
 	}
 	tombstone_flush();
+	lock_remove_held();
 }
 
 /* Runs after the program's atexit handlers, which may still close files. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/kernelrules.h"
 #include "core/log.h"
 #include "core/mutex.h"
 #include "core/path.h"
@@ -87,9 +88,12 @@ int tombstone_unlink(int dirfd, const char *path)
 	    target_find(dirfd, path, 1, &t) < 0)
 		goto out;
 	/* Only a regular file we could unlink for real: otherwise the real
-	 * call gives the program its error now, not later. */
+	 * call gives the program its error now, not later.  Another user's
+	 * file in a sticky directory the kernel may keep for its owner
+	 * (kernelrules.h): deferred, the unlink would seem done. */
 	if (!t.exists || !S_ISREG(t.st.st_mode) ||
-	    sys_faccessat(t.dfd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+	    sys_faccessat(t.dfd, ".", W_OK | X_OK, AT_EACCESS) < 0 ||
+	    kernel_guards_for_owner(&t.st, &t.dir_st)) {
 		sys_close(t.dfd);
 		goto out;
 	}

@@ -30,6 +30,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 max_len() {
 	case $1 in
 	config) echo 8192 ;;   # the default config is about 7 KiB
+	# The default rules encode to about 750 bytes; a handover of a few
+	# files takes as many.
+	rules|handover) echo 4096 ;;
 	*) echo 1024 ;;        # pattern and path: the matcher is cubic at worst
 	esac
 }

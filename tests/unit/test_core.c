@@ -19,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/actor.h"
 #include "core/commit.h"
+#include "core/kernelrules.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "core/lookup.h"
@@ -104,6 +106,7 @@ static int open_redirected(struct record *r, const char *name, int flags)
 	int fd;
 
 	record_init(r);
+	memset(&t, 0xa5, sizeof(t));  /* what a stack may hold before */
 	if (redirect_target(AT_FDCWD, name, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
 	fd = redirect_open(&me, r, &t, &rule, AT_FDCWD, name, name, flags, 0644, 0);
@@ -140,6 +143,9 @@ static void test_new_file(void)
 	CHECK(fd >= 0, "a new file is redirected: %s", strerror(errno));
 	CHECK(access("new.yaml", F_OK) < 0, "nothing at the name before the commit");
 	CHECK(!r.existed && !r.inplace && r.lock, "a new file's record, under a lock");
+	CHECK(r.target_st.st_dev == 0 && r.target_st.st_ino == 0 && r.target_st.st_size == 0 &&
+	      r.target_st.st_mtim.tv_sec == 0, "no stat of a file that did not exist (the handover "
+	      "would carry it into the environment)");
 	program_writes(fd, "fresh\n");
 	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
 	CHECK(strcmp(content("new.yaml"), "fresh\n") == 0, "content %s", content("new.yaml"));
@@ -403,6 +409,49 @@ static void test_rule_for(void)
 	close(dfd);
 }
 
+/* The kernel's guards in sticky directories (kernelrules.h), on made-up
+ * stats: a directory like /tmp, one that is not sticky, one sticky but
+ * writable by its group only; links and files of this process's user, of
+ * the directory's owner, of a third user. */
+static void test_kernel_rules(void)
+{
+	uid_t mine = geteuid(), owner = mine + 1, other = mine + 2;
+	struct stat tmp = { .st_mode = S_IFDIR | 01777, .st_uid = owner };
+	struct stat open_dir = { .st_mode = S_IFDIR | 0777, .st_uid = owner };
+	struct stat group_dir = { .st_mode = S_IFDIR | 01770, .st_uid = owner };
+	struct stat my = { .st_mode = S_IFLNK | 0777, .st_uid = mine };
+	struct stat owners = { .st_mode = S_IFLNK | 0777, .st_uid = owner };
+	struct stat others = { .st_mode = S_IFLNK | 0777, .st_uid = other };
+	pid_t pid;
+	int status;
+
+	CHECK(kernel_may_refuse_follow(&others, &tmp), "another user's link in /tmp");
+	CHECK(!kernel_may_refuse_follow(&my, &tmp), "one's own link in /tmp");
+	CHECK(!kernel_may_refuse_follow(&owners, &tmp), "the directory owner's link");
+	CHECK(!kernel_may_refuse_follow(&others, &open_dir), "a directory that is not sticky");
+	CHECK(!kernel_may_refuse_follow(&others, &group_dir), "a sticky one, not open to everyone");
+	my.st_mode = owners.st_mode = others.st_mode = S_IFREG | 0666;
+	CHECK(kernel_guards_for_owner(&others, &tmp), "another user's file in /tmp");
+	CHECK(kernel_guards_for_owner(&others, &group_dir), "... in a sticky directory of a group");
+	CHECK(kernel_guards_for_owner(&owners, &tmp), "the directory owner's file");
+	CHECK(!kernel_guards_for_owner(&my, &tmp), "one's own file");
+	CHECK(!kernel_guards_for_owner(&others, &open_dir), "a directory that is not sticky");
+
+	/* The filesystem user ID judges, not the effective one: a thread
+	 * that took on another's (as a server acting for it) is that user. */
+	if (geteuid() != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		setfsuid(other);
+		_exit(kernel_may_refuse_follow(&others, &tmp) ? 1 :
+		      !kernel_may_refuse_follow(&my, &tmp) ? 2 : 0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0, "setfsuid: judged as the filesystem user ID (%d)",
+	      WEXITSTATUS(status));
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -432,6 +481,7 @@ int main(void)
 	test_sweep();
 	test_rename();
 	test_rule_for();
+	test_kernel_rules();
 
 	{
 		char cmd[PATH_MAX + 16];

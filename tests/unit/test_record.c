@@ -287,6 +287,24 @@ static void test_refused(void)
 	snprintf(bad, 2 * n + 64, "%s", text);
 	strstr(bad, ",e=")[3] = '-';
 	REFUSED(bad, "a negative error");
+	/* Names that reach out of the directory: "../x", "a/b", "..". */
+	{
+		static const char *const names[][2] = {
+			{ "n", "2e2e2f78" }, { "n", "612f62" }, { "n", "2e2e" }, { "n", "2e" },
+			{ "m", "2e2e2f78" }, { "m", "2e2e" },
+		};
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			char key[8];
+			const char *at, *end;
+
+			snprintf(key, sizeof(key), ",%s=", names[i][0]);
+			at = strstr(text, key);
+			end = strchr(at + 1, ',');
+			snprintf(bad, 2 * n + 64, "%.*s%s%s", (int)(at - text) + 3, text, names[i][1],
+				 end ? end : "");
+			REFUSED(bad, "a name that is not a file name");
+		}
+	}
 	{
 		struct ruleset none = { .rules = rules, .nrules = 0 };
 		CHECK(record_decode(text, &none, fds, RECORD_SLOTS, &out, &lfd) < 0,

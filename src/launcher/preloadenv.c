@@ -1,0 +1,53 @@
+/* preloadenv.c - the LD_PRELOAD the launcher gives COMMAND (preloadenv.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preloadenv.h"
+
+/* What the dynamic linker splits LD_PRELOAD on. */
+#define SEPARATORS " :"
+
+int preload_names(const char *list, const char *lib)
+{
+	size_t len = strlen(lib);
+
+	while (*list) {
+		size_t n = strcspn(list, SEPARATORS);
+		if (n == len && strncmp(list, lib, len) == 0)
+			return 1;
+		list += n + (list[n] != '\0');
+	}
+	return 0;
+}
+
+/* The length of LIST up to the end of its first name when that is
+ * AddressSanitizer's runtime, which refuses to start unless it comes
+ * first; else 0.  Separators before it count: the dynamic linker skips
+ * the empty names, and "$LD_PRELOAD:/path/libasan.so" with LD_PRELOAD
+ * unset begins with one. */
+static size_t asan_runtime_first(const char *list)
+{
+	size_t skip = strspn(list, SEPARATORS), n = skip + strcspn(list + skip, SEPARATORS);
+	const char *base = list + n;
+
+	while (base > list + skip && base[-1] != '/')
+		base--;
+	if (strncmp(base, "libasan", 7) == 0 || strncmp(base, "libclang_rt.asan", 16) == 0)
+		return n;
+	return 0;
+}
+
+char *preload_list(const char *old, const char *lib)
+{
+	size_t asan;
+	char *v;
+
+	if (!old || !*old)
+		return strdup(lib);
+	if (preload_names(old, lib))
+		return strdup(old);
+	if ((asan = asan_runtime_first(old)) > 0)
+		return asprintf(&v, "%.*s:%s%s", (int)asan, old, lib, old + asan) < 0 ? NULL : v;
+	return asprintf(&v, "%s:%s", lib, old) < 0 ? NULL : v;
+}

@@ -1,0 +1,21 @@
+/* preloadenv.h - the LD_PRELOAD the launcher gives COMMAND.
+ *
+ * The dynamic linker splits LD_PRELOAD on spaces and colons, and loads a
+ * library once however often it is named.  The library goes first,
+ * keeping what was there, in order; but after AddressSanitizer's
+ * runtime when that comes first, as it refuses to start otherwise.
+ */
+#ifndef ATOMICALLY_PRELOADENV_H
+#define ATOMICALLY_PRELOADENV_H
+
+/* Does the LD_PRELOAD list LIST name LIB? */
+int preload_names(const char *list, const char *lib);
+
+/* The value of LD_PRELOAD with LIB (a path without a space or colon),
+ * made from OLD, its value now (NULL: none): OLD as it is when it names
+ * LIB already; else LIB first, or second after an AddressSanitizer
+ * runtime that comes first.  Reads OLD alone, no environment.  malloc'd;
+ * NULL without memory. */
+char *preload_list(const char *old, const char *lib);
+
+#endif
