@@ -34,6 +34,7 @@
 #include "core/match.h"
 #include "core/path.h"
 #include "core/rules.h"
+#include "core/session_wire.h"
 #include "core/tempname.h"
 #include "supervisor/keeper.h"
 #include "supervisor/session.h"
@@ -296,9 +297,17 @@ static int stdout_is_github_env(void)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static int print_env(const char *lib, const char *rules)
+static int print_env(const char *lib, const char *rules, int session)
 {
 	char *preload = preload_value(lib);
+	/* No launcher stays above the job's processes: no session.  Said
+	 * here once, and "none" tells every process that it is known. */
+	const char *no_session = session ? SESSION_ENV "=" SESSION_NONE : "";
+
+	if (session)
+		fprintf(stderr, "atomically: warning: --env starts no session: the rules with lock = "
+			"\"session\" hold their locks per process, and commit = \"session\" commits "
+			"at each process's exit; run a step as `atomically COMMAND` for a session\n");
 
 	/* The values hold no quote: the rules are escaped, and the library
 	 * path has no space or colon. */
@@ -310,10 +319,14 @@ static int print_env(const char *lib, const char *rules)
 		if (strchr(preload, '\n') || strchr(preload, '\r'))
 			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a newline: cannot write it to $GITHUB_ENV");
 		printf("LD_PRELOAD=%s\n%s=%s\n", preload, RULES_ENV, rules);
+		if (session)
+			printf("%s\n", no_session);
 	} else {
 		if (strchr(preload, '\''))
 			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a quote: cannot print it for a shell");
 		printf("export LD_PRELOAD='%s'\nexport %s='%s'\n", preload, RULES_ENV, rules);
+		if (session)
+			printf("export %s\n", no_session);
 	}
 	if (gitenv_print(github) < 0)
 		die(EXIT_OWN_ERROR, "a GIT_CONFIG_ variable cannot be printed for %s",
@@ -798,7 +811,7 @@ int main(int argc, char **argv)
 	if (o.mode == MODE_ENV) {
 		if (optind < argc)
 			die(EXIT_OWN_ERROR, "--env takes no COMMAND");
-		status = print_env(lib, rules);
+		status = print_env(lib, rules, session);
 		free(rules);
 		return status;
 	}
