@@ -104,6 +104,7 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
+              $(B)/bench/touches \
               $(B)/bench/empty.so $(B)/lms_counter
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
