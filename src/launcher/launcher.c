@@ -804,8 +804,11 @@ int main(int argc, char **argv)
 	find_library(lib, sizeof(lib));
 	rules = encode_rules(&cfg.rs);
 	session = wants_session(&cfg.rs);
-	/* The supervisor's own messages follow the config (and -q, -v). */
-	log_setup(cfg.rs.log_level, cfg.rs.log_file ? strdup(cfg.rs.log_file) : NULL);
+	/* The supervisor's own messages follow the config (and -q, -v); the
+	 * name is kept, as the config goes. */
+	static char log_file[PATH_MAX];
+	snprintf(log_file, sizeof(log_file), "%s", cfg.rs.log_file ? cfg.rs.log_file : "");
+	log_setup(cfg.rs.log_level, log_file);
 	config_free(&cfg);
 
 	if (o.mode == MODE_ENV) {
