@@ -78,7 +78,7 @@ subprocess.run(["sh", "-c", "v=$(cat n); echo $((v+1)) > n"], check=True)
 time.sleep(2)'
 	wrapped "$PY" -c "$script" &
 	local session=$!
-	wait_for_log "locked (lock file"
+	wait_for_log "locked .lock file"
 	sleep 0.5
 	# Until the whole command has exited, no one outside gets it.
 	run "$ATOMICALLY" cat n
