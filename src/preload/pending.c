@@ -555,7 +555,7 @@ int pending_release(struct pending *p, int close_errno)
 		pending_free(p);  /* a child's copy after fork: the parent commits */
 	else if (held_elsewhere(p))
 		held_add(p);
-	else if (p->rec.rule->commit == COMMIT_EXIT)
+	else if (p->rec.rule->commit >= COMMIT_EXIT)
 		defer(p);
 	else
 		r = finish(p);

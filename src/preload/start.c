@@ -17,6 +17,7 @@
 #include "core/sys.h"
 #include "env.h"
 #include "handover.h"
+#include "session.h"
 #include "state.h"
 
 /* Three quarters of the way to the descriptor limit (at most 1024):
@@ -157,6 +158,7 @@ static void load_rules(void)
 		free(text);
 	}
 	lib.actor.lock_dir = lib.rs.lock_dir;
+	lib.actor.session_hold = session_hold;
 	lib.writes_only = 1;
 	for (size_t i = 0; i < lib.rs.nrules; i++)
 		if (lib.rs.rules[i].lock >= SCOPE_PROCESS)

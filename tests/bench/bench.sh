@@ -17,7 +17,8 @@
 # harness in a minute or two: every size cut down, the report written to
 # build/bench/PERFORMANCE.md instead of docs/), BENCH_ONLY="GROUP..."
 # (only those benchmarks, by the names of results.tsv: start tar
-# small_full small_none stream edit reflink_xfs reflink_btrfs lock; the
+# small_full small_none stream edit reflink_xfs reflink_btrfs lock
+# session; the
 # report then goes to build/bench/PERFORMANCE.md too).
 set -u
 
@@ -370,6 +371,18 @@ fi
 run_lock_lib() { t "${tl_lock[@]}" "$top/tests/bench/contend.sh" lib $workers $cycles counter.json; }
 run_lock_flock() { t "$top/tests/bench/contend.sh" flock $workers $cycles counter.json; }
 interleave lock "$rounds" lock_lib lock_flock
+
+# --- 8. a session's first touch (issue 14) ------------------------------
+# 500 first touches of files (a stat each, of names that do not exist:
+# each takes the file's lock), under the launcher with lock = "session"
+# (the round trip to the supervisor, which takes the lock) / with lock =
+# "process" (the process takes it itself).  Both through the launcher,
+# so that the only difference is where the lock is taken.
+printf 'path "t-*.json" { lock = "session"\n durability = "none" }\n' > "$work/session.conf"
+printf 'path "t-*.json" { lock = "process"\n durability = "none" }\n' > "$work/process.conf"
+run_session_lib() { t "$bin/atomically" -c "$work/session.conf" "$bb/touches" 500; }
+run_session_process() { t "$bin/atomically" -c "$work/process.conf" "$bb/touches" 500; }
+interleave session "$(even $((rounds * 4)))" session_lib session_process
 
 # --- evidence that does not depend on the load ------------------------
 # System calls of the small-files work (200 files, each replaced once

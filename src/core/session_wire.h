@@ -1,0 +1,85 @@
+/* session_wire.h - what a process of a session and its supervisor say.
+ *
+ * The supervisor (the launcher, kept alive as COMMAND's grandparent,
+ * src/supervisor/) listens on an abstract Unix socket whose name is in
+ * ATOMICALLY_SESSION: "PID.HEX", the supervisor's pid and a random
+ * part.  A name in the environment rather than an inherited descriptor,
+ * because programs close descriptors they did not open (Python's
+ * subprocess closes every one above 2 by default, daemons close them
+ * all), and an environment survives that.  The value "none" says that
+ * no session exists and none is expected (`atomically --env`), so that
+ * the fallback is not warned about in every process.
+ *
+ * Each side checks the other (SO_PEERCRED): the process that answers
+ * must be the pid the name gives and run as the same user; the
+ * supervisor serves only processes of its user in its own tree.
+ *
+ * One request, one reply, over SOCK_SEQPACKET: each message whole or
+ * not at all.  A request carries at most one descriptor (SCM_RIGHTS):
+ * the directory of the file it is about, so that the supervisor finds
+ * the file the process means, whatever its cwd or root.
+ */
+#ifndef ATOMICALLY_SESSION_WIRE_H
+#define ATOMICALLY_SESSION_WIRE_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SESSION_ENV "ATOMICALLY_SESSION"
+#define SESSION_NONE "none"
+
+enum session_op {
+	/* Take and keep, until the session ends, the lock of NAME in the
+	 * directory sent along (lock = "session"). */
+	SESSION_HOLD = 1,
+};
+
+struct session_request {
+	uint32_t op;
+	int32_t lock_timeout;          /* the rule's: seconds, < 0 for ever */
+	char lock_dir[PATH_MAX];       /* the rules' lock_dir (actor.h) */
+	char name[NAME_MAX + 1];       /* a name in the directory sent */
+	char display[PATH_MAX];        /* the file as messages name it */
+};
+
+struct session_reply {
+	int32_t status;                /* 0 done, -1 failed with ERROR */
+	int32_t error;
+};
+
+/* The socket address of the session named VALUE (an ATOMICALLY_SESSION
+ * value) into ADDR, and the supervisor's pid into *PID.  Returns the
+ * address length, or 0 when VALUE names no session (NULL, "none", or
+ * malformed). */
+struct sockaddr_un;
+unsigned session_address(const char *value, struct sockaddr_un *addr, pid_t *pid);
+
+/* VALUE for a supervisor of pid PID with the random part RANDOM, into
+ * OUT (at least SESSION_VALUE_MAX bytes). */
+#define SESSION_VALUE_MAX 48
+void session_value(char *out, pid_t pid, uint64_t random);
+
+/* Connect to the session VALUE names, and check that the pid the name
+ * gives answers, as our effective user.  Returns the socket (kept in
+ * *SLOT, see sys.h), or -1 with errno: ENOENT (no session named),
+ * ECONNREFUSED (nobody listens: the session ended), EPERM (another
+ * process answers). */
+int session_connect(const char *value, int *slot);
+
+/* Send LEN bytes of MSG and, when FD >= 0, the descriptor FD with them.
+ * Returns 0, or -1 with errno. */
+int session_send(int sock, const void *msg, size_t len, int fd);
+
+/* Receive one message of exactly LEN bytes into MSG; a descriptor sent
+ * with it into *FD (-1 when none; FD may be NULL when none is wanted,
+ * and one sent is closed).  Returns 0, or -1 with errno: EPIPE when the
+ * other side has gone, EPROTO when the message is not LEN bytes or
+ * carries more than one descriptor. */
+int session_recv(int sock, void *msg, size_t len, int *fd);
+
+/* Is R a request the supervisor may act on: a known op, its strings
+ * terminated, NAME a file name (no '/', not "." or ".."). */
+int session_request_valid(const struct session_request *r);
+
+#endif

@@ -1,0 +1,167 @@
+/* session.c - the session's socket and the requests on it. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/actor.h"
+#include "core/lock.h"
+#include "core/log.h"
+#include "core/rules.h"
+#include "core/session_wire.h"
+#include "peer.h"
+#include "session.h"
+
+static int listener = -1;
+static pid_t supervisor;
+static atomic_int ended;
+
+int session_above(void)
+{
+	int slot;
+
+	if (session_connect(getenv(SESSION_ENV), &slot) < 0)
+		return 0;
+	close(slot);
+	return 1;
+}
+
+int session_open(void)
+{
+	struct sockaddr_un addr;
+	char value[SESSION_VALUE_MAX];
+	unsigned len;
+	pid_t pid;
+
+	supervisor = getpid();
+	/* The random part keeps another process from taking the name first;
+	 * one that did anyway (EADDRINUSE) only makes us draw again. */
+	for (int tries = 0; tries < 16; tries++) {
+		uint64_t random;
+
+		if (getrandom(&random, sizeof(random), 0) != sizeof(random))
+			return -1;
+		session_value(value, supervisor, random);
+		len = session_address(value, &addr, &pid);
+		listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (listener < 0)
+			return -1;
+		if (bind(listener, (struct sockaddr *)&addr, len) == 0)
+			break;
+		close(listener);
+		listener = -1;
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	if (listener < 0 || listen(listener, SOMAXCONN) < 0 || setenv(SESSION_ENV, value, 1) < 0)
+		return -1;
+	return 0;
+}
+
+/* lock = "session": take the lock of REQ's file in DFD and keep it until
+ * the process (the session) ends.  The lock table is the core's, keyed
+ * by directory and name: a second process of the tree asking for the
+ * same file finds it held and does not wait. */
+static void hold(const struct session_request *req, int dfd, struct session_reply *rep)
+{
+	struct actor a = { .pid = supervisor, .lock_dir = req->lock_dir };
+	struct rule rule;
+	struct stat dir_st;
+
+	rule_set_defaults(&rule);
+	rule.lock = SCOPE_PROCESS;
+	rule.lock_timeout = req->lock_timeout;
+	if (fstat(dfd, &dir_st) < 0 || !S_ISDIR(dir_st.st_mode)) {
+		rep->status = -1;
+		rep->error = ENOTDIR;
+		return;
+	}
+	rep->status = lock_hold(&a, &rule, dfd, &dir_st, req->name, req->display);
+	rep->error = rep->status < 0 ? errno : 0;
+}
+
+/* One process of the tree, on its connection SOCK, until it goes.  A
+ * request that is not well formed ends the connection: the library
+ * never sends one. */
+static void *serve_connection(void *arg)
+{
+	int sock = (int)(intptr_t)arg;
+	struct session_request req;
+	struct session_reply rep;
+	int dfd;
+
+	while (session_recv(sock, &req, sizeof(req), &dfd) == 0) {
+		if (!session_request_valid(&req) || dfd < 0 || atomic_load(&ended)) {
+			if (dfd >= 0)
+				close(dfd);
+			break;
+		}
+		memset(&rep, 0, sizeof(rep));
+		hold(&req, dfd, &rep);
+		close(dfd);
+		if (session_send(sock, &rep, sizeof(rep), -1) < 0)
+			break;
+	}
+	close(sock);
+	return NULL;
+}
+
+static void *accept_loop(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		pthread_attr_t attr;
+		pthread_t thread;
+		pid_t pid;
+		int sock = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+
+		if (sock < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
+			    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				continue;
+			return NULL;
+		}
+		if (!peer_in_tree(sock, supervisor, &pid)) {
+			log_info("session: refused a connection from pid %d (not of this "
+				 "session's user and tree)", (int)pid);
+			close(sock);
+			continue;
+		}
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&thread, &attr, serve_connection, (void *)(intptr_t)sock) != 0)
+			close(sock);
+		pthread_attr_destroy(&attr);
+	}
+}
+
+int session_serve(void)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&thread, &attr, accept_loop, NULL);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void session_end(void)
+{
+	atomic_store(&ended, 1);
+	lock_remove_held();
+}
