@@ -14,6 +14,7 @@
 static int sock = -1;
 static pid_t sock_pid;            /* whose connection SOCK is */
 static int session_gone;          /* said once: do it ourselves */
+static int session_lost;          /* it was named, and is not there */
 static pthread_mutex_t sock_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* Set while this thread waits for the supervisor: a signal handler of
  * the same thread that comes back here must not wait for itself. */
@@ -28,13 +29,19 @@ static int no_session(const char *value, int err)
 	session_gone = 1;
 	if (value && strcmp(value, SESSION_NONE) == 0)
 		return 1;
-	if (!value)
+	if (!value) {
 		log_warn("a rule asks for a session (lock or commit = \"session\"), and no "
 			 "atomically launcher above this process is one: its locks are held, and its "
 			 "files committed, per process");
-	else
-		log_warn("the session %s is not there (%s): locks are held, and files "
-			 "committed, per process", value, strerror(err));
+		return 1;
+	}
+	/* Named, and gone: killed (its keeper is about to take this process
+	 * too), or ended while this process lived on.  Its files are not
+	 * ours to commit: what the session would have committed all
+	 * together must not be committed piecemeal. */
+	session_lost = 1;
+	log_warn("the session %s is not there (%s): locks are held per process, and files it "
+		 "would commit are not written", value, strerror(err));
 	return 1;
 }
 
@@ -42,6 +49,8 @@ int session_present(void)
 {
 	const char *value = sys_getenv(SESSION_ENV);
 
+	if (session_lost)
+		return -1;
 	if (session_gone || !value || strcmp(value, SESSION_NONE) == 0) {
 		no_session(value, 0);
 		return 0;
@@ -72,7 +81,7 @@ static int ask(struct session_request *req, const int *fds, int nfds, void *rep,
 	const char *value = sys_getenv(SESSION_ENV);
 	int s, r;
 
-	if (!session_present())
+	if (session_present() <= 0)
 		return 1;
 	if (in_request) {
 		errno = EDEADLK;
@@ -119,6 +128,16 @@ int session_hold(int dfd, const char *name, const char *display, const struct ru
 	return rep.status;
 }
 
+/* The session was there and is gone: a file it keeps cannot be written
+ * (session_present said why, once). */
+static int lost(void)
+{
+	if (!session_lost)
+		return 1;
+	errno = EIO;
+	return -1;
+}
+
 /* A file request: the reply and its two descriptors. */
 static int ask_file(struct session_request *req, int dfd, struct session_file_reply *rep,
 		    int fds[2])
@@ -127,7 +146,7 @@ static int ask_file(struct session_request *req, int dfd, struct session_file_re
 
 	fds[0] = fds[1] = -1;
 	if ((r = ask(req, &dfd, 1, rep, sizeof(*rep), fds, 2)) != 0)
-		return r;
+		return r < 0 ? r : lost();
 	if (rep->status != 0) {
 		sys_fd_close(&fds[0]);
 		sys_fd_close(&fds[1]);
@@ -167,7 +186,7 @@ int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
 	fill(&req, SESSION_RENAME, name, display);
 	snprintf(req.from, sizeof(req.from), "%s", from);
 	if ((r = ask(&req, fds, 2, &rep, sizeof(rep), NULL, 0)) != 0)
-		return r;
+		return r < 0 ? r : lost();
 	if (rep.status < 0)
 		errno = rep.error;
 	return rep.status;

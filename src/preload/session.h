@@ -31,7 +31,9 @@ struct rule;
 int session_hold(int dfd, const char *name, const char *display, const struct rule *rule,
 		 const char *lock_dir);
 
-/* Is there a session to ask (said once when there is none)? */
+/* Is there a session to ask?  1: yes; 0: none (said once): the process
+ * does it itself; -1: the session was there and is gone: the files it
+ * keeps are not to be written (their opens fail with EIO). */
 int session_present(void);
 
 /* SESSION_OPEN and SESSION_LOOKUP of NAME in DFD (DISPLAY: its absolute
