@@ -257,3 +257,34 @@ PY
 	done
 	[ "$bad" = 1 ] || fail "the control never lost a file"
 }
+
+@test "commit = session: a journal another user planted is not completed by --clean" {
+	require_root "makes a file of another user"
+	mkdir -m 1777 shared
+	echo old > shared/t.txt
+	local pid
+	pid=$(sh -c 'echo $$')
+	# plant JOURNAL-OWNER: a dead pid's temp of t.txt, and a journal
+	# that says to rename it over t.txt, the journal owned by the user.
+	plant() {
+		echo planted > "shared/.t.txt.atomically.$pid.abcdef"
+		"$PY" - "$BATS_TEST_TMPDIR/shared" ".t.txt.atomically.$pid.abcdef" t.txt > "shared/.atomically-journal.$pid.0123456789abcdef" <<'PY'
+import sys
+h = lambda s: s.encode().hex()
+print("atomically-journal 1 primary")
+print("f %s %s %s" % (h(sys.argv[1]), h(sys.argv[2]), h(sys.argv[3])))
+print("end")
+PY
+		chown "$1" "shared/.atomically-journal.$pid.0123456789abcdef"
+	}
+	plant nobody
+	run "$ATOMICALLY" --clean shared
+	assert_equal "$(cat shared/t.txt)" old
+	# The control: the same journal, ours, is completed.
+	rm -f shared/.atomically-journal.* shared/.t.txt.*
+	plant root
+	run "$ATOMICALLY" --clean shared
+	assert_success
+	assert_output --partial "completed 1 session commit"
+	assert_equal "$(cat shared/t.txt)" planted
+}
