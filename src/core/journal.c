@@ -374,14 +374,6 @@ static void settle_one(int dfd, const char *name)
 	sys_unmap(text, size);
 }
 
-struct dirent_raw {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
 int journal_settle(int dfd, int pid)
 {
 	_Alignas(8) char buf[4096];
@@ -392,7 +384,7 @@ int journal_settle(int dfd, int pid)
 		return -1;
 	while ((n = sys_getdents64(dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n;) {
-			const struct dirent_raw *d = (const void *)(buf + off);
+			const struct sys_dirent *d = (const void *)(buf + off);
 			int owner = journal_owner(d->name);
 
 			off += d->reclen;

@@ -93,14 +93,6 @@ int temp_link(pid_t owner, int fd, int dfd, const char *name, char *temp)
 
 /* The kernel's directory entry, as getdents64 gives it: readdir would
  * allocate. */
-struct dirent_raw {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
 int temp_sweep(pid_t owner, int dfd, const char *name, const char *display)
 {
 	_Alignas(8) char buf[4096];
@@ -113,7 +105,7 @@ int temp_sweep(pid_t owner, int dfd, const char *name, const char *display)
 		return -1;
 	while ((n = sys_getdents64(dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n;) {
-			const struct dirent_raw *d = (const void *)(buf + off);
+			const struct sys_dirent *d = (const void *)(buf + off);
 			int pid = temp_owner(d->name, name);
 
 			off += d->reclen;
