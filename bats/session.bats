@@ -234,18 +234,6 @@ open("ready", "w").close(); time.sleep(30)' "$value" &
 	printf 'path "out.txt" { lock = "session" }\n' > "$CONF"
 	# Each thread rewrites the file 20 times, each time with one write
 	# of 64 lines of its process's letter.
-	cat > w.py <<'PY'
-import os, sys, threading
-data = ((chr(65 + int(sys.argv[1])) * 1023 + "\n") * 64).encode()
-def write():
-    for _ in range(20):
-        fd = os.open("out.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, data)
-        os.close(fd)
-ts = [threading.Thread(target=write) for _ in range(16)]
-for t in ts: t.start()
-for t in ts: t.join()
-PY
 	# A reader outside, with no library: how many of its reads were not
 	# one whole file of one letter.
 	cat > r.py <<'PY'
@@ -266,7 +254,7 @@ PY
 		"$PY" -c 'open("out.txt", "w").write(("Z" * 1023 + "\n") * 64)'
 		"$PY" r.py > reads &
 		local reader=$!
-		"$@" sh -c 'for p in $(seq 0 15); do "$0" w.py $p & done; wait' "$PY"
+		"$@" sh -c 'for p in A B C D E F G H I J K L M N O P; do "$0" "$1" out.txt $p 20 & done; wait' "$PY" "$TOP/tests/helpers/thread_rewriter.py"
 		local st=$?
 		touch done
 		wait "$reader"

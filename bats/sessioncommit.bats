@@ -111,18 +111,6 @@ old"
 }
 
 @test "commit = session: 16 processes x 16 threads of one session write one file; outside, it stays old until the end" {
-	cat > w.py <<'PY'
-import os, sys, threading
-data = ((chr(65 + int(sys.argv[1])) * 1023 + "\n") * 64).encode()
-def write():
-    for _ in range(10):
-        fd = os.open("out.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, data)
-        os.close(fd)
-ts = [threading.Thread(target=write) for _ in range(16)]
-for t in ts: t.start()
-for t in ts: t.join()
-PY
 	"$PY" -c 'open("out.txt", "w").write(("Z" * 1023 + "\n") * 64)'
 	# The reader stops at the first read it began after COMMAND's end
 	# ("done", made by COMMAND itself, before the commit).
@@ -139,7 +127,7 @@ print("".join(sorted(seen)))
 PY
 	"$PY" r.py > seen &
 	local reader=$!
-	run "$ATOMICALLY" sh -c 'for p in $(seq 0 15); do "$0" w.py $p & done; wait; : > done' "$PY"
+	run "$ATOMICALLY" sh -c 'for p in A B C D E F G H I J K L M N O P; do "$0" "$1" out.txt $p 10 & done; wait; : > done' "$PY" "$TOP/tests/helpers/thread_rewriter.py"
 	wait "$reader"
 	assert_success
 	assert_equal "$(cat seen)" Z
