@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -170,12 +171,28 @@ static void *accept_loop(void *unused)
 	}
 }
 
+/* A pending file costs the supervisor three descriptors (its directory,
+ * its temp, its lock file): a session of a few hundred files would pass
+ * a soft limit of 1024.  Raised to the hard limit here, once COMMAND
+ * has started (it keeps the limits it was given: a program that uses
+ * select() must not meet descriptors above 1023). */
+static void raise_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int session_serve(void)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
 	int err;
 
+	raise_descriptor_limit();
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	err = pthread_create(&thread, &attr, accept_loop, NULL);
