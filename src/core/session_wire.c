@@ -85,43 +85,56 @@ int session_connect(const char *value, int *slot)
 	return *slot;
 }
 
-int session_send(int sock, const void *msg, size_t len, int fd)
+uint64_t session_rules_id(const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;  /* FNV-1a */
+
+	for (; text && *text; text++)
+		h = (h ^ (unsigned char)*text) * 0x100000001b3ULL;
+	return h;
+}
+
+int session_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(SESSION_FDS_MAX * sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = { (void *)msg, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
+	int sent[SESSION_FDS_MAX], n = 0;
+	ssize_t w;
 
-	if (fd >= 0) {
+	for (int i = 0; i < nfds && n < SESSION_FDS_MAX; i++)
+		if (fds[i] >= 0)
+			sent[n++] = fds[i];
+	if (n) {
 		struct cmsghdr *c;
 
 		memset(&control, 0, sizeof(control));
 		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), sent, n * sizeof(int));
 	}
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
 		return -1;
-	if ((size_t)n != len) {
+	if ((size_t)w != len) {
 		errno = EPROTO;
 		return -1;
 	}
 	return 0;
 }
 
-/* The descriptors a message carried: the first into *FD (when FD is not
- * NULL), every other closed.  Returns how many came. */
-static int take_descriptors(struct msghdr *mh, int *fd)
+/* The descriptors a message carried, in order, into FDS (NFDS entries);
+ * those beyond are closed.  Returns how many came. */
+static int take_descriptors(struct msghdr *mh, int *fds, int nfds)
 {
 	int count = 0;
 
@@ -135,19 +148,20 @@ static int take_descriptors(struct msghdr *mh, int *fd)
 			int got;
 
 			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (count++ == 0 && fd)
-				*fd = got;
+			if (count < nfds)
+				sys_fd_keep(got, &fds[count]);
 			else
 				sys_fd_close(&got);
+			count++;
 		}
 	}
 	return count;
 }
 
-int session_recv(int sock, void *msg, size_t len, int *fd)
+int session_recv(int sock, void *msg, size_t len, int *fds, int nfds)
 {
 	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
+		char buf[CMSG_SPACE(SESSION_FDS_MAX * sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = { msg, len };
@@ -158,25 +172,21 @@ int session_recv(int sock, void *msg, size_t len, int *fd)
 	ssize_t n;
 	int count;
 
-	if (fd)
-		*fd = -1;
+	for (int i = 0; i < nfds; i++)
+		fds[i] = -1;
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	count = take_descriptors(&mh, fd);
-	if (n == 0) {
-		errno = EPIPE;
+	count = take_descriptors(&mh, fds, nfds);
+	if (n == 0 || (size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		for (int i = 0; i < nfds; i++)
+			sys_fd_close(&fds[i]);
+		errno = n == 0 ? EPIPE : EPROTO;
 		return -1;
 	}
-	if ((size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || count > 1) {
-		if (fd)
-			sys_fd_close(fd);
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
+	return count;
 }
 
 static int terminated(const char *s, size_t size)
@@ -184,14 +194,19 @@ static int terminated(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
+static int file_name(const char *s)
+{
+	return s[0] && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
 int session_request_valid(const struct session_request *r)
 {
-	if (r->op != SESSION_HOLD)
+	if (r->op < SESSION_HOLD || r->op > SESSION_RENAME)
 		return 0;
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||
+	    !terminated(r->from, sizeof(r->from)) ||
 	    !terminated(r->display, sizeof(r->display)))
 		return 0;
-	return r->name[0] && !strchr(r->name, '/') && strcmp(r->name, ".") != 0 &&
-	       strcmp(r->name, "..") != 0;
+	return file_name(r->name) && (r->op != SESSION_RENAME || file_name(r->from));
 }

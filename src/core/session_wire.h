@@ -31,22 +31,51 @@
 
 enum session_op {
 	/* Take and keep, until the session ends, the lock of NAME in the
-	 * directory sent along (lock = "session"). */
+	 * directory sent along (lock = "session").  A session_reply. */
 	SESSION_HOLD = 1,
+	/* commit = "session": the pending file of NAME in the directory
+	 * sent, made for an open with FLAGS and MODE if there is none.  A
+	 * session_file_reply, with the directory and the temp. */
+	SESSION_OPEN,
+	/* commit = "session": the pending file of NAME, if the session has
+	 * one.  A session_file_reply (status 1: none). */
+	SESSION_LOOKUP,
+	/* commit = "session": the program renames FROM (in the second
+	 * directory sent) onto NAME (in the first): the file becomes NAME's
+	 * pending file.  A session_reply. */
+	SESSION_RENAME,
 };
 
 struct session_request {
 	uint32_t op;
 	int32_t lock_timeout;          /* the rule's: seconds, < 0 for ever */
+	int32_t flags;                 /* SESSION_OPEN: the program's open flags */
+	uint32_t mode;                 /* and its mode */
+	uint64_t rules;                /* session_rules_id of the asker's rules */
 	char lock_dir[PATH_MAX];       /* the rules' lock_dir (actor.h) */
 	char name[NAME_MAX + 1];       /* a name in the directory sent */
-	char display[PATH_MAX];        /* the file as messages name it */
+	char from[NAME_MAX + 1];       /* SESSION_RENAME: the source's name */
+	char display[PATH_MAX];        /* the file's absolute path: its rule, messages */
 };
 
+/* status: 0 done, -1 failed with ERROR, 1 not the session's to do (the
+ * asker does it itself, as without a session). */
 struct session_reply {
-	int32_t status;                /* 0 done, -1 failed with ERROR */
+	int32_t status;
 	int32_t error;
 };
+
+#define SESSION_RECORD_MAX 16384
+struct session_file_reply {
+	int32_t status;
+	int32_t error;
+	char record[SESSION_RECORD_MAX];   /* record_encode's text (status 0) */
+};
+
+/* The identity of a ruleset's text (ATOMICALLY_RULES): the session keeps
+ * files only for processes that share its rules, whose records name the
+ * same rules by the same numbers. */
+uint64_t session_rules_id(const char *text);
 
 /* The socket address of the session named VALUE (an ATOMICALLY_SESSION
  * value) into ADDR, and the supervisor's pid into *PID.  Returns the
@@ -67,19 +96,22 @@ void session_value(char *out, pid_t pid, uint64_t random);
  * process answers). */
 int session_connect(const char *value, int *slot);
 
-/* Send LEN bytes of MSG and, when FD >= 0, the descriptor FD with them.
- * Returns 0, or -1 with errno. */
-int session_send(int sock, const void *msg, size_t len, int fd);
+/* Send LEN bytes of MSG and, with them, the NFDS descriptors FDS (at most
+ * SESSION_FDS_MAX; those that are -1 are left out).  Returns 0, or -1
+ * with errno. */
+#define SESSION_FDS_MAX 3
+int session_send(int sock, const void *msg, size_t len, const int *fds, int nfds);
 
-/* Receive one message of exactly LEN bytes into MSG; a descriptor sent
- * with it into *FD (-1 when none; FD may be NULL when none is wanted,
- * and one sent is closed).  Returns 0, or -1 with errno: EPIPE when the
- * other side has gone, EPROTO when the message is not LEN bytes or
- * carries more than one descriptor. */
-int session_recv(int sock, void *msg, size_t len, int *fd);
+/* Receive one message of exactly LEN bytes into MSG, and the descriptors
+ * sent with it into FDS (NFDS entries, -1 where none came; those beyond
+ * NFDS are closed).  Returns how many descriptors came, or -1 with errno:
+ * EPIPE when the other side has gone, EPROTO when the message is not LEN
+ * bytes. */
+int session_recv(int sock, void *msg, size_t len, int *fds, int nfds);
 
 /* Is R a request the supervisor may act on: a known op, its strings
- * terminated, NAME a file name (no '/', not "." or ".."). */
+ * terminated, NAME (and FROM, for a rename) a file name (no '/', not
+ * "." or ".."). */
 int session_request_valid(const struct session_request *r);
 
 #endif

@@ -30,6 +30,7 @@
 #include "core/elfcheck.h"
 #include "core/log.h"
 #include "core/escape.h"
+#include "core/journal.h"
 #include "core/lookup.h"
 #include "core/match.h"
 #include "core/path.h"
@@ -538,8 +539,17 @@ static void clean_subdir(struct clean *c, int dfd, const char *name, const char 
 /* Clean the directory FD (PATH for messages), which this closes. */
 static void clean_dir(struct clean *c, int fd, const char *path)
 {
-	DIR *d = fdopendir(fd);
+	DIR *d;
 	struct dirent *e;
+	int settled;
+
+	/* A session's commit that its supervisor did not live to finish:
+	 * completed (or, short of its commit point, left to the removal of
+	 * its temps below), before any temp here is judged. */
+	if (!c->dry_run && (settled = journal_settle(fd, 0)) > 0 && c->verbosity >= 0)
+		printf("completed %d session commit%s recorded in %s\n", settled,
+		       settled == 1 ? "" : "s", shown(path));
+	d = fdopendir(fd);
 
 	if (!d) {
 		clean_error(c, path, "", errno);
@@ -730,12 +740,13 @@ static int wants_session(const struct ruleset *rs)
  * named in the environment first, then COMMAND under the keeper (which
  * kills the tree if we are killed), then the requests served until
  * COMMAND exits. */
-static int run_session(char **argv, const char *file)
+static int run_session(char **argv, const char *file, const char *rules, int failure_exit)
 {
 	struct command c = { argv, file };
-	int status, keeper_status;
+	int status, keeper_status, ok;
+	char why[64];
 
-	if (session_open() < 0)
+	if (session_open(rules) < 0)
 		die(EXIT_OWN_ERROR, "cannot open the session's socket: %s", strerror(errno));
 	child = keeper_start(exec_command, &c);
 	if (child < 0)
@@ -745,9 +756,17 @@ static int run_session(char **argv, const char *file)
 		die(EXIT_OWN_ERROR, "cannot serve the session: %s", strerror(errno));
 	forward_signals();
 	status = keeper_wait(&keeper_status);
-	session_end();
-	if (status < 0)
+	if (status < 0) {
+		session_end(0, "the command's keeper died");
 		return WIFSIGNALED(keeper_status) ? 128 + WTERMSIG(keeper_status) : EXIT_OWN_ERROR;
+	}
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "%s was killed by signal %d", argv[0], WTERMSIG(status));
+	else
+		snprintf(why, sizeof(why), "%s exited with status %d", argv[0], WEXITSTATUS(status));
+	if (session_end(ok, why) < 0 && ok)
+		return failure_exit;
 	return exit_status(status);
 }
 
@@ -757,7 +776,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	char lib[PATH_MAX], file[PATH_MAX];
 	char *rules;
-	int status, session;
+	int status, session, failure_exit;
 
 	/* Files the image before (a wrapped shell) handed over: committed
 	 * when COMMAND is done, or at exit. */
@@ -804,6 +823,7 @@ int main(int argc, char **argv)
 	find_library(lib, sizeof(lib));
 	rules = encode_rules(&cfg.rs);
 	session = wants_session(&cfg.rs);
+	failure_exit = cfg.rs.failure_exit_code;
 	/* The supervisor's own messages follow the config (and -q, -v); the
 	 * name is kept, as the config goes. */
 	static char log_file[PATH_MAX];
@@ -834,11 +854,13 @@ int main(int argc, char **argv)
 	    gitenv_apply() < 0)
 		die(EXIT_OWN_ERROR, "setenv: %s", strerror(errno));
 	free(preload);
-	free(rules);
 	/* Inside a session already: join it (its socket stays named in the
 	 * environment), rather than start one whose locks would exclude the
 	 * outer command's own processes. */
 	if (session && !session_above())
-		return adopt_commit_all(run_session(argv + optind, file));
-	return adopt_commit_all(run(argv + optind, file));
+		status = run_session(argv + optind, file, rules, failure_exit);
+	else
+		status = run(argv + optind, file);
+	free(rules);
+	return adopt_commit_all(status);
 }

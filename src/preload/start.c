@@ -163,6 +163,9 @@ static void load_rules(void)
 	for (size_t i = 0; i < lib.rs.nrules; i++)
 		if (lib.rs.rules[i].lock >= SCOPE_PROCESS)
 			lib.writes_only = 0;
+	for (size_t i = 0; i < lib.rs.nrules; i++)
+		if (lib.rs.rules[i].commit == COMMIT_SESSION)
+			lib.session_files = 1;
 	log_setup(lib.rs.log_level, lib.rs.log_file);
 	atomic_store_explicit(&lib.active, 1, memory_order_release);
 }

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +18,7 @@
 #include "core/log.h"
 #include "core/rules.h"
 #include "core/session_wire.h"
+#include "files.h"
 #include "peer.h"
 #include "session.h"
 
@@ -33,7 +36,7 @@ int session_above(void)
 	return 1;
 }
 
-int session_open(void)
+int session_open(const char *rules)
 {
 	struct sockaddr_un addr;
 	char value[SESSION_VALUE_MAX];
@@ -41,6 +44,10 @@ int session_open(void)
 	pid_t pid;
 
 	supervisor = getpid();
+	if (files_setup(rules) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	/* The random part keeps another process from taking the name first;
 	 * one that did anyway (EADDRINUSE) only makes us draw again. */
 	for (int tries = 0; tries < 16; tries++) {
@@ -87,6 +94,31 @@ static void hold(const struct session_request *req, int dfd, struct session_repl
 	rep->error = rep->status < 0 ? errno : 0;
 }
 
+/* Answer REQ (with the directories DFDS) on SOCK.  0, or -1 when the
+ * connection is done for. */
+static int answer(int sock, const struct session_request *req, const int dfds[2])
+{
+	struct session_file_reply file_rep;
+	struct session_reply rep = { 0, 0 };
+	int fds[2] = { -1, -1 };
+
+	switch (req->op) {
+	case SESSION_HOLD:
+		hold(req, dfds[0], &rep);
+		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	case SESSION_RENAME:
+		files_rename(req, dfds[0], dfds[1], &rep);
+		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	default:
+		memset(&file_rep, 0, offsetof(struct session_file_reply, record) + 1);
+		if (req->op == SESSION_OPEN)
+			files_open(req, dfds[0], &file_rep, fds);
+		else
+			files_lookup(req, dfds[0], &file_rep, fds);
+		return session_send(sock, &file_rep, sizeof(file_rep), fds, 2);
+	}
+}
+
 /* One process of the tree, on its connection SOCK, until it goes.  A
  * request that is not well formed ends the connection: the library
  * never sends one. */
@@ -94,19 +126,15 @@ static void *serve_connection(void *arg)
 {
 	int sock = (int)(intptr_t)arg;
 	struct session_request req;
-	struct session_reply rep;
-	int dfd;
+	int dfds[2], ok;
 
-	while (session_recv(sock, &req, sizeof(req), &dfd) == 0) {
-		if (!session_request_valid(&req) || dfd < 0 || atomic_load(&ended)) {
-			if (dfd >= 0)
-				close(dfd);
-			break;
-		}
-		memset(&rep, 0, sizeof(rep));
-		hold(&req, dfd, &rep);
-		close(dfd);
-		if (session_send(sock, &rep, sizeof(rep), -1) < 0)
+	while (session_recv(sock, &req, sizeof(req), dfds, 2) >= 0) {
+		ok = session_request_valid(&req) && dfds[0] >= 0 && !atomic_load(&ended) &&
+		     answer(sock, &req, dfds) == 0;
+		for (int i = 0; i < 2; i++)
+			if (dfds[i] >= 0)
+				close(dfds[i]);
+		if (!ok)
 			break;
 	}
 	close(sock);
@@ -143,12 +171,28 @@ static void *accept_loop(void *unused)
 	}
 }
 
+/* A pending file costs the supervisor three descriptors (its directory,
+ * its temp, its lock file): a session of a few hundred files would pass
+ * a soft limit of 1024.  Raised to the hard limit here, once COMMAND
+ * has started (it keeps the limits it was given: a program that uses
+ * select() must not meet descriptors above 1023). */
+static void raise_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int session_serve(void)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
 	int err;
 
+	raise_descriptor_limit();
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	err = pthread_create(&thread, &attr, accept_loop, NULL);
@@ -160,8 +204,12 @@ int session_serve(void)
 	return 0;
 }
 
-void session_end(void)
+int session_end(int ok, const char *why)
 {
+	int r;
+
 	atomic_store(&ended, 1);
+	r = files_end(ok, why);
 	lock_remove_held();
+	return r;
 }

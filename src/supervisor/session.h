@@ -18,17 +18,20 @@
  * same supervisor, and the locks are the whole outer command's. */
 int session_above(void);
 
-/* Bind the session's socket and put its name in the environment.
- * Returns 0, or -1 with errno. */
-int session_open(void);
+/* Bind the session's socket and put its name in the environment; RULES:
+ * the rules the tree gets (ATOMICALLY_RULES), whose commit = "session"
+ * files the session keeps.  Returns 0, or -1 with errno. */
+int session_open(const char *rules);
 
 /* Serve the tree, from a thread of its own.  Returns 0, or -1 with
  * errno. */
 int session_serve(void);
 
-/* COMMAND has exited: requests are no longer served, and the lock files
- * of the locks the session held are removed (still locked: the exit
- * lets go of them). */
-void session_end(void);
+/* COMMAND has exited (OK: with status 0; WHY says how): requests are no
+ * longer served, the session's pending files are committed, all or
+ * nothing, or discarded (files.h), and the lock files of the locks the
+ * session held are removed (still locked: the exit lets go of them).
+ * Returns 0, or -1 when the commit failed. */
+int session_end(int ok, const char *why);
 
 #endif
