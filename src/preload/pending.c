@@ -1183,6 +1183,33 @@ static int session_rename(int fromfd, const char *from, const struct target *t,
 	return r;
 }
 
+int pending_session_unlink(int dirfd, const char *path)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+	int saved = errno, r = PENDING_PASS;
+
+	if (!lib.session_files || !path || getpid() != lib.pid)
+		return PENDING_PASS;
+	lib_guard++;
+	rule = lib_rule_for(dirfd, path, abs, sizeof(abs));
+	if (rule && rule->commit == COMMIT_SESSION && session_present() &&
+	    (abs[0] || path_absolute(dirfd, path, abs, sizeof(abs)) == 0) &&
+	    target_find(dirfd, path, 1, &t) == 0) {
+		r = session_file_unlink(t.dfd, t.name, abs);
+		saved = errno;
+		sys_close(t.dfd);
+		if (r == 1)
+			r = PENDING_PASS;
+		else if (r == 0)
+			log_debug("%s: unlinked by the program: pending with the session", abs);
+	}
+	lib_guard--;
+	errno = saved;
+	return r;
+}
+
 int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
 {
 	char abs[PATH_MAX];

@@ -145,6 +145,11 @@ void pending_commit_deferred(void);
  * would have gone to a deleted file.  Cheap when nothing is pending. */
 void pending_unlinked(int dirfd, const char *path);
 
+/* The program unlinks PATH (relative to DIRFD): under commit = "session"
+ * (and a session to ask), the unlink is the session's, pending like its
+ * writes: 0, or -1 with errno.  Else PENDING_PASS. */
+int pending_session_unlink(int dirfd, const char *path);
+
 /* The program opens PATH (relative to DIRFD) for reading with FLAGS: if
  * this process has a write to it pending, a descriptor that reads what it
  * has written so far (read-your-writes); else PENDING_PASS.  One atomic
