@@ -424,10 +424,11 @@ EOF
 
 @test "a child's own flock LOCK_UN on the file while the waiter waits: the mark comes back, the file is not committed early" {
 	# The job flocks and unlocks descriptor 3 (the pending file), which
-	# drops the library's mark on that description with its own lock;
-	# the library in flock puts the mark back, and the waiter, woken by
-	# the unlock, looks again before it commits.
-	script='exec 3> out.json; echo parent >&3; (echo a >&3; sleep 0.2; flock 3; flock -u 3; sleep 0.6; echo b >&3) & exec 3>&-'
+	# drops the library's mark on that description with its own lock and
+	# wakes the waiter; the library in flock puts the mark back when the
+	# call returns, which strace delays by 10 ms, so that the waiter
+	# surely runs first: it must look again before it commits.
+	script='exec 3> out.json; echo parent >&3; (echo a >&3; sleep 0.2; flock 3; strace -f -o /dev/null -e trace=flock -e inject=flock:delay_exit=10000 flock -u 3; sleep 0.6; echo b >&3) & exec 3>&-'
 	printf 'old\n' > out.json
 	bash -c "$script"
 	sleep 0.5

@@ -56,9 +56,11 @@ int holders_remain(const struct record *r)
 }
 
 /* How long after the kernel's "nobody" the question is asked again:
- * long enough for a holder woken from holders_remark to take its mark
- * back, short next to any commit's fsync. */
-#define RECHECK_NS (20 * 1000 * 1000)
+ * long enough for a program that let go of its own flock to take our
+ * mark back (holders_remark, right after its flock call returns), even
+ * when it is not scheduled at once; short next to a commit's fsync, and
+ * paid once per file handed over. */
+#define RECHECK_NS (50 * 1000 * 1000)
 
 int holders_wait(const struct record *r)
 {
