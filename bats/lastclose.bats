@@ -24,8 +24,13 @@ setup() {
 }
 
 teardown() {
-	# A child a failed test left behind, and its waiter.
+	# A child a failed test left behind, and a waiter: every process
+	# that still holds a temp of this test's directory, by its pid.
+	local p
 	[ -z "${CHILD:-}" ] || kill -9 "$CHILD" 2> /dev/null || true
+	for p in $(temp_holders "$BATS_TEST_TMPDIR"); do
+		kill -9 "$p" 2> /dev/null || true
+	done
 }
 
 # on_disk FILE: FILE's lines joined by spaces, or (missing).
@@ -442,6 +447,42 @@ EOF
 	assert_equal "$(on_disk out.json)" old
 	settles out.json "parent a b"
 	assert_commits out.json 1
+	no_waiter
+}
+
+@test "the waiter never keeps the file itself open as its standard error (it would wait for itself)" {
+	# Standard error is the pending file, by a way the library does not
+	# see (a descriptor passed over a socket, then dup2'd): the waiter,
+	# which keeps standard error for its messages, must not keep that.
+	cat > stderr.py << 'EOF'
+import os, socket, subprocess
+f = open("out.json", "w")
+f.write("parent\n")
+f.flush()
+a, b = socket.socketpair(socket.AF_UNIX)
+socket.send_fds(a, [b"x"], [f.fileno()])
+fds = socket.recv_fds(b, 1, 1)[1]
+os.dup2(fds[0], 2)
+os.close(fds[0])
+subprocess.Popen(["sh", "-c", "sleep 0.6; echo child"], stdout=f)
+f.close()
+EOF
+	printf 'old\n' > out.json
+	"$PY" stderr.py
+	sleep 0.2
+	assert_equal "$(on_disk out.json)" parent
+	settles out.json "parent child"
+
+	# Messages to standard error (the default), at the default level.
+	printf 'old\n' > out.json
+	"$ATOMICALLY" "$PY" stderr.py
+	sleep 0.2
+	assert_equal "$(on_disk out.json)" old
+	# The library at work: its waiter holds the temp.
+	local p comms=""
+	for p in $(temp_holders .); do comms+="$(cat /proc/$p/comm) "; done
+	[[ "$comms" == *atomically* ]] || fail "no waiter holds the temp: '$comms'"
+	settles out.json "parent child"
 	no_waiter
 }
 

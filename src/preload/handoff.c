@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "core/record.h"
 #include "core/sys.h"
 #include "core/tempfile.h"
+#include "fdtable.h"
 #include "handoff.h"
 #include "pending.h"
 #include "state.h"
@@ -77,6 +79,23 @@ static void sort_ints(int *v, int n)
 		}
 }
 
+/* Is standard error a place for the waiter's messages?  Only when they go
+ * there, and not when it is a pending file (`exec 2> f.json`, or a
+ * descriptor of it the library did not see made): kept open, R's own
+ * would make the waiter wait for itself, another's would keep that
+ * file's waiter waiting for this one. */
+static int keeps_stderr(const struct record *r)
+{
+	struct stat err, temp;
+
+	if (!log_to_stderr() || sys_fstat(STDERR_FILENO, &err) < 0)
+		return 0;
+	if (!S_ISREG(err.st_mode))
+		return 1;
+	return !fdtable_get(STDERR_FILENO) && sys_fstat(r->tfd, &temp) == 0 &&
+	       (err.st_dev != temp.st_dev || err.st_ino != temp.st_ino);
+}
+
 /* The waiter holds the file's descriptors and nothing else, and is not
  * stopped by what stops the program's job: a Ctrl-C or a hang-up that
  * kills the children too makes their last close, and the file is then
@@ -85,7 +104,7 @@ static void sort_ints(int *v, int n)
  * any writer killed so). */
 static void become_waiter(struct record *r)
 {
-	int keep[4] = { r->dfd, r->tfd, lock_fd(r->lock), log_to_stderr() ? STDERR_FILENO : -1 };
+	int keep[4] = { r->dfd, r->tfd, lock_fd(r->lock), keeps_stderr(r) ? STDERR_FILENO : -1 };
 	sigset_t quiet;
 
 	sort_ints(keep, 4);
