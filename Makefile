@@ -53,12 +53,13 @@ VERSION := 0.1.0
 #   src/preload/   libatomically.so's entry points and per-process state
 #   src/config/    the config loader (libconfuse)
 #   src/launcher/  the atomically command
-#   src/supervisor/  (to come) the session and seccomp supervisor
+#   src/supervisor/  the session's supervisor: the launcher kept alive
 CORE_SRC     := $(filter-out src/core/sys_libc.c,$(wildcard src/core/*.c))
 PLAIN_SYS    := src/core/sys_libc.c
 PRELOAD_SRC  := $(wildcard src/preload/*.c)
 CONFIG_SRC   := $(wildcard src/config/*.c) $(B)/default_conf.c
 LAUNCHER_SRC := $(wildcard src/launcher/*.c)
+SUPERVISOR_SRC := $(wildcard src/supervisor/*.c)
 HEADERS      := $(wildcard src/*/*.h)
 
 # The library a process loads: no libconfuse, no allocator at start.
@@ -67,7 +68,7 @@ LIB_SRC  := $(PRELOAD_SRC) $(CORE_SRC)
 # parser and the rules it fills in, nothing that reaches the system.
 CONF_SRC := $(CONFIG_SRC) src/core/rules.c src/core/match.c
 # The launcher: a plain process, with the core on plain libc.
-CLI_SRC  := $(LAUNCHER_SRC) $(CONFIG_SRC) $(CORE_SRC) $(PLAIN_SYS)
+CLI_SRC  := $(LAUNCHER_SRC) $(SUPERVISOR_SRC) $(CONFIG_SRC) $(CORE_SRC) $(PLAIN_SYS)
 
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev binutils
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
@@ -103,6 +104,7 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
+              $(B)/bench/touches \
               $(B)/bench/empty.so $(B)/lms_counter
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically

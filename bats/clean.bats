@@ -282,9 +282,11 @@ pid_of() {
 	mkdir -p ws/sub
 	echo temp > "ws/.a.yaml.atomically.$GONE.abcdef"
 	echo temp > "ws/sub/.b.yaml.atomically.$GONE.abcdef"
-	# The first read of ws lists it whole; the second read is sub's.
+	# Each directory is read twice: once for journals (two reads: the
+	# entries, then the end), then for temps, whose first read lists it
+	# whole.  So reads 1-3 are ws's, 4-5 sub's journals, 6 sub's temps.
 	run --separate-stderr strace -o /dev/null -e trace=getdents64 \
-		-e inject=getdents64:error=EIO:when=2 "$ATOMICALLY" --clean ws
+		-e inject=getdents64:error=EIO:when=6 "$ATOMICALLY" --clean ws
 	assert_failure 1
 	[[ "$stderr" == "atomically: ws/sub: cannot read: Input/output error" ]] || fail "stderr: $stderr"
 	assert_output "removed ws/.a.yaml.atomically.$GONE.abcdef (pid $GONE is gone)"

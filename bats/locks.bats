@@ -64,7 +64,7 @@ increments() {
 	run wrapped "$PY" -c 'open("counter.json").read()'
 	assert_failure
 	assert_output --partial "Resource temporarily unavailable"
-	grep -q 'counter.json: locked by pid [0-9]*; gave up after waiting 0 s' "$LIBLOG" ||
+	grep -q 'counter.json: locked by pid [0-9]* (.*python3.* -c import time.*); gave up after waiting 0 s' "$LIBLOG" ||
 		fail "no message naming the file, the holder and the wait: $(cat "$LIBLOG")"
 	wait "$holder"
 	run wrapped "$PY" -c 'print(open("counter.json").read().strip())'
@@ -198,7 +198,7 @@ descendant_named() {
 	assert_failure 1
 	assert_output "lms_counter: stat counter.json: Resource temporarily unavailable"
 	local pid
-	pid=$(sed -n 's/.*counter.json: locked by pid \([0-9]*\); gave up after waiting 0 s.*/\1/p' "$LIBLOG")
+	pid=$(sed -n 's/.*counter.json: locked by pid \([0-9]*\) (.*lms_counter counter.json.*); gave up after waiting 0 s.*/\1/p' "$LIBLOG")
 	[ -n "$pid" ] || fail "no message naming the file, the holder and the wait: $(cat "$LIBLOG")"
 	assert_file_not_exists counter.json
 	wait "$holder" || fail "the holder failed"

@@ -14,9 +14,20 @@
 
 #include <sys/types.h>
 
+struct rule;
+
 struct actor {
 	pid_t pid;
 	const char *lock_dir;  /* the rules': "" per-user runtime dir, "sidecar", or a dir */
+	/* lock = "session": have the session's supervisor take the lock of
+	 * NAME in the directory DFD and hold it for the whole process tree
+	 * until COMMAND exits.  Returns 0 when it holds it, -1 with errno
+	 * when it could not have it (EWOULDBLOCK after the rule's
+	 * lock_timeout), or 1 when there is no session to ask: the actor
+	 * then holds the lock itself, as for "process".  NULL: the actor
+	 * is the supervisor, or has no session door. */
+	int (*session_hold)(int dfd, const char *name, const char *display,
+			    const struct rule *rule, const char *lock_dir);
 };
 
 #endif

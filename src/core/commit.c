@@ -192,6 +192,10 @@ static int cannot_replace(int err)
  * that is no longer the file, so the checkpoint waits for the commit
  * (COMMIT_LATER). */
 #define COMMIT_LATER 1
+/* commit_prepare: the temp is ready, named beside its target. */
+#define COMMIT_READY 2
+/* Nothing to commit: the temp is gone (unchanged, deleted). */
+#define COMMIT_NOTHING 3
 static int replace_target(const struct actor *a, struct record *r, int checkpoint)
 {
 	if (!r->temp[0]) {
@@ -218,7 +222,8 @@ static int replace_target(const struct actor *a, struct record *r, int checkpoin
  * commit, a target deleted meanwhile, one that no rename can replace)
  * returns COMMIT_LATER instead; FORCE commits a temp that is unchanged
  * too. */
-static int commit_steps(const struct actor *a, struct record *r, int checkpoint, int force)
+static int commit_steps(const struct actor *a, struct record *r, int checkpoint, int force,
+			int prepare)
 {
 	int durability = r->rule->durability;
 	int err = atomic_load(&r->error);
@@ -228,7 +233,7 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 
 	if (r->inplace) {
 		errno = err;
-		return err ? -1 : 0;
+		return err ? -1 : prepare ? COMMIT_NOTHING : 0;
 	}
 	if (err)
 		return failed(r, "writing it failed", err);
@@ -239,7 +244,7 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 		 * wrote goes with the deleted file. */
 		log_info("%s: not committed: the program deleted it", r->path);
 		record_discard(r);
-		return 0;
+		return COMMIT_NOTHING;
 	}
 	/* The temp is looked at once, for all the questions below: its
 	 * stat, and the names of its extended attributes (a failure mark, an
@@ -256,7 +261,7 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 			return COMMIT_LATER;
 		log_info("%s: unchanged, left as it was", r->path);
 		record_discard(r);
-		return 0;
+		return COMMIT_NOTHING;
 	}
 	/* Metadata first, so that the fsync covers it too. */
 	if (r->existed && metadata_copy(r, r->tfd, &now, listed < 0 ? -1 :
@@ -266,6 +271,17 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 		return failed(r, "fsync", errno);
 	if (r->existed && r->rule->backup[0] && keep_backup(a, r) < 0)
 		return failed(r, "cannot keep the old file as its backup", errno);
+	if (prepare) {
+		if (!r->temp[0]) {
+			count_temp(r, 1);
+			if (temp_link(a->pid, r->tfd, r->dfd, r->name, r->temp) < 0) {
+				int err = errno;
+				count_temp(r, -1);
+				return failed(r, "cannot name its temp file", err);
+			}
+		}
+		return COMMIT_READY;
+	}
 	switch (replace_target(a, r, checkpoint)) {
 	case 0:
 		break;
@@ -289,17 +305,44 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 
 int commit(const struct actor *a, struct record *r)
 {
-	return commit_steps(a, r, 0, 0);
+	int ret = commit_steps(a, r, 0, 0, 0);
+
+	return ret == COMMIT_NOTHING ? 0 : ret;
 }
 
 int commit_forced(const struct actor *a, struct record *r)
 {
-	return commit_steps(a, r, 0, 1);
+	int ret = commit_steps(a, r, 0, 1, 0);
+
+	return ret == COMMIT_NOTHING ? 0 : ret;
+}
+
+int commit_prepare(const struct actor *a, struct record *r)
+{
+	switch (commit_steps(a, r, 0, 0, 1)) {
+	case COMMIT_READY:
+		return 0;
+	case COMMIT_NOTHING:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+void commit_done(struct record *r)
+{
+	r->temp[0] = '\0';
+	count_temp(r, -1);
+	log_info("%s: committed (%s, with its session)", r->path,
+		 durability_name(r->rule->durability));
 }
 
 int commit_checkpoint(const struct actor *a, struct record *r, int force)
 {
-	int ret = commit_steps(a, r, 1, force);
+	int ret = commit_steps(a, r, 1, force, 0);
+
+	if (ret == COMMIT_NOTHING)
+		return 0;
 
 	if (ret == COMMIT_LATER)
 		return 0;

@@ -40,6 +40,15 @@ int commit(const struct actor *a, struct record *r);
  * child it forked may share the file). */
 int commit_forced(const struct actor *a, struct record *r);
 
+/* A session's commit (journal.h), in two parts.  commit_prepare: steps
+ * 1 to 6, and the temp named beside its target (R->temp, carrying A's
+ * pid); returns 0 when R is ready to be renamed into place, 1 when there
+ * is nothing to commit (the temp is gone: unchanged, or deleted by the
+ * program), -1 with errno when it failed (said; the temp removed).
+ * commit_done: R's temp was renamed into place (journal_commit). */
+int commit_prepare(const struct actor *a, struct record *r);
+void commit_done(struct record *r);
+
 /* The program syncs R's temp (fsync = "commit"): commit R now, while the
  * program keeps its descriptors of the temp, which then is the target
  * itself.  Returns 1 when committed (R is then as an in-place record: its

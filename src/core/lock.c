@@ -50,6 +50,7 @@ struct lock {
 	atomic_int state;
 	int error;                  /* errno when FAILED */
 	int held_for_process;       /* lock = "process": one count kept until exit */
+	int by_session;             /* lock = "session": the supervisor holds it (fd -1) */
 	int temps;                  /* named temps of the target we know of */
 	int marked;                 /* we wrote the mark, or may have: see below */
 	atomic_int leftovers;       /* the last holder may have left some */
@@ -374,17 +375,45 @@ static int read_holder(int fd)
 	return atoi(buf);
 }
 
+/* The command line of process PID, its arguments joined by spaces (the
+ * log escapes the line), into OUT; "" when it cannot be read (gone, or not ours to
+ * see).  A session's holder is the launcher: its command says which CI
+ * step holds the file. */
+static void command_of(int pid, char *out, size_t size)
+{
+	char path[32], raw[160], *p;
+	int fd = -1;
+	ssize_t n = -1;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (sys_fd_keep(sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0), &fd) >= 0)
+		n = sys_pread(fd, raw, sizeof(raw) - 1, 0);
+	sys_fd_close(&fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && raw[n - 1] == '\0')
+		n--;
+	for (p = raw; p < raw + n; p++)
+		if (*p == '\0')
+			*p = ' ';
+	snprintf(out, size, "%.*s", (int)n, raw);
+}
+
 /* Say why the lock of DISPLAY could not be had (ERR), naming the holder
- * when the lock file (FD, one we trust) does. */
+ * (its pid and command) when the lock file (FD, one we trust) does. */
 static void say_not_locked(int fd, const char *display, int timeout, int err)
 {
+	char command[200];
 	int pid;
 
 	if (err != EWOULDBLOCK) {
 		log_warn("%s: cannot lock: %s", display, strerror(err));
 	} else if ((pid = read_holder(fd)) > 0) {
-		log_warn("%s: locked by pid %d; gave up after waiting %d s (lock_timeout)",
-			 display, pid, timeout);
+		command_of(pid, command, sizeof(command));
+		log_warn("%s: locked by pid %d%s%s%s; gave up after waiting %d s (lock_timeout)",
+			 display, pid, command[0] ? " (" : "", command, command[0] ? ")" : "",
+			 timeout);
 	} else {
 		log_warn("%s: locked by another process; gave up after waiting %d s (lock_timeout)",
 			 display, timeout);
@@ -429,6 +458,32 @@ static int acquire(const struct actor *a, struct lock *l, const struct rule *rul
 	return -1;
 }
 
+/* lock = "session": the session's supervisor takes the lock and holds
+ * it for the whole tree, and the entry stays, without a file, until the
+ * process ends (one count kept, as lock_hold keeps one): every later
+ * touch goes ahead at once.  With no session to ask, the lock is this
+ * process's own (acquire). */
+static int acquire_where(const struct actor *a, struct lock *l, const struct rule *rule, int dfd,
+			 const struct stat *dir_st, const char *display, int temps)
+{
+	sigset_t old;
+	int r;
+
+	if (rule->lock != SCOPE_SESSION || !a->session_hold)
+		return acquire(a, l, rule, dfd, dir_st, display, temps);
+	r = a->session_hold(dfd, l->name, display, rule, a->lock_dir);
+	if (r > 0)
+		return acquire(a, l, rule, dfd, dir_st, display, temps);
+	if (r == 0) {
+		table_lock(&old);
+		l->by_session = 1;
+		l->held_for_process = 1;
+		l->count++;
+		table_unlock(&old);
+	}
+	return r;
+}
+
 int lock_take(const struct actor *a, const struct rule *rule, int dfd, const struct stat *dir_st,
 	      const char *name, const char *display, int temps, struct lock **out)
 {
@@ -447,7 +502,7 @@ int lock_take(const struct actor *a, const struct rule *rule, int dfd, const str
 		return -1;
 
 	if (mine) {
-		int failed = acquire(a, l, rule, dfd, dir_st, display, temps) < 0;
+		int failed = acquire_where(a, l, rule, dfd, dir_st, display, temps) < 0;
 		l->error = failed ? errno : 0;
 		/* Nobody else counts temps before HELD is published. */
 		l->temps = !failed && temps;
@@ -621,9 +676,16 @@ void lock_forget_all(void)
 	lockdir_after_fork();
 	while (l) {
 		struct lock *next = l->next;
-		sys_fd_close(&l->fd);
-		l->next = spare;
-		spare = l;
+		if (l->by_session && atomic_load(&l->state) == HELD) {
+			/* The session holds it for the child too. */
+			l->count = 1;
+			l->next = locks;
+			locks = l;
+		} else {
+			sys_fd_close(&l->fd);
+			l->next = spare;
+			spare = l;
+		}
 		l = next;
 	}
 }

@@ -80,7 +80,8 @@ void lock_remove_held(void);
 
 /* In a child after fork: the locks are the parent's.  Close our copies of
  * the lock files, so that a long-lived child cannot keep its parent's
- * locks alive, and forget them. */
+ * locks alive, and forget them; those the session holds (lock =
+ * "session") stay, as the session holds them for the child too. */
 void lock_forget_all(void);
 
 #endif

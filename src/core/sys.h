@@ -147,6 +147,15 @@ static inline long sys_getdents64(int fd, void *buf, size_t n)
 {
 	return sys_raw(SYS_getdents64, fd, (long)buf, (long)n, 0);
 }
+/* One entry of what sys_getdents64 fills in (the kernel's
+ * linux_dirent64): RECLEN bytes from its start to the next. */
+struct sys_dirent {
+	unsigned long long ino;
+	long long off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
 static inline ssize_t sys_flistxattr(int fd, char *list, size_t n) { return flistxattr(fd, list, n); }
 static inline ssize_t sys_llistxattr(const char *path, char *list, size_t n)
 {

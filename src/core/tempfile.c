@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "sys.h"
+#include "journal.h"
 #include "tempfile.h"
 #include "tempname.h"
 
@@ -92,31 +93,35 @@ int temp_link(pid_t owner, int fd, int dfd, const char *name, char *temp)
 
 /* The kernel's directory entry, as getdents64 gives it: readdir would
  * allocate. */
-struct dirent_raw {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
 int temp_sweep(pid_t owner, int dfd, const char *name, const char *display)
 {
 	_Alignas(8) char buf[4096];
 	int dir = sys_openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), remain = 0;
+	int settled = 0;
+	struct stat st;
 	long n;
 
 	if (dir < 0)
 		return -1;
 	while ((n = sys_getdents64(dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n;) {
-			const struct dirent_raw *d = (const void *)(buf + off);
+			const struct sys_dirent *d = (const void *)(buf + off);
 			int pid = temp_owner(d->name, name);
 
 			off += d->reclen;
-			if (pid < 0)
+			if (pid < 0 || pid == (int)owner || !temp_owner_dead(pid)) {
+				remain += pid >= 0;
 				continue;
-			if (pid != (int)owner && temp_owner_dead(pid) && sys_unlinkat(dfd, d->name, 0) == 0) {
+			}
+			/* A session's committer that died after its commit
+			 * point left a journal: its temps are completed, not
+			 * removed (journal.h). */
+			if (pid != settled && journal_settle(dfd, pid) > 0) {
+				settled = pid;
+				if (sys_fstatat(dfd, d->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+					continue;  /* renamed into place */
+			}
+			if (sys_unlinkat(dfd, d->name, 0) == 0) {
 				log_info("%s: removed %s, left by pid %d, which died before committing",
 					 display, d->name, pid);
 				continue;
@@ -126,6 +131,20 @@ int temp_sweep(pid_t owner, int dfd, const char *name, const char *display)
 	}
 	sys_close(dir);
 	return n < 0 ? -1 : remain;
+}
+
+int temp_rename_in(pid_t owner, int fromfd, const char *from, int dfd, const char *name,
+		   char *temp)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		temp_name(temp, name, owner);
+		if (sys_renameat2(fromfd, from, dfd, temp, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	temp[0] = '\0';
+	return -1;
 }
 
 int temp_link_name(pid_t owner, int dfd, const char *from, const char *name, char *temp)

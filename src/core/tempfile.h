@@ -53,4 +53,11 @@ int temp_link_name(pid_t owner, int dfd, const char *from, const char *name, cha
  * unchanged). */
 int temp_rename_owner(pid_t owner, int dfd, const char *name, char *temp);
 
+/* Move the file FROM (in FROMFD) to a temp of NAME in DFD, into TEMP:
+ * the program's own file, renamed onto a path a session keeps pending,
+ * waits there for the session's commit.  Never over an existing name.
+ * Returns 0, or -1 with errno (EXDEV: another file system). */
+int temp_rename_in(pid_t owner, int fromfd, const char *from, int dfd, const char *name,
+		   char *temp);
+
 #endif

@@ -28,12 +28,17 @@
 #include "preloadenv.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
+#include "core/log.h"
 #include "core/escape.h"
+#include "core/journal.h"
 #include "core/lookup.h"
 #include "core/match.h"
 #include "core/path.h"
 #include "core/rules.h"
+#include "core/session_wire.h"
 #include "core/tempname.h"
+#include "supervisor/keeper.h"
+#include "supervisor/session.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -293,9 +298,17 @@ static int stdout_is_github_env(void)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static int print_env(const char *lib, const char *rules)
+static int print_env(const char *lib, const char *rules, int session)
 {
 	char *preload = preload_value(lib);
+	/* No launcher stays above the job's processes: no session.  Said
+	 * here once, and "none" tells every process that it is known. */
+	const char *no_session = session ? SESSION_ENV "=" SESSION_NONE : "";
+
+	if (session)
+		fprintf(stderr, "atomically: warning: --env starts no session: the rules with lock = "
+			"\"session\" hold their locks per process, and commit = \"session\" commits "
+			"at each process's exit; run a step as `atomically COMMAND` for a session\n");
 
 	/* The values hold no quote: the rules are escaped, and the library
 	 * path has no space or colon. */
@@ -307,10 +320,14 @@ static int print_env(const char *lib, const char *rules)
 		if (strchr(preload, '\n') || strchr(preload, '\r'))
 			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a newline: cannot write it to $GITHUB_ENV");
 		printf("LD_PRELOAD=%s\n%s=%s\n", preload, RULES_ENV, rules);
+		if (session)
+			printf("%s\n", no_session);
 	} else {
 		if (strchr(preload, '\''))
 			die(EXIT_OWN_ERROR, "LD_PRELOAD holds a quote: cannot print it for a shell");
 		printf("export LD_PRELOAD='%s'\nexport %s='%s'\n", preload, RULES_ENV, rules);
+		if (session)
+			printf("export %s\n", no_session);
 	}
 	if (gitenv_print(github) < 0)
 		die(EXIT_OWN_ERROR, "a GIT_CONFIG_ variable cannot be printed for %s",
@@ -522,8 +539,17 @@ static void clean_subdir(struct clean *c, int dfd, const char *name, const char 
 /* Clean the directory FD (PATH for messages), which this closes. */
 static void clean_dir(struct clean *c, int fd, const char *path)
 {
-	DIR *d = fdopendir(fd);
+	DIR *d;
 	struct dirent *e;
+	int settled;
+
+	/* A session's commit that its supervisor did not live to finish:
+	 * completed (or, short of its commit point, left to the removal of
+	 * its temps below), before any temp here is judged. */
+	if (!c->dry_run && (settled = journal_settle(fd, 0)) > 0 && c->verbosity >= 0)
+		printf("completed %d session commit%s recorded in %s\n", settled,
+		       settled == 1 ? "" : "s", shown(path));
+	d = fdopendir(fd);
 
 	if (!d) {
 		clean_error(c, path, "", errno);
@@ -636,13 +662,52 @@ static void forward_signal(int sig)
 		kill(child, sig);
 }
 
-/* Run COMMAND as a child and wait: the launcher stays the parent of the
- * whole run (the session of SPEC section 5 grows from here).  The child
- * dies with us if we are killed, as it would had we exec'd it. */
-static int run(char **argv, const char *file)
+/* Signals sent to the launcher are COMMAND's: forwarded.  A terminal's ^C
+ * and ^\ reach the whole process group: the child decides what they
+ * mean, the launcher waits for its verdict. */
+static void forward_signals(void)
 {
 	static const int forwarded[] = { SIGHUP, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH };
 	struct sigaction sa = { .sa_handler = forward_signal };
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
+/* COMMAND as execv takes it. */
+struct command {
+	char **argv;
+	const char *file;
+};
+
+/* In COMMAND's process: become it. */
+static void exec_command(void *arg)
+{
+	const struct command *c = arg;
+
+	adopt_pass_watch();
+	execv(c->file, c->argv);
+	fprintf(stderr, "atomically: %s: %s\n", c->argv[0], strerror(errno));
+	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+}
+
+/* COMMAND's wait status as the launcher's exit status. */
+static int exit_status(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Run COMMAND as a child and wait.  The child dies with us if we are
+ * killed, as it would had we exec'd it. */
+static int run(char **argv, const char *file)
+{
+	struct command c = { argv, file };
 	int status;
 	pid_t parent = getpid();
 
@@ -653,25 +718,56 @@ static int run(char **argv, const char *file)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(EXIT_OWN_ERROR);
-		adopt_pass_watch();
-		execv(file, argv);
-		fprintf(stderr, "atomically: %s: %s\n", argv[0], strerror(errno));
-		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+		exec_command(&c);
 	}
-	/* A terminal's ^C and ^\ reach the whole process group: the child
-	 * decides what they mean, the launcher waits for its verdict. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaction(forwarded[i], &sa, NULL);
+	forward_signals();
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			die(EXIT_OWN_ERROR, "waitpid: %s", strerror(errno));
+	return exit_status(status);
+}
+
+/* Does some rule ask for the session (SPEC section 5)? */
+static int wants_session(const struct ruleset *rs)
+{
+	for (size_t i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].lock == SCOPE_SESSION || rs->rules[i].commit == COMMIT_SESSION)
+			return 1;
+	return 0;
+}
+
+/* Run COMMAND as the session's supervisor (src/supervisor/): the socket
+ * named in the environment first, then COMMAND under the keeper (which
+ * kills the tree if we are killed), then the requests served until
+ * COMMAND exits. */
+static int run_session(char **argv, const char *file, const char *rules, int failure_exit)
+{
+	struct command c = { argv, file };
+	int status, keeper_status, ok;
+	char why[64];
+
+	if (session_open(rules) < 0)
+		die(EXIT_OWN_ERROR, "cannot open the session's socket: %s", strerror(errno));
+	child = keeper_start(exec_command, &c);
+	if (child < 0)
+		die(EXIT_OWN_ERROR, "cannot start %s: %s", argv[0], strerror(errno));
+	/* A failure from here on kills the tree: the keeper sees us go. */
+	if (session_serve() < 0)
+		die(EXIT_OWN_ERROR, "cannot serve the session: %s", strerror(errno));
+	forward_signals();
+	status = keeper_wait(&keeper_status);
+	if (status < 0) {
+		session_end(0, "the command's keeper died");
+		return WIFSIGNALED(keeper_status) ? 128 + WTERMSIG(keeper_status) : EXIT_OWN_ERROR;
+	}
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+		snprintf(why, sizeof(why), "%s was killed by signal %d", argv[0], WTERMSIG(status));
+	else
+		snprintf(why, sizeof(why), "%s exited with status %d", argv[0], WEXITSTATUS(status));
+	if (session_end(ok, why) < 0 && ok)
+		return failure_exit;
+	return exit_status(status);
 }
 
 int main(int argc, char **argv)
@@ -680,7 +776,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	char lib[PATH_MAX], file[PATH_MAX];
 	char *rules;
-	int status;
+	int status, session, failure_exit;
 
 	/* Files the image before (a wrapped shell) handed over: committed
 	 * when COMMAND is done, or at exit. */
@@ -726,12 +822,19 @@ int main(int argc, char **argv)
 
 	find_library(lib, sizeof(lib));
 	rules = encode_rules(&cfg.rs);
+	session = wants_session(&cfg.rs);
+	failure_exit = cfg.rs.failure_exit_code;
+	/* The supervisor's own messages follow the config (and -q, -v); the
+	 * name is kept, as the config goes. */
+	static char log_file[PATH_MAX];
+	snprintf(log_file, sizeof(log_file), "%s", cfg.rs.log_file ? cfg.rs.log_file : "");
+	log_setup(cfg.rs.log_level, log_file);
 	config_free(&cfg);
 
 	if (o.mode == MODE_ENV) {
 		if (optind < argc)
 			die(EXIT_OWN_ERROR, "--env takes no COMMAND");
-		status = print_env(lib, rules);
+		status = print_env(lib, rules, session);
 		free(rules);
 		return status;
 	}
@@ -751,6 +854,13 @@ int main(int argc, char **argv)
 	    gitenv_apply() < 0)
 		die(EXIT_OWN_ERROR, "setenv: %s", strerror(errno));
 	free(preload);
+	/* Inside a session already: join it (its socket stays named in the
+	 * environment), rather than start one whose locks would exclude the
+	 * outer command's own processes. */
+	if (session && !session_above())
+		status = run_session(argv + optind, file, rules, failure_exit);
+	else
+		status = run(argv + optind, file);
 	free(rules);
-	return adopt_commit_all(run(argv + optind, file));
+	return adopt_commit_all(status);
 }

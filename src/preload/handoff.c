@@ -126,7 +126,10 @@ static void become_waiter(struct record *r)
 /* In the waiter: wait for the last holder of R, commit, and end. */
 static _Noreturn void waiter(struct record *r)
 {
-	struct actor self = { (pid_t)sys_raw(SYS_getpid, 0, 0, 0, 0), lib.actor.lock_dir };
+	/* No session door: the commit takes no lock, and the waiter has
+	 * closed the session's connection with everything else. */
+	struct actor self = { .pid = (pid_t)sys_raw(SYS_getpid, 0, 0, 0, 0),
+			      .lock_dir = lib.actor.lock_dir };
 	int r_wait;
 
 	become_waiter(r);

@@ -97,14 +97,16 @@ void held_add(struct pending *p)
 {
 	sigset_t old;
 
+	/* Said before P is on the list: from then on another thread may
+	 * settle it and free its record. */
+	log_debug("%s: closed, but still open in another process or a mapping: held back",
+		  p->rec.path);
 	atomic_store(&p->aliases, 1);  /* the library's hold */
 	mutex_lock_nosig(&held_mutex, &old);
 	p->next = held_list;
 	held_list = p;
 	atomic_fetch_add(&held_count, 1);
 	mutex_unlock_nosig(&held_mutex, &old);
-	log_debug("%s: closed, but still open in another process or a mapping: held back",
-		  p->rec.path);
 }
 
 int held_any(void)

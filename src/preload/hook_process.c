@@ -18,6 +18,7 @@
 #include "hooks.h"
 #include "pending.h"
 #include "real.h"
+#include "session.h"
 #include "state.h"
 #include "tombstone.h"
 
@@ -51,6 +52,7 @@ EXPORT pid_t fork(void)
 		fdtable_after_fork_child();
 		pending_after_fork_child();
 		lock_forget_all();
+		session_after_fork();
 		tombstone_forget();
 		/* The parent's failures and exit are the parent's. */
 		atomic_store(&pending_failures, 0);

@@ -28,6 +28,8 @@
 #include "handoff.h"
 #include "held.h"
 #include "pending.h"
+#include "session.h"
+#include "sessionview.h"
 #include "state.h"
 #include "tombstone.h"
 
@@ -338,6 +340,75 @@ static void say_no_path(const char *path, int err)
 			 path, strerror(err));
 }
 
+/* commit = "session": the open gets the session's pending file of its
+ * target, which the supervisor makes for it, or which another process of
+ * the tree opened before (one temp per file for the whole tree, as one
+ * inode would be).  This process only watches its descriptors (owner 0:
+ * the session commits).  Returns the program's descriptor, -1 with
+ * errno, or PENDING_PASS when the session does not take the file (no
+ * session, its rules differ, a fallback in place): the open is then this
+ * process's own. */
+static int session_redirect(int dirfd, const char *path, const char *display, int flags,
+			    mode_t mode)
+{
+	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
+			 O_LARGEFILE | O_SYNC | O_DSYNC | O_DIRECT;
+	struct session_file_reply *rep;
+	struct pending *p = NULL;
+	struct target t;
+	int fds[3] = { -1, -1, -1 }, fd = -1, lfd, status, err;
+
+	if (redirect_target(dirfd, path, flags, 0, &t) != 0)
+		return PENDING_PASS;
+	if (!(rep = sys_map(sizeof(*rep)))) {
+		sys_close(t.dfd);
+		return PENDING_PASS;
+	}
+	status = session_file_open(t.dfd, t.name, display, flags, mode, rep, fds);
+	sys_close(t.dfd);
+	if (status == 0 && (!(p = pending_new()) ||
+			    record_decode(rep->record, &lib.rs, fds, 3, &p->rec, &lfd) < 0)) {
+		status = -1;
+		errno = EIO;
+	}
+	sys_unmap(rep, sizeof(*rep));
+	if (status != 0) {
+		err = errno;
+		/* The session made the file for an open that fails here: it
+		 * must not commit what the program never saw opened. */
+		if (fds[1] >= 0)
+			record_mark_failed(fds[1], err);
+		sys_fd_close(&fds[0]);
+		sys_fd_close(&fds[1]);
+		if (p)
+			pending_free(p);
+		errno = err;
+		return status < 0 ? -1 : PENDING_PASS;
+	}
+	record_adopt(&p->rec, -1);
+	p->owner = 0;
+	p->dir_dev = t.dir_st.st_dev;
+	p->dir_ino = t.dir_st.st_ino;
+	fd = record_open_temp(&p->rec, flags & kept);
+	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
+		sys_close(fd);
+		fd = -1;
+	}
+	atomic_store(&p->aliases, 1);
+	if (fd < 0 || fdtable_set(fd, p) < 0) {
+		err = fd < 0 ? errno : EMFILE;
+		record_mark_failed(p->rec.tfd, err);
+		if (fd >= 0)
+			sys_close(fd);
+		pending_free(p);
+		errno = err;
+		return -1;
+	}
+	atomic_store_explicit(&p->published, 1, memory_order_release);
+	log_debug("%s: writing the session's pending file", p->rec.path);
+	return fd;
+}
+
 int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char abs[PATH_MAX];
@@ -367,8 +438,12 @@ int pending_open(int dirfd, const char *path, int flags, mode_t mode)
 		 getpid() == lib.pid) {
 		if (!abs[0] && path_absolute(dirfd, path, abs, sizeof(abs)) < 0)
 			abs[0] = '\0';
+		/* The session's file, the one file of the whole tree. */
+		if (rule->commit == COMMIT_SESSION && !replacing && abs[0] && session_present())
+			fd = session_redirect(dirfd, path, abs, flags, mode);
 		/* A path this process is writing already: that pending file. */
-		if (replacing || (fd = share_pending(dirfd, path, flags)) == PENDING_PASS)
+		if (fd == PENDING_PASS &&
+		    (replacing || (fd = share_pending(dirfd, path, flags)) == PENDING_PASS))
 			fd = redirect(dirfd, path, abs[0] ? abs : path, flags, mode, rule, replacing);
 	}
 	lib_guard--;
@@ -558,7 +633,7 @@ int pending_release(struct pending *p, int close_errno)
 		pending_free(p);  /* a child's copy after fork: the parent commits */
 	else if (held_elsewhere(p))
 		held_add(p);
-	else if (p->rec.rule->commit == COMMIT_EXIT)
+	else if (p->rec.rule->commit >= COMMIT_EXIT)
 		defer(p);
 	else
 		r = finish(p);
@@ -809,7 +884,19 @@ void pending_unlinked(int dirfd, const char *path)
 	errno = saved;
 }
 
+static int read_own(int dirfd, const char *path, int flags);
+
 int pending_read(int dirfd, const char *path, int flags)
+{
+	int fd = read_own(dirfd, path, flags);
+
+	/* Not written here: another process of the session may have. */
+	if (fd == PENDING_PASS && lib.session_files && getpid() == lib.pid)
+		fd = sessionview_read(dirfd, path, flags);
+	return fd;
+}
+
+static int read_own(int dirfd, const char *path, int flags)
 {
 	const int kept = O_CLOEXEC | O_NONBLOCK | O_NOATIME | O_LARGEFILE;
 	struct pending *found[16];
@@ -1031,7 +1118,11 @@ static int on_seen(int dirfd, const char *path, int nofollow, struct stat *st,
 
 int pending_stat_at(int dirfd, const char *path, int nofollow, struct stat *st)
 {
-	return on_seen(dirfd, path, nofollow, st, NULL, NULL);
+	int r = on_seen(dirfd, path, nofollow, st, NULL, NULL);
+
+	if (r == PENDING_PASS && lib.session_files && getpid() == lib.pid)
+		r = sessionview_stat(dirfd, path, nofollow, st);
+	return r;
 }
 
 void pending_fstat_view(int fd, struct stat *st)
@@ -1126,6 +1217,26 @@ void pending_settle_at(int dirfd, const char *path)
 
 /* ---- the program's own rename ---- */
 
+/* commit = "session": the program's rename of FROM (relative to FROMFD)
+ * onto the target T (DISPLAY) makes FROM the session's pending file of
+ * T: the old file stays until the session commits.  0, -1 with errno,
+ * or 1 when the session does not take it (the rename is made now). */
+static int session_rename(int fromfd, const char *from, const struct target *t,
+			  const char *display)
+{
+	struct target source;
+	int r;
+
+	/* A rename moves the name FROM itself, never what a link leads to. */
+	if (target_find(fromfd, from, 1, &source) < 0)
+		return 1;
+	r = session_file_rename(source.dfd, source.name, t->dfd, t->name, display);
+	sys_close(source.dfd);
+	if (r == 0)
+		log_debug("%s: renamed onto by the program: the session's pending file", display);
+	return r;
+}
+
 int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
 {
 	char abs[PATH_MAX];
@@ -1144,7 +1255,11 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 	}
 	if (!abs[0] && path_absolute(tofd, to, abs, sizeof(abs)) < 0)
 		snprintf(abs, sizeof(abs), "%s", to);
-	r = guarded_rename(&lib.actor, rule, &t, abs, fromfd, from, tofd, to, flags);
+	r = 1;
+	if (rule->commit == COMMIT_SESSION && !flags && session_present())
+		r = session_rename(fromfd, from, &t, abs);
+	if (r == 1)
+		r = guarded_rename(&lib.actor, rule, &t, abs, fromfd, from, tofd, to, flags);
 	saved = errno;
 	if (r == 0)
 		log_debug("%s: renamed onto by the program, synced and locked", abs);

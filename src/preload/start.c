@@ -17,6 +17,7 @@
 #include "core/sys.h"
 #include "env.h"
 #include "handover.h"
+#include "session.h"
 #include "state.h"
 
 /* Three quarters of the way to the descriptor limit (at most 1024):
@@ -157,10 +158,14 @@ static void load_rules(void)
 		free(text);
 	}
 	lib.actor.lock_dir = lib.rs.lock_dir;
+	lib.actor.session_hold = session_hold;
 	lib.writes_only = 1;
 	for (size_t i = 0; i < lib.rs.nrules; i++)
 		if (lib.rs.rules[i].lock >= SCOPE_PROCESS)
 			lib.writes_only = 0;
+	for (size_t i = 0; i < lib.rs.nrules; i++)
+		if (lib.rs.rules[i].commit == COMMIT_SESSION)
+			lib.session_files = 1;
 	log_setup(lib.rs.log_level, lib.rs.log_file);
 	atomic_store_explicit(&lib.active, 1, memory_order_release);
 }

@@ -18,6 +18,7 @@ struct lib_state {
 	struct ruleset rs;
 	struct actor actor;    /* this process, as the core knows it: pid, lock_dir */
 	unsigned char writes_only; /* no rule cares about read-only opens */
+	unsigned char session_files; /* some rule says commit = "session" */
 	int fd_base;           /* where the library's own descriptors go */
 };
 

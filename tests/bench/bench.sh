@@ -17,7 +17,8 @@
 # harness in a minute or two: every size cut down, the report written to
 # build/bench/PERFORMANCE.md instead of docs/), BENCH_ONLY="GROUP..."
 # (only those benchmarks, by the names of results.tsv: start tar
-# small_full small_none stream edit reflink_xfs reflink_btrfs lock; the
+# small_full small_none stream edit reflink_xfs reflink_btrfs lock
+# session session_commit; the
 # report then goes to build/bench/PERFORMANCE.md too).
 set -u
 
@@ -31,9 +32,9 @@ meta=$bb/meta.txt
 python=/usr/bin/python3
 failed=0
 # The sizes of SPEC §6 and issue 6, or a fraction for BENCH_QUICK.
-n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200
+n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200 n_commit=1000
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10
+	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10 n_commit=100
 fi
 
 rm -rf "$work"
@@ -370,6 +371,30 @@ fi
 run_lock_lib() { t "${tl_lock[@]}" "$top/tests/bench/contend.sh" lib $workers $cycles counter.json; }
 run_lock_flock() { t "$top/tests/bench/contend.sh" flock $workers $cycles counter.json; }
 interleave lock "$rounds" lock_lib lock_flock
+
+# --- 8. a session's first touch (issue 14) ------------------------------
+# 500 first touches of files (a stat each, of names that do not exist:
+# each takes the file's lock), under the launcher with lock = "session"
+# (the round trip to the supervisor, which takes the lock) / with lock =
+# "process" (the process takes it itself).  Both through the launcher,
+# so that the only difference is where the lock is taken.
+printf 'path "t-*.json" { lock = "session"\n durability = "none" }\n' > "$work/session.conf"
+printf 'path "t-*.json" { lock = "process"\n durability = "none" }\n' > "$work/process.conf"
+run_session_lib() { t "$bin/atomically" -c "$work/session.conf" "$bb/touches" 500; }
+run_session_process() { t "$bin/atomically" -c "$work/process.conf" "$bb/touches" 500; }
+interleave session "$(even $((rounds * 4)))" session_lib session_process
+
+# A session's commit: 1,000 files of 4 KiB written by one program under
+# commit = "session" (each then pending in the supervisor; at the exit,
+# all committed through the journal), durability full / the same files
+# by the hand-written protocol (temp, fsync, rename, fsync dir, file by
+# file).  Both replace files that exist.
+printf 'path "*.json" { commit = "session"\n durability = "full" }\n' > "$work/commit.conf"
+pre_commit_lib() { mkdir -p c-lib && "$bb/smallfiles" plain c-lib $n_commit 4096 > /dev/null; sync; }
+pre_commit_hand() { mkdir -p c-hand && "$bb/smallfiles" plain c-hand $n_commit 4096 > /dev/null; sync; }
+run_commit_lib() { t "$bin/atomically" -c "$work/commit.conf" "$bb/smallfiles" plain c-lib $n_commit 4096; }
+run_commit_hand() { t "$bb/smallfiles" full c-hand $n_commit 4096; }
+interleave session_commit "$rounds" commit_lib commit_hand
 
 # --- evidence that does not depend on the load ------------------------
 # System calls of the small-files work (200 files, each replaced once

@@ -39,6 +39,8 @@ cat > "$tmp/rows" <<'EOF'
 7|atomicwrites|small_full|small_py_aw|small_hand_full|ratio|-|Peer: python3 + atomicwrites (fsync file + dir) / the hand-written C of 3
 7|write-file-atomic|small_full|small_node_wfa|small_hand_full|ratio|-|Peer: node + write-file-atomic (fsync file only) / the hand-written C of 3
 7|sponge|small_none|sponge|sh_lib_none|ratio|-|Peer: 100 × `sponge FILE` (no fsync) / 100 × `cat > FILE` under the library, durability `none`
+8|session touch|session|session_lib|session_process|ratio|<=2|A session's first touch: 500 stats of new names under `lock = "session"` (the round trip to the supervisor, which takes each lock) / under `lock = "process"` (the process takes them itself); both through the launcher
+8|session commit|session_commit|commit_lib|commit_hand|ratio|-|A session's commit: 1,000 files of 4 KiB replaced by one program under `commit = "session"`, durability `full` (all committed at its exit, through the journal) / the hand-written protocol, file by file (temp, fsync, rename, fsync dir)
 EOF
 
 # One line per row: the figures, separated by |:

@@ -1,0 +1,117 @@
+/* session_wire.h - what a process of a session and its supervisor say.
+ *
+ * The supervisor (the launcher, kept alive as COMMAND's grandparent,
+ * src/supervisor/) listens on an abstract Unix socket whose name is in
+ * ATOMICALLY_SESSION: "PID.HEX", the supervisor's pid and a random
+ * part.  A name in the environment rather than an inherited descriptor,
+ * because programs close descriptors they did not open (Python's
+ * subprocess closes every one above 2 by default, daemons close them
+ * all), and an environment survives that.  The value "none" says that
+ * no session exists and none is expected (`atomically --env`), so that
+ * the fallback is not warned about in every process.
+ *
+ * Each side checks the other (SO_PEERCRED): the process that answers
+ * must be the pid the name gives and run as the same user; the
+ * supervisor serves only processes of its user in its own tree.
+ *
+ * One request, one reply, over SOCK_SEQPACKET: each message whole or
+ * not at all.  A request carries at most one descriptor (SCM_RIGHTS):
+ * the directory of the file it is about, so that the supervisor finds
+ * the file the process means, whatever its cwd or root.
+ */
+#ifndef ATOMICALLY_SESSION_WIRE_H
+#define ATOMICALLY_SESSION_WIRE_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SESSION_ENV "ATOMICALLY_SESSION"
+#define SESSION_NONE "none"
+
+enum session_op {
+	/* Take and keep, until the session ends, the lock of NAME in the
+	 * directory sent along (lock = "session").  A session_reply. */
+	SESSION_HOLD = 1,
+	/* commit = "session": the pending file of NAME in the directory
+	 * sent, made for an open with FLAGS and MODE if there is none.  A
+	 * session_file_reply, with the directory and the temp. */
+	SESSION_OPEN,
+	/* commit = "session": the pending file of NAME, if the session has
+	 * one.  A session_file_reply (status 1: none). */
+	SESSION_LOOKUP,
+	/* commit = "session": the program renames FROM (in the second
+	 * directory sent) onto NAME (in the first): the file becomes NAME's
+	 * pending file.  A session_reply. */
+	SESSION_RENAME,
+};
+
+struct session_request {
+	uint32_t op;
+	int32_t lock_timeout;          /* the rule's: seconds, < 0 for ever */
+	int32_t flags;                 /* SESSION_OPEN: the program's open flags */
+	uint32_t mode;                 /* and its mode */
+	uint64_t rules;                /* session_rules_id of the asker's rules */
+	char lock_dir[PATH_MAX];       /* the rules' lock_dir (actor.h) */
+	char name[NAME_MAX + 1];       /* a name in the directory sent */
+	char from[NAME_MAX + 1];       /* SESSION_RENAME: the source's name */
+	char display[PATH_MAX];        /* the file's absolute path: its rule, messages */
+};
+
+/* status: 0 done, -1 failed with ERROR, 1 not the session's to do (the
+ * asker does it itself, as without a session). */
+struct session_reply {
+	int32_t status;
+	int32_t error;
+};
+
+#define SESSION_RECORD_MAX 16384
+struct session_file_reply {
+	int32_t status;
+	int32_t error;
+	char record[SESSION_RECORD_MAX];   /* record_encode's text (status 0) */
+};
+
+/* The identity of a ruleset's text (ATOMICALLY_RULES): the session keeps
+ * files only for processes that share its rules, whose records name the
+ * same rules by the same numbers. */
+uint64_t session_rules_id(const char *text);
+
+/* The socket address of the session named VALUE (an ATOMICALLY_SESSION
+ * value) into ADDR, and the supervisor's pid into *PID.  Returns the
+ * address length, or 0 when VALUE names no session (NULL, "none", or
+ * malformed). */
+struct sockaddr_un;
+unsigned session_address(const char *value, struct sockaddr_un *addr, pid_t *pid);
+
+/* VALUE for a supervisor of pid PID with the random part RANDOM, into
+ * OUT (at least SESSION_VALUE_MAX bytes). */
+#define SESSION_VALUE_MAX 48
+void session_value(char *out, pid_t pid, uint64_t random);
+
+/* Connect to the session VALUE names, and check that the pid the name
+ * gives answers, as our effective user.  Returns the socket (kept in
+ * *SLOT, see sys.h), or -1 with errno: ENOENT (no session named),
+ * ECONNREFUSED (nobody listens: the session ended), EPERM (another
+ * process answers). */
+int session_connect(const char *value, int *slot);
+
+/* Send LEN bytes of MSG and, with them, the NFDS descriptors FDS (at most
+ * SESSION_FDS_MAX; those that are -1 are left out).  Returns 0, or -1
+ * with errno. */
+#define SESSION_FDS_MAX 3
+int session_send(int sock, const void *msg, size_t len, const int *fds, int nfds);
+
+/* Receive one message of exactly LEN bytes into MSG, and the descriptors
+ * sent with it into FDS (NFDS entries, -1 where none came; those beyond
+ * NFDS are closed).  Returns how many descriptors came, or -1 with errno:
+ * EPIPE when the other side has gone, EPROTO when the message is not LEN
+ * bytes. */
+int session_recv(int sock, void *msg, size_t len, int *fds, int nfds);
+
+/* Is R a request the supervisor may act on: a known op, its strings
+ * terminated, NAME (and FROM, for a rename) a file name (no '/', not
+ * "." or ".."). */
+int session_request_valid(const struct session_request *r);
+
+#endif

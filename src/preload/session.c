@@ -1,0 +1,200 @@
+/* session.c - requests to the session's supervisor. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/rules.h"
+#include "core/session_wire.h"
+#include "session.h"
+#include "state.h"
+#include "core/sys.h"
+
+static int sock = -1;
+static pid_t sock_pid;            /* whose connection SOCK is */
+static int session_gone;          /* said once: do it ourselves */
+static int session_lost;          /* it was named, and is not there */
+static pthread_mutex_t sock_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Set while this thread waits for the supervisor: a signal handler of
+ * the same thread that comes back here must not wait for itself. */
+static __thread int in_request;
+
+/* No session to ask (VALUE, or the one named is not there): say so once
+ * per process, unless "none" says it is known.  Returns 1. */
+static int no_session(const char *value, int err)
+{
+	if (session_gone)
+		return 1;
+	session_gone = 1;
+	if (value && strcmp(value, SESSION_NONE) == 0)
+		return 1;
+	if (!value) {
+		log_warn("a rule asks for a session (lock or commit = \"session\"), and no "
+			 "atomically launcher above this process is one: its locks are held, and its "
+			 "files committed, per process");
+		return 1;
+	}
+	/* Named, and gone: killed (its keeper is about to take this process
+	 * too), or ended while this process lived on.  Its files are not
+	 * ours to commit: what the session would have committed all
+	 * together must not be committed piecemeal. */
+	session_lost = 1;
+	log_warn("the session %s is not there (%s): locks are held per process, and files it "
+		 "would commit are not written", value, strerror(err));
+	return 1;
+}
+
+int session_present(void)
+{
+	const char *value = sys_getenv(SESSION_ENV);
+
+	if (session_lost)
+		return -1;
+	if (session_gone || !value || strcmp(value, SESSION_NONE) == 0) {
+		no_session(value, 0);
+		return 0;
+	}
+	return 1;
+}
+
+/* With sock_mutex held: our connection, made when there is none (or
+ * the one there is a parent's). */
+static int connection(const char *value)
+{
+	if (sock >= 0 && sock_pid == lib.pid)
+		return sock;
+	sys_fd_close(&sock);
+	if (session_connect(value, &sock) < 0)
+		return -1;
+	sock_pid = lib.pid;
+	return sock;
+}
+
+/* One request REQ with the descriptors FDS (NFDS), and its reply of LEN
+ * bytes into REP with up to NRFDS descriptors into RFDS.  Returns 0, or
+ * 1 when there is no session to ask (said once), or -1 with EDEADLK
+ * when this thread is already in a request (a signal handler). */
+static int ask(struct session_request *req, const int *fds, int nfds, void *rep, size_t len,
+	       int *rfds, int nrfds)
+{
+	const char *value = sys_getenv(SESSION_ENV);
+	int s, r;
+
+	if (session_present() <= 0)
+		return 1;
+	if (in_request) {
+		errno = EDEADLK;
+		return -1;
+	}
+	req->rules = session_rules_id(sys_getenv(RULES_ENV));
+	in_request = 1;
+	pthread_mutex_lock(&sock_mutex);
+	s = connection(value);
+	r = s < 0 ? -1 : session_send(s, req, sizeof(*req), fds, nfds);
+	if (r == 0)
+		r = session_recv(s, rep, len, rfds, nrfds) < 0 ? -1 : 0;
+	if (r < 0)
+		sys_fd_close(&sock);
+	pthread_mutex_unlock(&sock_mutex);
+	in_request = 0;
+	return r < 0 ? no_session(value, errno) : 0;
+}
+
+static void fill(struct session_request *req, int op, const char *name, const char *display)
+{
+	memset(req, 0, sizeof(*req));
+	req->op = (uint32_t)op;
+	snprintf(req->name, sizeof(req->name), "%s", name);
+	snprintf(req->display, sizeof(req->display), "%s", display);
+}
+
+int session_hold(int dfd, const char *name, const char *display, const struct rule *rule,
+		 const char *lock_dir)
+{
+	struct session_request req;
+	struct session_reply rep;
+	int r;
+
+	fill(&req, SESSION_HOLD, name, display);
+	req.lock_timeout = rule->lock_timeout;
+	snprintf(req.lock_dir, sizeof(req.lock_dir), "%s", lock_dir);
+	if ((r = ask(&req, &dfd, 1, &rep, sizeof(rep), NULL, 0)) != 0)
+		return r;
+	if (rep.status < 0) {
+		errno = rep.error;
+		return -1;
+	}
+	return rep.status;
+}
+
+/* The session was there and is gone: a file it keeps cannot be written
+ * (session_present said why, once). */
+static int lost(void)
+{
+	if (!session_lost)
+		return 1;
+	errno = EIO;
+	return -1;
+}
+
+/* A file request: the reply and its two descriptors. */
+static int ask_file(struct session_request *req, int dfd, struct session_file_reply *rep,
+		    int fds[2])
+{
+	int r;
+
+	fds[0] = fds[1] = -1;
+	if ((r = ask(req, &dfd, 1, rep, sizeof(*rep), fds, 2)) != 0)
+		return r < 0 ? r : lost();
+	if (rep->status != 0) {
+		sys_fd_close(&fds[0]);
+		sys_fd_close(&fds[1]);
+	}
+	if (rep->status < 0)
+		errno = rep->error;
+	return rep->status;
+}
+
+int session_file_open(int dfd, const char *name, const char *display, int flags, mode_t mode,
+		      struct session_file_reply *rep, int fds[2])
+{
+	struct session_request req;
+
+	fill(&req, SESSION_OPEN, name, display);
+	req.flags = flags;
+	req.mode = mode;
+	return ask_file(&req, dfd, rep, fds);
+}
+
+int session_file_lookup(int dfd, const char *name, const char *display,
+			struct session_file_reply *rep, int fds[2])
+{
+	struct session_request req;
+
+	fill(&req, SESSION_LOOKUP, name, display);
+	return ask_file(&req, dfd, rep, fds);
+}
+
+int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
+			const char *display)
+{
+	struct session_request req;
+	struct session_reply rep;
+	int fds[2] = { dfd, fromfd }, r;
+
+	fill(&req, SESSION_RENAME, name, display);
+	snprintf(req.from, sizeof(req.from), "%s", from);
+	if ((r = ask(&req, fds, 2, &rep, sizeof(rep), NULL, 0)) != 0)
+		return r < 0 ? r : lost();
+	if (rep.status < 0)
+		errno = rep.error;
+	return rep.status;
+}
+
+void session_after_fork(void)
+{
+	/* Only the calling thread exists in the child. */
+	pthread_mutex_init(&sock_mutex, NULL);
+	sys_fd_close(&sock);
+}

@@ -1,0 +1,405 @@
+/* files.c - the session's pending files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/actor.h"
+#include "core/commit.h"
+#include "core/journal.h"
+#include "core/log.h"
+#include "core/lookup.h"
+#include "core/path.h"
+#include "core/record.h"
+#include "core/redirect.h"
+#include "core/rules.h"
+#include "core/tempfile.h"
+#include "core/lock.h"
+#include "core/sys.h"
+#include "files.h"
+
+/* One target's pending file.  Made by the first open (MADE 0 while the
+ * core makes it: others wait), shared by every later one. */
+struct entry {
+	struct entry *next;
+	dev_t dev;                  /* the target's directory ... */
+	ino_t ino;
+	char name[NAME_MAX + 1];    /* ... and its name there: the key */
+	int made;
+	char dir[PATH_MAX];         /* the directory's path, for the journal */
+	struct record rec;
+};
+
+static struct ruleset rs;
+static uint64_t rules_id;
+static struct actor actor;
+static struct entry *entries;
+static int making;              /* entries being made */
+static int closed;              /* COMMAND has exited: no more */
+static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t table_changed = PTHREAD_COND_INITIALIZER;
+
+int files_setup(const char *text)
+{
+	char *copy = strdup(text);
+	struct rule *rules = calloc(rules_count(text) + 1, sizeof(*rules));
+
+	if (!copy || !rules || rules_decode(copy, &rs, rules) < 0) {
+		free(copy);
+		free(rules);
+		return -1;
+	}
+	rules_id = session_rules_id(text);
+	actor.pid = getpid();
+	actor.lock_dir = rs.lock_dir;
+	return 0;
+}
+
+/* The rule of REQ's path if it is one this session keeps files for:
+ * the asker's rules are ours, and the path's rule says so. */
+static const struct rule *session_rule(const struct session_request *req)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+
+	if (req->rules != rules_id || req->display[0] != '/')
+		return NULL;
+	rule = rule_for(&rs, AT_FDCWD, req->display, abs, sizeof(abs));
+	return rule && rule->enabled && rule->commit == COMMIT_SESSION ? rule : NULL;
+}
+
+/* With the table mutex held: the entry of NAME in DIR_ST, or NULL. */
+static struct entry *find(const struct stat *dir_st, const char *name)
+{
+	for (struct entry *e = entries; e; e = e->next)
+		if (e->dev == dir_st->st_dev && e->ino == dir_st->st_ino && strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+/* With the table mutex held: the made entry of NAME in DIR_ST, waiting
+ * while another thread makes it; NULL when there is none. */
+static struct entry *find_made(const struct stat *dir_st, const char *name)
+{
+	struct entry *e;
+
+	while ((e = find(dir_st, name)) && !e->made)
+		pthread_cond_wait(&table_changed, &table_mutex);
+	return e;
+}
+
+static void unlink_entry(struct entry *gone)
+{
+	for (struct entry **pp = &entries; *pp; pp = &(*pp)->next)
+		if (*pp == gone) {
+			*pp = gone->next;
+			return;
+		}
+}
+
+/* E's pending file as the reply: its record's text, its directory and
+ * temp. */
+static void reply_with(const struct entry *e, struct session_file_reply *rep, int fds[2])
+{
+	int slots[RECORD_SLOTS];
+	/* Without its lock: the lock is the session's, not the asker's. */
+	struct record shown = e->rec;
+
+	shown.lock = NULL;
+	if (record_encode(&shown, &rs, rep->record, sizeof(rep->record), slots) >=
+	    sizeof(rep->record)) {
+		rep->status = -1;
+		rep->error = ENAMETOOLONG;
+		return;
+	}
+	fds[0] = slots[RECORD_SLOT_DIR];
+	fds[1] = slots[RECORD_SLOT_TEMP];
+	rep->status = 0;
+}
+
+/* The directory of E's record, as an absolute path (recovery opens it by
+ * name). */
+static void name_dir(struct entry *e)
+{
+	char proc[32];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", e->rec.dfd);
+	n = readlink(proc, e->dir, sizeof(e->dir) - 1);
+	e->dir[n > 0 ? n : 0] = '\0';
+}
+
+/* Make E's pending file for REQ's open (the core's redirect, as the
+ * library does it, with the supervisor as the actor: its pid names the
+ * temps and the lock files).  0, 1 when the open is not to be taken (the
+ * asker's own open decides), or -1 with errno. */
+static int make(struct entry *e, const struct session_request *req, int dfd,
+		const struct rule *rule)
+{
+	struct target t;
+	int fd;
+
+	if (redirect_target(dfd, req->name, req->flags, 0, &t) != 0)
+		return 1;
+	record_init(&e->rec);
+	fd = redirect_open(&actor, &e->rec, &t, rule, dfd, req->name, req->display, req->flags,
+			   (mode_t)req->mode, 0);
+	if (fd < 0)
+		return -1;
+	sys_close(fd);  /* each process opens the temp anew, with its own flags */
+	if (e->rec.inplace) {
+		record_release(&e->rec);
+		return 1;
+	}
+	name_dir(e);
+	return e->dir[0] == '/' ? 0 : (record_discard(&e->rec), record_release(&e->rec), 1);
+}
+
+void files_open(const struct session_request *req, int dfd, struct session_file_reply *rep,
+		int fds[2])
+{
+	const struct rule *rule = session_rule(req);
+	struct stat dir_st;
+	struct entry *e;
+	int r;
+
+	rep->status = 1;
+	if (!rule || sys_fstat(dfd, &dir_st) < 0)
+		return;
+	pthread_mutex_lock(&table_mutex);
+	if (closed) {
+		pthread_mutex_unlock(&table_mutex);
+		return;
+	}
+	if ((e = find_made(&dir_st, req->name))) {
+		reply_with(e, rep, fds);
+		pthread_mutex_unlock(&table_mutex);
+		return;
+	}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		pthread_mutex_unlock(&table_mutex);
+		rep->status = -1;
+		rep->error = ENOMEM;
+		return;
+	}
+	e->dev = dir_st.st_dev;
+	e->ino = dir_st.st_ino;
+	snprintf(e->name, sizeof(e->name), "%s", req->name);
+	e->next = entries;
+	entries = e;
+	making++;
+	pthread_mutex_unlock(&table_mutex);
+
+	/* Outside the mutex: the lock may take up to lock_timeout. */
+	r = make(e, req, dfd, rule);
+	rep->error = errno;
+
+	pthread_mutex_lock(&table_mutex);
+	making--;
+	if (r == 0) {
+		e->made = 1;
+		reply_with(e, rep, fds);
+	} else {
+		unlink_entry(e);
+		free(e);
+		rep->status = r;
+	}
+	pthread_cond_broadcast(&table_changed);
+	pthread_mutex_unlock(&table_mutex);
+}
+
+void files_lookup(const struct session_request *req, int dfd, struct session_file_reply *rep,
+		  int fds[2])
+{
+	struct stat dir_st;
+	struct entry *e;
+
+	rep->status = 1;
+	if (!session_rule(req) || sys_fstat(dfd, &dir_st) < 0)
+		return;
+	pthread_mutex_lock(&table_mutex);
+	if ((e = find_made(&dir_st, req->name)))
+		reply_with(e, rep, fds);
+	pthread_mutex_unlock(&table_mutex);
+}
+
+/* R, a record for the program's own file TEMP (just renamed beside the
+ * target NAME in DFD): it is its own file, as after a real rename (no
+ * metadata of the old one, its own identity).  Under the target's lock,
+ * kept until the commit.  0, or -1 with errno. */
+static int record_renamed(struct record *r, const struct rule *rule, int dfd,
+			  const struct stat *dir_st, const char *name, const char *temp,
+			  const char *display)
+{
+	struct stat st;
+
+	record_init(r);
+	r->rule = rule;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->temp, sizeof(r->temp), "%s", temp);
+	snprintf(r->path, sizeof(r->path), "%s", display);
+	if (lock_take(&actor, rule, dfd, dir_st, name, display, 1, &r->lock) < 0)
+		return -1;
+	r->temp_counted = r->lock != NULL;
+	if (sys_fd_dup(dfd, &r->dfd) < 0 ||
+	    sys_fd_keep(sys_openat(dfd, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0), &r->tfd) < 0 ||
+	    sys_fstat(r->tfd, &st) < 0) {
+		int err = errno;
+		record_release(r);
+		errno = err;
+		return -1;
+	}
+	r->temp_mode = st.st_mode;
+	r->temp_uid = st.st_uid;
+	r->temp_gid = st.st_gid;
+	atomic_store(&r->written, 1);
+	return 0;
+}
+
+void files_rename(const struct session_request *req, int dfd, int fromfd,
+		  struct session_reply *rep)
+{
+	const struct rule *rule = session_rule(req);
+	char temp[NAME_MAX + 1];
+	struct stat dir_st, st;
+	struct entry *e, *fresh;
+
+	rep->status = 1;
+	if (!rule || fromfd < 0 || sys_fstat(dfd, &dir_st) < 0 ||
+	    sys_fstatat(fromfd, req->from, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return;
+	if (!(fresh = calloc(1, sizeof(*fresh)))) {
+		rep->status = -1;
+		rep->error = ENOMEM;
+		return;
+	}
+	if (temp_rename_in(actor.pid, fromfd, req->from, dfd, req->name, temp) < 0 ||
+	    record_renamed(&fresh->rec, rule, dfd, &dir_st, req->name, temp, req->display) < 0) {
+		rep->status = -1;
+		rep->error = errno;
+		free(fresh);
+		return;
+	}
+	fresh->dev = dir_st.st_dev;
+	fresh->ino = dir_st.st_ino;
+	fresh->made = 1;
+	snprintf(fresh->name, sizeof(fresh->name), "%s", req->name);
+	name_dir(fresh);
+	pthread_mutex_lock(&table_mutex);
+	/* Over a pending file of the same target: that one is replaced, as a
+	 * rename replaces a file (its open descriptors keep the old one). */
+	if ((e = find_made(&dir_st, req->name))) {
+		unlink_entry(e);
+		record_discard(&e->rec);
+		record_release(&e->rec);
+		free(e);
+	}
+	fresh->next = entries;
+	entries = fresh;
+	pthread_mutex_unlock(&table_mutex);
+	rep->status = 0;
+}
+
+/* ---- the end ---- */
+
+/* Every entry's temp removed and record let go of. */
+static void discard_all(void)
+{
+	while (entries) {
+		struct entry *e = entries;
+		entries = e->next;
+		record_discard(&e->rec);
+		record_release(&e->rec);
+		free(e);
+	}
+}
+
+/* The targets' paths, for one line: "a, b and 3 more". */
+static void list_names(char *out, size_t size)
+{
+	size_t at = 0, shown = 0, total = 0;
+
+	out[0] = '\0';
+	for (struct entry *e = entries; e; e = e->next, total++) {
+		if (at + strlen(e->rec.path) + 3 >= size - 32)
+			continue;
+		at += (size_t)snprintf(out + at, size - at, "%s%s", shown ? ", " : "", e->rec.path);
+		shown++;
+	}
+	if (shown < total)
+		snprintf(out + at, size - at, " and %zu more", total - shown);
+}
+
+/* Prepare every file; commit the ready ones through the journal. */
+static int commit_all(void)
+{
+	size_t n = 0, k = 0;
+	int failed = 0, durable = 0, r;
+	struct journal_file *files;
+
+	for (struct entry *e = entries; e; e = e->next)
+		n++;
+	if (!(files = calloc(n + 1, sizeof(*files)))) {
+		log_error("the session's files: not committed: %s", strerror(errno));
+		return -1;
+	}
+	for (struct entry *e = entries; e; e = e->next) {
+		r = commit_prepare(&actor, &e->rec);
+		if (r < 0)
+			failed++;
+		if (r != 0)
+			continue;
+		files[k].dfd = e->rec.dfd;
+		files[k].dir = e->dir;
+		files[k].temp = e->rec.temp;
+		files[k].name = e->rec.name;
+		durable |= e->rec.rule->durability == DUR_FULL;
+		k++;
+	}
+	if (failed) {
+		log_error("the session's files: none committed, as %d of them could not be", failed);
+		free(files);
+		return -1;
+	}
+	r = journal_commit(actor.pid, files, k, durable);
+	if (r < 0)
+		log_error("the session's files: none committed: cannot write its journal: %s",
+			  strerror(errno));
+	for (struct entry *e = entries; e && r == 0; e = e->next)
+		if (e->rec.temp[0])
+			commit_done(&e->rec);
+	free(files);
+	if (r > 0) {
+		/* After the commit point: the journal completes them later;
+		 * their temps must stay. */
+		for (struct entry *e = entries; e; e = e->next)
+			e->rec.temp[0] = '\0';
+	}
+	return r == 0 ? 0 : -1;
+}
+
+int files_end(int ok, const char *why)
+{
+	char names[1024];
+	int r = 0;
+
+	pthread_mutex_lock(&table_mutex);
+	closed = 1;
+	while (making)
+		pthread_cond_wait(&table_changed, &table_mutex);
+	if (entries && !ok) {
+		list_names(names, sizeof(names));
+		log_warn("%s: the session's files were not committed, and stay as they were: %s",
+			 why, names);
+	} else if (entries) {
+		r = commit_all();
+	}
+	discard_all();
+	pthread_mutex_unlock(&table_mutex);
+	return r;
+}
