@@ -177,6 +177,25 @@ commit = "exit"' 'durability = "none"' 'fsync = "temp"'; do
 	assert_no_temps .
 }
 
+@test "Popen(stdout=f) under a bare LD_PRELOAD with the session's scopes (no session: the process's own), and a second writer: it waits" {
+	write_popen
+	for rule in 'lock = "session"' 'commit = "session"'; do
+		printf 'path "*.json" {\n%s\n}\n' "$rule" > "$CONF"
+		: > "$LIBLOG"
+		printf 'old\n' > out.json
+		detached preloaded "$PY" popen.py w 'sleep 0.6; echo child'
+		sleep 0.2
+		[ "$(on_disk out.json)" = old ] ||
+			fail "[$rule]: a reader saw '$(on_disk out.json)' while the child wrote"
+		preloaded sh -c 'echo other >> out.json'
+		settles out.json "parent child other"
+		assert_commits out.json 2
+		no_waiter
+	done
+	assert_loaded "$PYNAME"
+	assert_no_temps .
+}
+
 # ---- the shell's own close ------------------------------------------------------
 
 # shell_case SCRIPT: SCRIPT (dash, then bash) writes out.json holding
