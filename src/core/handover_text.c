@@ -26,6 +26,11 @@ void handover_entry(struct handover_writer *w, int watch)
 	w->fds = 0;
 }
 
+void handover_marked(struct handover_writer *w)
+{
+	textout_char(&w->out, 'M');
+}
+
 void handover_fd(struct handover_writer *w, int fd)
 {
 	if (w->fds++)
@@ -136,7 +141,8 @@ int handover_parse(const char *entry, struct handover_entry *e)
 
 	memset(e, 0, sizeof(*e));
 	e->watch = entry[0] == 'W';
-	e->fds = entry + e->watch;
+	e->marked = entry[0] == 'M';
+	e->fds = entry + (e->watch || e->marked);
 	for (int k = 0; k < RECORD_SLOTS; k++)
 		e->slots[k] = -1;
 	/* The descriptors: digits and dots only, at least one. */

@@ -12,6 +12,10 @@
  *                                    it, the descriptors of the record's
  *                                    slots (directory, temp, lock; "-"
  *                                    for none), the record (record.h)
+ *   MFD.FD.../SLOT.SLOT.SLOT/RECORD  the same, of a file whose
+ *                                    description a child may hold too
+ *                                    (marked, core/holders.h): its last
+ *                                    close asks the kernel first
  *   WFD.FD...                        a file it shares without holding it:
  *                                    the new image only watches these
  *                                    descriptors for failed writes
@@ -47,6 +51,10 @@ void handover_begin(struct handover_writer *w, char *buf, size_t size, pid_t pid
 /* Begin an entry: one the new image holds, or, WATCH, only watches. */
 void handover_entry(struct handover_writer *w, int watch);
 
+/* The entry just begun, one the new image holds, is of a marked file
+ * (the "M" entries above).  Before any descriptor. */
+void handover_marked(struct handover_writer *w);
+
 /* One more of the program's descriptors for the current entry. */
 void handover_fd(struct handover_writer *w, int fd);
 
@@ -69,6 +77,7 @@ char *handover_next_entry(char **list);
 
 struct handover_entry {
 	int watch;             /* a "W" entry */
+	int marked;            /* an "M" entry */
 	const char *fds;       /* the program's descriptors: handover_next_fd */
 	int slots[RECORD_SLOTS]; /* the record's descriptors (-1: none) */
 	const char *record;    /* its text: record_decode; NULL for a watch */

@@ -19,7 +19,10 @@
  *                      descriptor of the temp becomes a description of
  *                      its own, so that it is not one of the holders;
  *   holders_remain()   an exclusive flock, tried on that description:
- *                      refused while a marked description lives on.
+ *                      refused while a marked description lives on;
+ *   holders_wait()     the same, waited for: it is granted when the last
+ *                      marked description goes, however its last holder
+ *                      let go (a close, an exit, a death by a signal).
  *
  * A program that flocks such a descriptor itself converts or drops the
  * mark: the caller then cannot know, and must assume it is held.
@@ -34,6 +37,11 @@ struct record;
  * without flock). */
 int holders_mark(int fd);
 
+/* Mark it again, after the program's own LOCK_UN dropped the mark: as
+ * holders_mark, but a probe's exclusive lock of the instant (holders_
+ * remain, holders_wait) is waited out, a few milliseconds at most. */
+int holders_remark(int fd);
+
 /* R's own descriptor of its temp becomes one of a description of its
  * own.  0, or -1 with errno (R keeps the one it had).  The caller keeps
  * everyone else from R's descriptor meanwhile (the library: its lookup
@@ -44,5 +52,13 @@ int holders_detach(struct record *r);
  * still open (in another process, or in a mapping), 0 when none is,
  * -1 with errno when it cannot be told. */
 int holders_remain(const struct record *r);
+
+/* After holders_detach: block until no marked description of R's temp
+ * is open any more.  Each time the kernel grants the lock, the question
+ * is asked again a moment later, without it: a program that dropped our
+ * mark itself (its own flock LOCK_UN) puts it back an instant after
+ * (holders_remark), and must find no lock of ours in the way.  Returns
+ * 0, or -1 with errno when it cannot be told. */
+int holders_wait(const struct record *r);
 
 #endif

@@ -85,17 +85,20 @@ static int get_hex(const char **p, char *out, size_t size)
 }
 
 /* The primary's text: "atomically-journal 1 primary", a line "f DIR TEMP
- * NAME" per file, "s DIR" per directory holding a secondary, "end".
+ * NAME" per file replaced and "u DIR NAME" per file removed, "s DIR" per
+ * directory holding a secondary, "end".
  * Returns its length (written whole only when less than SIZE). */
 static size_t primary_text(char *out, size_t size, const struct journal_file *files, size_t n)
 {
 	size_t at = put_text(out, size, 0, "atomically-journal 1 primary\n");
 
 	for (size_t i = 0; i < n; i++) {
-		at = put_text(out, size, at, "f ");
+		at = put_text(out, size, at, files[i].temp ? "f " : "u ");
 		at = put_hex(out, size, at, files[i].dir);
-		at = put_text(out, size, at, " ");
-		at = put_hex(out, size, at, files[i].temp);
+		if (files[i].temp) {
+			at = put_text(out, size, at, " ");
+			at = put_hex(out, size, at, files[i].temp);
+		}
 		at = put_text(out, size, at, " ");
 		at = put_hex(out, size, at, files[i].name);
 		at = put_text(out, size, at, "\n");
@@ -216,8 +219,17 @@ int journal_commit(pid_t owner, const struct journal_file *files, size_t n, int 
 		goto undo;
 	}
 	sys_unmap(text, len + 1);
-	/* 4. The renames. */
+	/* 4. The renames (and removals). */
 	for (size_t i = 0; i < n; i++) {
+		if (!files[i].temp) {
+			if (sys_unlinkat(files[i].dfd, files[i].name, 0) < 0 && errno != ENOENT) {
+				log_error("%s/%s: cannot remove it (%s); the session's commit stays "
+					  "recorded in %s/%s", files[i].dir, files[i].name,
+					  strerror(errno), files[0].dir, name);
+				failures++;
+			}
+			continue;
+		}
 		if (sys_renameat2(files[i].dfd, files[i].temp, files[i].dfd, files[i].name, 0) < 0) {
 			log_error("%s/%s: cannot rename its temp %s into place (%s); the session's "
 				  "commit stays recorded in %s/%s", files[i].dir, files[i].name,
@@ -304,6 +316,27 @@ static void redo_rename(const char **p)
 	sys_close(dfd);
 }
 
+/* One "u DIR NAME" of a primary, done again: the file the program
+ * deleted removed, if it is there (and a file of ours). */
+static void redo_unlink(const char **p)
+{
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	struct stat st;
+	int dfd;
+
+	if (get_hex(p, dir, sizeof(dir)) < 0 || *(*p)++ != ' ' ||
+	    get_hex(p, name, sizeof(name)) < 0 || strchr(name, '/'))
+		return;
+	dfd = sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		return;
+	if (sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_uid == sys_geteuid() || st.st_uid == 0) && sys_unlinkat(dfd, name, 0) == 0)
+		log_info("%s/%s: removed (a session's commit, completed)", dir, name);
+	sys_fsync(dfd);
+	sys_close(dfd);
+}
+
 /* Remove the journal NAME from the directory DIR (an absolute path). */
 static void remove_at(const char *dir, const char *name)
 {
@@ -326,6 +359,9 @@ static void complete_primary(int dfd, const char *name, const char *text)
 		if (p[0] == 'f' && p[1] == ' ') {
 			p += 2;
 			redo_rename(&p);
+		} else if (p[0] == 'u' && p[1] == ' ') {
+			p += 2;
+			redo_unlink(&p);
 		}
 	}
 	for (p = strchr(text, '\n'); p && *++p; p = strchr(p, '\n')) {

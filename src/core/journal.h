@@ -13,7 +13,8 @@
  *      written, synced, renamed into place, directory synced.  This is
  *      the commit point: from here on the commit is completed, by us or,
  *      after a crash, by whoever finds a journal;
- *   4. every temp renamed over its target; every directory synced;
+ *   4. every temp renamed over its target (or the target removed, for a
+ *      file the program deleted); every directory synced;
  *   5. the secondaries removed, then the primary.
  *
  * A journal is .atomically-journal.PID.RANDOM, PID the committer's.
@@ -33,7 +34,7 @@
 struct journal_file {
 	int dfd;              /* the target's directory */
 	const char *dir;      /* its absolute path, for recovery */
-	const char *temp;     /* the temp's name in it */
+	const char *temp;     /* the temp's name in it; NULL: NAME is removed */
 	const char *name;     /* the target's name in it */
 };
 

@@ -80,6 +80,11 @@ int log_enabled(int level)
 	return level <= log_level;
 }
 
+int log_to_stderr(void)
+{
+	return log_file[0] == '\0';
+}
+
 static void write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {

@@ -24,6 +24,10 @@ int log_env_parse(const char *value, const char **file);
 /* Is a message at LEVEL printed?  Cheap: check before building one. */
 int log_enabled(int level);
 
+/* Do the messages go to standard error (no log file, no syslog)?  A
+ * process that closes its descriptors keeps that one for them. */
+int log_to_stderr(void);
+
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LEVEL_ERROR, __VA_ARGS__)

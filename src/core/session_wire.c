@@ -201,7 +201,7 @@ static int file_name(const char *s)
 
 int session_request_valid(const struct session_request *r)
 {
-	if (r->op < SESSION_HOLD || r->op > SESSION_RENAME)
+	if (r->op < SESSION_HOLD || r->op > SESSION_UNLINK)
 		return 0;
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||

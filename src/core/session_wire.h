@@ -38,12 +38,17 @@ enum session_op {
 	 * session_file_reply, with the directory and the temp. */
 	SESSION_OPEN,
 	/* commit = "session": the pending file of NAME, if the session has
-	 * one.  A session_file_reply (status 1: none). */
+	 * one.  A session_file_reply (status 1: none; -1 with ENOENT: the
+	 * program deleted it). */
 	SESSION_LOOKUP,
 	/* commit = "session": the program renames FROM (in the second
 	 * directory sent) onto NAME (in the first): the file becomes NAME's
 	 * pending file.  A session_reply. */
 	SESSION_RENAME,
+	/* commit = "session": the program unlinks NAME: from now on the
+	 * tree sees no file there, and the session's commit removes it.  A
+	 * session_reply (ENOENT: there was none). */
+	SESSION_UNLINK,
 };
 
 struct session_request {

@@ -73,6 +73,9 @@ ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t
 int sys_fcntl(int fd, int cmd, int arg);
 int sys_fcntl_lock(int fd, int cmd, struct flock *fl);
 int sys_flock(int fd, int op);
+/* dup3: FROM onto the program's descriptor TO (the library's end of a
+ * shared file, preload/held.c). */
+int sys_dup3(int from, int to, int flags);
 
 /* Memory of our own, zeroed, never from the program's allocator (which
  * may not be ready, or may be what a signal handler interrupted); NULL

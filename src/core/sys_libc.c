@@ -88,6 +88,11 @@ int sys_flock(int fd, int op)
 	return flock(fd, op);
 }
 
+int sys_dup3(int from, int to, int flags)
+{
+	return dup3(from, to, flags);
+}
+
 void *sys_map(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -159,3 +159,34 @@ int temp_link_name(pid_t owner, int dfd, const char *from, const char *name, cha
 	temp[0] = '\0';
 	return -1;
 }
+
+/* TEMP becomes FRESH, which must not exist: renameat2's RENAME_NOREPLACE,
+ * or, where the file system has none, a second name and the first
+ * removed. */
+static int rename_fresh(int dfd, const char *temp, const char *fresh)
+{
+	if (sys_renameat2(dfd, temp, dfd, fresh, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (sys_linkat(dfd, temp, dfd, fresh, 0) < 0)
+		return -1;
+	sys_unlinkat(dfd, temp, 0);
+	return 0;
+}
+
+int temp_rename_owner(pid_t owner, int dfd, const char *name, char *temp)
+{
+	char fresh[NAME_MAX + 1];
+
+	for (int tries = 0; tries < 100; tries++) {
+		temp_name(fresh, name, owner);
+		if (rename_fresh(dfd, temp, fresh) == 0) {
+			snprintf(temp, NAME_MAX + 1, "%s", fresh);
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	return -1;
+}

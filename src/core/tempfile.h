@@ -45,6 +45,14 @@ int temp_sweep(pid_t owner, int dfd, const char *name, const char *display);
  * (the backup's first step).  Returns 0, or -1 with errno. */
 int temp_link_name(pid_t owner, int dfd, const char *from, const char *name, char *temp);
 
+/* The named temp TEMP of NAME in DFD changes hands: renamed to carry the
+ * pid of its new OWNER, who will commit it (a process that outlives the
+ * writer: the library's waiter, later the supervisor), so that a sweep
+ * or `atomically --clean` does not take it for the leftover of a dead
+ * writer.  TEMP gets the new name.  Returns 0, or -1 with errno (TEMP
+ * unchanged). */
+int temp_rename_owner(pid_t owner, int dfd, const char *name, char *temp);
+
 /* Move the file FROM (in FROMFD) to a temp of NAME in DFD, into TEMP:
  * the program's own file, renamed onto a path a session keeps pending,
  * waits there for the session's commit.  Never over an existing name.

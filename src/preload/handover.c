@@ -135,7 +135,7 @@ static void commit_before_exec(struct survivor *s, int n, const char *file, cons
 		/* Every descriptor of the file, so that the last one commits. */
 		for (int k = i; k < n; k++)
 			if (s[k].p == s[i].p && (p = fdtable_take(s[k].fd)))
-				pending_release_at_end(p);
+				pending_release_at_end(p, s[k].fd);
 	}
 }
 
@@ -146,6 +146,8 @@ static void describe(struct handover_writer *w, const struct survivor *s, int n,
 	int owned = p->owner == getpid();
 
 	handover_entry(w, !owned);
+	if (owned && atomic_load(&p->shared) != SHARED_NO)
+		handover_marked(w);
 	for (int k = i; k < n; k++)
 		if (s[k].p == p)
 			handover_fd(w, s[k].fd);
@@ -273,7 +275,7 @@ static int survivors(struct survivor *s, int max)
 			s[n].p = p;
 			s[n++].fd = fd;
 		} else if (p->owner == getpid() && (p = fdtable_take(fd))) {
-			pending_release_at_end(p);
+			pending_release_at_end(p, fd);
 		}
 	}
 	return n;
@@ -295,7 +297,7 @@ static void commit_all_before_exec(const char *file)
 		if (!(flags & FD_CLOEXEC) && atomic_load(&p->aliases) == 1)
 			log_warn("%s: committed before exec of %s%s", p->rec.path, file, NO_MEMORY);
 		if ((p = fdtable_take(fd)))
-			pending_release_at_end(p);
+			pending_release_at_end(p, fd);
 	}
 }
 
@@ -421,6 +423,10 @@ static int adopt_one(const struct handover_entry *e)
 		pending_discard(p);
 		return -1;
 	}
+	/* A child of the image before may hold it too: its last close here
+	 * asks the kernel first (held.h). */
+	if (e->marked)
+		atomic_store(&p->shared, SHARED_MARKED);
 	pending_own(p);
 	log_debug("%s: adopted across exec (%d descriptors)", p->rec.path, held);
 	return 0;

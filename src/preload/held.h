@@ -32,6 +32,15 @@ void held_mapped(int fd, int flags);
  * is put back. */
 void held_flocked(int fd, int op);
 
+/* This process ends (an exit, an exec that closes FD) with FD, one of
+ * the descriptors that stand for P, still open: it becomes a
+ * description of the temp of its own (same access, status flags and
+ * offset), so that the mark, which stays on the description a child may
+ * share, tells of the others alone.  0, or -1 with errno (the process
+ * then cannot tell its own from the others'); the caller keeps other
+ * threads from P's record meanwhile. */
+int held_unshare(struct pending *p, int fd);
+
 /* P's last descriptor here is gone while another holder lives on: it
  * joins the list, held once more (P->aliases = 1), so that a new open of
  * it in this process shares it again. */

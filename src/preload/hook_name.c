@@ -163,6 +163,10 @@ LISTING_HOOK(int, glob64, (const char *pattern, int flags, int (*err)(const char
 
 EXPORT int unlink(const char *path)
 {
+	int r;
+
+	if (lib_should_act() && (r = pending_session_unlink(AT_FDCWD, path)) != PENDING_PASS)
+		return r;
 	if (lib_should_act())
 		pending_unlinked(AT_FDCWD, path);
 	if (lib_should_act() && tombstone_unlink(AT_FDCWD, path) == 0)
@@ -174,6 +178,11 @@ EXPORT int unlink(const char *path)
 
 EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
+	int r;
+
+	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
+	    (r = pending_session_unlink(dirfd, path)) != PENDING_PASS)
+		return r;
 	if (lib_should_act() && !(flags & AT_REMOVEDIR))
 		pending_unlinked(dirfd, path);
 	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&

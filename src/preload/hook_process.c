@@ -203,13 +203,21 @@ EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 static char *const *before_exec(const char *file, int search, char *const envp[],
 				char *scratch)
 {
+	char *const *env;
+
 	if (!lib_should_act())
 		return envp;
-	if (getpid() == lib.pid) {  /* not a vfork child: ours to change */
+	if (getpid() == lib.pid)  /* not a vfork child: ours to change */
 		tombstone_flush();
+	env = handover_before_exec(file, search, envp, scratch, EXEC_SCRATCH);
+	/* Then what the image leaves behind, the descriptors the exec closes
+	 * included, which the handover has just released: files closed
+	 * under commit = "exit", and files another process still holds
+	 * (handed to a waiter).  Before the handover, a file closed by the
+	 * exec itself was left on those lists, and lost with the image. */
+	if (getpid() == lib.pid)
 		pending_commit_deferred();
-	}
-	return handover_before_exec(file, search, envp, scratch, EXEC_SCRATCH);
+	return env;
 }
 
 /* Exec with REALF (execve, or execvpe when SEARCH), handing over first and

@@ -25,6 +25,7 @@
 #include "core/rules.h"
 #include "core/sys.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "held.h"
 #include "pending.h"
 #include "session.h"
@@ -124,6 +125,7 @@ struct pending *pending_new(void)
 	atomic_store_explicit(&p->committed, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->shared, 0, memory_order_relaxed);
 	p->detached = 0;
+	p->mapped = 0;
 	p->next = p->live_next = NULL;
 	return p;
 }
@@ -527,6 +529,7 @@ int pending_watch(const int *fds, int nfds)
 
 static int held_elsewhere(struct pending *p);
 static void settle_held(int final);
+static int hand_off(struct pending *p);
 static void pending_commit_deferred_only(void);
 static int checkpoint(struct pending *p, int force);
 
@@ -662,17 +665,27 @@ void pending_commit_all(void)
 	for (int fd = 0; fd <= max; fd++) {
 		struct pending *p = fdtable_take(fd);
 		if (p)
-			pending_release_at_end(p);
+			pending_release_at_end(p, fd);
 	}
 	pending_commit_deferred();
 }
 
-int pending_release_at_end(struct pending *p)
+int pending_release_at_end(struct pending *p, int fd)
 {
-	/* Its descriptor is still open here: the kernel cannot tell it
-	 * from a child's (see SHARED_EXITING). */
-	if (atomic_load(&p->shared))
-		atomic_store(&p->shared, SHARED_EXITING);
+	sigset_t old;
+	int r;
+
+	/* Its descriptor is still open here, and the kernel cannot tell it
+	 * from a child's: made a description of its own, it no longer
+	 * counts among the holders.  Under the lookup mutex: other threads'
+	 * lookups read the record's temp descriptor, which this reads too. */
+	if (atomic_load(&p->shared) == SHARED_MARKED && p->owner == lib.pid) {
+		mutex_lock_nosig(&lookup_mutex, &old);
+		r = held_unshare(p, fd);
+		mutex_unlock_nosig(&lookup_mutex, &old);
+		if (r < 0)
+			atomic_store(&p->shared, SHARED_EXITING);
+	}
 	return pending_release(p, 0);
 }
 
@@ -735,17 +748,58 @@ static void settle_held(int final)
 	for (p = held_take(final); p; p = next) {
 		next = p->next;
 		lib_guard++;
-		if (final && holders_remain(&p->rec) != 0) {
-			log_info("%s: still open at the exit (in a mapping, or in another process): "
-				 "committed as it stands, later writes go to the file itself",
-				 p->rec.path);
-			checkpoint(p, 1);
+		if (final && holders_remain(&p->rec) != 0 && hand_off(p) == 0) {
+			lib_guard--;
+			continue;
 		}
 		if (final)  /* no holding back any more: the last release commits */
 			atomic_store(&p->shared, SHARED_NO);
 		pending_release(p, 0);
 		lib_guard--;
 	}
+}
+
+/* P, handed to another process, is forgotten here: our descriptors of its
+ * directory and temp are closed, but its lock is not let go of (the lock
+ * file's description is the waiter's too, and stays locked: the lock
+ * table keeps its count, and the process is ending anyway). */
+static void forget(struct pending *p)
+{
+	sigset_t old;
+
+	mutex_lock_nosig(&lookup_mutex, &old);
+	disown_locked(p);
+	sys_fd_close(&p->rec.dfd);
+	sys_fd_close(&p->rec.tfd);
+	if (!pool_give(p))
+		sys_unmap(p, sizeof(*p));
+	mutex_unlock_nosig(&lookup_mutex, &old);
+}
+
+/* P is held back at this process's end by another process, or by a
+ * mapping.  Another process: a waiter commits it when the last holder
+ * lets go (handoff.h), and P is forgotten here (0).  A mapping of this
+ * process's own ends with it, and a waiter would then commit after this
+ * process's parent saw it end: P is committed as it stands instead, as
+ * when no waiter can be had; the later writes go to the file itself (-1:
+ * the caller releases P). */
+static int hand_off(struct pending *p)
+{
+	if (!p->mapped && handoff_start(p) == 0) {
+		log_debug("%s: handed over, to be committed when the last process that holds it "
+			  "lets go", p->rec.path);
+		forget(p);
+		return 0;
+	}
+	if (p->mapped)
+		log_info("%s: still open at the exit (in a mapping, or in another process): "
+			 "committed as it stands, later writes go to the file itself", p->rec.path);
+	else
+		log_warn("%s: still open in another process, but no process can wait for it (%s): "
+			 "committed as it stands, later writes go to the file itself",
+			 p->rec.path, strerror(errno));
+	checkpoint(p, 1);
+	return -1;
 }
 
 void pending_settle_held(void)
@@ -1180,6 +1234,33 @@ static int session_rename(int fromfd, const char *from, const struct target *t,
 	sys_close(source.dfd);
 	if (r == 0)
 		log_debug("%s: renamed onto by the program: the session's pending file", display);
+	return r;
+}
+
+int pending_session_unlink(int dirfd, const char *path)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+	int saved = errno, r = PENDING_PASS;
+
+	if (!lib.session_files || !path || getpid() != lib.pid)
+		return PENDING_PASS;
+	lib_guard++;
+	rule = lib_rule_for(dirfd, path, abs, sizeof(abs));
+	if (rule && rule->commit == COMMIT_SESSION && session_present() &&
+	    (abs[0] || path_absolute(dirfd, path, abs, sizeof(abs)) == 0) &&
+	    target_find(dirfd, path, 1, &t) == 0) {
+		r = session_file_unlink(t.dfd, t.name, abs);
+		saved = errno;
+		sys_close(t.dfd);
+		if (r == 1)
+			r = PENDING_PASS;
+		else if (r == 0)
+			log_debug("%s: unlinked by the program: pending with the session", abs);
+	}
+	lib_guard--;
+	errno = saved;
 	return r;
 }
 

@@ -52,6 +52,7 @@ struct pending {
 	atomic_int committed;      /* committed while open (an fsync): the file itself now */
 	atomic_int shared;         /* SHARED_*: a description of it may outlive ours */
 	unsigned char detached;    /* rec.tfd is a description of our own */
+	unsigned char mapped;      /* this process mapped it shared (held.c) */
 	struct pending *next;      /* the list of those */
 	struct pending *live_next; /* the live list (pending.c) */
 };
@@ -114,10 +115,13 @@ int pending_watch(const int *fds, int nfds);
  * lock let go of; when P is shared, the others keep it. */
 void pending_abandon(struct pending *p);
 
-/* As pending_release, for a descriptor that stays open until the exit or
- * an exec that closes it: the last commits then and there, even
- * unchanged if a child may share the file (SHARED_EXITING). */
-int pending_release_at_end(struct pending *p);
+/* As pending_release, for FD, a descriptor that stays open until the
+ * exit or an exec that closes it.  When a child may share the file, FD
+ * first becomes a description of its own (held_unshare), so that the
+ * last release can ask the kernel whether anyone else still holds the
+ * file; when that cannot be done, the file is committed as it stands,
+ * even unchanged (SHARED_EXITING). */
+int pending_release_at_end(struct pending *p, int fd);
 
 /* P, which nobody else can see yet (adopted across exec, not owned),
  * goes without a commit. */
@@ -128,8 +132,10 @@ extern atomic_int pending_failures;
 
 /* At exit (and before an exec): commit every pending file of this
  * process, those still open, those closed under commit = "exit", and
- * those held back (a file another process still holds is committed as
- * it stands: that process's later writes go to the file itself). */
+ * those held back.  A file another process still holds is handed to a
+ * waiter (handoff.h), which commits it when the last holder lets go; only
+ * when no waiter can be had, or this process maps it itself, is it
+ * committed as it stands, the later writes going to the file itself. */
 void pending_commit_all(void);
 
 /* In a child after fork: the list of closed files is the parent's duty
@@ -144,6 +150,11 @@ void pending_commit_deferred(void);
  * pending at that name is not to be committed, since unwrapped its writes
  * would have gone to a deleted file.  Cheap when nothing is pending. */
 void pending_unlinked(int dirfd, const char *path);
+
+/* The program unlinks PATH (relative to DIRFD): under commit = "session"
+ * (and a session to ask), the unlink is the session's, pending like its
+ * writes: 0, or -1 with errno.  Else PENDING_PASS. */
+int pending_session_unlink(int dirfd, const char *path);
 
 /* The program opens PATH (relative to DIRFD) for reading with FLAGS: if
  * this process has a write to it pending, a descriptor that reads what it

@@ -192,6 +192,20 @@ int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
 	return rep.status;
 }
 
+int session_file_unlink(int dfd, const char *name, const char *display)
+{
+	struct session_request req;
+	struct session_reply rep;
+	int r;
+
+	fill(&req, SESSION_UNLINK, name, display);
+	if ((r = ask(&req, &dfd, 1, &rep, sizeof(rep), NULL, 0)) != 0)
+		return r < 0 ? r : lost();
+	if (rep.status < 0)
+		errno = rep.error;
+	return rep.status;
+}
+
 void session_after_fork(void)
 {
 	/* Only the calling thread exists in the child. */

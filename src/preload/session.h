@@ -51,6 +51,10 @@ int session_file_lookup(int dfd, const char *name, const char *display,
 int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
 			const char *display);
 
+/* SESSION_UNLINK: NAME in DFD.  0, -1 with errno, or 1 when it is not the
+ * session's (the caller unlinks). */
+int session_file_unlink(int dfd, const char *name, const char *display);
+
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);
 

@@ -107,6 +107,11 @@ int sys_flock(int fd, int op)
 	return real.flock(fd, op);
 }
 
+int sys_dup3(int from, int to, int flags)
+{
+	return real.dup3(from, to, flags);
+}
+
 /* The library's memory: past the mmap hook (hook_map.c), which is for
  * the program's mappings of its files. */
 static void *map_anonymous(size_t size, int extra)

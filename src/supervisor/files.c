@@ -31,6 +31,7 @@ struct entry {
 	ino_t ino;
 	char name[NAME_MAX + 1];    /* ... and its name there: the key */
 	int made;
+	int deleted;                /* the program unlinked it: REC holds the lock alone */
 	char dir[PATH_MAX];         /* the directory's path, for the journal */
 	struct record rec;
 };
@@ -139,16 +140,16 @@ static void name_dir(struct entry *e)
  * temps and the lock files).  0, 1 when the open is not to be taken (the
  * asker's own open decides), or -1 with errno. */
 static int make(struct entry *e, const struct session_request *req, int dfd,
-		const struct rule *rule)
+		const struct rule *rule, int replacing)
 {
 	struct target t;
 	int fd;
 
-	if (redirect_target(dfd, req->name, req->flags, 0, &t) != 0)
+	if (redirect_target(dfd, req->name, req->flags, replacing, &t) != 0)
 		return 1;
 	record_init(&e->rec);
 	fd = redirect_open(&actor, &e->rec, &t, rule, dfd, req->name, req->display, req->flags,
-			   (mode_t)req->mode, 0);
+			   (mode_t)req->mode, replacing);
 	if (fd < 0)
 		return -1;
 	sys_close(fd);  /* each process opens the temp anew, with its own flags */
@@ -158,6 +159,41 @@ static int make(struct entry *e, const struct session_request *req, int dfd,
 	}
 	name_dir(e);
 	return e->dir[0] == '/' ? 0 : (record_discard(&e->rec), record_release(&e->rec), 1);
+}
+
+/* With the table mutex held: E, a file the program deleted, opened
+ * again: without O_CREAT there is none (ENOENT); with it, a new file
+ * (the core's "replacing": the old one counts as gone), whose temp the
+ * lock E held already covers. */
+static void remake(struct entry *e, const struct session_request *req, int dfd,
+		   const struct rule *rule, struct session_file_reply *rep, int fds[2])
+{
+	struct record deleted;
+	int r;
+
+	if (!(req->flags & O_CREAT)) {
+		rep->status = -1;
+		rep->error = ENOENT;
+		return;
+	}
+	deleted = e->rec;
+	e->made = 0;
+	making++;
+	pthread_mutex_unlock(&table_mutex);
+	r = make(e, req, dfd, rule, 1);
+	rep->error = errno;
+	pthread_mutex_lock(&table_mutex);
+	making--;
+	if (r == 0) {
+		e->deleted = 0;
+		record_release(&deleted);  /* its lock: the new record holds one */
+		reply_with(e, rep, fds);
+	} else {
+		e->rec = deleted;
+		rep->status = r;
+	}
+	e->made = 1;
+	pthread_cond_broadcast(&table_changed);
 }
 
 void files_open(const struct session_request *req, int dfd, struct session_file_reply *rep,
@@ -176,7 +212,12 @@ void files_open(const struct session_request *req, int dfd, struct session_file_
 		pthread_mutex_unlock(&table_mutex);
 		return;
 	}
-	if ((e = find_made(&dir_st, req->name))) {
+	if ((e = find_made(&dir_st, req->name)) && e->deleted) {
+		remake(e, req, dfd, rule, rep, fds);
+		pthread_mutex_unlock(&table_mutex);
+		return;
+	}
+	if (e) {
 		reply_with(e, rep, fds);
 		pthread_mutex_unlock(&table_mutex);
 		return;
@@ -196,7 +237,7 @@ void files_open(const struct session_request *req, int dfd, struct session_file_
 	pthread_mutex_unlock(&table_mutex);
 
 	/* Outside the mutex: the lock may take up to lock_timeout. */
-	r = make(e, req, dfd, rule);
+	r = make(e, req, dfd, rule, 0);
 	rep->error = errno;
 
 	pthread_mutex_lock(&table_mutex);
@@ -223,9 +264,71 @@ void files_lookup(const struct session_request *req, int dfd, struct session_fil
 	if (!session_rule(req) || sys_fstat(dfd, &dir_st) < 0)
 		return;
 	pthread_mutex_lock(&table_mutex);
-	if ((e = find_made(&dir_st, req->name)))
+	if ((e = find_made(&dir_st, req->name)) && e->deleted) {
+		rep->status = -1;
+		rep->error = ENOENT;
+	} else if (e) {
 		reply_with(e, rep, fds);
+	}
 	pthread_mutex_unlock(&table_mutex);
+}
+
+void files_unlink(const struct session_request *req, int dfd, struct session_reply *rep)
+{
+	const struct rule *rule = session_rule(req);
+	struct stat dir_st, st;
+	struct entry *e, *fresh;
+
+	rep->status = 1;
+	if (!rule || sys_fstat(dfd, &dir_st) < 0)
+		return;
+	if (!(fresh = calloc(1, sizeof(*fresh)))) {
+		rep->status = -1;
+		rep->error = ENOMEM;
+		return;
+	}
+	/* The lock first (it may wait): the deletion is pending under it
+	 * until the commit, as a write is. */
+	record_init(&fresh->rec);
+	fresh->rec.rule = rule;
+	snprintf(fresh->rec.name, sizeof(fresh->rec.name), "%s", req->name);
+	snprintf(fresh->rec.path, sizeof(fresh->rec.path), "%s", req->display);
+	if (lock_take(&actor, rule, dfd, &dir_st, req->name, req->display, 0, &fresh->rec.lock) < 0 ||
+	    sys_fd_dup(dfd, &fresh->rec.dfd) < 0) {
+		rep->status = -1;
+		rep->error = errno;
+		record_release(&fresh->rec);
+		free(fresh);
+		return;
+	}
+	fresh->dev = dir_st.st_dev;
+	fresh->ino = dir_st.st_ino;
+	fresh->made = fresh->deleted = 1;
+	snprintf(fresh->name, sizeof(fresh->name), "%s", req->name);
+	name_dir(fresh);
+	pthread_mutex_lock(&table_mutex);
+	e = find_made(&dir_st, req->name);
+	/* Nothing to delete: neither a pending file nor the file itself
+	 * (as the session sees it). */
+	if ((e && e->deleted) ||
+	    (!e && (sys_fstatat(dfd, req->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || closed))) {
+		pthread_mutex_unlock(&table_mutex);
+		rep->status = closed && !e ? 1 : -1;
+		rep->error = ENOENT;
+		record_release(&fresh->rec);
+		free(fresh);
+		return;
+	}
+	if (e) {
+		unlink_entry(e);
+		record_discard(&e->rec);
+		record_release(&e->rec);
+		free(e);
+	}
+	fresh->next = entries;
+	entries = fresh;
+	pthread_mutex_unlock(&table_mutex);
+	rep->status = 0;
 }
 
 /* R, a record for the program's own file TEMP (just renamed beside the
@@ -349,14 +452,14 @@ static int commit_all(void)
 		return -1;
 	}
 	for (struct entry *e = entries; e; e = e->next) {
-		r = commit_prepare(&actor, &e->rec);
+		r = e->deleted ? 0 : commit_prepare(&actor, &e->rec);
 		if (r < 0)
 			failed++;
 		if (r != 0)
 			continue;
 		files[k].dfd = e->rec.dfd;
 		files[k].dir = e->dir;
-		files[k].temp = e->rec.temp;
+		files[k].temp = e->deleted ? NULL : e->rec.temp;
 		files[k].name = e->rec.name;
 		durable |= e->rec.rule->durability == DUR_FULL;
 		k++;
@@ -371,7 +474,9 @@ static int commit_all(void)
 		log_error("the session's files: none committed: cannot write its journal: %s",
 			  strerror(errno));
 	for (struct entry *e = entries; e && r == 0; e = e->next)
-		if (e->rec.temp[0])
+		if (e->deleted)
+			log_info("%s: removed (with its session)", e->rec.path);
+		else if (e->rec.temp[0])
 			commit_done(&e->rec);
 	free(files);
 	if (r > 0) {

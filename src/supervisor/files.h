@@ -30,6 +30,7 @@ void files_lookup(const struct session_request *req, int dfd, struct session_fil
 		  int fds[2]);
 void files_rename(const struct session_request *req, int dfd, int fromfd,
 		  struct session_reply *rep);
+void files_unlink(const struct session_request *req, int dfd, struct session_reply *rep);
 
 /* COMMAND has exited (OK: with status 0; WHY says how, for messages):
  * commit every pending file, all or nothing, or discard them all.

@@ -109,6 +109,9 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	case SESSION_RENAME:
 		files_rename(req, dfds[0], dfds[1], &rep);
 		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	case SESSION_UNLINK:
+		files_unlink(req, dfds[0], &rep);
+		return session_send(sock, &rep, sizeof(rep), NULL, 0);
 	default:
 		memset(&file_rep, 0, offsetof(struct session_file_reply, record) + 1);
 		if (req->op == SESSION_OPEN)

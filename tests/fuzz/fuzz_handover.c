@@ -83,6 +83,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* One entry read: its descriptors and, for a held file, its record. */
 struct read_entry {
 	int watch;
+	int marked;
 	int fds[MAX_FDS];
 	int nfds;                  /* all of them; MAX_FDS kept */
 	struct record rec;
@@ -155,10 +156,13 @@ static int read_one(const char *entry, struct read_entry *out, const char *text)
 	if (handover_parse(entry, &e) < 0)
 		return -1;
 	out->watch = e.watch;
+	out->marked = e.marked;
 	out->nfds = 0;
 	out->decoded = 0;
 	if (e.watch != (e.record == NULL))
 		fail("a watch entry with a record, or a held one without", entry);
+	if (e.watch && e.marked)
+		fail("an entry both watched and marked", entry);
 	for (fds = e.fds; (fd = handover_next_fd(&fds)) >= 0; out->nfds++)
 		if (out->nfds < MAX_FDS)
 			out->fds[out->nfds] = fd;
@@ -222,6 +226,8 @@ static size_t write_list(char *buf, size_t size, pid_t pid, const struct read_en
 	handover_begin(&w, buf, size, pid);
 	for (int i = 0; i < n; i++) {
 		handover_entry(&w, in[i].watch);
+		if (in[i].marked)
+			handover_marked(&w);
 		for (int k = 0; k < kept(&in[i]); k++)
 			handover_fd(&w, in[i].fds[k]);
 		if (!in[i].watch)
@@ -260,7 +266,8 @@ static void same_entry(const struct read_entry *a, const struct read_entry *b, c
 {
 	char *x, *y;
 
-	if (a->watch != b->watch || kept(a) != b->nfds || a->decoded != b->decoded)
+	if (a->watch != b->watch || a->marked != b->marked || kept(a) != b->nfds ||
+	    a->decoded != b->decoded)
 		fail("an entry read back differs", text);
 	for (int k = 0; k < b->nfds; k++)
 		if (a->fds[k] != b->fds[k])

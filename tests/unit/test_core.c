@@ -16,9 +16,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +28,7 @@
 
 #include "core/actor.h"
 #include "core/commit.h"
+#include "core/holders.h"
 #include "core/kernelrules.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -369,6 +372,76 @@ static void test_sweep(void)
 	close(dfd);
 }
 
+/* The last close across processes: a child holds the program's
+ * description (marked) after the program closed its own; holders_wait
+ * returns when the child lets go (here, killed by SIGKILL after its
+ * write), and the commit then holds the child's write too. */
+static void test_holders_wait(void)
+{
+	struct record r;
+	struct timespec a, b;
+	int fd = open_redirected(&r, "h.yaml", O_WRONLY | O_CREAT | O_TRUNC), err, status;
+	double took;
+	pid_t child;
+
+	CHECK(fd >= 0, "open_redirected: %s", strerror(errno));
+	if (fd < 0)
+		return;
+	CHECK(write(fd, "parent\n", 7) == 7, "write");
+	CHECK(holders_mark(fd) == 0, "holders_mark: %s", strerror(errno));
+	child = fork();
+	if (child == 0) {
+		usleep(300 * 1000);
+		if (write(fd, "child\n", 6) != 6)
+			_exit(1);
+		pause();  /* killed below */
+		_exit(0);
+	}
+	close(fd);
+	CHECK(holders_detach(&r) == 0, "holders_detach: %s", strerror(errno));
+	CHECK(holders_remain(&r) == 1, "the child holds it");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (fork() == 0) {
+		usleep(500 * 1000);
+		kill(child, SIGKILL);
+		_exit(0);
+	}
+	CHECK(holders_wait(&r) == 0, "holders_wait: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	CHECK(took > 0.4, "holders_wait returned after %.2f s, before the child's death", took);
+	CHECK(holders_remain(&r) == 0, "nobody holds it any more");
+	CHECK(commit_and_release(&r, &err) == 0, "commit: %s", strerror(err));
+	CHECK(strcmp(content("h.yaml"), "parent\nchild\n") == 0, "the child's write is in: %s",
+	      content("h.yaml"));
+	while (waitpid(-1, &status, 0) > 0)
+		;
+}
+
+/* A named temp changes hands: it carries its new owner's pid, and a
+ * sweep no longer takes it for its dead writer's. */
+static void test_temp_rename_owner(void)
+{
+	char temp[NAME_MAX + 1], mine[64];
+	pid_t gone = fork();
+	int dfd = open(".", O_RDONLY | O_DIRECTORY);
+
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	snprintf(temp, sizeof(temp), ".o.yaml.atomically.%d.abcdef", (int)gone);
+	put(temp, "pending\n", 0600);
+	CHECK(temp_rename_owner(me.pid, dfd, "o.yaml", temp) == 0, "temp_rename_owner: %s",
+	      strerror(errno));
+	snprintf(mine, sizeof(mine), ".o.yaml.atomically.%d.", (int)me.pid);
+	CHECK(strncmp(temp, mine, strlen(mine)) == 0, "the new name carries our pid: %s", temp);
+	CHECK(strcmp(content(temp), "pending\n") == 0, "the same file");
+	CHECK(temp_sweep(me.pid + 1, dfd, "o.yaml", "o.yaml") == 1, "a sweep keeps it");
+	CHECK(temps_left() == 1, "one name, not two");
+	unlink(temp);
+	close(dfd);
+}
+
 /* The program's own rename onto a matched path. */
 static void test_rename(void)
 {
@@ -480,6 +553,8 @@ int main(void)
 	test_lock_busy();
 	test_sweep();
 	test_rename();
+	test_holders_wait();
+	test_temp_rename_owner();
 	test_rule_for();
 	test_kernel_rules();
 
