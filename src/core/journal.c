@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "journal.h"
 #include "log.h"
@@ -188,7 +187,10 @@ int journal_commit(pid_t owner, const struct journal_file *files, size_t n, int 
 
 	if (n == 0)
 		return 0;
-	if (getrandom(&random, sizeof(random), 0) != sizeof(random))
+	/* By number, as the calls below that only a session makes: a
+	 * function the library calls costs every process a binding at its
+	 * start (docs/PERFORMANCE.md, section 8). */
+	if (sys_raw(SYS_getrandom, (long)&random, sizeof(random), 0, 0) != sizeof(random))
 		return -1;
 	snprintf(name, sizeof(name), "%s%d.%016" PRIx64, prefix, (int)owner, random);
 	/* 1. The temps' names, durable before anything names them. */

@@ -88,6 +88,8 @@ void sys_unmap(void *p, size_t size);
 /* A system call made directly, by number, with up to four arguments
  * (the rest zero): syscall() itself is interposed too. */
 long sys_raw(long number, long a, long b, long c, long d);
+/* The same with five arguments (getsockopt). */
+long sys_raw5(long number, long a, long b, long c, long d, long e);
 
 /* The environment: the library reads environ by hand (a program's own
  * getenv may not work before its main: bash's). */

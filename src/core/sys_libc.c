@@ -118,6 +118,11 @@ long sys_raw(long number, long a, long b, long c, long d)
 	return syscall(number, a, b, c, d, 0L, 0L);
 }
 
+long sys_raw5(long number, long a, long b, long c, long d, long e)
+{
+	return syscall(number, a, b, c, d, e, 0L);
+}
+
 const char *sys_getenv(const char *name)
 {
 	return getenv(name);
