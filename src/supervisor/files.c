@@ -94,6 +94,22 @@ static struct entry *find_made(const struct stat *dir_st, const char *name)
 	return e;
 }
 
+/* E is the entry of NAME in the directory DIR_ST. */
+static void set_key(struct entry *e, const struct stat *dir_st, const char *name)
+{
+	e->dev = dir_st->st_dev;
+	e->ino = dir_st->st_ino;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+}
+
+/* E (off the table) goes: its temp removed, its record let go of. */
+static void drop(struct entry *e)
+{
+	record_discard(&e->rec);
+	record_release(&e->rec);
+	free(e);
+}
+
 static void unlink_entry(struct entry *gone)
 {
 	for (struct entry **pp = &entries; *pp; pp = &(*pp)->next)
@@ -101,6 +117,19 @@ static void unlink_entry(struct entry *gone)
 			*pp = gone->next;
 			return;
 		}
+}
+
+/* With the table mutex held: FRESH takes the place of OLD (NULL: none),
+ * as a rename or an unlink replaces a file (OLD's open descriptors keep
+ * the old temp). */
+static void replace(struct entry *old, struct entry *fresh)
+{
+	if (old) {
+		unlink_entry(old);
+		drop(old);
+	}
+	fresh->next = entries;
+	entries = fresh;
 }
 
 /* E's pending file as the reply: its record's text, its directory and
@@ -228,9 +257,7 @@ void files_open(const struct session_request *req, int dfd, struct session_file_
 		rep->error = ENOMEM;
 		return;
 	}
-	e->dev = dir_st.st_dev;
-	e->ino = dir_st.st_ino;
-	snprintf(e->name, sizeof(e->name), "%s", req->name);
+	set_key(e, &dir_st, req->name);
 	e->next = entries;
 	entries = e;
 	making++;
@@ -301,10 +328,8 @@ void files_unlink(const struct session_request *req, int dfd, struct session_rep
 		free(fresh);
 		return;
 	}
-	fresh->dev = dir_st.st_dev;
-	fresh->ino = dir_st.st_ino;
+	set_key(fresh, &dir_st, req->name);
 	fresh->made = fresh->deleted = 1;
-	snprintf(fresh->name, sizeof(fresh->name), "%s", req->name);
 	name_dir(fresh);
 	pthread_mutex_lock(&table_mutex);
 	e = find_made(&dir_st, req->name);
@@ -319,14 +344,7 @@ void files_unlink(const struct session_request *req, int dfd, struct session_rep
 		free(fresh);
 		return;
 	}
-	if (e) {
-		unlink_entry(e);
-		record_discard(&e->rec);
-		record_release(&e->rec);
-		free(e);
-	}
-	fresh->next = entries;
-	entries = fresh;
+	replace(e, fresh);
 	pthread_mutex_unlock(&table_mutex);
 	rep->status = 0;
 }
@@ -370,7 +388,7 @@ void files_rename(const struct session_request *req, int dfd, int fromfd,
 	const struct rule *rule = session_rule(req);
 	char temp[NAME_MAX + 1];
 	struct stat dir_st, st;
-	struct entry *e, *fresh;
+	struct entry *fresh;
 
 	rep->status = 1;
 	if (!rule || fromfd < 0 || sys_fstat(dfd, &dir_st) < 0 ||
@@ -388,22 +406,13 @@ void files_rename(const struct session_request *req, int dfd, int fromfd,
 		free(fresh);
 		return;
 	}
-	fresh->dev = dir_st.st_dev;
-	fresh->ino = dir_st.st_ino;
+	set_key(fresh, &dir_st, req->name);
 	fresh->made = 1;
-	snprintf(fresh->name, sizeof(fresh->name), "%s", req->name);
 	name_dir(fresh);
 	pthread_mutex_lock(&table_mutex);
 	/* Over a pending file of the same target: that one is replaced, as a
 	 * rename replaces a file (its open descriptors keep the old one). */
-	if ((e = find_made(&dir_st, req->name))) {
-		unlink_entry(e);
-		record_discard(&e->rec);
-		record_release(&e->rec);
-		free(e);
-	}
-	fresh->next = entries;
-	entries = fresh;
+	replace(find_made(&dir_st, req->name), fresh);
 	pthread_mutex_unlock(&table_mutex);
 	rep->status = 0;
 }
@@ -416,9 +425,7 @@ static void discard_all(void)
 	while (entries) {
 		struct entry *e = entries;
 		entries = e->next;
-		record_discard(&e->rec);
-		record_release(&e->rec);
-		free(e);
+		drop(e);
 	}
 }
 
