@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "keeper.h"
-#include "peer.h"
+#include "core/proc.h"
 
 static pid_t keeper = -1;
 static int report = -1;   /* the supervisor's end: COMMAND's pid, then its status */
@@ -41,7 +41,7 @@ static void kill_children(pid_t self)
 			} *d = (void *)(buf + off);
 			pid_t pid = (pid_t)atoi(d->name);
 
-			if (pid > 0 && parent_of(pid) == self)
+			if (pid > 0 && proc_parent(pid) == self)
 				kill(pid, SIGKILL);
 			off += d->reclen;
 		}
