@@ -473,11 +473,20 @@ int lock_take(const struct actor *a, const struct rule *rule, int dfd, const str
 	if (rule->lock == SCOPE_NONE)
 		return 0;
 
+again:
 	table_lock(&old);
 	l = table_get(dir_st, name, -1, ACQUIRING, &mine);
 	table_unlock(&old);
 	if (!l)
 		return -1;
+	/* Held by the session: only while it lasts.  A process that
+	 * outlives its session takes the lock itself from then on. */
+	if (!mine && l->by_session && atomic_load(&l->state) == HELD && a->session_alive &&
+	    !a->session_alive()) {
+		lock_drop(l);
+		lock_session_over();
+		goto again;
+	}
 
 	if (mine) {
 		int failed = acquire_where(a, l, rule, dfd, dir_st, display, temps) < 0;
@@ -666,6 +675,30 @@ void lock_forget_all(void)
 		}
 		l = next;
 	}
+}
+
+void lock_session_over(void)
+{
+	struct lock **pp, *l;
+	sigset_t old;
+
+	table_lock(&old);
+	for (pp = &locks; (l = *pp);) {
+		if (!l->by_session) {
+			pp = &l->next;
+			continue;
+		}
+		/* Off the table: a take from now on makes a new entry and
+		 * locks the file itself.  A pending file still open with it
+		 * keeps the entry until it lets go (lock_release). */
+		*pp = l->next;
+		l->next = NULL;
+		l->name[0] = '\0';
+		l->by_session = 0;
+		l->held_for_process = 0;
+		release_locked(l, 0);  /* the count the session kept */
+	}
+	table_unlock(&old);
 }
 
 void lock_remove_held(void)

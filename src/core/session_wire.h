@@ -2,8 +2,8 @@
  *
  * The supervisor (the launcher, kept alive as COMMAND's grandparent,
  * src/supervisor/) listens on an abstract Unix socket whose name is in
- * ATOMICALLY_SESSION: "PID.HEX", the supervisor's pid and a random
- * part.  A name in the environment rather than an inherited descriptor,
+ * ATOMICALLY_SESSION: "PID.HEX.KEEPER", the supervisor's pid, a random
+ * part, and the pid of the keeper above COMMAND (supervisor/keeper.h).  A name in the environment rather than an inherited descriptor,
  * because programs close descriptors they did not open (Python's
  * subprocess closes every one above 2 by default, daemons close them
  * all), and an environment survives that.  The value "none" says that
@@ -64,7 +64,10 @@ struct session_request {
 };
 
 /* status: 0 done, -1 failed with ERROR, 1 not the session's to do (the
- * asker does it itself, as without a session). */
+ * asker does it itself, as without a session), SESSION_ENDED: COMMAND
+ * has exited and the session is over (its files are being committed):
+ * the asker goes on alone from now on, as a process outside. */
+#define SESSION_ENDED 2
 struct session_reply {
 	int32_t status;
 	int32_t error;
@@ -93,6 +96,14 @@ unsigned session_address(const char *value, struct sockaddr_un *addr, pid_t *pid
  * OUT (at least SESSION_VALUE_MAX bytes). */
 #define SESSION_VALUE_MAX 48
 void session_value(char *out, pid_t pid, uint64_t random);
+
+/* The tree sees "PID.HEX.KEEPER": VALUE with the pid of the session's
+ * keeper (supervisor/keeper.h) after it, into OUT.  0, or -1 when VALUE
+ * is not a session's or has a keeper already. */
+int session_with_keeper(char *out, const char *value, pid_t keeper);
+
+/* The keeper's pid in VALUE, or 0 when it names none. */
+pid_t session_keeper(const char *value);
 
 /* Connect to the session VALUE names, and check that the pid the name
  * gives answers, as our effective user.  Returns the socket (kept in

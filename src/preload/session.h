@@ -55,6 +55,11 @@ int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
  * session's (the caller unlinks). */
 int session_file_unlink(int dfd, const char *name, const char *display);
 
+/* The actor's session_alive (core/actor.h): is the session still there?
+ * One look at this process's connection (made if there is none), which
+ * only the supervisor's exit closes. */
+int session_alive(void);
+
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);
 

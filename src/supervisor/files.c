@@ -419,6 +419,44 @@ void files_rename(const struct session_request *req, int dfd, int fromfd,
 
 /* ---- the end ---- */
 
+int files_linger(void)
+{
+	int most = 0;
+
+	for (size_t i = 0; i < rs.nrules; i++) {
+		const struct rule *r = &rs.rules[i];
+
+		if (r->lock != SCOPE_SESSION && r->commit != COMMIT_SESSION)
+			continue;
+		if (r->lock_timeout < 0)
+			return -1;
+		if (r->lock_timeout > most)
+			most = r->lock_timeout;
+	}
+	return most;
+}
+
+struct file_id *files_ids(size_t *n)
+{
+	struct file_id *ids = NULL;
+	struct stat st;
+	size_t k = 0;
+
+	pthread_mutex_lock(&table_mutex);
+	for (struct entry *e = entries; e; e = e->next)
+		k++;
+	if (k && (ids = calloc(k, sizeof(*ids)))) {
+		k = 0;
+		for (struct entry *e = entries; e; e = e->next)
+			if (e->made && !e->deleted && e->rec.tfd >= 0 &&
+			    sys_fstat(e->rec.tfd, &st) == 0)
+				ids[k++] = (struct file_id){ st.st_dev, st.st_ino };
+	}
+	pthread_mutex_unlock(&table_mutex);
+	*n = ids ? k : 0;
+	return ids;
+}
+
 /* Every entry's temp removed and record let go of. */
 static void discard_all(void)
 {

@@ -1,7 +1,6 @@
 /* session.c - the session's socket and the requests on it. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/actor.h"
@@ -18,13 +18,27 @@
 #include "core/log.h"
 #include "core/rules.h"
 #include "core/session_wire.h"
+#include "core/proc.h"
 #include "files.h"
+#include "keeper.h"
 #include "peer.h"
 #include "session.h"
 
 static int listener = -1;
 static pid_t supervisor;
-static atomic_int ended;
+
+/* The processes connected now (one connection each, for its life), and
+ * the requests being answered; once ENDED is set, every request gets
+ * SESSION_ENDED. */
+struct user {
+	pid_t pid;
+	struct user *next;
+};
+static struct user *users;
+static int answering;
+static int ended;
+static pthread_mutex_t users_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t answered = PTHREAD_COND_INITIALIZER;
 
 int session_above(void)
 {
@@ -122,25 +136,126 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	}
 }
 
-/* One process of the tree, on its connection SOCK, until it goes.  A
- * request that is not well formed ends the connection: the library
- * never sends one. */
+/* The session is over: REQ's asker goes on alone.  The reply has the
+ * size REQ's would have had. */
+static int answer_ended(int sock, const struct session_request *req)
+{
+	static const struct session_reply rep = { SESSION_ENDED, 0 };
+	struct session_file_reply *file_rep;
+	int r;
+
+	if (req->op != SESSION_OPEN && req->op != SESSION_LOOKUP)
+		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	if (!(file_rep = calloc(1, sizeof(*file_rep))))
+		return -1;
+	file_rep->status = SESSION_ENDED;
+	r = session_send(sock, file_rep, sizeof(*file_rep), NULL, 0);
+	free(file_rep);
+	return r;
+}
+
+/* A request begins: 1, or 0 when the session is over. */
+static int begin_answer(void)
+{
+	int go;
+
+	pthread_mutex_lock(&users_mutex);
+	go = !ended;
+	answering += go;
+	pthread_mutex_unlock(&users_mutex);
+	return go;
+}
+
+static void end_answer(void)
+{
+	pthread_mutex_lock(&users_mutex);
+	if (--answering == 0)
+		pthread_cond_broadcast(&answered);
+	pthread_mutex_unlock(&users_mutex);
+}
+
+/* From now on every request is told the session is over; returns once
+ * the requests being answered are. */
+static void stop_answering(void)
+{
+	pthread_mutex_lock(&users_mutex);
+	ended = 1;
+	while (answering)
+		pthread_cond_wait(&answered, &users_mutex);
+	pthread_mutex_unlock(&users_mutex);
+}
+
+static void user_add(struct user *u)
+{
+	pthread_mutex_lock(&users_mutex);
+	u->next = users;
+	users = u;
+	pthread_mutex_unlock(&users_mutex);
+}
+
+static void user_remove(struct user *u)
+{
+	pthread_mutex_lock(&users_mutex);
+	for (struct user **pp = &users; *pp; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	pthread_mutex_unlock(&users_mutex);
+}
+
+/* A process connected now, or 0. */
+static pid_t some_user(void)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&users_mutex);
+	pid = users ? users->pid : 0;
+	pthread_mutex_unlock(&users_mutex);
+	return pid;
+}
+
+/* One request on SOCK: answered, or told the session is over.  0, or -1
+ * when the connection is done for. */
+static int serve_request(int sock, const struct session_request *req, const int dfds[2])
+{
+	int r;
+
+	if (!begin_answer())
+		return answer_ended(sock, req);
+	r = answer(sock, req, dfds);
+	end_answer();
+	return r;
+}
+
+struct connection {
+	int sock;
+	pid_t pid;
+};
+
+/* One process of the tree, on its connection, until it goes.  A request
+ * that is not well formed ends the connection: the library never sends
+ * one. */
 static void *serve_connection(void *arg)
 {
-	int sock = (int)(intptr_t)arg;
+	struct connection c = *(struct connection *)arg;
+	struct user self = { c.pid, NULL };
 	struct session_request req;
 	int dfds[2], ok;
 
-	while (session_recv(sock, &req, sizeof(req), dfds, 2) >= 0) {
-		ok = session_request_valid(&req) && dfds[0] >= 0 && !atomic_load(&ended) &&
-		     answer(sock, &req, dfds) == 0;
+	free(arg);
+	user_add(&self);
+	while (session_recv(c.sock, &req, sizeof(req), dfds, 2) >= 0) {
+		ok = session_request_valid(&req) && dfds[0] >= 0 &&
+		     serve_request(c.sock, &req, dfds) == 0;
 		for (int i = 0; i < 2; i++)
 			if (dfds[i] >= 0)
 				close(dfds[i]);
 		if (!ok)
 			break;
 	}
-	close(sock);
+	user_remove(&self);
+	close(c.sock);
 	return NULL;
 }
 
@@ -148,6 +263,7 @@ static void *accept_loop(void *unused)
 {
 	(void)unused;
 	for (;;) {
+		struct connection *c;
 		pthread_attr_t attr;
 		pthread_t thread;
 		pid_t pid;
@@ -165,11 +281,18 @@ static void *accept_loop(void *unused)
 			close(sock);
 			continue;
 		}
+		if (!(c = malloc(sizeof(*c)))) {
+			close(sock);
+			continue;
+		}
+		*c = (struct connection){ sock, pid };
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);
-		if (pthread_create(&thread, &attr, serve_connection, (void *)(intptr_t)sock) != 0)
+		if (pthread_create(&thread, &attr, serve_connection, c) != 0) {
 			close(sock);
+			free(c);
+		}
 		pthread_attr_destroy(&attr);
 	}
 }
@@ -207,11 +330,76 @@ int session_serve(void)
 	return 0;
 }
 
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A process of the tree that still uses the session: connected to it,
+ * or writing one of its pending files.  0 when none does. */
+static pid_t still_used(int connected_too)
+{
+	struct file_id *ids;
+	size_t n;
+	pid_t pid = connected_too ? some_user() : 0;
+
+	if (pid)
+		return pid;
+	ids = files_ids(&n);
+	pid = writers_find(supervisor, ids, n);
+	free(ids);
+	return pid;
+}
+
+/* Wait while a process of the tree still uses the session (CONNECTED_TOO:
+ * counting those connected), until DEADLINE (< 0: none).  The pid of
+ * one that still does then, or 0. */
+static pid_t wait_unused(int connected_too, double deadline)
+{
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	pid_t pid;
+
+	while ((pid = still_used(connected_too)) && (deadline < 0 || monotonic() < deadline))
+		nanosleep(&tick, NULL);
+	return pid;
+}
+
+/* COMMAND has exited, and what it started may still be at work.  The
+ * session lasts while a process of its tree uses it: one connected to it
+ * (it asked for a lock or a file, and may still write under that lock),
+ * or one that writes a pending file through a descriptor it inherited
+ * (writers.h); for lock_timeout at most (files_linger).  Then requests
+ * are told the session is over, and the writers given a last look (a
+ * request answered meanwhile may have opened a file). */
+static void linger(void)
+{
+	int limit = files_linger();
+	double deadline = limit < 0 ? -1 : monotonic() + limit;
+	char command[200];
+	pid_t pid = wait_unused(1, deadline);
+
+	stop_answering();
+	if (!pid)
+		pid = wait_unused(0, deadline);
+	if (pid) {
+		proc_command(pid, command, sizeof(command));
+		log_warn("the session ends %d s after its command, while pid %d (%s) still uses "
+			 "it: what that process writes from now on is its own, outside the session",
+			 limit, (int)pid, command);
+	}
+}
+
 int session_end(int ok, const char *why)
 {
 	int r;
 
-	atomic_store(&ended, 1);
+	linger();
+	/* The tree's orphans leave it: a process that finds the session
+	 * gone from now on knows it ended (keeper.h). */
+	keeper_release(NULL);
 	r = files_end(ok, why);
 	lock_remove_held();
 	return r;
