@@ -121,3 +121,20 @@ subprocess.Popen(["sh", "-c", "sleep 0.5; echo child"], stdout=f, stderr=subproc
 	grep -q "n.json: locked by pid [0-9]* (.*sh -c read x < n.json; sleep 74)" "$LIBLOG" ||
 		fail "$(cat "$LIBLOG")"
 }
+
+@test "session end: lock = session, Popen(stdout=f): the waiter that commits at the child's last close holds the session, and a second writer's line is kept" {
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	echo old > out.json
+	run wrapped "$PY" -c '
+import subprocess
+f = open("out.json", "a"); f.write("parent\n"); f.flush()
+subprocess.Popen(["sh", "-c", "sleep 0.5; echo child"], stdout=f, stderr=subprocess.DEVNULL)'
+	assert_success
+	# A second step appends.  With the session over at COMMAND's exit,
+	# it would not wait, and the waiter's commit would drop its line.
+	run wrapped sh -c 'echo other >> out.json'
+	assert_success
+	sleep 0.8
+	run cat out.json
+	assert_output "$(printf 'old\nparent\nchild\nother')"
+}

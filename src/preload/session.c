@@ -283,6 +283,11 @@ int session_alive(void)
 	return alive;
 }
 
+int session_socket(void)
+{
+	return sock_pid == lib.pid ? sock : -1;
+}
+
 void session_after_fork(void)
 {
 	/* Only the calling thread exists in the child. */

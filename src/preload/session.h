@@ -60,6 +60,9 @@ int session_file_unlink(int dfd, const char *name, const char *display);
  * only the supervisor's exit closes. */
 int session_alive(void);
 
+/* This process's connection to its session, or -1 (none made yet). */
+int session_socket(void);
+
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);
 
