@@ -240,7 +240,8 @@ int session_request_valid(const struct session_request *r)
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||
 	    !terminated(r->from, sizeof(r->from)) ||
-	    !terminated(r->display, sizeof(r->display)))
+	    !terminated(r->display, sizeof(r->display)) ||
+	    !terminated(r->from_display, sizeof(r->from_display)))
 		return 0;
 	return file_name(r->name) && (r->op != SESSION_RENAME || file_name(r->from));
 }

@@ -42,8 +42,14 @@ enum session_op {
 	 * program deleted it). */
 	SESSION_LOOKUP,
 	/* commit = "session": the program renames FROM (in the second
-	 * directory sent) onto NAME (in the first): the file becomes NAME's
-	 * pending file.  A session_reply. */
+	 * directory sent) onto NAME (in the first), with the renameat2
+	 * FLAGS (0 or RENAME_NOREPLACE).  FROM_DISPLAY empty, or the path
+	 * of a file no session rule keeps: the file becomes NAME's pending
+	 * file.  FROM_DISPLAY a file the session keeps (its rename away):
+	 * FROM's content as the tree sees it becomes NAME's, and FROM is
+	 * removed, both at the session's commit.  A session_reply (EEXIST:
+	 * NAME exists and FLAGS said not to replace it; ENOENT: there is no
+	 * FROM as the tree sees it). */
 	SESSION_RENAME,
 	/* commit = "session": the program unlinks NAME: from now on the
 	 * tree sees no file there, and the session's commit removes it.  A
@@ -54,13 +60,15 @@ enum session_op {
 struct session_request {
 	uint32_t op;
 	int32_t lock_timeout;          /* the rule's: seconds, < 0 for ever */
-	int32_t flags;                 /* SESSION_OPEN: the program's open flags */
+	int32_t flags;                 /* SESSION_OPEN: the program's open flags;
+					* SESSION_RENAME: its renameat2 flags */
 	uint32_t mode;                 /* and its mode */
 	uint64_t rules;                /* session_rules_id of the asker's rules */
 	char lock_dir[PATH_MAX];       /* the rules' lock_dir (actor.h) */
 	char name[NAME_MAX + 1];       /* a name in the directory sent */
 	char from[NAME_MAX + 1];       /* SESSION_RENAME: the source's name */
 	char display[PATH_MAX];        /* the file's absolute path: its rule, messages */
+	char from_display[PATH_MAX];   /* SESSION_RENAME: the source's, or "" */
 };
 
 /* status: 0 done, -1 failed with ERROR, 1 not the session's to do (the

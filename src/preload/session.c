@@ -229,8 +229,8 @@ int session_file_lookup(int dfd, const char *name, const char *display,
 	return ask_file(&req, dfd, rep, fds);
 }
 
-int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
-			const char *display)
+int session_file_rename(int fromfd, const char *from, const char *from_display, int dfd,
+			const char *name, const char *display, unsigned flags)
 {
 	struct session_request req;
 	struct session_reply rep;
@@ -238,6 +238,8 @@ int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
 
 	fill(&req, SESSION_RENAME, name, display);
 	snprintf(req.from, sizeof(req.from), "%s", from);
+	snprintf(req.from_display, sizeof(req.from_display), "%s", from_display);
+	req.flags = (int32_t)flags;
 	if ((r = ask(&req, fds, 2, &rep, sizeof(rep), NULL, 0)) != 0)
 		return r < 0 ? r : lost();
 	if (rep.status < 0)

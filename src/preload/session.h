@@ -46,10 +46,12 @@ int session_file_open(int dfd, const char *name, const char *display, int flags,
 int session_file_lookup(int dfd, const char *name, const char *display,
 			struct session_file_reply *rep, int fds[2]);
 
-/* SESSION_RENAME: FROM in FROMFD onto NAME in DFD.  0, -1 with errno, or
- * 1 when it is not the session's (the caller renames). */
-int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
-			const char *display);
+/* SESSION_RENAME: FROM in FROMFD onto NAME in DFD, with the renameat2
+ * FLAGS; FROM_DISPLAY: the source's absolute path when a session rule
+ * keeps it (a rename away), else "".  0, -1 with errno, or 1 when it is
+ * not the session's (the caller renames). */
+int session_file_rename(int fromfd, const char *from, const char *from_display, int dfd,
+			const char *name, const char *display, unsigned flags);
 
 /* SESSION_UNLINK: NAME in DFD.  0, -1 with errno, or 1 when it is not the
  * session's (the caller unlinks). */
