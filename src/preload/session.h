@@ -55,6 +55,11 @@ int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
  * session's (the caller unlinks). */
 int session_file_unlink(int dfd, const char *name, const char *display);
 
+/* SESSION_LIST of the directory DFD, from the name of index FROM on;
+ * REP (memory of the caller's) gets the reply.  0, -1 with errno, or 1
+ * when the session cannot be asked (the caller lists the disk). */
+int session_list(int dfd, unsigned from, struct session_list_reply *rep);
+
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);
 
