@@ -130,6 +130,35 @@ static int parse(struct view *v, const char *s, struct name *n, uint32_t *at)
 	return 0;
 }
 
+/* The memory of views: a view's mapping, once let go of, is kept for the
+ * next one that fits (a fresh mapping costs a page fault a page, and a
+ * listing of a session is a handful of them).  One kept, taken by one
+ * thread at a time. */
+static _Atomic(struct view *) kept;
+
+static struct view *view_alloc(size_t size)
+{
+	struct view *v = atomic_exchange(&kept, NULL);
+
+	if (v && v->size >= size) {
+		size = v->size;
+		memset(v, 0, size);
+		v->size = size;
+		return v;
+	}
+	if (v)
+		sys_unmap(v, v->size);
+	if ((v = sys_map(size)))
+		v->size = size;
+	return v;
+}
+
+static void view_free(struct view *v)
+{
+	if ((v = atomic_exchange(&kept, v)))
+		sys_unmap(v, v->size);
+}
+
 /* The view of the COUNT names packed in RAW (LEN bytes, each ended by a
  * NUL), or NULL when none of them is one. */
 static struct view *build(const char *raw, size_t len, uint32_t count)
@@ -141,9 +170,8 @@ static struct view *build(const char *raw, size_t len, uint32_t count)
 	while (slots < 2 * (size_t)count)
 		slots *= 2;
 	size = sizeof(*v) + count * sizeof(struct name) + slots * sizeof(uint32_t) + len;
-	if (!(v = sys_map(size)))
+	if (!(v = view_alloc(size)))
 		return NULL;
-	v->size = size;
 	v->mask = slots - 1;
 	v->names = (struct name *)(v + 1);
 	v->slots = (uint32_t *)(v->names + count);
@@ -159,7 +187,7 @@ static struct view *build(const char *raw, size_t len, uint32_t count)
 		v->slots[h] = ++v->count;
 	}
 	if (v->count == 0) {
-		sys_unmap(v, size);
+		view_free(v);
 		return NULL;
 	}
 	return v;
@@ -210,7 +238,9 @@ static int append(struct raw *r, const struct session_list_reply *rep, size_t by
 }
 
 /* Every name the session adds to or hides from the directory FD, into
- * R, asked reply by reply.  0, or -1 (R then lists the disk). */
+ * R, asked reply by reply; a directory whose names fit in one reply (the
+ * common case) leaves R empty and its names in REP.  0, or -1 (the disk
+ * is listed). */
 static int ask_all(int fd, struct raw *r, struct session_list_reply *rep)
 {
 	for (;;) {
@@ -219,7 +249,11 @@ static int ask_all(int fd, struct raw *r, struct session_list_reply *rep)
 		if (session_list(fd, r->count, rep) != 0)
 			return -1;
 		bytes = reply_bytes(rep);
-		if (rep->count && (!bytes || append(r, rep, bytes) < 0))
+		if (rep->count && !bytes)
+			return -1;
+		if (!r->count && (!rep->more || !rep->count))
+			return 0;
+		if (rep->count && append(r, rep, bytes) < 0)
 			return -1;
 		/* An empty reply that says "more" would ask for ever. */
 		if (!rep->more || !rep->count)
@@ -227,21 +261,48 @@ static int ask_all(int fd, struct raw *r, struct session_list_reply *rep)
 	}
 }
 
+/* The memory a reply is received into: 16 KiB, too much for the stack
+ * of a thread of the program's, and a fresh mapping costs a page fault a
+ * page (20 to 40 us each on a guest) at every opendir of a session.  So
+ * one of the library's, reused, which the first user takes; a thread
+ * that finds it taken (or a child forked while it was) maps its own. */
+static struct session_list_reply shared_reply;
+static atomic_flag shared_taken = ATOMIC_FLAG_INIT;
+
+static struct session_list_reply *reply_take(void)
+{
+	if (!atomic_flag_test_and_set_explicit(&shared_taken, memory_order_acquire))
+		return &shared_reply;
+	return sys_map(sizeof(shared_reply));
+}
+
+static void reply_give(struct session_list_reply *rep)
+{
+	if (rep == &shared_reply)
+		atomic_flag_clear_explicit(&shared_taken, memory_order_release);
+	else
+		sys_unmap(rep, sizeof(*rep));
+}
+
 /* The view of the directory FD, or NULL when the session shows it as on
  * disk (or cannot be asked). */
 static struct view *view_make(int fd)
 {
-	struct session_list_reply *rep = sys_map(sizeof(*rep));
+	struct session_list_reply *rep = reply_take();
 	struct raw r = { NULL, 0, 0, 0 };
 	struct view *v = NULL;
 
 	if (!rep)
 		return NULL;
-	if (ask_all(fd, &r, rep) == 0 && r.count)
-		v = build(r.buf, r.len, r.count);
+	if (ask_all(fd, &r, rep) == 0) {
+		if (r.count)
+			v = build(r.buf, r.len, r.count);
+		else if (rep->count)
+			v = build(rep->names, reply_bytes(rep), rep->count);
+	}
 	if (r.buf)
 		sys_unmap(r.buf, r.cap);
-	sys_unmap(rep, sizeof(*rep));
+	reply_give(rep);
 	return v;
 }
 
@@ -274,7 +335,7 @@ void sessionlist_opened(DIR *d)
 		if (!atomic_exchange(&said, 1))
 			log_warn("%d directories listed at once: the later ones are listed as on disk, "
 				 "without the session's files", VIEWS_MAX);
-		sys_unmap(v, v->size);
+		view_free(v);
 	}
 	errno = saved;
 }
@@ -289,7 +350,7 @@ void sessionlist_closing(DIR *d)
 	v = atomic_load_explicit(&values[i], memory_order_relaxed);
 	atomic_fetch_sub(&sessionlist_count, 1);
 	atomic_store_explicit(&keys[i], NULL, memory_order_release);
-	sys_unmap(v, v->size);
+	view_free(v);
 }
 
 void sessionlist_rewound(DIR *d)
