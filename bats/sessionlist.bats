@@ -256,3 +256,15 @@ scandir notes.txt"
 	assert_line "keep.json mod.json new.json notes.txt"
 	assert_equal "$(ls | xargs)" "gone.json keep.json mod.json notes.txt"
 }
+
+@test "session listing: 300 new files with long names (more than one reply of the supervisor's) are each listed once" {
+	local long
+	long=$(printf 'n%.0s' $(seq 120))
+	run wrapped sh -c "for i in \$(seq 300); do echo x > $long\$i.json; done
+		ls | grep -c '^$long'; ls | sort | uniq -d | wc -l"
+	assert_success
+	# 300 names of 125 bytes or so: about 38 KB, three replies.
+	assert_equal "$output" "300
+0"
+	assert_equal "$(ls | grep -c "^$long")" 300
+}
