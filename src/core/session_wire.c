@@ -235,7 +235,7 @@ static int file_name(const char *s)
 
 int session_request_valid(const struct session_request *r)
 {
-	if (r->op < SESSION_HOLD || r->op > SESSION_UNLINK)
+	if (r->op < SESSION_HOLD || r->op > SESSION_LIST)
 		return 0;
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||
@@ -243,5 +243,8 @@ int session_request_valid(const struct session_request *r)
 	    !terminated(r->display, sizeof(r->display)) ||
 	    !terminated(r->from_display, sizeof(r->from_display)))
 		return 0;
+	/* A listing is of the directory itself: no name. */
+	if (r->op == SESSION_LIST)
+		return 1;
 	return file_name(r->name) && (r->op != SESSION_RENAME || file_name(r->from));
 }

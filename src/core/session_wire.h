@@ -55,6 +55,14 @@ enum session_op {
 	 * tree sees no file there, and the session's commit removes it.  A
 	 * session_reply (ENOENT: there was none). */
 	SESSION_UNLINK,
+	/* commit = "session": how a listing of the directory sent differs
+	 * for the tree from what is on disk: the names it adds (files made
+	 * by the tree, not yet committed) and the names it hides (files the
+	 * tree deleted, the session's own named temps).  FLAGS is the index
+	 * of the first such name wanted: a directory with more than one
+	 * reply holds is asked again from where the last reply stopped.  A
+	 * session_list_reply. */
+	SESSION_LIST,
 };
 
 struct session_request {
@@ -86,6 +94,21 @@ struct session_file_reply {
 	int32_t status;
 	int32_t error;
 	char record[SESSION_RECORD_MAX];   /* record_encode's text (status 0) */
+};
+
+/* SESSION_LIST's reply: COUNT names packed into NAMES, each one
+ *
+ *   '+' INO ' ' NAME '\0'     the tree sees a file NAME (INO: its temp's inode)
+ *   '-' NAME '\0'             the tree sees no NAME
+ *
+ * INO in decimal.  MORE: the directory has more, from the index asked
+ * plus COUNT.  STATUS 0, or -1 with ERROR (the asker lists the disk). */
+struct session_list_reply {
+	int32_t status;
+	int32_t error;
+	uint32_t count;
+	uint32_t more;
+	char names[SESSION_RECORD_MAX];
 };
 
 /* The identity of a ruleset's text (ATOMICALLY_RULES): the session keeps
@@ -135,7 +158,7 @@ int session_recv(int sock, void *msg, size_t len, int *fds, int nfds);
 
 /* Is R a request the supervisor may act on: a known op, its strings
  * terminated, NAME (and FROM, for a rename) a file name (no '/', not
- * "." or ".."). */
+ * "." or ".."; a listing has none). */
 int session_request_valid(const struct session_request *r);
 
 #endif

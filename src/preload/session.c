@@ -290,6 +290,20 @@ int session_socket(void)
 	return sock_pid == lib.pid ? sock : -1;
 }
 
+int session_list(int dfd, unsigned from, struct session_list_reply *rep)
+{
+	struct session_request req;
+	int r;
+
+	fill(&req, SESSION_LIST, "", "");
+	req.flags = (int32_t)from;
+	if ((r = ask(&req, &dfd, 1, rep, sizeof(*rep), NULL, 0)) != 0)
+		return r < 0 ? r : 1;
+	if (rep->status < 0)
+		errno = rep->error;
+	return rep->status;
+}
+
 void session_after_fork(void)
 {
 	/* Only the calling thread exists in the child. */

@@ -65,6 +65,11 @@ int session_alive(void);
 /* This process's connection to its session, or -1 (none made yet). */
 int session_socket(void);
 
+/* SESSION_LIST of the directory DFD, from the name of index FROM on;
+ * REP (memory of the caller's) gets the reply.  0, -1 with errno, or 1
+ * when the session cannot be asked (the caller lists the disk). */
+int session_list(int dfd, unsigned from, struct session_list_reply *rep);
+
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);
 

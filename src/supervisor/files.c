@@ -768,6 +768,80 @@ void files_rename(const struct session_request *req, int dfd, int fromfd,
 		rename_onto(req, dfd, fromfd, session_rule(req), rep);
 }
 
+/* ---- listings ---- */
+
+/* One name of a listing into REP (kind '+' with the inode INO, or '-'):
+ * 0, or -1 when the reply has no room left for it. */
+static int list_put(struct session_list_reply *rep, size_t *at, char kind,
+		    unsigned long long ino, const char *name)
+{
+	size_t room = sizeof(rep->names) - *at;
+	int n = kind == '+' ? snprintf(rep->names + *at, room, "+%llu %s", ino, name)
+			    : snprintf(rep->names + *at, room, "-%s", name);
+
+	if (n < 0 || (size_t)n >= room)
+		return -1;
+	*at += (size_t)n + 1;
+	rep->count++;
+	return 0;
+}
+
+/* With the table mutex held: E's names as a listing of its directory
+ * shows them to the tree, those of index FROM on (*INDEX counts them)
+ * into REP.  -1 when the reply is full. */
+static int list_entry(const struct entry *e, uint32_t from, uint32_t *index,
+		      struct session_list_reply *rep, size_t *at)
+{
+	struct stat st;
+
+	if (e->deleted) {
+		/* The program deleted it: not there, until the commit does it. */
+		if ((*index)++ >= from && list_put(rep, at, '-', 0, e->name) < 0)
+			return -1;
+		return 0;
+	}
+	/* Made by the tree: there, as the temp that stands for it (the
+	 * inode a stat by name shows of a new file; an old file is listed
+	 * already, under its own). */
+	if ((*index)++ >= from &&
+	    list_put(rep, at, '+', sys_fstat(e->rec.tfd, &st) == 0 ? st.st_ino : 0, e->name) < 0)
+		return -1;
+	/* A temp of ours with a name (a rename onto the path, a file
+	 * system without O_TMPFILE) is no file of the program's. */
+	if (e->rec.temp[0] && (*index)++ >= from && list_put(rep, at, '-', 0, e->rec.temp) < 0)
+		return -1;
+	return 0;
+}
+
+void files_list(const struct session_request *req, int dfd, struct session_list_reply *rep)
+{
+	struct stat dir_st;
+	uint32_t index = 0, from = (uint32_t)req->flags;
+	size_t at = 0;
+
+	rep->status = 0;
+	rep->count = rep->more = 0;
+	/* Another ruleset's process sees the disk, as its lookups do. */
+	if (req->rules != rules_id)
+		return;
+	if (sys_fstat(dfd, &dir_st) < 0 || !S_ISDIR(dir_st.st_mode)) {
+		rep->status = -1;
+		rep->error = ENOTDIR;
+		return;
+	}
+	pthread_mutex_lock(&table_mutex);
+	for (struct entry *e = entries; e; e = e->next) {
+		/* One being made is not there yet: its open has not returned. */
+		if (!e->made || e->dev != dir_st.st_dev || e->ino != dir_st.st_ino)
+			continue;
+		if (list_entry(e, from, &index, rep, &at) < 0) {
+			rep->more = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_mutex);
+}
+
 /* ---- the end ---- */
 
 int files_linger(void)

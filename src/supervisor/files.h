@@ -46,6 +46,10 @@ int files_linger(void);
  * an array of *N, to be freed; NULL with *N 0 when there is none. */
 struct file_id *files_ids(size_t *n);
 
+/* SESSION_LIST: the names the session adds to, and hides from, a
+ * listing of the directory DFD, from the index REQ->flags on. */
+void files_list(const struct session_request *req, int dfd, struct session_list_reply *rep);
+
 /* COMMAND has exited (OK: with status 0; WHY says how, for messages):
  * commit every pending file, all or nothing, or discard them all.
  * Returns 0, or -1 when the commit failed (said; the targets are all

@@ -108,6 +108,17 @@ static void hold(const struct session_request *req, int dfd, struct session_repl
 	rep->error = rep->status < 0 ? errno : 0;
 }
 
+/* SESSION_LIST: its reply is a size of its own, kept out of answer's
+ * frame. */
+static int answer_list(int sock, const struct session_request *req, int dfd)
+{
+	struct session_list_reply rep;
+
+	memset(&rep, 0, offsetof(struct session_list_reply, names));
+	files_list(req, dfd, &rep);
+	return session_send(sock, &rep, sizeof(rep), NULL, 0);
+}
+
 /* Answer REQ (with the directories DFDS) on SOCK.  0, or -1 when the
  * connection is done for. */
 static int answer(int sock, const struct session_request *req, const int dfds[2])
@@ -126,6 +137,8 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	case SESSION_UNLINK:
 		files_unlink(req, dfds[0], &rep);
 		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	case SESSION_LIST:
+		return answer_list(sock, req, dfds[0]);
 	default:
 		memset(&file_rep, 0, offsetof(struct session_file_reply, record) + 1);
 		if (req->op == SESSION_OPEN)
