@@ -114,7 +114,8 @@ static int answer_list(int sock, const struct session_request *req, int dfd)
 {
 	struct session_list_reply rep;
 
-	memset(&rep, 0, offsetof(struct session_list_reply, names));
+	/* Whole: what the names leave of it would be this stack's. */
+	memset(&rep, 0, sizeof(rep));
 	files_list(req, dfd, &rep);
 	return session_send(sock, &rep, sizeof(rep), NULL, 0);
 }
@@ -140,7 +141,7 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	case SESSION_LIST:
 		return answer_list(sock, req, dfds[0]);
 	default:
-		memset(&file_rep, 0, offsetof(struct session_file_reply, record) + 1);
+		memset(&file_rep, 0, sizeof(file_rep));
 		if (req->op == SESSION_OPEN)
 			files_open(req, dfds[0], &file_rep, fds);
 		else
@@ -149,21 +150,33 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	}
 }
 
+/* The size of the reply to OP (each op has one, session_wire.h). */
+static size_t reply_size(uint32_t op)
+{
+	switch (op) {
+	case SESSION_OPEN:
+	case SESSION_LOOKUP:
+		return sizeof(struct session_file_reply);
+	case SESSION_LIST:
+		return sizeof(struct session_list_reply);
+	default:
+		return sizeof(struct session_reply);
+	}
+}
+
 /* The session is over: REQ's asker goes on alone.  The reply has the
- * size REQ's would have had. */
+ * size REQ's would have had; every reply starts with its status. */
 static int answer_ended(int sock, const struct session_request *req)
 {
-	static const struct session_reply rep = { SESSION_ENDED, 0 };
-	struct session_file_reply *file_rep;
+	size_t size = reply_size(req->op);
+	int32_t *rep = calloc(1, size);
 	int r;
 
-	if (req->op != SESSION_OPEN && req->op != SESSION_LOOKUP)
-		return session_send(sock, &rep, sizeof(rep), NULL, 0);
-	if (!(file_rep = calloc(1, sizeof(*file_rep))))
+	if (!rep)
 		return -1;
-	file_rep->status = SESSION_ENDED;
-	r = session_send(sock, file_rep, sizeof(*file_rep), NULL, 0);
-	free(file_rep);
+	*rep = SESSION_ENDED;
+	r = session_send(sock, rep, size, NULL, 0);
+	free(rep);
 	return r;
 }
 
