@@ -1,5 +1,6 @@
 /* session.c - the session's socket and the requests on it. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@ static pid_t supervisor;
  * SESSION_ENDED. */
 struct user {
 	pid_t pid;
+	int sock;
 	struct user *next;
 };
 static struct user *users;
@@ -230,13 +232,25 @@ static void user_remove(struct user *u)
 	pthread_mutex_unlock(&users_mutex);
 }
 
+/* Has the process at the other end of SOCK let go of it?  Its thread
+ * learns so a moment later: a process that has just exited is not one
+ * that still uses the session. */
+static int hung_up(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* A process connected now, or 0. */
 static pid_t some_user(void)
 {
-	pid_t pid;
+	pid_t pid = 0;
 
 	pthread_mutex_lock(&users_mutex);
-	pid = users ? users->pid : 0;
+	for (struct user *u = users; u && !pid; u = u->next)
+		if (!hung_up(u->sock))
+			pid = u->pid;
 	pthread_mutex_unlock(&users_mutex);
 	return pid;
 }
@@ -265,7 +279,7 @@ struct connection {
 static void *serve_connection(void *arg)
 {
 	struct connection c = *(struct connection *)arg;
-	struct user self = { c.pid, NULL };
+	struct user self = { c.pid, c.sock, NULL };
 	struct session_request req;
 	int dfds[2], ok;
 
@@ -412,9 +426,9 @@ static void linger(void)
 		pid = wait_unused(0, deadline);
 	if (pid) {
 		proc_command(pid, command, sizeof(command));
-		log_warn("the session ends %d s after its command, while pid %d (%s) still uses "
+		log_warn("the session ends %d s after its command, while pid %d%s%s%s still uses "
 			 "it: what that process writes from now on is its own, outside the session",
-			 limit, (int)pid, command);
+			 limit, (int)pid, command[0] ? " (" : "", command, command[0] ? ")" : "");
 	}
 }
 
