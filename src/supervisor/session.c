@@ -38,6 +38,7 @@ struct user {
 };
 static struct user *users;
 static int answering;
+static unsigned long begun;     /* requests answered so far */
 static int ended;
 static pthread_mutex_t users_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t answered = PTHREAD_COND_INITIALIZER;
@@ -190,6 +191,7 @@ static int begin_answer(void)
 	pthread_mutex_lock(&users_mutex);
 	go = !ended;
 	answering += go;
+	begun += go;
 	pthread_mutex_unlock(&users_mutex);
 	return go;
 }
@@ -397,14 +399,29 @@ static pid_t still_used(int connected_too)
 /* Wait while a process of the tree still uses the session (CONNECTED_TOO:
  * counting those connected), until DEADLINE (< 0: none).  The pid of
  * one that still does then, or 0. */
-static pid_t wait_unused(int connected_too, double deadline)
+static unsigned long answers_begun(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&users_mutex);
+	n = begun;
+	pthread_mutex_unlock(&users_mutex);
+	return n;
+}
+
+/* *BEGUN: how many requests had begun before the last look. */
+static pid_t wait_unused(int connected_too, double deadline, unsigned long *begun_before)
 {
 	const struct timespec tick = { 0, 20 * 1000 * 1000 };
 	pid_t pid;
 
-	while ((pid = still_used(connected_too)) && (deadline < 0 || monotonic() < deadline))
+	for (;;) {
+		*begun_before = answers_begun();
+		pid = still_used(connected_too);
+		if (!pid || (deadline >= 0 && monotonic() >= deadline))
+			return pid;
 		nanosleep(&tick, NULL);
-	return pid;
+	}
 }
 
 /* COMMAND has exited, and what it started may still be at work.  The
@@ -419,11 +436,14 @@ static void linger(void)
 	int limit = files_linger();
 	double deadline = limit < 0 ? -1 : monotonic() + limit;
 	char command[200];
-	pid_t pid = wait_unused(1, deadline);
+	unsigned long seen;
+	pid_t pid = wait_unused(1, deadline, &seen);
 
 	stop_answering();
-	if (!pid)
-		pid = wait_unused(0, deadline);
+	/* A request answered since the last look may have opened a file;
+	 * none was (the common end), and that look stands. */
+	if (!pid && answers_begun() != seen)
+		pid = wait_unused(0, deadline, &seen);
 	if (pid) {
 		proc_command(pid, command, sizeof(command));
 		log_warn("the session ends %d s after its command, while pid %d%s%s%s still uses "

@@ -59,13 +59,94 @@ static int writes(pid_t pid, const struct file_id *ids, size_t n)
 	return found;
 }
 
-pid_t writers_find(pid_t top, const struct file_id *ids, size_t n)
+/* A growing list of pids. */
+struct pids {
+	pid_t *v;
+	size_t n, cap;
+};
+
+static int pids_add(struct pids *l, pid_t pid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		pid_t *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = pid;
+	return 0;
+}
+
+/* The children of PID onto L, as each of its threads' children file
+ * lists them ("1 2 3").  0, or -1 when memory runs out. */
+static int add_children(pid_t pid, struct pids *l)
+{
+	char path[64], buf[4096], *p, *end;
+	struct dirent *t;
+	DIR *tasks;
+	ssize_t got;
+	int in, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(tasks = opendir(path)))
+		return 0;  /* gone meanwhile */
+	while (r == 0 && (t = readdir(tasks))) {
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pid, t->d_name);
+		if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;  /* the thread is gone */
+		got = read(in, buf, sizeof(buf) - 1);
+		close(in);
+		buf[got > 0 ? got : 0] = '\0';
+		for (p = buf; r == 0 && *p; p = end) {
+			long child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (child > 0)
+				r = pids_add(l, (pid_t)child);
+		}
+	}
+	closedir(tasks);
+	return r;
+}
+/* Every process below TOP, walked down from it: the tree alone is read,
+ * not every process of the machine, whose ancestry a scan of /proc
+ * would follow one by one (milliseconds at each session's end).  The
+ * pid of one that writes one of IDS, 0 when none does, -1 when the
+ * walk could not be made. */
+static pid_t walk_tree(pid_t top, const struct file_id *ids, size_t n)
+{
+	struct pids l = { NULL, 0, 0 };
+	pid_t found = 0;
+
+	if (pids_add(&l, top) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n && !found; i++) {
+		if (add_children(l.v[i], &l) < 0) {
+			found = -1;
+			break;
+		}
+		if (i > 0 && writes(l.v[i], ids, n))
+			found = l.v[i];
+	}
+	free(l.v);
+	return found;
+}
+
+/* The same by a scan of every process, each one's parents followed up
+ * (a kernel without /proc/PID/task/TID/children). */
+static pid_t scan_all(pid_t top, const struct file_id *ids, size_t n)
 {
 	struct dirent *d;
 	pid_t found = 0, self = getpid();
 	DIR *proc;
 
-	if (!n || !(proc = opendir("/proc")))
+	if (!(proc = opendir("/proc")))
 		return 0;
 	while (!found && (d = readdir(proc))) {
 		pid_t pid = (pid_t)atoi(d->d_name);
@@ -75,4 +156,16 @@ pid_t writers_find(pid_t top, const struct file_id *ids, size_t n)
 	}
 	closedir(proc);
 	return found;
+}
+
+pid_t writers_find(pid_t top, const struct file_id *ids, size_t n)
+{
+	pid_t found;
+
+	if (!n)
+		return 0;
+	if (access("/proc/thread-self/children", R_OK) == 0 &&
+	    (found = walk_tree(top, ids, n)) >= 0)
+		return found;
+	return scan_all(top, ids, n);
 }
