@@ -165,9 +165,22 @@ PY
 		sleep "0.0$(printf %02d $delay)"
 		kill -KILL "$session" 2> /dev/null || true
 		wait "$session" 2> /dev/null || true
+		# -n says what the real run then does, and changes nothing.
+		local before would
+		before=$(ls -a d | md5sum)
+		run "$ATOMICALLY" --clean -n d
+		assert_success
+		would=$output
+		[ "$(ls -a d | md5sum)" = "$before" ] || fail "$step: --clean -n changed d"
 		run "$ATOMICALLY" --clean d
 		assert_success
 		[[ "$output" != *completed* ]] || completed=$((completed + 1))
+		if [[ "$output" == *completed* ]]; then
+			[[ "$would" == *"would complete the session commit"* ]] ||
+				fail "$step: -n did not say the commit would be completed: $would"
+		else
+			[[ "$would" != *"would complete"* ]] || fail "$step: -n said: $would"
+		fi
 		n=$(count_new 50 d) || fail "trial $t: a torn file"
 		case $n in
 		0) old=$((old + 1)) ;;
@@ -296,7 +309,7 @@ PY
 	assert_no_temps
 }
 
-@test "commit = session: killed at each step of a commit that writes 10 files and deletes 10: all old or all new after --clean" {
+@test "commit = session: killed at each step of a commit that writes 10 files and deletes 10: all old or all new after --clean, as --clean -n said" {
 	command -v strace > /dev/null || skip "strace is missing (Debian: strace)"
 	printf 'path "*.txt" { commit = "session"\n durability = "full" }\n' > "$CONF"
 	mkdir d
@@ -308,9 +321,22 @@ PY
 		olds 20 d
 		strace -f -o /dev/null -e trace="${step%:*}" -e inject="${step%:*}:signal=KILL:when=${step#*:}" \
 			"$ATOMICALLY" sh -c 'cd d && for i in $(seq 10); do echo new > f$i.txt; rm f$((i + 10)).txt; done' 2> /dev/null || true
+		# -n says what the real run then does, and changes nothing.
+		local before would
+		before=$(ls -a d | md5sum)
+		run "$ATOMICALLY" --clean -n d
+		assert_success
+		would=$output
+		[ "$(ls -a d | md5sum)" = "$before" ] || fail "$step: --clean -n changed d"
 		run "$ATOMICALLY" --clean d
 		assert_success
 		[[ "$output" != *completed* ]] || completed=$((completed + 1))
+		if [[ "$output" == *completed* ]]; then
+			[[ "$would" == *"would complete the session commit"* ]] ||
+				fail "$step: -n did not say the commit would be completed: $would"
+		else
+			[[ "$would" != *"would complete"* ]] || fail "$step: -n said: $would"
+		fi
 		n=$(count_new 10 d) || fail "$step: a torn file"
 		gone=$(for i in $(seq 11 20); do [ -e d/f$i.txt ] || echo x; done | wc -l)
 		case $n/$gone in
