@@ -43,9 +43,13 @@ subprocess.Popen(["sh", "-c", "sleep 0.5; echo child"], stdout=f, stderr=subproc
 	sleep 1
 }
 
-@test "session end: cmd >> f & in a shell that exits 0: the job's line is committed with the session" {
+@test "session end: a job that inherited the shell's f, the shell exiting 0: the job's line is committed with the session" {
 	echo old > out.json
-	run wrapped sh -c 'echo first >> out.json; { sleep 0.5; echo job; } >> out.json 2> /dev/null & exit 0'
+	# The shell opens the file before it starts the job: the job holds
+	# it when the shell exits.  (In `{ ...; } >> f &` the job opens it
+	# itself, after the fork: a job that has not opened it yet when the
+	# session ends writes it on its own, outside the session.)
+	run wrapped sh -c 'exec 3>> out.json; echo first >&3; { sleep 0.5; echo job >&3; } 2> /dev/null & exit 0'
 	assert_success
 	run cat out.json
 	assert_output "$(printf 'old\nfirst\njob')"
@@ -53,7 +57,7 @@ subprocess.Popen(["sh", "-c", "sleep 0.5; echo child"], stdout=f, stderr=subproc
 
 @test "session end: a command that fails while its child still writes: the child is waited for, and nothing is committed" {
 	echo old > out.json
-	run wrapped sh -c 'echo first >> out.json; { sleep 0.5; echo job; } >> out.json 2> /dev/null & exit 3'
+	run wrapped sh -c 'exec 3>> out.json; echo first >&3; { sleep 0.5; echo job >&3; } 2> /dev/null & exit 3'
 	assert_failure 3
 	run cat out.json
 	assert_output old
