@@ -1,0 +1,93 @@
+/* seccomp_cover.c - the covered COMMAND's listener, from its process to
+ * the supervisor, and its end. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/session_wire.h"
+#include "seccomp_cover.h"
+#include "seccomp_files.h"
+#include "seccomp_filter.h"
+#include "seccomp_notify.h"
+
+#define EXIT_OWN_ERROR 125
+
+/* [0] the supervisor's end, [1] COMMAND's; -1 when not covering. */
+static int pair[2] = { -1, -1 };
+static int covered;
+
+int seccomp_cover_prepare(const char *rules)
+{
+	if (seccomp_files_setup(rules) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair);
+}
+
+void seccomp_cover_child(void)
+{
+	int fd, err;
+
+	if (pair[1] < 0)
+		return;
+	fd = seccomp_filter_install();
+	err = fd < 0 ? errno : 0;
+	if (session_send(pair[1], &err, sizeof(err), &fd, 1) < 0 && fd >= 0) {
+		/* The filter is there and nobody will ever answer it. */
+		fprintf(stderr, "atomically: cannot hand the seccomp listener to the "
+			"supervisor: %s\n", strerror(errno));
+		_exit(EXIT_OWN_ERROR);
+	}
+	if (fd >= 0)
+		close(fd);
+	close(pair[1]);
+}
+
+int seccomp_cover_start(pid_t command, const char *name, const char *why, int quiet)
+{
+	int err = 0, fd = -1;
+
+	if (pair[0] < 0) {
+		if (!quiet)
+			fprintf(stderr, "atomically: warning: %s: %s; its writes are not made "
+				"atomic\n", name, why);
+		return 0;
+	}
+	close(pair[1]);
+	/* The child sends before its exec, or dies: EPIPE then. */
+	if (session_recv(pair[0], &err, sizeof(err), &fd, 1) < 0)
+		err = errno;
+	close(pair[0]);
+	if (fd >= 0 && seccomp_notify_start(fd, command) == 0) {
+		covered = 1;
+		if (!quiet)
+			fprintf(stderr, "atomically: warning: %s: %s; the supervisor covers its "
+				"opens for writing (seccomp), committed when it exits; nothing "
+				"else of it is made atomic\n", name, why);
+		return 1;
+	}
+	if (fd >= 0) {
+		/* Its opens for writing would fail: it must not run on. */
+		fprintf(stderr, "atomically: cannot serve %s's calls: %s\n", name, strerror(errno));
+		kill(command, SIGKILL);
+		return 0;
+	}
+	if (!quiet)
+		fprintf(stderr, "atomically: warning: %s: %s; and the supervisor cannot cover it "
+			"(seccomp: %s); its writes are not made atomic\n", name, why,
+			strerror(err ? err : EPROTO));
+	return 0;
+}
+
+int seccomp_cover_end(int status)
+{
+	if (!covered)
+		return 0;
+	seccomp_notify_stop();
+	return seccomp_files_end(status != -1 && WIFEXITED(status));
+}

@@ -1,0 +1,206 @@
+/* seccomp_notify.c - the notifications of a covered program, served. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/redirect.h"
+#include "seccomp_answer.h"
+#include "seccomp_files.h"
+#include "seccomp_notify.h"
+#include "seccomp_remote.h"
+
+static int listener = -1;
+static pid_t program;
+static int stopped;
+static int own_fs;              /* the thread's umask is its own */
+/* Held while a call is served: the end waits for it. */
+static pthread_mutex_t serving = PTHREAD_MUTEX_INITIALIZER;
+
+/* An open, whichever of the three calls made it. */
+struct open_call {
+	int dirfd;
+	uint64_t path;
+	int flags;
+	mode_t mode;
+};
+
+/* REQ's open; 0 when REQ is no open (the filter sends no other). */
+static int decode(const struct seccomp_notif *req, struct open_call *c)
+{
+	const __u64 *a = req->data.args;
+
+	switch (req->data.nr) {
+	case __NR_openat:
+		*c = (struct open_call){ (int)a[0], a[1], (int)a[2], (mode_t)a[3] };
+		return 1;
+#ifdef __NR_open
+	case __NR_open:
+		*c = (struct open_call){ AT_FDCWD, a[0], (int)a[1], (mode_t)a[2] };
+		return 1;
+	case __NR_creat:
+		*c = (struct open_call){ AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1] };
+		return 1;
+#endif
+	}
+	return 0;
+}
+
+/* Is the call ID still waiting?  (Its thread then still is the one the
+ * notification named.) */
+static int still_valid(uint64_t id)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* Put FD (and MADE, its pending file, or NULL) into the program as the
+ * answer to REQ. */
+static void hand_over(const struct seccomp_notif *req, int fd, int cloexec,
+		      struct seccomp_file *made)
+{
+	int got = answer_fd(listener, req->id, fd, cloexec);
+	int err = errno;
+
+	close(fd);
+	if (made && got >= 0)
+		seccomp_files_keep(made);
+	else if (made)
+		seccomp_files_drop(made);
+	if (got >= 0 || err == ENOENT)
+		return;  /* in the program; or the call is gone */
+	log_warn("pid %d: cannot give the program its file: %s", (int)req->pid, strerror(err));
+	answer_error(listener, req->id, err == EINVAL ? ENOSYS : err);
+}
+
+/* Serve REQ, an open C by the thread REQ->pid, whose umask is MASK,
+ * knowing the call is one of the program's. */
+static void serve_open(const struct seccomp_notif *req, const struct open_call *c, mode_t mask)
+{
+	char path[PATH_MAX];
+	struct seccomp_file *made;
+	int base, fd;
+
+	if (remote_string((pid_t)req->pid, c->path, path, sizeof(path)) < 0 || !path[0] ||
+	    !remote_same_root((pid_t)req->pid) ||
+	    (base = remote_base((pid_t)req->pid, path[0] == '/' ? AT_FDCWD : c->dirfd)) < 0) {
+		/* The kernel's call fails as it must (EFAULT, EBADF...), or
+		 * the process sees another root: not ours to resolve. */
+		answer_continue(listener, req->id);
+		return;
+	}
+	if (!still_valid(req->id)) {
+		close(base);
+		return;
+	}
+	if (own_fs)
+		umask(mask);
+	fd = seccomp_files_open(base, path, c->flags, c->mode, &made);
+	close(base);
+	if (fd == REDIRECT_PASS)
+		answer_continue(listener, req->id);
+	else if (fd < 0)
+		answer_error(listener, req->id, errno);
+	else
+		hand_over(req, fd, c->flags & O_CLOEXEC, made);
+}
+
+static void serve(const struct seccomp_notif *req)
+{
+	struct open_call c;
+	pid_t tgid;
+	mode_t mask;
+
+	pthread_mutex_lock(&serving);
+	if (stopped || !decode(req, &c) || remote_status((pid_t)req->pid, &tgid, &mask) < 0 ||
+	    tgid != program)
+		answer_continue(listener, req->id);
+	else
+		serve_open(req, &c, mask);
+	pthread_mutex_unlock(&serving);
+}
+
+/* Until no process is left under the filter (the listener hangs up). */
+static void *notify_loop(void *unused)
+{
+	struct seccomp_notif_sizes sizes = { 0 };
+	size_t size = sizeof(struct seccomp_notif);
+	struct seccomp_notif *req;
+
+	(void)unused;
+	/* The kernel's notification may be larger than the headers'. */
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0 &&
+	    sizes.seccomp_notif > size)
+		size = sizes.seccomp_notif;
+	if (!(req = malloc(size)))
+		return NULL;
+	own_fs = unshare(CLONE_FS) == 0;
+	if (!own_fs)
+		log_warn("the supervisor's files take its own umask: unshare: %s", strerror(errno));
+	for (;;) {
+		struct pollfd p = { listener, POLLIN, 0 };
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (!(p.revents & POLLIN)) {
+			if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+				break;
+			continue;
+		}
+		memset(req, 0, size);  /* RECV wants it zeroed */
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue;  /* the caller went away first */
+			break;
+		}
+		serve(req);
+	}
+	free(req);
+	return NULL;
+}
+
+int seccomp_notify_start(int fd, pid_t pid)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, old;
+	int err;
+
+	listener = fd;
+	program = pid;
+	/* The thread takes no signal (the launcher's forwarding handlers run
+	 * on the main thread), and has a umask of its own: the program's,
+	 * set per call, must not reach the supervisor's other files. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&thread, &attr, notify_loop, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void seccomp_notify_stop(void)
+{
+	pthread_mutex_lock(&serving);
+	stopped = 1;
+	pthread_mutex_unlock(&serving);
+}
