@@ -212,3 +212,16 @@ killed_covered() {
 	[ "$(cat q.json)" = new ] && [ "$(inode q.json)" != "$before" ] ||
 		fail "not committed by rename under -q"
 }
+
+@test "a process the covered program leaves running opens files for writing after atomically has exited" {
+	# Without a supervisor the filter's listener is closed, and the kernel
+	# fails every open for writing under it with ENOSYS: a process of
+	# atomically's lingers to let them go on, until none is left.
+	covered "$GOBIN/gorun" sh -c \
+		'(sleep 1; echo late > "$1" || echo "failed: $?" > "$2") > /dev/null 2>&1 & exit 0' \
+		_ "$(T)/late.txt" "$(T)/failed.txt"
+	assert_success
+	wait_for_file late.txt 50
+	[ "$(cat late.txt)" = late ] || fail "late.txt: $(cat late.txt)"
+	assert_file_not_exists failed.txt
+}

@@ -86,8 +86,12 @@ int seccomp_cover_start(pid_t command, const char *name, const char *why, int qu
 
 int seccomp_cover_end(int status)
 {
+	int r;
+
 	if (!covered)
 		return 0;
 	seccomp_notify_stop();
-	return seccomp_files_end(status != -1 && WIFEXITED(status));
+	r = seccomp_files_end(status != -1 && WIFEXITED(status));
+	seccomp_notify_linger();
+	return r;
 }

@@ -198,6 +198,76 @@ int seccomp_notify_start(int fd, pid_t pid)
 	return 0;
 }
 
+/* Are there processes under the filter still? */
+static int users_left(void)
+{
+	struct pollfd p = { listener, POLLIN, 0 };
+
+	return poll(&p, 1, 0) >= 0 && (!(p.revents & POLLHUP) || (p.revents & POLLIN));
+}
+
+/* The lingering process: forked from a process with threads, so nothing
+ * but system calls (no malloc, no stdio), the notification on the
+ * stack, larger than any the kernel has defined. */
+static void linger(void)
+{
+	union {
+		struct seccomp_notif req;
+		char room[1024];
+	} n;
+
+	for (;;) {
+		struct pollfd p = { listener, POLLIN, 0 };
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (p.revents & POLLIN) {
+			memset(&n, 0, sizeof(n));
+			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n.req) == 0)
+				answer_continue(listener, n.req.id);
+			else if (errno != EINTR && errno != ENOENT)
+				_exit(1);
+		} else if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			_exit(0);
+		}
+	}
+}
+
+void seccomp_notify_linger(void)
+{
+	pid_t pid;
+
+	if (listener < 0 || !users_left())
+		return;
+	if ((pid = fork()) != 0) {
+		if (pid < 0)
+			log_warn("the processes the program left running fail their opens for "
+				 "writing once atomically exits (ENOSYS): fork: %s", strerror(errno));
+		return;
+	}
+	/* Out of the job's session and group (a terminal's hangup is not
+	 * for it), holding nothing of the launcher's but the listener (a
+	 * reader of our stdout must not wait for it), with the signals as a
+	 * new process has them (the launcher's handlers forward to COMMAND,
+	 * which is gone). */
+	setsid();
+	if (chdir("/") < 0) {
+		/* nothing depends on the cwd */
+	}
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (listener > 0)
+		syscall(SYS_close_range, 0, (unsigned)listener - 1, 0);
+	syscall(SYS_close_range, (unsigned)listener + 1, ~0U, 0);
+	linger();
+}
+
 void seccomp_notify_stop(void)
 {
 	pthread_mutex_lock(&serving);

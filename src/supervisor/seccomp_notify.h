@@ -34,4 +34,12 @@ int seccomp_notify_start(int listener, pid_t pid);
  * no call is being served: the pending files are the caller's. */
 void seccomp_notify_stop(void);
 
+/* After the end, once the program's files are done with: the processes
+ * it left running still have the filter, and when the supervisor exits
+ * (the listener closed) the kernel fails their opens for writing with
+ * ENOSYS.  So a process of our own keeps the listener and lets every
+ * call go on in the kernel until none is left under the filter (the
+ * listener hangs up).  Nothing when none is left already. */
+void seccomp_notify_linger(void);
+
 #endif
