@@ -85,6 +85,33 @@ static_c() {
 	printf '%s' "$bin"
 }
 
+# static_nnp: a static C program that prints its NoNewPrivs line and
+# writes "x" into $1; skips when -static cannot link.
+static_nnp() {
+	local src="$BATS_TEST_TMPDIR/nnp.c" bin="$BATS_TEST_TMPDIR/nnp"
+	cat > "$src" <<-'EOF'
+		#include <fcntl.h>
+		#include <stdio.h>
+		#include <string.h>
+		#include <unistd.h>
+		int main(int c, char **v)
+		{
+			char line[256];
+			FILE *f = fopen("/proc/self/status", "r");
+			int fd;
+			while (f && fgets(line, sizeof(line), f))
+				if (strncmp(line, "NoNewPrivs:", 11) == 0)
+					fputs(line, stdout);
+			if (c != 2 || (fd = open(v[1], O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+				return 1;
+			return write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 2;
+		}
+	EOF
+	cc -static -o "$bin" "$src" 2>/dev/null ||
+		skip "cannot link a static program here (no static libc: libc6-dev's libc.a)"
+	printf '%s' "$bin"
+}
+
 # figure NAME: crash_kill's figure NAME=N in $output.
 figure() {
 	sed -n "s/^\(.* \)\{0,1\}$1=\([0-9][0-9]*\).*/\2/p" <<< "$output" | head -n 1
@@ -224,4 +251,44 @@ killed_covered() {
 	wait_for_file late.txt 50
 	[ "$(cat late.txt)" = late ] || fail "late.txt: $(cat late.txt)"
 	assert_file_not_exists failed.txt
+}
+
+@test "no_new_privs only where the kernel asks for it: not as root; in the covered process as another user" {
+	require_root "running the program as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	local prog dir
+	prog=$(static_nnp)
+	covered "$prog" root.json
+	assert_success
+	[[ "$output" == *$'NoNewPrivs:\t0'* ]] || fail "as root: $output"
+	[[ "$stderr" == *"$(T)/root.json: committed"* ]] || fail "no commit said: $stderr"
+	dir=$(mktemp -d /tmp/atomically-seccomp.XXXXXX)
+	cp "$prog" "$dir/nnp"
+	chmod 755 "$dir"
+	chown 65534:65534 "$dir"
+	cd "$dir"
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$ATOMICALLY" ||
+		{ cd /; rm -rf "$dir"; skip "user 65534 cannot run $ATOMICALLY (a private directory above it)"; }
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env -u ATOMICALLY_CONF XDG_RUNTIME_DIR="$dir" "$ATOMICALLY" -v -p '*.json' ./nnp user.json
+	cd /
+	local said="$stderr" out="$output" content
+	content=$(cat "$dir/user.json" 2>/dev/null)
+	rm -rf "$dir"
+	[ "$status" = 0 ] || fail "status $status: $said"
+	[[ "$out" == *$'NoNewPrivs:\t1'* ]] || fail "as user 65534: $out"
+	[[ "$said" == *"/user.json: committed"* ]] || fail "no commit said: $said"
+	[ "$content" = x ] || fail "content: $content"
+}
+
+@test "under a session (lock = \"session\"): COMMAND below the keeper is covered the same" {
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > s.json
+	local before
+	before=$(inode s.json)
+	covered "$GOBIN/gowriter" s.json new
+	assert_success
+	[ "$(cat s.json)" = new ] && [ "$(inode s.json)" != "$before" ] ||
+		fail "not committed by rename: $(cat s.json)"
+	[[ "$stderr" == *"$(T)/s.json: committed"* ]] || fail "no commit said: $stderr"
 }
