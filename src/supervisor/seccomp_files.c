@@ -11,6 +11,7 @@
 #include "core/commit.h"
 #include "core/log.h"
 #include "core/lookup.h"
+#include "core/match.h"
 #include "core/path.h"
 #include "core/record.h"
 #include "core/redirect.h"
@@ -44,6 +45,14 @@ int seccomp_files_setup(const char *text)
 	actor.pid = getpid();
 	actor.lock_dir = rs.lock_dir;
 	return 0;
+}
+
+int seccomp_files_may_match(const char *path, int flags)
+{
+	const char *name = strrchr(path, '/');
+
+	name = name ? name + 1 : path;
+	return redirect_flags(flags) && *name && rules_find(&rs, name, NULL) != NULL;
 }
 
 static struct seccomp_file *find(const struct target *t)

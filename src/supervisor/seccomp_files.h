@@ -24,6 +24,13 @@ struct seccomp_file;
  * is malformed. */
 int seccomp_files_setup(const char *text);
 
+/* May an open for writing of PATH with FLAGS be ours?  0 when it
+ * cannot: the flags never redirect, or no rule matches the path's name
+ * and none needs more than the name to tell (core/match.h).  Costs no
+ * system call, so that most opens that are none of ours go on in the
+ * kernel without the supervisor looking at the process at all. */
+int seccomp_files_may_match(const char *path, int flags);
+
 /* An open by the program of PATH relative to the directory BASE (the
  * supervisor's descriptor of the program's cwd or dirfd), with FLAGS and
  * MODE (the program's umask applies: the caller's thread has it).

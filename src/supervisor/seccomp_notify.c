@@ -83,19 +83,19 @@ static void hand_over(const struct seccomp_notif *req, int fd, int cloexec,
 	answer_error(listener, req->id, err == EINVAL ? ENOSYS : err);
 }
 
-/* Serve REQ, an open C by the thread REQ->pid, whose umask is MASK,
- * knowing the call is one of the program's. */
-static void serve_open(const struct seccomp_notif *req, const struct open_call *c, mode_t mask)
+/* Serve REQ, an open C by a thread of the program that may be ours. */
+static void serve_open(const struct seccomp_notif *req, const struct open_call *c,
+		       const char *path)
 {
-	char path[PATH_MAX];
+	pid_t tid = (pid_t)req->pid;
 	struct seccomp_file *made;
+	mode_t mask;
 	int base, fd;
 
-	if (remote_string((pid_t)req->pid, c->path, path, sizeof(path)) < 0 || !path[0] ||
-	    !remote_same_root((pid_t)req->pid) ||
-	    (base = remote_base((pid_t)req->pid, path[0] == '/' ? AT_FDCWD : c->dirfd)) < 0) {
-		/* The kernel's call fails as it must (EFAULT, EBADF...), or
-		 * the process sees another root: not ours to resolve. */
+	if (!remote_same_root(tid) || remote_umask(tid, &mask) < 0 ||
+	    (base = remote_base(tid, path[0] == '/' ? AT_FDCWD : c->dirfd)) < 0) {
+		/* Another root is not ours to resolve; a bad dirfd fails the
+		 * kernel's call as it must (EBADF, ENOTDIR). */
 		answer_continue(listener, req->id);
 		return;
 	}
@@ -115,18 +115,22 @@ static void serve_open(const struct seccomp_notif *req, const struct open_call *
 		hand_over(req, fd, c->flags & O_CLOEXEC, made);
 }
 
+/* Cheap questions first: most opens for writing are of paths no rule
+ * matches, and go on in the kernel after one stat and one read of the
+ * program's memory.  Until ID_VALID (in serve_open) nothing read is
+ * acted on: letting the call go on is what the kernel would do anyway. */
 static void serve(const struct seccomp_notif *req)
 {
+	char path[PATH_MAX];
 	struct open_call c;
-	pid_t tgid;
-	mode_t mask;
 
 	pthread_mutex_lock(&serving);
-	if (stopped || !decode(req, &c) || remote_status((pid_t)req->pid, &tgid, &mask) < 0 ||
-	    tgid != program)
+	if (stopped || !decode(req, &c) || !remote_thread_of((pid_t)req->pid, program) ||
+	    remote_string((pid_t)req->pid, c.path, path, sizeof(path)) < 0 ||
+	    !seccomp_files_may_match(path, c.flags))
 		answer_continue(listener, req->id);
 	else
-		serve_open(req, &c, mask);
+		serve_open(req, &c, path);
 	pthread_mutex_unlock(&serving);
 }
 

@@ -9,7 +9,15 @@
 
 #include "seccomp_remote.h"
 
-int remote_status(pid_t tid, pid_t *tgid, mode_t *umask)
+int remote_thread_of(pid_t tid, pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
+	return access(path, F_OK) == 0;
+}
+
+int remote_umask(pid_t tid, mode_t *umask)
 {
 	char path[64], buf[4096];
 	const char *at;
@@ -24,14 +32,7 @@ int remote_status(pid_t tid, pid_t *tgid, mode_t *umask)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	/* Umask: is in the first lines since Linux 4.7; without it the
-	 * kernel's default, which a program rarely changes. */
 	*umask = (at = strstr(buf, "\nUmask:")) ? (mode_t)strtoul(at + 7, NULL, 8) : 022;
-	if (!(at = strstr(buf, "\nTgid:"))) {
-		errno = EPROTO;
-		return -1;
-	}
-	*tgid = (pid_t)strtol(at + 6, NULL, 10);
 	return 0;
 }
 
@@ -73,10 +74,13 @@ int remote_base(pid_t tid, int dirfd)
 
 int remote_same_root(pid_t tid)
 {
+	static struct stat ours;  /* the supervisor's root does not change */
 	char path[64];
-	struct stat theirs, ours;
+	struct stat theirs;
 
+	if (!ours.st_ino && stat("/", &ours) < 0)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
-	return stat(path, &theirs) == 0 && stat("/", &ours) == 0 &&
-	       theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+	return stat(path, &theirs) == 0 && theirs.st_dev == ours.st_dev &&
+	       theirs.st_ino == ours.st_ino;
 }

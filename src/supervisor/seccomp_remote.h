@@ -16,9 +16,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* TID's thread group (its process's pid) and umask, from
- * /proc/TID/status.  0, or -1 with errno. */
-int remote_status(pid_t tid, pid_t *tgid, mode_t *umask);
+/* Is TID a thread of the process PID?  (One stat of /proc/PID/task/TID.) */
+int remote_thread_of(pid_t tid, pid_t pid);
+
+/* TID's umask, from /proc/TID/status (022 where the kernel does not
+ * show it, before Linux 4.7).  0, or -1 with errno. */
+int remote_umask(pid_t tid, mode_t *umask);
 
 /* The NUL-terminated string at ADDR in TID's memory into BUF (SIZE
  * bytes).  0, or -1 with errno (ENAMETOOLONG: no NUL within SIZE;
