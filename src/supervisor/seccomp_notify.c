@@ -110,7 +110,7 @@ static void serve_open(const struct seccomp_notif *req, const struct open_call *
 	if (fd == REDIRECT_PASS)
 		answer_continue(listener, req->id);
 	else if (fd < 0)
-		answer_error(listener, req->id, errno);
+		answer_error(listener, req->id, errno ? errno : EIO);  /* never 0: a result */
 	else
 		hand_over(req, fd, c->flags & O_CLOEXEC, made);
 }
