@@ -292,3 +292,16 @@ killed_covered() {
 		fail "not committed by rename: $(cat s.json)"
 	[[ "$stderr" == *"$(T)/s.json: committed"* ]] || fail "no commit said: $stderr"
 }
+
+@test "64 goroutines of one Go program saving 64 matched files at once: each committed whole" {
+	mkdir many
+	covered "$GOBIN/gomany" 64 many
+	assert_success
+	local k want
+	for ((k = 0; k < 64; k++)); do
+		want=$(for ((i = 0; i <= k; i++)); do printf '%d\n' "$k"; done)
+		[ "$(cat "many/file$k.json")" = "$want" ] || fail "many/file$k.json: $(cat "many/file$k.json")"
+	done
+	[ "$(grep -c ': committed' <<< "$stderr")" = 64 ] || fail "not 64 commits: $stderr"
+	assert_no_temps many
+}
