@@ -710,7 +710,7 @@ static int exit_status(int status)
 	return WEXITSTATUS(status);
 }
 
-/* COMMAND has started as CHILD: the supervisor covers it, or the
+/* COMMAND has started as PID: the supervisor covers it, or the
  * warning says why nothing does (a preload does, when C->why is NULL). */
 static void cover_start(const struct command *c, pid_t pid)
 {
