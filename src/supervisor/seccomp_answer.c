@@ -31,12 +31,13 @@ int answer_error(int listener, uint64_t id, int err)
 	return send_answer(listener, &resp);
 }
 
-int answer_fd(int listener, uint64_t id, int fd, int cloexec)
+int answer_fd(int listener, uint64_t id, int fd, int cloexec, int at)
 {
 	struct seccomp_notif_addfd addfd = {
 		.id = id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.flags = SECCOMP_ADDFD_FLAG_SEND | (at >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
 		.srcfd = (__u32)fd,
+		.newfd = at >= 0 ? (__u32)at : 0,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int r;

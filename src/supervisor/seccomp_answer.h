@@ -19,11 +19,14 @@ int answer_continue(int listener, uint64_t id);
 int answer_error(int listener, uint64_t id, int err);
 
 /* The call returns a new descriptor of FD's open file (close-on-exec
- * when CLOEXEC).  Returns its number in the program, or -1 with errno:
+ * when CLOEXEC), numbered AT (replacing whatever had that number: the
+ * caller knows it free), or the lowest free number when AT is -1.
+ * Returns its number in the program, or -1 with errno (EBADF or EMFILE:
+ * AT is beyond the program's RLIMIT_NOFILE):
  * ENOENT, the call is gone (the program was killed, or a signal
  * interrupted the call: it will be made again, as a new notification);
  * EINVAL, a kernel without SECCOMP_ADDFD_FLAG_SEND.  Nothing was put in
  * the program then. */
-int answer_fd(int listener, uint64_t id, int fd, int cloexec);
+int answer_fd(int listener, uint64_t id, int fd, int cloexec, int at);
 
 #endif

@@ -14,8 +14,15 @@
 #include "seccomp_files.h"
 #include "seccomp_filter.h"
 #include "seccomp_notify.h"
+#include "seccomp_slots.h"
 
 #define EXIT_OWN_ERROR 125
+
+/* What COMMAND's process sends up, with the listener. */
+struct installed {
+	int err;                /* 0, or why the filter is not there */
+	int watched;            /* the watched range's first number; 0: none */
+};
 
 /* [0] the supervisor's end, [1] COMMAND's; -1 when not covering. */
 static int pair[2] = { -1, -1 };
@@ -32,13 +39,18 @@ int seccomp_cover_prepare(const char *rules)
 
 void seccomp_cover_child(void)
 {
-	int fd, err;
+	struct installed msg = { 0, 0 };
+	struct rlimit rl;
+	int fd;
 
 	if (pair[1] < 0)
 		return;
-	fd = seccomp_filter_install();
-	err = fd < 0 ? errno : 0;
-	if (session_send(pair[1], &err, sizeof(err), &fd, 1) < 0 && fd >= 0) {
+	/* The range below the limits the program starts with. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		slots_range(rl.rlim_cur, &msg.watched);
+	fd = seccomp_filter_install(msg.watched);
+	msg.err = fd < 0 ? errno : 0;
+	if (session_send(pair[1], &msg, sizeof(msg), &fd, 1) < 0 && fd >= 0) {
 		/* The filter is there and nobody will ever answer it. */
 		fprintf(stderr, "atomically: cannot hand the seccomp listener to the "
 			"supervisor: %s\n", strerror(errno));
@@ -67,7 +79,8 @@ static void raise_descriptor_limit(void)
 
 int seccomp_cover_start(pid_t command, const char *name, const char *why, int quiet)
 {
-	int err = 0, fd = -1;
+	struct installed msg = { 0, 0 };
+	int fd = -1;
 
 	if (pair[0] < 0) {
 		if (!quiet)
@@ -77,15 +90,16 @@ int seccomp_cover_start(pid_t command, const char *name, const char *why, int qu
 	}
 	close(pair[1]);
 	/* The child sends before its exec, or dies: EPIPE then. */
-	if (session_recv(pair[0], &err, sizeof(err), &fd, 1) < 0)
-		err = errno;
+	if (session_recv(pair[0], &msg, sizeof(msg), &fd, 1) < 0)
+		msg.err = errno;
 	close(pair[0]);
+	slots_setup(msg.watched);
 	if (fd >= 0 && seccomp_notify_start(fd, command) == 0) {
 		covered = 1;
 		raise_descriptor_limit();
 		if (!quiet)
 			fprintf(stderr, "atomically: warning: %s: %s; the supervisor covers its "
-				"opens for writing (seccomp), committed when it exits; nothing "
+				"opens for writing (seccomp), committed at their close; nothing "
 				"else of it is made atomic\n", name, why);
 		return 1;
 	}
@@ -98,7 +112,7 @@ int seccomp_cover_start(pid_t command, const char *name, const char *why, int qu
 	if (!quiet)
 		fprintf(stderr, "atomically: warning: %s: %s; and the supervisor cannot cover it "
 			"(seccomp: %s); its writes are not made atomic\n", name, why,
-			strerror(err ? err : EPROTO));
+			strerror(msg.err ? msg.err : EPROTO));
 	return 0;
 }
 

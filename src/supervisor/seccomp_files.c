@@ -18,6 +18,7 @@
 #include "core/rules.h"
 #include "core/sys.h"
 #include "seccomp_files.h"
+#include "seccomp_slots.h"
 
 /* One target's pending file: its directory and name are the key. */
 struct seccomp_file {
@@ -25,12 +26,16 @@ struct seccomp_file {
 	dev_t dev;
 	ino_t ino;
 	char name[NAME_MAX + 1];
+	int watched;                /* its descriptors in the program at watched numbers */
+	int unwatched;              /* and elsewhere: its last close cannot be seen */
 	struct record rec;
 };
 
 static struct ruleset rs;
 static struct actor actor;
 static struct seccomp_file *files;
+static struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
+static int failed;              /* a commit at a close failed */
 
 int seccomp_files_setup(const char *text)
 {
@@ -97,57 +102,107 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 }
 
 int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
-		       struct seccomp_file **made)
+		       struct seccomp_file **file, int *fresh)
 {
 	char abs[PATH_MAX], display[PATH_MAX];
 	const struct rule *rule;
-	struct seccomp_file *f;
 	struct target t;
 
-	*made = NULL;
+	*file = NULL;
+	*fresh = 0;
 	if (!redirect_flags(flags) || !(rule = rule_for(&rs, base, path, abs, sizeof(abs))) ||
 	    !rule->enabled || path_absolute(base, path, display, sizeof(display)) < 0)
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
-	if ((f = find(&t))) {
+	if ((*file = find(&t))) {
 		/* The program opens its own pending file again: the temp,
 		 * with the program's flags (O_TRUNC empties it). */
 		sys_close(t.dfd);
-		return record_open_temp(&f->rec, (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+		return record_open_temp(&(*file)->rec, (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
 	}
-	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, made);
+	*fresh = 1;
+	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
 }
 
-void seccomp_files_keep(struct seccomp_file *made)
+/* F (off the table) ends: committed (COMMIT) or discarded, let go of. */
+static int finish(struct seccomp_file *f, int commit_it)
 {
-	made->next = files;
-	files = made;
+	int r = 0;
+
+	if (commit_it && commit(&actor, &f->rec) < 0)
+		r = -1;  /* said by the core; the temp is gone */
+	if (!commit_it) {
+		log_info("%s: not committed: the program was killed", f->rec.path);
+		record_discard(&f->rec);
+	}
+	record_release(&f->rec);
+	free(f);
+	return r;
 }
 
-void seccomp_files_drop(struct seccomp_file *made)
+static void unlink_file(struct seccomp_file *gone)
 {
-	record_discard(&made->rec);
-	record_release(&made->rec);
-	free(made);
+	for (struct seccomp_file **pp = &files; *pp; pp = &(*pp)->next)
+		if (*pp == gone) {
+			*pp = gone->next;
+			return;
+		}
+}
+
+void seccomp_files_given(struct seccomp_file *file, int fresh, int n)
+{
+	int k = slots_index(n);
+
+	if (fresh) {
+		file->next = files;
+		files = file;
+	}
+	if (k >= 0) {
+		by_slot[k] = file;
+		file->watched++;
+	} else {
+		file->unwatched++;
+	}
+}
+
+void seccomp_files_not_given(struct seccomp_file *file, int fresh)
+{
+	if (!fresh)
+		return;
+	record_discard(&file->rec);
+	record_release(&file->rec);
+	free(file);
+}
+
+int seccomp_files_close(int n)
+{
+	int k = slots_index(n);
+	struct seccomp_file *f = k >= 0 ? by_slot[k] : NULL;
+
+	if (!f)
+		return 0;
+	by_slot[k] = NULL;
+	if (--f->watched == 0 && !f->unwatched) {
+		unlink_file(f);
+		if (finish(f, 1) < 0)
+			failed = 1;
+	}
+	return 1;
 }
 
 int seccomp_files_end(int commit_them)
 {
-	int r = 0;
+	int r = failed ? -1 : 0;
 
+	for (int k = 0; k < SLOTS_SPAN; k++)
+		by_slot[k] = NULL;
 	while (files) {
 		struct seccomp_file *f = files;
 
 		files = f->next;
-		if (commit_them && commit(&actor, &f->rec) < 0)
-			r = -1;  /* said by the core; the temp is gone */
-		if (!commit_them) {
-			log_info("%s: not committed: the program was killed", f->rec.path);
-			record_discard(&f->rec);
-		}
-		record_release(&f->rec);
-		free(f);
+		if (finish(f, commit_them) < 0)
+			r = -1;
 	}
 	return r;
 }

@@ -8,10 +8,12 @@
  * of the same target by the program shares the temp (opened anew with
  * its own flags: O_TRUNC empties it), as the file would be.
  *
- * The temps are committed when the program has exited (it may have
- * written to them until then: the supervisor does not see its writes
- * nor its closes), and discarded when a signal killed it: a killed
- * program's half-written file never replaces the old one.
+ * The commit comes at the program's last close of the file, when every
+ * descriptor of it went in at a watched number (seccomp_slots.h) and the
+ * filter sent their closes; otherwise (a descriptor put in elsewhere, or
+ * closed unseen: dup2 over it, close_range) at the program's exit.  When
+ * a signal kills the program, what is still pending is discarded: a
+ * killed program's half-written file never replaces the old one.
  */
 #ifndef ATOMICALLY_SECCOMP_FILES_H
 #define ATOMICALLY_SECCOMP_FILES_H
@@ -34,24 +36,31 @@ int seccomp_files_may_match(const char *path, int flags);
 /* An open by the program of PATH relative to the directory BASE (the
  * supervisor's descriptor of the program's cwd or dirfd), with FLAGS and
  * MODE (the program's umask applies: the caller's thread has it).
- * Returns a descriptor to put into the program, with *MADE the pending
- * file made for it (to keep once the program has it, or drop), or NULL
- * when it shares one kept already; REDIRECT_PASS (redirect.h) when the
- * open is none of ours (not matched, not a regular file, ...: the
- * kernel's call decides); or -1 with errno, for the call to fail with
- * (EWOULDBLOCK: the lock could not be had in lock_timeout). */
+ * Returns a descriptor to put into the program, with *FILE its pending
+ * file (*FRESH: made for this open, not yet kept); REDIRECT_PASS
+ * (redirect.h) when the open is none of ours (not matched, not a regular
+ * file, ...: the kernel's call decides); or -1 with errno, for the call
+ * to fail with (EWOULDBLOCK: the lock could not be had in
+ * lock_timeout). */
 int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
-		       struct seccomp_file **made);
+		       struct seccomp_file **file, int *fresh);
 
-/* MADE (from seccomp_files_open) is in the program now: kept until the
- * end.  Or it is not (the call went away): its temp removed, its lock
- * let go of. */
-void seccomp_files_keep(struct seccomp_file *made);
-void seccomp_files_drop(struct seccomp_file *made);
+/* FILE's descriptor is in the program now, as number N (watched or not):
+ * FILE kept until its last close or the end.  Or it is not (the call
+ * went away): a FRESH file's temp removed, its lock let go of. */
+void seccomp_files_given(struct seccomp_file *file, int fresh, int n);
+void seccomp_files_not_given(struct seccomp_file *file, int fresh);
+
+/* The program closes its descriptor N.  When N is the last watched
+ * descriptor of a file and none of it went in unwatched, the file is
+ * committed now, before the close is made.  Returns 1 when N was one of
+ * ours (the caller lets its number go), 0 when not. */
+int seccomp_files_close(int n);
 
 /* The program has ended: COMMIT (it exited) or not (a signal killed it).
  * Every pending file committed (said one by one by the core), or
- * discarded, and let go of.  Returns 0, or -1 when a commit failed. */
+ * discarded, and let go of.  Returns 0, or -1 when a commit failed, now
+ * or at a close. */
 int seccomp_files_end(int commit);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "seccomp_filter.h"
+#include "seccomp_slots.h"
 
 #if defined(__x86_64__)
 #define FILTER_ARCH AUDIT_ARCH_X86_64
@@ -36,21 +37,27 @@
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
 
 /* Jump offsets count the instructions skipped: the comments number
- * them.  The flags are an int: their low 32 bits are all there is. */
+ * them.  The flags are an int and a descriptor an unsigned int: their
+ * low 32 bits are all there is. */
+enum { CLOSE_NR = 6, RANGE_LOW = 13, RANGE_HIGH = 14 };
 static struct sock_filter program[] = {
 	/* 0 */ LOAD(offsetof(struct seccomp_data, arch)),
-	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 0, 10),      /* else 12 */
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 0, 14),      /* else 16 */
 	/* 2 */ LOAD(offsetof(struct seccomp_data, nr)),
-	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 3, 0),       /* 7 */
-	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_OPEN, 4, 0),           /* 9 */
-	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_CREAT, 5, 0),          /* 11 */
-	/* 6 */ RET(SECCOMP_RET_ALLOW),
-	/* 7 */ LOAD(ARG_LOW(2)),                                             /* openat's flags */
-	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE, 2, 3),        /* 11, else 12 */
-	/* 9 */ LOAD(ARG_LOW(1)),                                             /* open's flags */
-	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE, 0, 1),       /* 11, else 12 */
-	/* 11 */ RET(SECCOMP_RET_USER_NOTIF),
-	/* 12 */ RET(SECCOMP_RET_ALLOW),
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 4, 0),       /* 8 */
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_OPEN, 5, 0),           /* 10 */
+	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_CREAT, 9, 0),          /* 15 */
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close, 5, 0),        /* 12 */
+	/* 7 */ RET(SECCOMP_RET_ALLOW),
+	/* 8 */ LOAD(ARG_LOW(2)),                                             /* openat's flags */
+	/* 9 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE, 5, 6),        /* 15, else 16 */
+	/* 10 */ LOAD(ARG_LOW(1)),                                            /* open's flags */
+	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE, 3, 4),       /* 15, else 16 */
+	/* 12 */ LOAD(ARG_LOW(0)),                                            /* close's fd */
+	/* 13 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 2),                /* range's low: else 16 */
+	/* 14 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0),                /* its end: 16, else 15 */
+	/* 15 */ RET(SECCOMP_RET_USER_NOTIF),
+	/* 16 */ RET(SECCOMP_RET_ALLOW),
 };
 
 static int install(unsigned flags)
@@ -71,9 +78,18 @@ static int install_listener(void)
 	return fd;
 }
 
-int seccomp_filter_install(void)
+int seccomp_filter_install(int watched)
 {
-	int fd = install_listener();
+	int fd;
+
+	/* Patched here, in the covered program's process after the fork. */
+	if (watched > 0) {
+		program[RANGE_LOW].k = (__u32)watched;
+		program[RANGE_HIGH].k = (__u32)watched + SLOTS_SPAN;
+	} else {
+		program[CLOSE_NR].k = 0xffffffffu;  /* no call has it: no close is sent */
+	}
+	fd = install_listener();
 
 	/* EACCES: the kernel wants no_new_privs of a process without
 	 * CAP_SYS_ADMIN.  Set here, in the covered program's own process,

@@ -20,6 +20,7 @@
 #include "seccomp_files.h"
 #include "seccomp_notify.h"
 #include "seccomp_remote.h"
+#include "seccomp_slots.h"
 
 static int listener = -1;
 static pid_t program;
@@ -64,23 +65,53 @@ static int still_valid(uint64_t id)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/* Put FD (and MADE, its pending file, or NULL) into the program as the
- * answer to REQ. */
-static void hand_over(const struct seccomp_notif *req, int fd, int cloexec,
-		      struct seccomp_file *made)
+/* Put FD into the program as the answer to REQ: at a watched number
+ * where one is free (its close will be sent), else the lowest free one.
+ * Returns the number, or -1 with errno. */
+static int put_in(const struct seccomp_notif *req, int fd, int cloexec)
 {
-	int got = answer_fd(listener, req->id, fd, cloexec);
+	int at = slots_take((pid_t)req->pid), got;
+
+	got = answer_fd(listener, req->id, fd, cloexec, at);
+	if (got < 0 && at >= 0 && (errno == EBADF || errno == EMFILE)) {
+		/* The program lowered its descriptor limit below the range. */
+		got = answer_fd(listener, req->id, fd, cloexec, -1);
+	}
+	if (got != at)
+		slots_release(at);
+	return got;
+}
+
+/* Put FD (of FILE, FRESH or not) into the program as the answer to
+ * REQ. */
+static void hand_over(const struct seccomp_notif *req, int fd, int cloexec,
+		      struct seccomp_file *file, int fresh)
+{
+	int got = put_in(req, fd, cloexec);
 	int err = errno;
 
 	close(fd);
-	if (made && got >= 0)
-		seccomp_files_keep(made);
-	else if (made)
-		seccomp_files_drop(made);
-	if (got >= 0 || err == ENOENT)
-		return;  /* in the program; or the call is gone */
+	if (got >= 0) {
+		seccomp_files_given(file, fresh, got);
+		return;
+	}
+	seccomp_files_not_given(file, fresh);
+	if (err == ENOENT)
+		return;  /* the call is gone */
 	log_warn("pid %d: cannot give the program its file: %s", (int)req->pid, strerror(err));
 	answer_error(listener, req->id, err == EINVAL ? ENOSYS : err);
+}
+
+/* REQ, a close of descriptor N by a thread of the program: when N is the
+ * last watched descriptor of a pending file, the file is committed
+ * before the close goes on (the program waits in it, as in the library's
+ * close).  A close whose call went away (the program killed meanwhile)
+ * commits nothing: the end decides. */
+static void serve_close(const struct seccomp_notif *req, int n)
+{
+	if (still_valid(req->id) && seccomp_files_close(n))
+		slots_release(n);
+	answer_continue(listener, req->id);
 }
 
 /* Serve REQ, an open C by a thread of the program that may be ours. */
@@ -88,9 +119,9 @@ static void serve_open(const struct seccomp_notif *req, const struct open_call *
 		       const char *path)
 {
 	pid_t tid = (pid_t)req->pid;
-	struct seccomp_file *made;
+	struct seccomp_file *file;
 	mode_t mask;
-	int base, fd;
+	int base, fd, fresh;
 
 	if (!remote_same_root(tid) || remote_umask(tid, &mask) < 0 ||
 	    (base = remote_base(tid, path[0] == '/' ? AT_FDCWD : c->dirfd)) < 0) {
@@ -105,14 +136,14 @@ static void serve_open(const struct seccomp_notif *req, const struct open_call *
 	}
 	if (own_fs)
 		umask(mask);
-	fd = seccomp_files_open(base, path, c->flags, c->mode, &made);
+	fd = seccomp_files_open(base, path, c->flags, c->mode, &file, &fresh);
 	close(base);
 	if (fd == REDIRECT_PASS)
 		answer_continue(listener, req->id);
 	else if (fd < 0)
 		answer_error(listener, req->id, errno ? errno : EIO);  /* never 0: a result */
 	else
-		hand_over(req, fd, c->flags & O_CLOEXEC, made);
+		hand_over(req, fd, c->flags & O_CLOEXEC, file, fresh);
 }
 
 /* Cheap questions first: most opens for writing are of paths no rule
@@ -125,6 +156,11 @@ static void serve(const struct seccomp_notif *req)
 	struct open_call c;
 
 	pthread_mutex_lock(&serving);
+	if (!stopped && req->data.nr == __NR_close && remote_thread_of((pid_t)req->pid, program)) {
+		serve_close(req, (int)req->data.args[0]);
+		pthread_mutex_unlock(&serving);
+		return;
+	}
 	if (stopped || !decode(req, &c) || !remote_thread_of((pid_t)req->pid, program) ||
 	    remote_string((pid_t)req->pid, c.path, path, sizeof(path)) < 0 ||
 	    !seccomp_files_may_match(path, c.flags))
