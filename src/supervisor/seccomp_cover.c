@@ -62,9 +62,10 @@ void seccomp_cover_child(void)
 }
 
 /* Each pending file costs the supervisor three descriptors (directory,
- * temp, lock file) until the program's exit: a program that saves a few
- * hundred files would pass a soft limit of 1024 (measured: the 339th of
- * 600 goroutines' files failed with EMFILE).  The soft limit is raised
+ * temp, lock file) until its commit: a program that keeps a few hundred
+ * files open for writing at once would pass a soft limit of 1024
+ * (measured, when the commit came at the exit only: the 339th of 600
+ * goroutines' files failed with EMFILE).  The soft limit is raised
  * to the hard one, once COMMAND has started with the limits it was
  * given. */
 static void raise_descriptor_limit(void)
