@@ -10,7 +10,8 @@
 # the golang-go that make check installs) and a static C program built
 # here.  The kill tests run tests/helpers/crash_kill.c's driver on the Go
 # writer tests/go/gocrash, SECCOMP_KILLS times (default 50) each, and
-# each has its control without atomically, which must tear the file.
+# have their control without atomically, which must tear the file;
+# CRASH_FIGURES=1 copies the driver's figures into bats's output.
 
 bats_require_minimum_version 1.5.0
 
@@ -210,6 +211,7 @@ killed_covered() {
 
 @test "control: the Go writer killed 50 times without atomically leaves torn or empty files" {
 	run "$KILL" -n 50 state.json "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# control: /' >&3
 	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
 	[ $(($(figure torn) + $(figure empty))) -gt 0 ] ||
 		fail "the control found no torn or empty file: $output"
