@@ -258,7 +258,8 @@ check-long: deps-check
 #   kills, not 1,000): every behaviour of the library, its processes and
 #   threads, the exec handover, its failures, its locks and its temps;
 #   config clean metadata: the config module, --clean, ownership, modes
-#   and extended attributes under ASan.
+#   and extended attributes under ASan; seccomp: the launcher as the
+#   seccomp supervisor of Go and static programs (about 40 s).
 # Left out: launcher.bats asserts the exact LD_PRELOAD the launcher
 # builds and uses ps, which hangs under a preloaded ASan (procps,
 # llvm-project#49223); programs.bats (coreutils, python3 and perl
@@ -271,7 +272,8 @@ SAN_CC      ?= gcc
 ASAN_B      := build-asan
 ASAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
-ASAN_SUITES ?= library processes handover commit failures locks temps crash config clean metadata
+ASAN_SUITES ?= library processes handover commit failures locks temps crash config clean metadata \
+               seccomp
 TSAN_B      := build-tsan
 TSAN_FLAGS  := -O1 -g -fsanitize=thread
 
