@@ -326,3 +326,50 @@ killed_covered() {
 	[ "$(grep -c ': committed' <<< "$stderr")" = 64 ] || fail "not 64 commits: $stderr"
 	assert_no_temps many
 }
+
+# lms_round N CONF|none: N Go load-modify-saves of list.json at once
+# (under atomically with CONF, or alone); prints how many failed.
+lms_round() {
+	local n=$1 conf=$2 i failed=0
+	local pids=()
+	for ((i = 0; i < n; i++)); do
+		if [ "$conf" = none ]; then
+			"$GOBIN/golms" list.json "e$i" 2>/dev/null &
+		else
+			ATOMICALLY_CONF="$conf" "$ATOMICALLY" -q "$GOBIN/golms" list.json "e$i" 2>/dev/null &
+		fi
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || failed=$((failed + 1)); done
+	printf '%d' "$failed"
+}
+
+@test "Go load-modify-saves one after the other keep every entry" {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		"$ATOMICALLY" -q "$GOBIN/golms" list.json "e$i" || fail "run $i failed"
+	done
+	[ "$(grep -c '"e' list.json)" = 10 ] || fail "not 10 entries: $(cat list.json)"
+}
+
+@test "16 Go load-modify-saves at once, 5 rounds: none reads a torn list (the saves are atomic)" {
+	local round failed
+	covered "$GOBIN/golms" list.json proof
+	for ((round = 0; round < 5; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 "$CONF")
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed (a torn read): $(cat list.json)"
+		python3 -c 'import json; json.load(open("list.json"))' ||
+			fail "round $round: list.json is not whole: $(cat list.json)"
+	done
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically read a torn list (within 10 rounds)" {
+	local round failed
+	for ((round = 0; round < 10; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 none)
+		[ "$failed" = 0 ] || return 0
+	done
+	fail "no torn read in 10 rounds of 16"
+}
