@@ -373,3 +373,12 @@ lms_round() {
 	done
 	fail "no torn read in 10 rounds of 16"
 }
+
+@test "commit = \"exit\": the Go program's file is committed at its exit, not at its close" {
+	printf 'path "*.json" { commit = "exit" }\n' > "$CONF"
+	printf 'old\n' > exit.json
+	covered "$GOBIN/gowriter" -r exit.json new
+	assert_success
+	[ "$output" = "read back: old" ] || fail "the program read: $output"
+	[ "$(cat exit.json)" = new ] || fail "content: $(cat exit.json)"
+}

@@ -150,6 +150,11 @@ static void unlink_file(struct seccomp_file *gone)
 		}
 }
 
+int seccomp_files_at_close(const struct seccomp_file *file)
+{
+	return file->rec.rule->commit == COMMIT_CLOSE;
+}
+
 void seccomp_files_given(struct seccomp_file *file, int fresh, int n)
 {
 	int k = slots_index(n);

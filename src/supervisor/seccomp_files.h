@@ -45,6 +45,11 @@ int seccomp_files_may_match(const char *path, int flags);
 int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh);
 
+/* Is FILE to be committed at its last close (commit = "close"), so that
+ * its descriptors go in at watched numbers?  Not for commit = "exit"
+ * (and "session", which the seccomp door commits at the exit for now). */
+int seccomp_files_at_close(const struct seccomp_file *file);
+
 /* FILE's descriptor is in the program now, as number N (watched or not):
  * FILE kept until its last close or the end.  Or it is not (the call
  * went away): a FRESH file's temp removed, its lock let go of. */

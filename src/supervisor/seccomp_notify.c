@@ -66,11 +66,11 @@ static int still_valid(uint64_t id)
 }
 
 /* Put FD into the program as the answer to REQ: at a watched number
- * where one is free (its close will be sent), else the lowest free one.
- * Returns the number, or -1 with errno. */
-static int put_in(const struct seccomp_notif *req, int fd, int cloexec)
+ * where one is free and WATCH asks for it (its close will be sent), else
+ * the lowest free one.  Returns the number, or -1 with errno. */
+static int put_in(const struct seccomp_notif *req, int fd, int cloexec, int watch)
 {
-	int at = slots_take((pid_t)req->pid), got;
+	int at = watch ? slots_take((pid_t)req->pid) : -1, got;
 
 	got = answer_fd(listener, req->id, fd, cloexec, at);
 	if (got < 0 && at >= 0 && (errno == EBADF || errno == EMFILE)) {
@@ -87,7 +87,7 @@ static int put_in(const struct seccomp_notif *req, int fd, int cloexec)
 static void hand_over(const struct seccomp_notif *req, int fd, int cloexec,
 		      struct seccomp_file *file, int fresh)
 {
-	int got = put_in(req, fd, cloexec);
+	int got = put_in(req, fd, cloexec, seccomp_files_at_close(file));
 	int err = errno;
 
 	close(fd);
