@@ -17,17 +17,22 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-setup_file() {
+# kernel_before VERSION: is the running kernel older than VERSION?
+kernel_before() {
 	local v
-	# What the kernel must offer: user notification (Linux 5.0) and the
-	# descriptor put in and answered in one step (ADDFD_FLAG_SEND, 5.14).
 	v=$(uname -r)
 	v=${v%%-*}
+	[ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -n 1)" != "$1" ]
+}
+
+setup_file() {
+	# What the kernel must offer: user notification (Linux 5.0) and the
+	# descriptor put in and answered in one step (ADDFD_FLAG_SEND, 5.14).
 	export SECCOMP_SKIP=
 	if ! grep -qw user_notif /proc/sys/kernel/seccomp/actions_avail 2>/dev/null; then
 		SECCOMP_SKIP="this kernel has no seccomp user notification (Linux >= 5.0, CONFIG_SECCOMP_FILTER)"
-	elif [ "$(printf '%s\n5.14\n' "$v" | sort -V | head -n 1)" != 5.14 ]; then
-		SECCOMP_SKIP="Linux $v: the supervisor needs SECCOMP_ADDFD_FLAG_SEND (5.14)"
+	elif kernel_before 5.14; then
+		SECCOMP_SKIP="Linux $(uname -r): the supervisor needs SECCOMP_ADDFD_FLAG_SEND (5.14)"
 	fi
 }
 
@@ -36,7 +41,7 @@ setup() {
 	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
 	local p
 	GOBIN="$B/go"
-	for p in gowriter gocrash gountouched gorun; do
+	for p in gowriter gocrash gountouched gorun golms gomany gosignals; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
 	KILL="$B/crash_kill"
@@ -44,12 +49,14 @@ setup() {
 	KILLS=${SECCOMP_KILLS:-50}
 }
 
-# covered COMMAND...: run COMMAND under atomically -v into $output and
-# $stderr; the supervisor must have said that it covers it (a kernel or
-# a container that refuses the filter skips the test, saying why).
+# covered [-v] COMMAND...: run COMMAND under atomically -v (-v -v: the
+# debug messages too) into $output and $stderr; the supervisor must have
+# said that it covers it (a kernel or a container that refuses the
+# filter skips the test, saying why).
 covered() {
-	local said
-	run --separate-stderr "$ATOMICALLY" -v "$@"
+	local said v=(-v)
+	[ "$1" != -v ] || { v+=(-v); shift; }
+	run --separate-stderr "$ATOMICALLY" "${v[@]}" "$@"
 	said=$(grep -F "atomically: warning: $1: " <<< "$stderr")
 	if [[ "$said" == *"the supervisor cannot cover it"* ]]; then
 		skip "the filter cannot be installed here: $(grep -o '(seccomp: [^)]*)' <<< "$said")"
@@ -381,4 +388,26 @@ lms_round() {
 	assert_success
 	[ "$output" = "read back: old" ] || fail "the program read: $output"
 	[ "$(cat exit.json)" = new ] || fail "content: $(cat exit.json)"
+}
+
+@test "signals to every thread while the supervisor waits for the lock: the open is served once, not aborted and made again" {
+	# Another atomically holds held.json's lock for a second (its shell's
+	# redirection, under the library); the Go program's open waits for
+	# it in the supervisor while the program sends itself thousands of
+	# signals, to every thread (as Go's SIGURG preemption does).  With
+	# SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV the waiting call is not
+	# aborted: the supervisor takes the lock once.
+	! kernel_before 5.19 ||
+		skip "Linux $(uname -r): no SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19): the call is made again"
+	printf 'old\n' > held.json
+	"$ATOMICALLY" sh -c 'exec 3> held.json; : > ready; sleep 1' > /dev/null 2>&1 &
+	local holder=$!
+	wait_for_file ready
+	covered -v "$GOBIN/gosignals" held.json new
+	wait "$holder"
+	assert_success
+	[ "${output#signals }" -gt 100 ] 2>/dev/null || fail "too few signals: $output"
+	[ "$(grep -c 'held.json: locked' <<< "$stderr")" = 1 ] ||
+		fail "the lock was taken more than once: the call was made again: $stderr"
+	[ "$(cat held.json)" = new ] || fail "content: $(cat held.json)"
 }
