@@ -1,0 +1,413 @@
+#!/usr/bin/env bats
+# seccomp.bats - the seccomp supervisor (issue 15, first step): a static
+# or Go COMMAND, which no preload reaches, gets a seccomp filter just
+# before its exec; its opens for writing of matched paths stop in the
+# kernel, and the launcher, its supervisor, gives each a temp made by the
+# core, committed when the program exits, discarded when a signal kills
+# it (docs/DESIGN.md, "The seccomp supervisor").
+#
+# The programs are real Go programs (tests/go/, built static by make with
+# the golang-go that make check installs) and a static C program built
+# here.  The kill tests run tests/helpers/crash_kill.c's driver on the Go
+# writer tests/go/gocrash, SECCOMP_KILLS times (default 50) each, and
+# have their control without atomically, which must tear the file;
+# CRASH_FIGURES=1 copies the driver's figures into bats's output.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+# kernel_before VERSION: is the running kernel older than VERSION?
+kernel_before() {
+	local v
+	v=$(uname -r)
+	v=${v%%-*}
+	[ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -n 1)" != "$1" ]
+}
+
+setup_file() {
+	# What the kernel must offer: user notification (Linux 5.0) and the
+	# descriptor put in and answered in one step (ADDFD_FLAG_SEND, 5.14).
+	export SECCOMP_SKIP=
+	if ! grep -qw user_notif /proc/sys/kernel/seccomp/actions_avail 2>/dev/null; then
+		SECCOMP_SKIP="this kernel has no seccomp user notification (Linux >= 5.0, CONFIG_SECCOMP_FILTER)"
+	elif kernel_before 5.14; then
+		SECCOMP_SKIP="Linux $(uname -r): the supervisor needs SECCOMP_ADDFD_FLAG_SEND (5.14)"
+	fi
+}
+
+setup() {
+	common_setup
+	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
+	local p
+	GOBIN="$B/go"
+	for p in gowriter gocrash gountouched gorun golms gomany gosignals; do
+		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
+	done
+	KILL="$B/crash_kill"
+	[ -x "$KILL" ] || fail "$KILL is not built: make testprogs"
+	KILLS=${SECCOMP_KILLS:-50}
+}
+
+# covered [-v] COMMAND...: run COMMAND under atomically -v (-v -v: the
+# debug messages too) into $output and $stderr; the supervisor must have
+# said that it covers it (a kernel or a container that refuses the
+# filter skips the test, saying why).
+covered() {
+	local said v=(-v)
+	[ "$1" != -v ] || { v+=(-v); shift; }
+	run --separate-stderr "$ATOMICALLY" "${v[@]}" "$@"
+	said=$(grep -F "atomically: warning: $1: " <<< "$stderr")
+	if [[ "$said" == *"the supervisor cannot cover it"* ]]; then
+		skip "the filter cannot be installed here: $(grep -o '(seccomp: [^)]*)' <<< "$said")"
+	fi
+	[[ "$said" == *"the supervisor covers its opens for writing"* ]] ||
+		fail "the supervisor does not cover $1: $stderr"
+}
+
+# static_c: a static C program that writes $2 into $1 relative to a
+# descriptor of the directory $3 (openat), in two writes; skips when
+# -static cannot link.
+static_c() {
+	local src="$BATS_TEST_TMPDIR/openat.c" bin="$BATS_TEST_TMPDIR/openat"
+	cat > "$src" <<-'EOF'
+		#include <fcntl.h>
+		#include <string.h>
+		#include <unistd.h>
+		int main(int c, char **v)
+		{
+			int dir, fd;
+			size_t n;
+			if (c != 4 || (dir = open(v[3], O_RDONLY | O_DIRECTORY)) < 0)
+				return 64;
+			if ((fd = openat(dir, v[1], O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+				return 1;
+			n = strlen(v[2]);
+			if (write(fd, v[2], n / 2) < 0 || write(fd, v[2] + n / 2, n - n / 2) < 0)
+				return 2;
+			return close(fd) < 0 ? 2 : 0;
+		}
+	EOF
+	cc -static -o "$bin" "$src" 2>/dev/null ||
+		skip "cannot link a static program here (no static libc: libc6-dev's libc.a)"
+	printf '%s' "$bin"
+}
+
+# static_nnp: a static C program that prints its NoNewPrivs line and
+# writes "x" into $1; skips when -static cannot link.
+static_nnp() {
+	local src="$BATS_TEST_TMPDIR/nnp.c" bin="$BATS_TEST_TMPDIR/nnp"
+	cat > "$src" <<-'EOF'
+		#include <fcntl.h>
+		#include <stdio.h>
+		#include <string.h>
+		#include <unistd.h>
+		int main(int c, char **v)
+		{
+			char line[256];
+			FILE *f = fopen("/proc/self/status", "r");
+			int fd;
+			while (f && fgets(line, sizeof(line), f))
+				if (strncmp(line, "NoNewPrivs:", 11) == 0)
+					fputs(line, stdout);
+			if (c != 2 || (fd = open(v[1], O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+				return 1;
+			return write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 2;
+		}
+	EOF
+	cc -static -o "$bin" "$src" 2>/dev/null ||
+		skip "cannot link a static program here (no static libc: libc6-dev's libc.a)"
+	printf '%s' "$bin"
+}
+
+# figure NAME: crash_kill's figure NAME=N in $output.
+figure() {
+	sed -n "s/^\(.* \)\{0,1\}$1=\([0-9][0-9]*\).*/\2/p" <<< "$output" | head -n 1
+}
+
+# killed_covered KILLS [--kill-child]: KILLS kills of the Go writer under
+# atomically: never empty, torn, gone back or from the future, nor lost
+# once its close returned (committed at the close), no temp left; the
+# kills landed before the open and in the writes.
+killed_covered() {
+	local kills=$1 w
+	shift
+	run "$KILL" -n "$kills" "$@" --expect-no-temps state.json \
+		"$ATOMICALLY" -q "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# /' >&3
+	[ "$(figure kills)" = "$kills" ] || fail "not $kills kills: $output"
+	[ "$(figure before_open)" -gt 0 ] && [ "$(figure mid_write)" -gt 0 ] ||
+		fail "the kills did not land both before the open and in the writes: $output"
+	for w in empty torn vanished backwards future lost errors temps; do
+		[ "$(figure "$w")" = 0 ] || fail "$w is $(figure "$w"), not 0: $output"
+	done
+}
+
+# ---- a Go program's os.WriteFile ------------------------------------------
+
+@test "Go os.WriteFile over an existing file: committed by the supervisor, by rename, with its content and the old file's mode" {
+	printf 'old: 1\n' > state.yaml
+	chmod 640 state.yaml
+	local before
+	before=$(inode state.yaml)
+	covered "$GOBIN/gowriter" state.yaml $'new: 2\n'
+	assert_success
+	[ "$(cat state.yaml)" = "new: 2" ] || fail "content: $(cat state.yaml)"
+	[ "$(stat -c %a state.yaml)" = 640 ] || fail "mode $(stat -c %a state.yaml), not 640"
+	# os.WriteFile truncates the file in place: a new inode is the rename.
+	[ "$(inode state.yaml)" != "$before" ] || fail "state.yaml was written in place"
+	[[ "$stderr" == *"$(T)/state.yaml: committed"* ]] || fail "no commit said: $stderr"
+	assert_no_temps .
+}
+
+@test "committed at its close: the Go program reads back what it wrote before it exits" {
+	printf 'old\n' > back.json
+	covered "$GOBIN/gowriter" -r back.json new
+	assert_success
+	[ "$output" = "read back: new" ] || fail "the program read: $output"
+	[ "$(cat back.json)" = new ] || fail "content: $(cat back.json)"
+}
+
+@test "a descriptor limit too low for the watched range: committed at the exit instead" {
+	printf 'old\n' > low.json
+	# Below 512 no range is watched (seccomp_slots.h): the close is not
+	# seen, the program reads the old file back, the exit commits.
+	ulimit -S -n 256
+	covered "$GOBIN/gowriter" -r low.json new
+	assert_success
+	[ "$output" = "read back: old" ] || fail "the program read: $output"
+	[ "$(cat low.json)" = new ] || fail "content: $(cat low.json)"
+}
+
+@test "Go os.WriteFile of a new file, relative to its cwd: the mode it asks for, less its umask" {
+	mkdir sub
+	cd sub
+	umask 027
+	covered "$GOBIN/gowriter" ../fresh.json '{"a": 1}' 666
+	assert_success
+	cd ..
+	[ "$(cat fresh.json)" = '{"a": 1}' ] || fail "content: $(cat fresh.json)"
+	[ "$(stat -c %a fresh.json)" = 640 ] || fail "mode $(stat -c %a fresh.json), not 640"
+	[[ "$stderr" == *"$(T)/fresh.json: committed"* ]] || fail "no commit said: $stderr"
+}
+
+@test "a static C program's openat(dirfd): the path resolved against its directory descriptor" {
+	local prog before
+	prog=$(static_c)
+	mkdir d
+	printf 'old\n' > d/x.json
+	before=$(inode d/x.json)
+	covered "$prog" x.json '{"from": "openat"}' d
+	assert_success
+	[ "$(cat d/x.json)" = '{"from": "openat"}' ] || fail "content: $(cat d/x.json)"
+	[ "$(inode d/x.json)" != "$before" ] || fail "d/x.json was written in place"
+	[[ "$stderr" == *"$(T)/d/x.json: committed"* ]] || fail "no commit said: $stderr"
+}
+
+# ---- killed at random ------------------------------------------------------
+
+@test "Go writer killed SECCOMP_KILLS (50) times, the supervisor alive: never torn or empty, no temp left" {
+	covered "$GOBIN/gowriter" proof.json x
+	killed_covered "$KILLS" --kill-child
+}
+
+@test "Go writer killed SECCOMP_KILLS (50) times with its supervisor (the process group): never torn or empty, no temp left" {
+	covered "$GOBIN/gowriter" proof.json x
+	killed_covered "$KILLS"
+}
+
+@test "control: the Go writer killed 50 times without atomically leaves torn or empty files" {
+	run "$KILL" -n 50 state.json "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# control: /' >&3
+	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
+	[ $(($(figure torn) + $(figure empty))) -gt 0 ] ||
+		fail "the control found no torn or empty file: $output"
+	assert_failure 1
+}
+
+# ---- what the supervisor leaves alone --------------------------------------
+
+@test "a Go program that touches no matched path runs as it runs alone" {
+	mkdir alone under
+	run "$GOBIN/gountouched" alone
+	assert_success
+	local expected=$output
+	covered "$GOBIN/gountouched" under
+	assert_success
+	[ "$output" = "$expected" ] || fail "under atomically: $output; alone: $expected"
+	[[ "$output" == *"same inode true"* ]] || fail "notes.txt was not written in place: $output"
+	[[ "$stderr" != *": committed"* ]] || fail "the supervisor committed something: $stderr"
+	# Its exclusive creation met the real file system: the second run
+	# finds the file.
+	covered "$GOBIN/gountouched" under
+	[[ "$output" == *"lock exists"* ]] || fail "O_EXCL did not reach the file system: $output"
+}
+
+@test "another supervisor's filter holds the notification slot: atomically warns and runs the program uncovered" {
+	local before
+	printf 'old\n' > nested.json
+	before=$(inode nested.json)
+	# The outer atomically covers gorun; gorun's child, an atomically,
+	# cannot add a listener of its own (EBUSY) for its gowriter.
+	covered "$GOBIN/gorun" "$ATOMICALLY" "$GOBIN/gowriter" nested.json new
+	assert_success
+	[[ "$stderr" == *"gowriter: it is a Go program"*"the supervisor cannot cover it (seccomp: "*"its writes are not made atomic"* ]] ||
+		fail "no warning for the uncovered program: $stderr"
+	[ "$(cat nested.json)" = new ] || fail "content: $(cat nested.json)"
+	[ "$(inode nested.json)" = "$before" ] || fail "nested.json was replaced: it was covered"
+}
+
+@test "-q: no warning for a covered program, and it is still covered" {
+	local before
+	printf 'old\n' > q.json
+	before=$(inode q.json)
+	run --separate-stderr "$ATOMICALLY" -q "$GOBIN/gowriter" q.json new
+	assert_success
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+	[ "$(cat q.json)" = new ] && [ "$(inode q.json)" != "$before" ] ||
+		fail "not committed by rename under -q"
+}
+
+@test "a process the covered program leaves running opens files for writing after atomically has exited" {
+	# Without a supervisor the filter's listener is closed, and the kernel
+	# fails every open for writing under it with ENOSYS: a process of
+	# atomically's lingers to let them go on, until none is left.
+	covered "$GOBIN/gorun" sh -c \
+		'(sleep 1; echo late > "$1" || echo "failed: $?" > "$2") > /dev/null 2>&1 & exit 0' \
+		_ "$(T)/late.txt" "$(T)/failed.txt"
+	assert_success
+	wait_for_file late.txt 50
+	[ "$(cat late.txt)" = late ] || fail "late.txt: $(cat late.txt)"
+	assert_file_not_exists failed.txt
+}
+
+@test "no_new_privs only where the kernel asks for it: not as root; in the covered process as another user" {
+	require_root "running the program as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	local prog dir
+	prog=$(static_nnp)
+	covered "$prog" root.json
+	assert_success
+	[[ "$output" == *$'NoNewPrivs:\t0'* ]] || fail "as root: $output"
+	[[ "$stderr" == *"$(T)/root.json: committed"* ]] || fail "no commit said: $stderr"
+	dir=$(mktemp -d /tmp/atomically-seccomp.XXXXXX)
+	cp "$prog" "$dir/nnp"
+	chmod 755 "$dir"
+	chown 65534:65534 "$dir"
+	cd "$dir"
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$ATOMICALLY" ||
+		{ cd /; rm -rf "$dir"; skip "user 65534 cannot run $ATOMICALLY (a private directory above it)"; }
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env -u ATOMICALLY_CONF XDG_RUNTIME_DIR="$dir" "$ATOMICALLY" -v -p '*.json' ./nnp user.json
+	cd /
+	local said="$stderr" out="$output" content
+	content=$(cat "$dir/user.json" 2>/dev/null)
+	rm -rf "$dir"
+	[ "$status" = 0 ] || fail "status $status: $said"
+	[[ "$out" == *$'NoNewPrivs:\t1'* ]] || fail "as user 65534: $out"
+	[[ "$said" == *"/user.json: committed"* ]] || fail "no commit said: $said"
+	[ "$content" = x ] || fail "content: $content"
+}
+
+@test "under a session (lock = \"session\"): COMMAND below the keeper is covered the same" {
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > s.json
+	local before
+	before=$(inode s.json)
+	covered "$GOBIN/gowriter" s.json new
+	assert_success
+	[ "$(cat s.json)" = new ] && [ "$(inode s.json)" != "$before" ] ||
+		fail "not committed by rename: $(cat s.json)"
+	[[ "$stderr" == *"$(T)/s.json: committed"* ]] || fail "no commit said: $stderr"
+}
+
+@test "64 goroutines of one Go program saving 64 matched files at once: each committed whole" {
+	mkdir many
+	covered "$GOBIN/gomany" 64 many
+	assert_success
+	local k want
+	for ((k = 0; k < 64; k++)); do
+		want=$(for ((i = 0; i <= k; i++)); do printf '%d\n' "$k"; done)
+		[ "$(cat "many/file$k.json")" = "$want" ] || fail "many/file$k.json: $(cat "many/file$k.json")"
+	done
+	[ "$(grep -c ': committed' <<< "$stderr")" = 64 ] || fail "not 64 commits: $stderr"
+	assert_no_temps many
+}
+
+# lms_round N CONF|none: N Go load-modify-saves of list.json at once
+# (under atomically with CONF, or alone); prints how many failed.
+lms_round() {
+	local n=$1 conf=$2 i failed=0
+	local pids=()
+	for ((i = 0; i < n; i++)); do
+		if [ "$conf" = none ]; then
+			"$GOBIN/golms" list.json "e$i" 2>/dev/null &
+		else
+			ATOMICALLY_CONF="$conf" "$ATOMICALLY" -q "$GOBIN/golms" list.json "e$i" 2>/dev/null &
+		fi
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || failed=$((failed + 1)); done
+	printf '%d' "$failed"
+}
+
+@test "Go load-modify-saves one after the other keep every entry" {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		"$ATOMICALLY" -q "$GOBIN/golms" list.json "e$i" || fail "run $i failed"
+	done
+	[ "$(grep -c '"e' list.json)" = 10 ] || fail "not 10 entries: $(cat list.json)"
+}
+
+@test "16 Go load-modify-saves at once, 5 rounds: none reads a torn list (the saves are atomic)" {
+	local round failed
+	covered "$GOBIN/golms" list.json proof
+	for ((round = 0; round < 5; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 "$CONF")
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed (a torn read): $(cat list.json)"
+		python3 -c 'import json; json.load(open("list.json"))' ||
+			fail "round $round: list.json is not whole: $(cat list.json)"
+	done
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically read a torn list (within 10 rounds)" {
+	local round failed
+	for ((round = 0; round < 10; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 none)
+		[ "$failed" = 0 ] || return 0
+	done
+	fail "no torn read in 10 rounds of 16"
+}
+
+@test "commit = \"exit\": the Go program's file is committed at its exit, not at its close" {
+	printf 'path "*.json" { commit = "exit" }\n' > "$CONF"
+	printf 'old\n' > exit.json
+	covered "$GOBIN/gowriter" -r exit.json new
+	assert_success
+	[ "$output" = "read back: old" ] || fail "the program read: $output"
+	[ "$(cat exit.json)" = new ] || fail "content: $(cat exit.json)"
+}
+
+@test "signals to every thread while the supervisor waits for the lock: the open is served once, not aborted and made again" {
+	# Another atomically holds held.json's lock for a second (its shell's
+	# redirection, under the library); the Go program's open waits for
+	# it in the supervisor while the program sends itself thousands of
+	# signals, to every thread (as Go's SIGURG preemption does).  With
+	# SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV the waiting call is not
+	# aborted: the supervisor takes the lock once.
+	! kernel_before 5.19 ||
+		skip "Linux $(uname -r): no SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19): the call is made again"
+	printf 'old\n' > held.json
+	"$ATOMICALLY" sh -c 'exec 3> held.json; : > ready; sleep 1' > /dev/null 2>&1 &
+	local holder=$!
+	wait_for_file ready
+	covered -v "$GOBIN/gosignals" held.json new
+	wait "$holder"
+	assert_success
+	[ "${output#signals }" -gt 100 ] 2>/dev/null || fail "too few signals: $output"
+	[ "$(grep -c 'held.json: locked' <<< "$stderr")" = 1 ] ||
+		fail "the lock was taken more than once: the call was made again: $stderr"
+	[ "$(cat held.json)" = new ] || fail "content: $(cat held.json)"
+}

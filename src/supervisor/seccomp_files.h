@@ -1,0 +1,71 @@
+/* seccomp_files.h - the pending files of a covered program.
+ *
+ * The seccomp door onto the core: an open for writing of a matched path,
+ * stopped by the filter, is made by the core here as the library makes
+ * it (redirect.h), with the supervisor as the actor (its pid in the lock
+ * files and the temps): the target found, the lock taken, the temp made,
+ * and a descriptor of the temp to put into the program.  A second open
+ * of the same target by the program shares the temp (opened anew with
+ * its own flags: O_TRUNC empties it), as the file would be.
+ *
+ * The commit comes at the program's last close of the file, when every
+ * descriptor of it went in at a watched number (seccomp_slots.h) and the
+ * filter sent their closes; otherwise (a descriptor put in elsewhere, or
+ * closed unseen: dup2 over it, close_range) at the program's exit.  When
+ * a signal kills the program, what is still pending is discarded: a
+ * killed program's half-written file never replaces the old one.
+ */
+#ifndef ATOMICALLY_SECCOMP_FILES_H
+#define ATOMICALLY_SECCOMP_FILES_H
+
+#include <sys/types.h>
+
+struct seccomp_file;
+
+/* The rules: TEXT, as ATOMICALLY_RULES gives them.  0, or -1 when TEXT
+ * is malformed. */
+int seccomp_files_setup(const char *text);
+
+/* May an open for writing of PATH with FLAGS be ours?  0 when it
+ * cannot: the flags never redirect, or no rule matches the path's name
+ * and none needs more than the name to tell (core/match.h).  Costs no
+ * system call, so that most opens that are none of ours go on in the
+ * kernel without the supervisor looking at the process at all. */
+int seccomp_files_may_match(const char *path, int flags);
+
+/* An open by the program of PATH relative to the directory BASE (the
+ * supervisor's descriptor of the program's cwd or dirfd), with FLAGS and
+ * MODE (the program's umask applies: the caller's thread has it).
+ * Returns a descriptor to put into the program, with *FILE its pending
+ * file (*FRESH: made for this open, not yet kept); REDIRECT_PASS
+ * (redirect.h) when the open is none of ours (not matched, not a regular
+ * file, ...: the kernel's call decides); or -1 with errno, for the call
+ * to fail with (EWOULDBLOCK: the lock could not be had in
+ * lock_timeout). */
+int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
+		       struct seccomp_file **file, int *fresh);
+
+/* Is FILE to be committed at its last close (commit = "close"), so that
+ * its descriptors go in at watched numbers?  Not for commit = "exit"
+ * (and "session", which the seccomp door commits at the exit for now). */
+int seccomp_files_at_close(const struct seccomp_file *file);
+
+/* FILE's descriptor is in the program now, as number N (watched or not):
+ * FILE kept until its last close or the end.  Or it is not (the call
+ * went away): a FRESH file's temp removed, its lock let go of. */
+void seccomp_files_given(struct seccomp_file *file, int fresh, int n);
+void seccomp_files_not_given(struct seccomp_file *file, int fresh);
+
+/* The program closes its descriptor N.  When N is the last watched
+ * descriptor of a file and none of it went in unwatched, the file is
+ * committed now, before the close is made.  Returns 1 when N was one of
+ * ours (the caller lets its number go), 0 when not. */
+int seccomp_files_close(int n);
+
+/* The program has ended: COMMIT (it exited) or not (a signal killed it).
+ * Every pending file committed (said one by one by the core), or
+ * discarded, and let go of.  Returns 0, or -1 when a commit failed, now
+ * or at a close. */
+int seccomp_files_end(int commit);
+
+#endif

@@ -1,0 +1,45 @@
+/* seccomp_notify.h - the supervisor's thread that serves a covered
+ * program's calls.
+ *
+ * One thread reads the notifications of the listener (seccomp_filter.h)
+ * and answers each: an open for writing of a matched path by the covered
+ * program gets a temp (seccomp_files.h), anything else goes on in the
+ * kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE).  For one call:
+ *
+ *   1. the thread is one of the covered program's (/proc/TID/status);
+ *   2. the path read from its memory, its cwd or dirfd and its root
+ *      opened from /proc/TID (seccomp_remote.h);
+ *   3. SECCOMP_IOCTL_NOTIF_ID_VALID: the call is still there, so TID was
+ *      still that thread while 1 and 2 read it; only then is anything
+ *      done;
+ *   4. the core makes the temp, with the thread's umask (this thread has
+ *      a umask of its own: unshare(CLONE_FS));
+ *   5. the temp goes into the program as the call's result
+ *      (seccomp_answer.h); if the call went away meanwhile (killed, or
+ *      interrupted: a new notification comes when it is made again), the
+ *      temp is removed, so that nothing is done twice.
+ */
+#ifndef ATOMICALLY_SECCOMP_NOTIFY_H
+#define ATOMICALLY_SECCOMP_NOTIFY_H
+
+#include <sys/types.h>
+
+/* Serve LISTENER (which this takes) for the program PID (its thread
+ * group: the calls of its threads), on a thread of its own, until no
+ * process is left under the filter.  0, or -1 with errno. */
+int seccomp_notify_start(int listener, pid_t pid);
+
+/* The program has ended: from now on every call goes on in the kernel
+ * (a child it left running still has the filter).  When this returns,
+ * no call is being served: the pending files are the caller's. */
+void seccomp_notify_stop(void);
+
+/* After the end, once the program's files are done with: the processes
+ * it left running still have the filter, and when the supervisor exits
+ * (the listener closed) the kernel fails their opens for writing with
+ * ENOSYS.  So a process of our own keeps the listener and lets every
+ * call go on in the kernel until none is left under the filter (the
+ * listener hangs up).  Nothing when none is left already. */
+void seccomp_notify_linger(void);
+
+#endif
