@@ -39,6 +39,29 @@ count_new() {
 	echo "$n"
 }
 
+
+# clean_as_said DIR: `--clean -n DIR`, then `--clean DIR`.  The first
+# changes nothing, and says "would complete" exactly when the second
+# completes a session's commit; COMPLETED: 1 when it did, else 0.
+clean_as_said() {
+	local before would
+	before=$(ls -a "$1" | md5sum)
+	run "$ATOMICALLY" --clean -n "$1"
+	assert_success
+	would=$output
+	[ "$(ls -a "$1" | md5sum)" = "$before" ] || fail "--clean -n changed $1"
+	run "$ATOMICALLY" --clean "$1"
+	assert_success
+	COMPLETED=0
+	[[ "$output" != *completed* ]] || COMPLETED=1
+	if [ "$COMPLETED" = 1 ]; then
+		[[ "$would" == *"would complete the session commit"* ]] ||
+			fail "-n did not say the commit would be completed: $would"
+	else
+		[[ "$would" != *"would complete"* ]] || fail "-n said: $would"
+	fi
+}
+
 @test "commit = session: a three-file command that fails at its end leaves the three files old" {
 	for f in a b c; do echo old > $f.txt; done
 	local before
@@ -165,9 +188,8 @@ PY
 		sleep "0.0$(printf %02d $delay)"
 		kill -KILL "$session" 2> /dev/null || true
 		wait "$session" 2> /dev/null || true
-		run "$ATOMICALLY" --clean d
-		assert_success
-		[[ "$output" != *completed* ]] || completed=$((completed + 1))
+		clean_as_said d
+		completed=$((completed + COMPLETED))
 		n=$(count_new 50 d) || fail "trial $t: a torn file"
 		case $n in
 		0) old=$((old + 1)) ;;
@@ -296,7 +318,7 @@ PY
 	assert_no_temps
 }
 
-@test "commit = session: killed at each step of a commit that writes 10 files and deletes 10: all old or all new after --clean" {
+@test "commit = session: killed at each step of a commit that writes 10 files and deletes 10: all old or all new after --clean, as --clean -n said" {
 	command -v strace > /dev/null || skip "strace is missing (Debian: strace)"
 	printf 'path "*.txt" { commit = "session"\n durability = "full" }\n' > "$CONF"
 	mkdir d
@@ -308,9 +330,8 @@ PY
 		olds 20 d
 		strace -f -o /dev/null -e trace="${step%:*}" -e inject="${step%:*}:signal=KILL:when=${step#*:}" \
 			"$ATOMICALLY" sh -c 'cd d && for i in $(seq 10); do echo new > f$i.txt; rm f$((i + 10)).txt; done' 2> /dev/null || true
-		run "$ATOMICALLY" --clean d
-		assert_success
-		[[ "$output" != *completed* ]] || completed=$((completed + 1))
+		clean_as_said d
+		completed=$((completed + COMPLETED))
 		n=$(count_new 10 d) || fail "$step: a torn file"
 		gone=$(for i in $(seq 11 20); do [ -e d/f$i.txt ] || echo x; done | wc -l)
 		case $n/$gone in

@@ -28,6 +28,10 @@ struct actor {
 	 * is the supervisor, or has no session door. */
 	int (*session_hold)(int dfd, const char *name, const char *display,
 			    const struct rule *rule, const char *lock_dir);
+	/* Is the session that holds our "session" locks still there?  1,
+	 * or 0 when it is over (its supervisor has exited): the locks it
+	 * held for us are gone, and are to be taken again. */
+	int (*session_alive)(void);
 };
 
 #endif

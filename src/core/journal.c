@@ -377,39 +377,82 @@ static void complete_primary(int dfd, const char *name, const char *text)
 	sys_unlinkat(dfd, name, 0);
 }
 
-/* The journal NAME in DFD, left by a dead committer. */
-static void settle_one(int dfd, const char *name)
+/* A primary journal found whole: its directory and its text. */
+struct primary {
+	int dfd;              /* the caller's, or opened here (OWN) */
+	int own;
+	char *text;
+	size_t size;
+};
+
+static void primary_release(struct primary *p)
 {
-	size_t size = 0, size2 = 0;
-	char *text = read_journal(dfd, name, &size), *primary;
+	if (p->text)
+		sys_unmap(p->text, p->size);
+	if (p->own)
+		sys_close(p->dfd);
+}
+
+/* Did the journal NAME in DFD reach the commit point?  1: yes, and *P is
+ * the primary it stands for (itself, or the one a secondary names), to
+ * be completed; 0: no, and *ORPHAN says whether NAME is a secondary whose
+ * primary never came (to be removed; its temps go as any dead writer's);
+ * -1: NAME cannot be read as a journal of ours.  *P is released by the
+ * caller either way. */
+static int commit_point(int dfd, const char *name, struct primary *p, int *orphan)
+{
 	static const char primary_head[] = "atomically-journal 1 primary\n";
 	static const char secondary_head[] = "atomically-journal 1 secondary ";
 	char dir[PATH_MAX];
-	const char *p;
-	int pdfd;
+	const char *at;
+	size_t size = 0;
+	char *text = read_journal(dfd, name, &size);
+	int r = 0;
 
+	*p = (struct primary){ dfd, 0, NULL, 0 };
+	*orphan = 0;
 	if (!text)
-		return;
+		return -1;
 	if (!complete(text)) {
 		/* Never written whole: its rename came after the sync. */
 	} else if (strncmp(text, primary_head, sizeof(primary_head) - 1) == 0) {
-		complete_primary(dfd, name, text);
+		*p = (struct primary){ dfd, 0, text, size };
+		return 1;
 	} else if (strncmp(text, secondary_head, sizeof(secondary_head) - 1) == 0) {
-		p = text + sizeof(secondary_head) - 1;
-		pdfd = get_hex(&p, dir, sizeof(dir)) == 0 ?
+		at = text + sizeof(secondary_head) - 1;
+		p->dfd = get_hex(&at, dir, sizeof(dir)) == 0 ?
 			sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
-		primary = pdfd >= 0 ? read_journal(pdfd, name, &size2) : NULL;
-		if (primary && complete(primary) &&
-		    strncmp(primary, primary_head, sizeof(primary_head) - 1) == 0)
-			complete_primary(pdfd, name, primary);
-		else
-			sys_unlinkat(dfd, name, 0);  /* no commit point: the temps go */
-		if (primary)
-			sys_unmap(primary, size2);
-		if (pdfd >= 0)
-			sys_close(pdfd);
+		p->own = p->dfd >= 0;
+		if (p->own)
+			p->text = read_journal(p->dfd, name, &p->size);
+		r = p->text && complete(p->text) &&
+		    strncmp(p->text, primary_head, sizeof(primary_head) - 1) == 0;
+		*orphan = !r;
 	}
 	sys_unmap(text, size);
+	return r;
+}
+
+/* The journal NAME in DFD, left by a dead committer. */
+static void settle_one(int dfd, const char *name)
+{
+	struct primary p;
+	int orphan;
+
+	if (commit_point(dfd, name, &p, &orphan) > 0)
+		complete_primary(p.dfd, name, p.text);
+	else if (orphan)
+		sys_unlinkat(dfd, name, 0);  /* no commit point: the temps go */
+	primary_release(&p);
+}
+
+int journal_reached(int dfd, const char *name)
+{
+	struct primary p;
+	int orphan, r = commit_point(dfd, name, &p, &orphan);
+
+	primary_release(&p);
+	return r;
 }
 
 int journal_settle(int dfd, int pid)

@@ -51,6 +51,12 @@ int journal_commit(pid_t owner, const struct journal_file *files, size_t n, int 
  * -1 with errno when the directory cannot be read. */
 int journal_settle(int dfd, int pid);
 
+/* For a report (`atomically --clean -n`): did the journal NAME in DFD
+ * reach its commit point?  1: a settle completes it (its temps are
+ * renamed into place); 0: a settle drops it (its temps go as any dead
+ * writer's); -1: it cannot be read as a journal of ours. */
+int journal_reached(int dfd, const char *name);
+
 /* Is ENTRY a journal's name?  Its committer's pid, or -1. */
 int journal_owner(const char *entry);
 

@@ -16,6 +16,7 @@
 #include "actor.h"
 #include "lock.h"
 #include "lockdir.h"
+#include "proc.h"
 #include "log.h"
 #include "mutex.h"
 #include "rules.h"
@@ -375,31 +376,6 @@ static int read_holder(int fd)
 	return atoi(buf);
 }
 
-/* The command line of process PID, its arguments joined by spaces (the
- * log escapes the line), into OUT; "" when it cannot be read (gone, or not ours to
- * see).  A session's holder is the launcher: its command says which CI
- * step holds the file. */
-static void command_of(int pid, char *out, size_t size)
-{
-	char path[32], raw[160], *p;
-	int fd = -1;
-	ssize_t n = -1;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	if (sys_fd_keep(sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0), &fd) >= 0)
-		n = sys_pread(fd, raw, sizeof(raw) - 1, 0);
-	sys_fd_close(&fd);
-	if (n <= 0)
-		return;
-	while (n > 0 && raw[n - 1] == '\0')
-		n--;
-	for (p = raw; p < raw + n; p++)
-		if (*p == '\0')
-			*p = ' ';
-	snprintf(out, size, "%.*s", (int)n, raw);
-}
-
 /* Say why the lock of DISPLAY could not be had (ERR), naming the holder
  * (its pid and command) when the lock file (FD, one we trust) does. */
 static void say_not_locked(int fd, const char *display, int timeout, int err)
@@ -410,7 +386,9 @@ static void say_not_locked(int fd, const char *display, int timeout, int err)
 	if (err != EWOULDBLOCK) {
 		log_warn("%s: cannot lock: %s", display, strerror(err));
 	} else if ((pid = read_holder(fd)) > 0) {
-		command_of(pid, command, sizeof(command));
+		/* A session's holder is the launcher: its command says
+		 * which CI step holds the file. */
+		proc_command(pid, command, sizeof(command));
 		log_warn("%s: locked by pid %d%s%s%s; gave up after waiting %d s (lock_timeout)",
 			 display, pid, command[0] ? " (" : "", command, command[0] ? ")" : "",
 			 timeout);
@@ -495,11 +473,20 @@ int lock_take(const struct actor *a, const struct rule *rule, int dfd, const str
 	if (rule->lock == SCOPE_NONE)
 		return 0;
 
+again:
 	table_lock(&old);
 	l = table_get(dir_st, name, -1, ACQUIRING, &mine);
 	table_unlock(&old);
 	if (!l)
 		return -1;
+	/* Held by the session: only while it lasts.  A process that
+	 * outlives its session takes the lock itself from then on. */
+	if (!mine && l->by_session && atomic_load(&l->state) == HELD && a->session_alive &&
+	    !a->session_alive()) {
+		lock_drop(l);
+		lock_session_over();
+		goto again;
+	}
 
 	if (mine) {
 		int failed = acquire_where(a, l, rule, dfd, dir_st, display, temps) < 0;
@@ -688,6 +675,30 @@ void lock_forget_all(void)
 		}
 		l = next;
 	}
+}
+
+void lock_session_over(void)
+{
+	struct lock **pp, *l;
+	sigset_t old;
+
+	table_lock(&old);
+	for (pp = &locks; (l = *pp);) {
+		if (!l->by_session) {
+			pp = &l->next;
+			continue;
+		}
+		/* Off the table: a take from now on makes a new entry and
+		 * locks the file itself.  A pending file still open with it
+		 * keeps the entry until it lets go (lock_release). */
+		*pp = l->next;
+		l->next = NULL;
+		l->name[0] = '\0';
+		l->by_session = 0;
+		l->held_for_process = 0;
+		release_locked(l, 0);  /* the count the session kept */
+	}
+	table_unlock(&old);
 }
 
 void lock_remove_held(void)

@@ -73,6 +73,10 @@ int lock_fd(const struct lock *l);
  * the lock, or NULL when memory cannot be had. */
 struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name);
 
+/* The session that held our "session" locks is over (actor.h): they
+ * are ours no more, and the next take of each locks its file itself. */
+void lock_session_over(void);
+
 /* At exit: the lock files of the locks kept for the process (lock =
  * "process") that nothing else holds now are removed, still locked (the
  * exit lets go of them).  Those of lock_release go there. */

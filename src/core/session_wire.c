@@ -30,9 +30,13 @@ unsigned session_address(const char *value, struct sockaddr_un *addr, pid_t *pid
 		p = p * 10 + (*end - '0');
 	if (end == value || *end != '.' || p <= 1 || p > INT32_MAX || !end[1])
 		return 0;
-	for (i = (size_t)(end + 1 - value); i < len; i++)
+	/* The address is "PID.HEX"; the keeper's ".PID" after it is not. */
+	for (i = (size_t)(end + 1 - value); i < len && value[i] != '.'; i++)
 		if (!strchr("0123456789abcdef", value[i]))
 			return 0;
+	if (i < len && session_keeper(value) <= 0)
+		return 0;
+	len = i;
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_UNIX;
 	/* sun_path[0] stays NUL: the abstract namespace, which needs no
@@ -46,6 +50,32 @@ unsigned session_address(const char *value, struct sockaddr_un *addr, pid_t *pid
 void session_value(char *out, pid_t pid, uint64_t random)
 {
 	snprintf(out, SESSION_VALUE_MAX, "%d.%016" PRIx64, (int)pid, random);
+}
+
+int session_with_keeper(char *out, const char *value, pid_t keeper)
+{
+	struct sockaddr_un addr;
+	pid_t pid;
+
+	if (!session_address(value, &addr, &pid) || strchr(strchr(value, '.') + 1, '.'))
+		return -1;
+	return snprintf(out, SESSION_VALUE_MAX, "%s.%d", value, (int)keeper) < SESSION_VALUE_MAX ?
+		0 : -1;
+}
+
+pid_t session_keeper(const char *value)
+{
+	const char *dot = value ? strchr(value, '.') : NULL;
+	long k = 0;
+
+	if (!dot || !(dot = strchr(dot + 1, '.')) || !dot[1])
+		return 0;
+	for (dot++; *dot; dot++) {
+		if (*dot < '0' || *dot > '9' || k > INT32_MAX / 10)
+			return 0;
+		k = k * 10 + (*dot - '0');
+	}
+	return k > 1 ? (pid_t)k : 0;
 }
 
 /* Is the process at the other end of SOCK the pid PID, of our user? */
@@ -205,12 +235,16 @@ static int file_name(const char *s)
 
 int session_request_valid(const struct session_request *r)
 {
-	if (r->op < SESSION_HOLD || r->op > SESSION_UNLINK)
+	if (r->op < SESSION_HOLD || r->op > SESSION_LIST)
 		return 0;
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||
 	    !terminated(r->from, sizeof(r->from)) ||
-	    !terminated(r->display, sizeof(r->display)))
+	    !terminated(r->display, sizeof(r->display)) ||
+	    !terminated(r->from_display, sizeof(r->from_display)))
 		return 0;
+	/* A listing is of the directory itself: no name. */
+	if (r->op == SESSION_LIST)
+		return 1;
 	return file_name(r->name) && (r->op != SESSION_RENAME || file_name(r->from));
 }

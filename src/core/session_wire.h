@@ -2,8 +2,8 @@
  *
  * The supervisor (the launcher, kept alive as COMMAND's grandparent,
  * src/supervisor/) listens on an abstract Unix socket whose name is in
- * ATOMICALLY_SESSION: "PID.HEX", the supervisor's pid and a random
- * part.  A name in the environment rather than an inherited descriptor,
+ * ATOMICALLY_SESSION: "PID.HEX.KEEPER", the supervisor's pid, a random
+ * part, and the pid of the keeper above COMMAND (supervisor/keeper.h).  A name in the environment rather than an inherited descriptor,
  * because programs close descriptors they did not open (Python's
  * subprocess closes every one above 2 by default, daemons close them
  * all), and an environment survives that.  The value "none" says that
@@ -42,29 +42,48 @@ enum session_op {
 	 * program deleted it). */
 	SESSION_LOOKUP,
 	/* commit = "session": the program renames FROM (in the second
-	 * directory sent) onto NAME (in the first): the file becomes NAME's
-	 * pending file.  A session_reply. */
+	 * directory sent) onto NAME (in the first), with the renameat2
+	 * FLAGS (0 or RENAME_NOREPLACE).  FROM_DISPLAY empty, or the path
+	 * of a file no session rule keeps: the file becomes NAME's pending
+	 * file.  FROM_DISPLAY a file the session keeps (its rename away):
+	 * FROM's content as the tree sees it becomes NAME's, and FROM is
+	 * removed, both at the session's commit.  A session_reply (EEXIST:
+	 * NAME exists and FLAGS said not to replace it; ENOENT: there is no
+	 * FROM as the tree sees it). */
 	SESSION_RENAME,
 	/* commit = "session": the program unlinks NAME: from now on the
 	 * tree sees no file there, and the session's commit removes it.  A
 	 * session_reply (ENOENT: there was none). */
 	SESSION_UNLINK,
+	/* commit = "session": how a listing of the directory sent differs
+	 * for the tree from what is on disk: the names it adds (files made
+	 * by the tree, not yet committed) and the names it hides (files the
+	 * tree deleted, the session's own named temps).  FLAGS is the index
+	 * of the first such name wanted: a directory with more than one
+	 * reply holds is asked again from where the last reply stopped.  A
+	 * session_list_reply. */
+	SESSION_LIST,
 };
 
 struct session_request {
 	uint32_t op;
 	int32_t lock_timeout;          /* the rule's: seconds, < 0 for ever */
-	int32_t flags;                 /* SESSION_OPEN: the program's open flags */
+	int32_t flags;                 /* SESSION_OPEN: the program's open flags;
+					* SESSION_RENAME: its renameat2 flags */
 	uint32_t mode;                 /* and its mode */
 	uint64_t rules;                /* session_rules_id of the asker's rules */
 	char lock_dir[PATH_MAX];       /* the rules' lock_dir (actor.h) */
 	char name[NAME_MAX + 1];       /* a name in the directory sent */
 	char from[NAME_MAX + 1];       /* SESSION_RENAME: the source's name */
 	char display[PATH_MAX];        /* the file's absolute path: its rule, messages */
+	char from_display[PATH_MAX];   /* SESSION_RENAME: the source's, or "" */
 };
 
 /* status: 0 done, -1 failed with ERROR, 1 not the session's to do (the
- * asker does it itself, as without a session). */
+ * asker does it itself, as without a session), SESSION_ENDED: COMMAND
+ * has exited and the session is over (its files are being committed):
+ * the asker goes on alone from now on, as a process outside. */
+#define SESSION_ENDED 2
 struct session_reply {
 	int32_t status;
 	int32_t error;
@@ -75,6 +94,21 @@ struct session_file_reply {
 	int32_t status;
 	int32_t error;
 	char record[SESSION_RECORD_MAX];   /* record_encode's text (status 0) */
+};
+
+/* SESSION_LIST's reply: COUNT names packed into NAMES, each one
+ *
+ *   '+' INO ' ' NAME '\0'     the tree sees a file NAME (INO: its temp's inode)
+ *   '-' NAME '\0'             the tree sees no NAME
+ *
+ * INO in decimal.  MORE: the directory has more, from the index asked
+ * plus COUNT.  STATUS 0, or -1 with ERROR (the asker lists the disk). */
+struct session_list_reply {
+	int32_t status;
+	int32_t error;
+	uint32_t count;
+	uint32_t more;
+	char names[SESSION_RECORD_MAX];
 };
 
 /* The identity of a ruleset's text (ATOMICALLY_RULES): the session keeps
@@ -93,6 +127,14 @@ unsigned session_address(const char *value, struct sockaddr_un *addr, pid_t *pid
  * OUT (at least SESSION_VALUE_MAX bytes). */
 #define SESSION_VALUE_MAX 48
 void session_value(char *out, pid_t pid, uint64_t random);
+
+/* The tree sees "PID.HEX.KEEPER": VALUE with the pid of the session's
+ * keeper (supervisor/keeper.h) after it, into OUT.  0, or -1 when VALUE
+ * is not a session's or has a keeper already. */
+int session_with_keeper(char *out, const char *value, pid_t keeper);
+
+/* The keeper's pid in VALUE, or 0 when it names none. */
+pid_t session_keeper(const char *value);
 
 /* Connect to the session VALUE names, and check that the pid the name
  * gives answers, as our effective user.  Returns the socket (kept in
@@ -116,7 +158,7 @@ int session_recv(int sock, void *msg, size_t len, int *fds, int nfds);
 
 /* Is R a request the supervisor may act on: a known op, its strings
  * terminated, NAME (and FROM, for a rename) a file name (no '/', not
- * "." or ".."). */
+ * "." or ".."; a listing has none). */
 int session_request_valid(const struct session_request *r);
 
 #endif

@@ -224,6 +224,7 @@ static inline double sys_monotonic(void)
 #pragma GCC poison utime utimes lutimes futimesat utimensat truncate truncate64 fsync fdatasync
 #pragma GCC poison rename renameat renameat2 link linkat symlink symlinkat
 #pragma GCC poison mkdir mkdirat unlink unlinkat rmdir opendir fdopendir syscall remove
+#pragma GCC poison closedir rewinddir readdir readdir64 readdir_r readdir64_r
 #pragma GCC poison scandir scandir64 scandirat scandirat64 nftw nftw64 ftw ftw64 fts_open glob glob64
 #pragma GCC poison fork vfork posix_spawn posix_spawnp system popen pclose
 #pragma GCC poison wait waitpid wait3 wait4 waitid mmap mmap64 munmap

@@ -449,11 +449,17 @@ static int same_mount(const struct mount_key *a, const struct mount_key *b)
 	       (!a->id || !b->id || a->id == b->id);
 }
 
+/* The dead committers whose journals in the directory at hand reached
+ * their commit point (-n: their temps are not simply removed). */
+#define JOURNALS_SHOWN 16
+
 struct clean {
 	int dry_run;
 	int verbosity;          /* -1: errors only; 1: also the temps kept */
 	int status;             /* 0, or 1 once something could not be done */
 	struct mount_key top;   /* the mount of the DIR being walked */
+	int committers[JOURNALS_SHOWN];
+	int ncommitters;
 };
 
 static void clean_error(struct clean *c, const char *path, const char *what, int err)
@@ -474,6 +480,46 @@ static char *join(const char *path, const char *name)
 	return s;
 }
 
+static int committed_by(const struct clean *c, int pid)
+{
+	for (int i = 0; i < c->ncommitters; i++)
+		if (c->committers[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* -n: the journals of dead committers in the directory FD (PATH), as a
+ * settle would take them; those that reached their commit point
+ * remembered, for their temps. */
+static void report_journals(struct clean *c, int fd, const char *path)
+{
+	int dir = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dir >= 0 ? fdopendir(dir) : NULL;
+	struct dirent *e;
+	int pid, reached;
+
+	c->ncommitters = 0;
+	if (!d) {
+		if (dir >= 0)
+			close(dir);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if ((pid = journal_owner(e->d_name)) <= 0 || !temp_owner_dead(pid) ||
+		    (reached = journal_reached(fd, e->d_name)) < 0)
+			continue;
+		if (reached && c->ncommitters < JOURNALS_SHOWN)
+			c->committers[c->ncommitters++] = pid;
+		if (c->verbosity >= 0)
+			printf(reached ? "would complete the session commit recorded in %s/%s (pid %d "
+					 "is gone)\n"
+				       : "would drop %s/%s, a session commit short of its commit "
+					 "point (pid %d is gone)\n",
+			       shown(path), e->d_name, pid);
+	}
+	closedir(d);
+}
+
 /* The temp NAME in DFD (PATH for messages), of the process PID. */
 static void clean_temp(struct clean *c, int dfd, const char *name, const char *path, int pid)
 {
@@ -485,7 +531,10 @@ static void clean_temp(struct clean *c, int dfd, const char *name, const char *p
 		return;
 	}
 	if (c->dry_run) {
-		if (c->verbosity >= 0)
+		if (c->verbosity >= 0 && committed_by(c, pid))
+			printf("would rename %s into place if its journal names it, else remove it "
+			       "(pid %d is gone)\n", shown(path), pid);
+		else if (c->verbosity >= 0)
 			printf("would remove %s (pid %d is gone)\n", shown(path), pid);
 		return;
 	}
@@ -546,7 +595,9 @@ static void clean_dir(struct clean *c, int fd, const char *path)
 	/* A session's commit that its supervisor did not live to finish:
 	 * completed (or, short of its commit point, left to the removal of
 	 * its temps below), before any temp here is judged. */
-	if (!c->dry_run && (settled = journal_settle(fd, 0)) > 0 && c->verbosity >= 0)
+	if (c->dry_run)
+		report_journals(c, fd, path);
+	else if ((settled = journal_settle(fd, 0)) > 0 && c->verbosity >= 0)
 		printf("completed %d session commit%s recorded in %s\n", settled,
 		       settled == 1 ? "" : "s", shown(path));
 	d = fdopendir(fd);
@@ -580,9 +631,14 @@ static void clean_dir(struct clean *c, int fd, const char *path)
 		 * walked, a symlink named like one is left alone (and so is
 		 * what it points to). */
 		if (type == DT_DIR) {
+			/* The subdirectory's journals are its own. */
+			struct clean here = *c;
+
 			sub = join(path, e->d_name);
 			clean_subdir(c, fd, e->d_name, sub);
 			free(sub);
+			memcpy(c->committers, here.committers, sizeof(c->committers));
+			c->ncommitters = here.ncommitters;
 		} else if (type == DT_REG && (pid = temp_owner(e->d_name, NULL)) > 0) {
 			sub = join(path, e->d_name);
 			clean_temp(c, fd, e->d_name, sub, pid);

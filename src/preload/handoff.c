@@ -20,6 +20,7 @@
 #include "core/sys.h"
 #include "core/tempfile.h"
 #include "fdtable.h"
+#include "session.h"
 #include "handoff.h"
 #include "pending.h"
 #include "state.h"
@@ -104,11 +105,15 @@ static int keeps_stderr(const struct record *r)
  * any writer killed so). */
 static void become_waiter(struct record *r)
 {
-	int keep[4] = { r->dfd, r->tfd, lock_fd(r->lock), keeps_stderr(r) ? STDERR_FILENO : -1 };
+	/* The session's connection too, unused: while it is open the
+	 * session lasts (its end waits for the processes connected to it),
+	 * and so do the locks it holds for this file. */
+	int keep[5] = { r->dfd, r->tfd, lock_fd(r->lock), keeps_stderr(r) ? STDERR_FILENO : -1,
+			session_socket() };
 	sigset_t quiet;
 
-	sort_ints(keep, 4);
-	close_all_but(keep, 4);
+	sort_ints(keep, 5);
+	close_all_but(keep, 5);
 	/* What ps and top show: not a second copy of the program. */
 	prctl(PR_SET_NAME, "atomically", 0, 0, 0);
 	sigemptyset(&quiet);
@@ -126,8 +131,8 @@ static void become_waiter(struct record *r)
 /* In the waiter: wait for the last holder of R, commit, and end. */
 static _Noreturn void waiter(struct record *r)
 {
-	/* No session door: the commit takes no lock, and the waiter has
-	 * closed the session's connection with everything else. */
+	/* No session door: the commit takes no lock (the lock file kept, or
+	 * the session's connection kept, holds it). */
 	struct actor self = { .pid = (pid_t)sys_raw(SYS_getpid, 0, 0, 0, 0),
 			      .lock_dir = lib.actor.lock_dir };
 	int r_wait;

@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "pending.h"
 #include "real.h"
+#include "sessionlist.h"
 #include "state.h"
 #include "tombstone.h"
 
@@ -97,22 +98,114 @@ FLUSH_HOOK(mkdir, (const char *path, mode_t mode), (path, mode))
 FLUSH_HOOK(mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
 /* A directory a deferred unlink was in must be found empty when it is,
  * and listed without the deleted file: rmdir (Python's os.rmdir, git
- * clean, node's fs.rmSync), and the listings (opendir, fdopendir, which
- * readdir, scandir, os.listdir and os.scandir start with). */
+ * clean, node's fs.rmSync), and the listings. */
 FLUSH_HOOK(rmdir, (const char *path), (path))
+
+/* ---- listings ----
+ *
+ * A listing must not show a deferred unlink's file (tombstone.h), and,
+ * in a session, shows the session's view (sessionlist.h): opendir and
+ * fdopendir, which readdir, os.listdir, os.scandir, ls, find and git
+ * start with, ask for it; readdir and readdir_r give it; closedir lets
+ * it go. */
+
+_Static_assert(_DIRENT_MATCHES_DIRENT64 && sizeof(struct dirent) == sizeof(struct dirent64) &&
+		       sizeof(struct stat) == sizeof(struct stat64),
+	       "the 64 variants are taken for the plain ones, as glibc does on this ABI");
+
+/* D, just opened for the program: with the session's view of it. */
+static DIR *opened(DIR *d)
+{
+	if (d && lib.session_files && lib_should_act())
+		sessionlist_opened(d);
+	return d;
+}
 
 EXPORT DIR *opendir(const char *path)
 {
 	if (lib_should_act())
 		tombstone_flush();
-	return real.opendir(path);
+	return opened(real.opendir(path));
 }
 
 EXPORT DIR *fdopendir(int fd)
 {
 	if (lib_should_act())
 		tombstone_flush();
-	return real.fdopendir(fd);
+	return opened(real.fdopendir(fd));
+}
+
+static struct dirent *next_entry(DIR *d)
+{
+	return real.readdir(d);
+}
+
+static struct dirent *next_entry64(DIR *d)
+{
+	return (struct dirent *)real.readdir64(d);
+}
+
+/* readdir, as the program's own calls and scandir and glob read. */
+static struct dirent *read_entry(DIR *d)
+{
+	if (!sessionlist_any())
+		return real.readdir(d);
+	return sessionlist_read(d, next_entry);
+}
+
+EXPORT struct dirent *readdir(DIR *d)
+{
+	return read_entry(d);
+}
+
+EXPORT struct dirent64 *readdir64(DIR *d)
+{
+	if (!sessionlist_any())
+		return real.readdir64(d);
+	return (struct dirent64 *)sessionlist_read(d, next_entry64);
+}
+
+static int next_entry_r(DIR *d, struct dirent *e, struct dirent **r)
+{
+	return real.readdir_r(d, e, r);
+}
+
+static int next_entry64_r(DIR *d, struct dirent *e, struct dirent **r)
+{
+	return real.readdir64_r(d, (struct dirent64 *)e, (struct dirent64 **)r);
+}
+
+EXPORT int readdir_r(DIR *d, struct dirent *e, struct dirent **r)
+{
+	if (!sessionlist_any())
+		return real.readdir_r(d, e, r);
+	return sessionlist_read_r(d, e, r, next_entry_r);
+}
+
+EXPORT int readdir64_r(DIR *d, struct dirent64 *e, struct dirent64 **r)
+{
+	if (!sessionlist_any())
+		return real.readdir64_r(d, e, r);
+	return sessionlist_read_r(d, (struct dirent *)e, (struct dirent **)r, next_entry64_r);
+}
+
+EXPORT void rewinddir(DIR *d)
+{
+	real.rewinddir(d);
+	if (sessionlist_any())
+		sessionlist_rewound(d);
+}
+
+static int close_dir(DIR *d)
+{
+	if (sessionlist_any())
+		sessionlist_closing(d);
+	return real.closedir(d);
+}
+
+EXPORT int closedir(DIR *d)
+{
+	return close_dir(d);
 }
 
 /* The listings glibc builds on its own opendir, which no hook sees, and
@@ -126,22 +219,6 @@ EXPORT DIR *fdopendir(int fd)
 	}
 
 LISTING_HOOK(int, remove, (const char *path), (path))
-LISTING_HOOK(int, scandir, (const char *dir, struct dirent ***list,
-			    int (*filter)(const struct dirent *),
-			    int (*cmp)(const struct dirent **, const struct dirent **)),
-	     (dir, list, filter, cmp))
-LISTING_HOOK(int, scandir64, (const char *dir, struct dirent64 ***list,
-			      int (*filter)(const struct dirent64 *),
-			      int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
-	     (dir, list, filter, cmp))
-LISTING_HOOK(int, scandirat, (int dirfd, const char *dir, struct dirent ***list,
-			      int (*filter)(const struct dirent *),
-			      int (*cmp)(const struct dirent **, const struct dirent **)),
-	     (dirfd, dir, list, filter, cmp))
-LISTING_HOOK(int, scandirat64, (int dirfd, const char *dir, struct dirent64 ***list,
-				int (*filter)(const struct dirent64 *),
-				int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
-	     (dirfd, dir, list, filter, cmp))
 LISTING_HOOK(int, nftw, (const char *dir,
 			 int (*fn)(const char *, const struct stat *, int, struct FTW *),
 			 int fds, int flags), (dir, fn, fds, flags))
@@ -155,10 +232,145 @@ LISTING_HOOK(int, ftw64, (const char *dir, int (*fn)(const char *, const struct 
 LISTING_HOOK(FTS *, fts_open, (char *const *paths, int options,
 			       int (*cmp)(const FTSENT **, const FTSENT **)),
 	     (paths, options, cmp))
-LISTING_HOOK(int, glob, (const char *pattern, int flags, int (*err)(const char *, int),
-			 glob_t *g), (pattern, flags, err, g))
-LISTING_HOOK(int, glob64, (const char *pattern, int flags, int (*err)(const char *, int),
-			   glob64_t *g), (pattern, flags, err, g))
+
+/* ---- scandir: made here on the hooked opendir and readdir in a
+ * session (glibc's reads with its own, and node's fs.readdir is libuv's
+ * scandir), glibc's elsewhere. ---- */
+
+/* PATH (relative to DIRFD) opened as scandirat opens it, for the
+ * program. */
+static DIR *open_at(int dirfd, const char *path)
+{
+	DIR *d;
+	int fd, err;
+
+	if (dirfd == AT_FDCWD)
+		return opened(real.opendir(path));
+	fd = real.openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (!(d = real.fdopendir(fd))) {
+		err = errno;
+		real.close(fd);
+		errno = err;
+	}
+	return opened(d);
+}
+
+typedef int (*scan_filter)(const struct dirent *);
+typedef int (*scan_cmp)(const struct dirent **, const struct dirent **);
+
+static int scan(int dirfd, const char *path, struct dirent ***list, scan_filter filter,
+		scan_cmp cmp)
+{
+	DIR *d;
+	int n, err;
+
+	tombstone_flush();
+	if (!(d = open_at(dirfd, path)))
+		return -1;
+	n = sessionlist_scandir(d, list, filter, cmp, read_entry);
+	err = errno;
+	close_dir(d);
+	errno = err;
+	return n;
+}
+
+/* Each of the four: in a session, scan; else the deferred unlink first,
+ * then glibc's.  The 64 ones are the plain ones on this ABI (the
+ * assertion above), as glibc itself aliases them. */
+#define SCANDIR_HOOK(name, params, dirfd, dir, args)                                  \
+	EXPORT int name params                                                        \
+	{                                                                             \
+		if (sessionlist_wanted())                                             \
+			return scan(dirfd, dir, (struct dirent ***)list, (scan_filter)filter, \
+				    (scan_cmp)cmp);                                   \
+		if (lib_should_act())                                                 \
+			tombstone_flush();                                            \
+		return real.name args;                                                \
+	}
+SCANDIR_HOOK(scandir, (const char *dir, struct dirent ***list,
+			       int (*filter)(const struct dirent *),
+			       int (*cmp)(const struct dirent **, const struct dirent **)),
+	     AT_FDCWD, dir, (dir, list, filter, cmp))
+SCANDIR_HOOK(scandir64, (const char *dir, struct dirent64 ***list,
+				   int (*filter)(const struct dirent64 *),
+				   int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
+	     AT_FDCWD, dir, (dir, list, filter, cmp))
+SCANDIR_HOOK(scandirat, (int dirfd, const char *dir, struct dirent ***list,
+				 int (*filter)(const struct dirent *),
+				 int (*cmp)(const struct dirent **, const struct dirent **)),
+	     dirfd, dir, (dirfd, dir, list, filter, cmp))
+SCANDIR_HOOK(scandirat64, (int dirfd, const char *dir, struct dirent64 ***list,
+				     int (*filter)(const struct dirent64 *),
+				     int (*cmp)(const struct dirent64 **, const struct dirent64 **)),
+	     dirfd, dir, (dirfd, dir, list, filter, cmp))
+
+/* ---- glob: in a session, glibc's with GLOB_ALTDIRFUNC, which makes it
+ * read directories through the functions it is given: ours. ---- */
+
+static void *glob_opendir(const char *path)
+{
+	return opened(real.opendir(path));
+}
+
+static struct dirent *glob_readdir(void *d)
+{
+	return read_entry(d);
+}
+
+static struct dirent64 *glob_readdir64(void *d)
+{
+	return (struct dirent64 *)read_entry(d);
+}
+
+static void glob_closedir(void *d)
+{
+	close_dir(d);
+}
+
+static int glob_stat(const char *restrict path, struct stat *restrict st)
+{
+	return hook_stat(path, st);
+}
+
+static int glob_lstat(const char *restrict path, struct stat *restrict st)
+{
+	return hook_lstat(path, st);
+}
+
+static int glob_stat64(const char *restrict path, struct stat64 *restrict st)
+{
+	return hook_stat(path, (struct stat *)st);
+}
+
+static int glob_lstat64(const char *restrict path, struct stat64 *restrict st)
+{
+	return hook_lstat(path, (struct stat *)st);
+}
+
+/* The program's own GLOB_ALTDIRFUNC is left alone; ours is taken off
+ * gl_flags again, which the program may look at. */
+#define GLOB_HOOK(name, glob_t_, readdir_fn, stat_fn, lstat_fn)                     \
+	EXPORT int name(const char *pattern, int flags, int (*err)(const char *, int), \
+			glob_t_ *g)                                                 \
+	{                                                                           \
+		int r;                                                              \
+		if (lib_should_act())                                               \
+			tombstone_flush();                                          \
+		if ((flags & GLOB_ALTDIRFUNC) || !sessionlist_wanted())             \
+			return real.name(pattern, flags, err, g);                   \
+		g->gl_opendir = glob_opendir;                                       \
+		g->gl_readdir = readdir_fn;                                         \
+		g->gl_closedir = glob_closedir;                                     \
+		g->gl_stat = stat_fn;                                               \
+		g->gl_lstat = lstat_fn;                                             \
+		r = real.name(pattern, flags | GLOB_ALTDIRFUNC, err, g);            \
+		g->gl_flags &= ~GLOB_ALTDIRFUNC;                                    \
+		return r;                                                           \
+	}
+GLOB_HOOK(glob, glob_t, glob_readdir, glob_stat, glob_lstat)
+GLOB_HOOK(glob64, glob64_t, glob_readdir64, glob_stat64, glob_lstat64)
 
 
 EXPORT int unlink(const char *path)

@@ -1222,7 +1222,7 @@ void pending_settle_at(int dirfd, const char *path)
  * T: the old file stays until the session commits.  0, -1 with errno,
  * or 1 when the session does not take it (the rename is made now). */
 static int session_rename(int fromfd, const char *from, const struct target *t,
-			  const char *display)
+			  const char *display, unsigned flags)
 {
 	struct target source;
 	int r;
@@ -1230,7 +1230,7 @@ static int session_rename(int fromfd, const char *from, const struct target *t,
 	/* A rename moves the name FROM itself, never what a link leads to. */
 	if (target_find(fromfd, from, 1, &source) < 0)
 		return 1;
-	r = session_file_rename(source.dfd, source.name, t->dfd, t->name, display);
+	r = session_file_rename(source.dfd, source.name, "", t->dfd, t->name, display, flags);
 	sys_close(source.dfd);
 	if (r == 0)
 		log_debug("%s: renamed onto by the program: the session's pending file", display);
@@ -1264,6 +1264,53 @@ int pending_session_unlink(int dirfd, const char *path)
 	return r;
 }
 
+/* commit = "session", the source's rule: the program renames a file the
+ * session keeps away (FROM, whose absolute path is FROM_ABS, to TO).
+ * What the tree sees at FROM goes to TO, and FROM is gone, for the tree
+ * now and for everyone at the session's commit (see files.h).  0, -1
+ * with errno, or 1 when the session does not take it (no session, a
+ * file that is not regular, RENAME_EXCHANGE: the rename is made now). */
+static int session_rename_away(int fromfd, const char *from, const char *from_abs, int tofd,
+			       const char *to, unsigned flags)
+{
+	char abs[PATH_MAX];
+	struct target source, t;
+	int r = 1;
+
+	if ((flags & ~RENAME_NOREPLACE) || !session_present() ||
+	    path_absolute(tofd, to, abs, sizeof(abs)) < 0 ||
+	    target_find(fromfd, from, 1, &source) < 0)
+		return 1;
+	if (target_find(tofd, to, 1, &t) == 0) {
+		r = session_file_rename(source.dfd, source.name, from_abs, t.dfd, t.name, abs,
+					flags);
+		sys_close(t.dfd);
+	}
+	sys_close(source.dfd);
+	if (r == 0)
+		log_debug("%s: renamed to %s by the program: pending with the session", from_abs,
+			  abs);
+	return r;
+}
+
+/* The rename away of a file the session keeps, if FROM is one: 0, -1
+ * with errno, or PENDING_PASS. */
+static int session_away(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule;
+	int r;
+
+	if (!lib.session_files || getpid() != lib.pid)
+		return PENDING_PASS;
+	rule = lib_rule_for(fromfd, from, abs, sizeof(abs));
+	if (!rule || rule->commit != COMMIT_SESSION ||
+	    (!abs[0] && path_absolute(fromfd, from, abs, sizeof(abs)) < 0))
+		return PENDING_PASS;
+	r = session_rename_away(fromfd, from, abs, tofd, to, flags);
+	return r == 1 ? PENDING_PASS : r;
+}
+
 int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
 {
 	char abs[PATH_MAX];
@@ -1274,6 +1321,12 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 	if (!from || !to)
 		return PENDING_PASS;
 	lib_guard++;
+	if ((r = session_away(fromfd, from, tofd, to, flags)) != PENDING_PASS) {
+		saved = r < 0 ? errno : saved;
+		lib_guard--;
+		errno = saved;
+		return r;
+	}
 	rule = lib_rule_for(tofd, to, abs, sizeof(abs));
 	if (!rule || target_find(tofd, to, 1, &t) < 0) {
 		lib_guard--;
@@ -1283,8 +1336,10 @@ int pending_rename(int fromfd, const char *from, int tofd, const char *to, unsig
 	if (!abs[0] && path_absolute(tofd, to, abs, sizeof(abs)) < 0)
 		snprintf(abs, sizeof(abs), "%s", to);
 	r = 1;
-	if (rule->commit == COMMIT_SESSION && !flags && session_present())
-		r = session_rename(fromfd, from, &t, abs);
+	/* RENAME_NOREPLACE (mv's first try) is the session's to judge: the
+	 * name may exist in the tree's view and not on disk, or the reverse. */
+	if (rule->commit == COMMIT_SESSION && !(flags & ~RENAME_NOREPLACE) && session_present())
+		r = session_rename(fromfd, from, &t, abs, flags);
 	if (r == 1)
 		r = guarded_rename(&lib.actor, rule, &t, abs, fromfd, from, tofd, to, flags);
 	saved = errno;

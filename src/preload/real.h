@@ -162,6 +162,13 @@ struct utimbuf;
 	X(rmdir, "rmdir", int, (const char *p), (p))                              \
 	X(opendir, "opendir", DIR *, (const char *p), (p))                        \
 	X(fdopendir, "fdopendir", DIR *, (int fd), (fd))                          \
+	X(closedir, "closedir", int, (DIR *d), (d))                               \
+	X(rewinddir, "rewinddir", void, (DIR *d), (d))                            \
+	X(readdir, "readdir", struct dirent *, (DIR *d), (d))                     \
+	X(readdir64, "readdir64", struct dirent64 *, (DIR *d), (d))               \
+	X(readdir_r, "readdir_r", int, (DIR *d, struct dirent *e, struct dirent **r), (d, e, r)) \
+	X(readdir64_r, "readdir64_r", int,                                        \
+	  (DIR *d, struct dirent64 *e, struct dirent64 **r), (d, e, r))           \
 	X(remove, "remove", int, (const char *p), (p))                            \
 	X(scandir, "scandir", int,                                                \
 	  (const char *d, struct dirent ***l, int (*f)(const struct dirent *),    \

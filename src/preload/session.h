@@ -46,14 +46,29 @@ int session_file_open(int dfd, const char *name, const char *display, int flags,
 int session_file_lookup(int dfd, const char *name, const char *display,
 			struct session_file_reply *rep, int fds[2]);
 
-/* SESSION_RENAME: FROM in FROMFD onto NAME in DFD.  0, -1 with errno, or
- * 1 when it is not the session's (the caller renames). */
-int session_file_rename(int fromfd, const char *from, int dfd, const char *name,
-			const char *display);
+/* SESSION_RENAME: FROM in FROMFD onto NAME in DFD, with the renameat2
+ * FLAGS; FROM_DISPLAY: the source's absolute path when a session rule
+ * keeps it (a rename away), else "".  0, -1 with errno, or 1 when it is
+ * not the session's (the caller renames). */
+int session_file_rename(int fromfd, const char *from, const char *from_display, int dfd,
+			const char *name, const char *display, unsigned flags);
 
 /* SESSION_UNLINK: NAME in DFD.  0, -1 with errno, or 1 when it is not the
  * session's (the caller unlinks). */
 int session_file_unlink(int dfd, const char *name, const char *display);
+
+/* The actor's session_alive (core/actor.h): is the session still there?
+ * One look at this process's connection (made if there is none), which
+ * only the supervisor's exit closes. */
+int session_alive(void);
+
+/* This process's connection to its session, or -1 (none made yet). */
+int session_socket(void);
+
+/* SESSION_LIST of the directory DFD, from the name of index FROM on;
+ * REP (memory of the caller's) gets the reply.  0, -1 with errno, or 1
+ * when the session cannot be asked (the caller lists the disk). */
+int session_list(int dfd, unsigned from, struct session_list_reply *rep);
 
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);

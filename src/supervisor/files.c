@@ -11,12 +11,15 @@
 
 #include "core/actor.h"
 #include "core/commit.h"
+#include "core/copy.h"
 #include "core/journal.h"
 #include "core/log.h"
 #include "core/lookup.h"
+#include "core/metadata.h"
 #include "core/path.h"
 #include "core/record.h"
 #include "core/redirect.h"
+#include "core/rename.h"
 #include "core/rules.h"
 #include "core/tempfile.h"
 #include "core/lock.h"
@@ -61,17 +64,32 @@ int files_setup(const char *text)
 	return 0;
 }
 
-/* The rule of REQ's path if it is one this session keeps files for:
- * the asker's rules are ours, and the path's rule says so. */
-static const struct rule *session_rule(const struct session_request *req)
+/* The enabled rule of the absolute path DISPLAY, for an asker whose
+ * rules are RULES: NULL when they are not ours, or none matches. */
+static const struct rule *rule_at(uint64_t rules, const char *display)
 {
 	char abs[PATH_MAX];
 	const struct rule *rule;
 
-	if (req->rules != rules_id || req->display[0] != '/')
+	if (rules != rules_id || display[0] != '/')
 		return NULL;
-	rule = rule_for(&rs, AT_FDCWD, req->display, abs, sizeof(abs));
-	return rule && rule->enabled && rule->commit == COMMIT_SESSION ? rule : NULL;
+	rule = rule_for(&rs, AT_FDCWD, display, abs, sizeof(abs));
+	return rule && rule->enabled ? rule : NULL;
+}
+
+/* The rule of DISPLAY if it is one this session keeps files for. */
+static const struct rule *session_rule_at(uint64_t rules, const char *display)
+{
+	const struct rule *rule = rule_at(rules, display);
+
+	return rule && rule->commit == COMMIT_SESSION ? rule : NULL;
+}
+
+/* The rule of REQ's path if it is one this session keeps files for:
+ * the asker's rules are ours, and the path's rule says so. */
+static const struct rule *session_rule(const struct session_request *req)
+{
+	return session_rule_at(req->rules, req->display);
 }
 
 /* With the table mutex held: the entry of NAME in DIR_ST, or NULL. */
@@ -300,6 +318,63 @@ void files_lookup(const struct session_request *req, int dfd, struct session_fil
 	pthread_mutex_unlock(&table_mutex);
 }
 
+/* R, a record of NAME in DFD (DIR_ST) under RULE, with the lock of NAME
+ * (TEMPS: counting from now a named temp R will have) and a descriptor
+ * of DFD; no temp yet.  The lock first, as it may wait: whatever the
+ * session does to NAME is pending under it until the commit.  0, or -1
+ * with errno (R holds nothing). */
+static int record_start(struct record *r, const struct rule *rule, int dfd,
+			const struct stat *dir_st, const char *name, const char *display, int temps)
+{
+	int err;
+
+	record_init(r);
+	r->rule = rule;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->path, sizeof(r->path), "%s", display);
+	if (lock_take(&actor, rule, dfd, dir_st, name, display, temps, &r->lock) < 0)
+		return -1;
+	r->temp_counted = temps && r->lock != NULL;
+	if (sys_fd_dup(dfd, &r->dfd) < 0) {
+		err = errno;
+		record_release(r);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* A new entry saying that NAME in DFD (DIR_ST) is deleted (see
+ * files_unlink), holding its lock; NULL with errno. */
+static struct entry *deleted_entry(const struct rule *rule, int dfd, const struct stat *dir_st,
+				   const char *name, const char *display)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return NULL;
+	if (record_start(&e->rec, rule, dfd, dir_st, name, display, 0) < 0) {
+		err = errno;
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	set_key(e, dir_st, name);
+	e->made = e->deleted = 1;
+	name_dir(e);
+	return e;
+}
+
+/* An entry made, and not put in the table after all. */
+static void forget_entry(struct entry *e)
+{
+	if (e) {
+		record_release(&e->rec);
+		free(e);
+	}
+}
+
 void files_unlink(const struct session_request *req, int dfd, struct session_reply *rep)
 {
 	const struct rule *rule = session_rule(req);
@@ -309,28 +384,11 @@ void files_unlink(const struct session_request *req, int dfd, struct session_rep
 	rep->status = 1;
 	if (!rule || sys_fstat(dfd, &dir_st) < 0)
 		return;
-	if (!(fresh = calloc(1, sizeof(*fresh)))) {
-		rep->status = -1;
-		rep->error = ENOMEM;
-		return;
-	}
-	/* The lock first (it may wait): the deletion is pending under it
-	 * until the commit, as a write is. */
-	record_init(&fresh->rec);
-	fresh->rec.rule = rule;
-	snprintf(fresh->rec.name, sizeof(fresh->rec.name), "%s", req->name);
-	snprintf(fresh->rec.path, sizeof(fresh->rec.path), "%s", req->display);
-	if (lock_take(&actor, rule, dfd, &dir_st, req->name, req->display, 0, &fresh->rec.lock) < 0 ||
-	    sys_fd_dup(dfd, &fresh->rec.dfd) < 0) {
+	if (!(fresh = deleted_entry(rule, dfd, &dir_st, req->name, req->display))) {
 		rep->status = -1;
 		rep->error = errno;
-		record_release(&fresh->rec);
-		free(fresh);
 		return;
 	}
-	set_key(fresh, &dir_st, req->name);
-	fresh->made = fresh->deleted = 1;
-	name_dir(fresh);
 	pthread_mutex_lock(&table_mutex);
 	e = find_made(&dir_st, req->name);
 	/* Nothing to delete: neither a pending file nor the file itself
@@ -340,8 +398,7 @@ void files_unlink(const struct session_request *req, int dfd, struct session_rep
 		pthread_mutex_unlock(&table_mutex);
 		rep->status = closed && !e ? 1 : -1;
 		rep->error = ENOENT;
-		record_release(&fresh->rec);
-		free(fresh);
+		forget_entry(fresh);
 		return;
 	}
 	replace(e, fresh);
@@ -349,32 +406,20 @@ void files_unlink(const struct session_request *req, int dfd, struct session_rep
 	rep->status = 0;
 }
 
-/* R, a record for the program's own file TEMP (just renamed beside the
- * target NAME in DFD): it is its own file, as after a real rename (no
- * metadata of the old one, its own identity).  Under the target's lock,
- * kept until the commit.  0, or -1 with errno. */
-static int record_renamed(struct record *r, const struct rule *rule, int dfd,
-			  const struct stat *dir_st, const char *name, const char *temp,
-			  const char *display)
+/* R, started (record_start): its temp is TEMP, named beside its target,
+ * open as TFD (taken; -1: opened here by its name).  It is its own file,
+ * as after a real rename: nothing of an old file is given to it at the
+ * commit (existed 0), and it is committed as it is (written).  0, or -1
+ * with errno (R still holds what record_start gave it). */
+static int record_temp(struct record *r, const char *temp, int tfd)
 {
 	struct stat st;
 
-	record_init(r);
-	r->rule = rule;
-	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->temp, sizeof(r->temp), "%s", temp);
-	snprintf(r->path, sizeof(r->path), "%s", display);
-	if (lock_take(&actor, rule, dfd, dir_st, name, display, 1, &r->lock) < 0)
+	if (tfd < 0)
+		tfd = sys_openat(r->dfd, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (sys_fd_keep(tfd, &r->tfd) < 0 || sys_fstat(r->tfd, &st) < 0)
 		return -1;
-	r->temp_counted = r->lock != NULL;
-	if (sys_fd_dup(dfd, &r->dfd) < 0 ||
-	    sys_fd_keep(sys_openat(dfd, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0), &r->tfd) < 0 ||
-	    sys_fstat(r->tfd, &st) < 0) {
-		int err = errno;
-		record_release(r);
-		errno = err;
-		return -1;
-	}
 	r->temp_mode = st.st_mode;
 	r->temp_uid = st.st_uid;
 	r->temp_gid = st.st_gid;
@@ -382,18 +427,59 @@ static int record_renamed(struct record *r, const struct rule *rule, int dfd,
 	return 0;
 }
 
-void files_rename(const struct session_request *req, int dfd, int fromfd,
-		  struct session_reply *rep)
+/* R, a record for the program's own file TEMP (just renamed beside the
+ * target NAME in DFD), under the target's lock, kept until the commit.
+ * 0, or -1 with errno. */
+static int record_renamed(struct record *r, const struct rule *rule, int dfd,
+			  const struct stat *dir_st, const char *name, const char *temp,
+			  const char *display)
 {
-	const struct rule *rule = session_rule(req);
+	int err;
+
+	if (record_start(r, rule, dfd, dir_st, name, display, 1) < 0)
+		return -1;
+	if (record_temp(r, temp, -1) < 0) {
+		err = errno;
+		record_release(r);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* With the table mutex held: does NAME in DFD (DIR_ST) exist as the
+ * tree sees it (a pending file, or the file itself unless deleted)? */
+static int seen(const struct stat *dir_st, int dfd, const char *name)
+{
+	struct entry *e = find_made(dir_st, name);
+	struct stat st;
+
+	return e ? !e->deleted : sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* The program's own file renamed onto a path the session keeps. */
+static void rename_onto(const struct session_request *req, int dfd, int fromfd,
+			const struct rule *rule, struct session_reply *rep)
+{
 	char temp[NAME_MAX + 1];
 	struct stat dir_st, st;
 	struct entry *fresh;
+	int exists;
 
 	rep->status = 1;
 	if (!rule || fromfd < 0 || sys_fstat(dfd, &dir_st) < 0 ||
 	    sys_fstatat(fromfd, req->from, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return;
+	if (req->flags & RENAME_NOREPLACE) {
+		pthread_mutex_lock(&table_mutex);
+		exists = seen(&dir_st, dfd, req->name);
+		pthread_mutex_unlock(&table_mutex);
+		if (exists) {
+			rep->status = -1;
+			rep->error = EEXIST;
+			return;
+		}
+	}
 	if (!(fresh = calloc(1, sizeof(*fresh)))) {
 		rep->status = -1;
 		rep->error = ENOMEM;
@@ -417,7 +503,384 @@ void files_rename(const struct session_request *req, int dfd, int fromfd,
 	rep->status = 0;
 }
 
+/* ---- a rename away ---- */
+
+/* One rename of a file the session keeps (FROM) to NAME. */
+struct move {
+	const struct session_request *req;
+	int fromfd, dfd;             /* FROM's directory, NAME's */
+	struct stat from_dir, dir;
+	struct entry *source;        /* FROM's entry, if the session has one */
+	struct stat st;              /* FROM itself, when it has none */
+	char temp[NAME_MAX + 1];     /* the content, named beside NAME */
+	int tfd;
+};
+
+/* With the table mutex held: M's source, as the tree sees it.  0; -1
+ * with errno (ENOENT: none); 1 when it is not a regular file (the
+ * program's rename moves it now, as without a session). */
+static int find_source(struct move *m)
+{
+	m->source = find_made(&m->from_dir, m->req->from);
+	if (m->source)
+		return m->source->deleted ? (errno = ENOENT, -1) : 0;
+	if (sys_fstatat(m->fromfd, m->req->from, &m->st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return S_ISREG(m->st.st_mode) ? 0 : 1;
+}
+
+/* The source's pending temp, given the old file's owner, attributes and
+ * mode (a rename keeps a file's own; the commit of FROM would have given
+ * them, and a file of its own is given nothing at its commit), moved
+ * beside NAME under a temp's name of ours.  The same inode: the
+ * descriptors the tree holds of FROM write what NAME will hold, as after
+ * a real rename.  0, or -1 with errno (the temp stays FROM's). */
+static int move_temp(struct move *m)
+{
+	struct record *r = &m->source->rec;
+	struct stat now;
+	int moved, err;
+
+	if (r->existed && (sys_fstat(r->tfd, &now) < 0 || metadata_copy(r, r->tfd, &now, -1) < 0))
+		return -1;
+	if (sys_fd_dup(r->tfd, &m->tfd) < 0)
+		return -1;
+	moved = r->temp[0] ? temp_rename_in(actor.pid, r->dfd, r->temp, m->dfd, m->req->name, m->temp)
+			   : temp_link(actor.pid, r->tfd, m->dfd, m->req->name, m->temp);
+	if (moved < 0) {
+		err = errno;
+		sys_fd_close(&m->tfd);
+		errno = err;
+		return -1;
+	}
+	if (r->temp[0] && !r->temp_counted)
+		lock_count_temps(r->lock, -1);
+	r->temp[0] = '\0';
+	return 0;
+}
+
+/* M's content as the tree sees it, copied beside NAME into a temp of
+ * ours: the source's pending temp, or the file itself; with the owner,
+ * attributes and mode the tree sees.  Never a hard link to the file:
+ * the tree could then write NAME in place, under everyone's eyes.  0,
+ * or -1 with errno (nothing left behind). */
+static int copy_temp(struct move *m)
+{
+	struct record old;          /* whose metadata the copy gets */
+	struct stat now, in_st;
+	int in, out, ok = -1, err;
+
+	in = m->source ? record_open_temp(&m->source->rec, O_RDONLY | O_CLOEXEC)
+		       : sys_openat(m->fromfd, m->req->from,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	if (in < 0 || sys_fstat(in, &in_st) < 0) {
+		if (in >= 0)
+			sys_close(in);
+		return -1;
+	}
+	if (m->source)
+		old = m->source->rec;
+	else {
+		record_init(&old);
+		old.dfd = m->fromfd;
+		old.existed = 1;
+		old.target_st = m->st;
+		snprintf(old.name, sizeof(old.name), "%s", m->req->from);
+		snprintf(old.path, sizeof(old.path), "%s", m->req->from_display);
+	}
+	/* A file the tree made anew: the mode it was made with. */
+	out = temp_open(actor.pid, m->dfd, m->req->name, O_RDWR | O_CLOEXEC, in_st.st_mode & 07777,
+			m->temp);
+	if (out >= 0 && copy_contents(in, out) == 0 && sys_fstat(out, &now) == 0) {
+		old.temp_mode = now.st_mode;
+		old.temp_uid = now.st_uid;
+		old.temp_gid = now.st_gid;
+		if ((old.existed ? metadata_copy(&old, out, &now, -1)
+				 : sys_fchmod(out, in_st.st_mode & 07777)) == 0 &&
+		    (m->temp[0] || temp_link(actor.pid, out, m->dfd, m->req->name, m->temp) == 0))
+			ok = 0;
+	}
+	err = errno;
+	sys_close(in);
+	if (ok == 0)
+		return sys_fd_keep(out, &m->tfd) < 0 ? -1 : 0;
+	if (out >= 0) {
+		if (m->temp[0])
+			sys_unlinkat(m->dfd, m->temp, 0);
+		sys_close(out);
+	}
+	errno = err;
+	return -1;
+}
+
+/* With the table mutex held: M's rename is made, as the tree sees it:
+ * FROM goes (GONE takes its place, if the file is there to remove at
+ * the commit), and the content has left it. */
+static void source_gone(struct move *m, struct entry *gone)
+{
+	struct stat st;
+
+	if (sys_fstatat(m->fromfd, m->req->from, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		replace(m->source, gone);
+		return;
+	}
+	/* Made by the session, never on disk: nothing to remove. */
+	if (m->source) {
+		unlink_entry(m->source);
+		drop(m->source);
+	}
+	forget_entry(gone);
+}
+
+/* A rename away to NAME, a path the session keeps too: NAME's pending
+ * file becomes FROM's content (its temp moved, or the file copied), and
+ * FROM is deleted, both pending until the session's commit.  FRESH holds
+ * NAME's lock, GONE FROM's. */
+static int move_within(struct move *m, struct entry *fresh, struct entry *gone)
+{
+	int err;
+
+	if ((m->source ? move_temp(m) : copy_temp(m)) < 0)
+		return -1;
+	if (record_temp(&fresh->rec, m->temp, m->tfd) < 0) {
+		/* Cannot be, with a descriptor in hand; but never a temp
+		 * nobody knows of. */
+		err = errno;
+		sys_unlinkat(m->dfd, m->temp, 0);
+		errno = err;
+		return -1;
+	}
+	if (m->source)
+		atomic_store(&fresh->rec.error, atomic_load(&m->source->rec.error));
+	source_gone(m, gone);
+	replace(find_made(&m->dir, m->req->name), fresh);
+	return 0;
+}
+
+/* A rename away to NAME, a path the session does not keep: NAME is not
+ * the session's to hold back (the tree would not see it there: a process
+ * asks the session only about the paths its rules give it), so it is
+ * written now, as any such file, with FROM's content as the tree sees
+ * it; FROM's removal waits for the commit.  A session that fails leaves
+ * FROM as it was, and NAME: a copy too many, never a file lost.  Called
+ * with the table mutex held; lets go of it meanwhile (the rename may
+ * wait for NAME's lock, under another rule). */
+static int move_out(struct move *m, struct entry *gone)
+{
+	const struct rule *rule = rule_at(m->req->rules, m->req->display);
+	unsigned flags = (unsigned)m->req->flags & RENAME_NOREPLACE;
+	struct target t;
+	int r, err;
+
+	if (copy_temp(m) < 0)
+		return -1;
+	pthread_mutex_unlock(&table_mutex);
+	if (rule && target_find(m->dfd, m->req->name, 1, &t) == 0) {
+		r = guarded_rename(&actor, rule, &t, m->req->display, m->dfd, m->temp, m->dfd,
+				   m->req->name, flags);
+		err = errno;
+		sys_close(t.dfd);
+	} else {
+		r = sys_renameat2(m->dfd, m->temp, m->dfd, m->req->name, flags);
+		err = errno;
+	}
+	sys_fd_close(&m->tfd);
+	if (r < 0)
+		sys_unlinkat(m->dfd, m->temp, 0);
+	pthread_mutex_lock(&table_mutex);
+	if (r < 0) {
+		errno = err;
+		return -1;
+	}
+	/* The source as it is now: another process of the tree may have
+	 * touched it meanwhile, which a rename races with anyway. */
+	m->source = find_made(&m->from_dir, m->req->from);
+	source_gone(m, gone);
+	return 0;
+}
+
+/* A rename onto itself: nothing moves, as the kernel does it. */
+static int same_name(const struct move *m)
+{
+	return m->dir.st_dev == m->from_dir.st_dev && m->dir.st_ino == m->from_dir.st_ino &&
+	       strcmp(m->req->name, m->req->from) == 0;
+}
+
+/* The program renames FROM, a file the session keeps (FROM_RULE), to
+ * NAME (RULE: NULL when the session does not keep NAME). */
+static void rename_away(const struct session_request *req, int dfd, int fromfd,
+			const struct rule *from_rule, const struct rule *rule,
+			struct session_reply *rep)
+{
+	struct move m = { .req = req, .fromfd = fromfd, .dfd = dfd, .tfd = -1 };
+	struct entry *fresh = NULL, *gone;
+	int r;
+
+	rep->status = 1;
+	if (sys_fstat(dfd, &m.dir) < 0 || sys_fstat(fromfd, &m.from_dir) < 0)
+		return;
+	/* The locks first (each may wait): FROM's for its removal, NAME's
+	 * for its new content. */
+	if (!(gone = deleted_entry(from_rule, fromfd, &m.from_dir, req->from, req->from_display)) ||
+	    (rule && (!(fresh = calloc(1, sizeof(*fresh))) ||
+		      record_start(&fresh->rec, rule, dfd, &m.dir, req->name, req->display, 1) < 0))) {
+		rep->status = -1;
+		rep->error = errno;
+		forget_entry(gone);
+		free(fresh);
+		return;
+	}
+	if (fresh) {
+		set_key(fresh, &m.dir, req->name);
+		fresh->made = 1;
+		name_dir(fresh);
+	}
+	pthread_mutex_lock(&table_mutex);
+	/* NAME looked at before FROM is found: a look may wait (for an entry
+	 * being made), and FROM's entry must stay the one found. */
+	if (closed)
+		r = 1;
+	else if ((req->flags & RENAME_NOREPLACE) && seen(&m.dir, dfd, req->name))
+		r = (errno = EEXIST, -1);
+	else
+		r = find_source(&m);
+	if (r == 0 && same_name(&m))
+		fresh = (forget_entry(fresh), NULL);  /* nothing to do: done */
+	else if (r == 0)
+		r = rule ? move_within(&m, fresh, gone) : move_out(&m, gone);
+	rep->error = errno;
+	pthread_mutex_unlock(&table_mutex);
+	rep->status = r;
+	if (r != 0 || same_name(&m)) {
+		forget_entry(gone);
+		forget_entry(fresh);
+	}
+}
+
+void files_rename(const struct session_request *req, int dfd, int fromfd,
+		  struct session_reply *rep)
+{
+	const struct rule *from_rule = session_rule_at(req->rules, req->from_display);
+
+	if (from_rule && fromfd >= 0)
+		rename_away(req, dfd, fromfd, from_rule, session_rule(req), rep);
+	else
+		rename_onto(req, dfd, fromfd, session_rule(req), rep);
+}
+
+/* ---- listings ---- */
+
+/* One name of a listing into REP (kind '+' with the inode INO, or '-'):
+ * 0, or -1 when the reply has no room left for it. */
+static int list_put(struct session_list_reply *rep, size_t *at, char kind,
+		    unsigned long long ino, const char *name)
+{
+	size_t room = sizeof(rep->names) - *at;
+	int n = kind == '+' ? snprintf(rep->names + *at, room, "+%llu %s", ino, name)
+			    : snprintf(rep->names + *at, room, "-%s", name);
+
+	if (n < 0 || (size_t)n >= room)
+		return -1;
+	*at += (size_t)n + 1;
+	rep->count++;
+	return 0;
+}
+
+/* With the table mutex held: E's names as a listing of its directory
+ * shows them to the tree, those of index FROM on (*INDEX counts them)
+ * into REP.  -1 when the reply is full. */
+static int list_entry(const struct entry *e, uint32_t from, uint32_t *index,
+		      struct session_list_reply *rep, size_t *at)
+{
+	struct stat st;
+
+	if (e->deleted) {
+		/* The program deleted it: not there, until the commit does it. */
+		if ((*index)++ >= from && list_put(rep, at, '-', 0, e->name) < 0)
+			return -1;
+		return 0;
+	}
+	/* Made by the tree: there, as the temp that stands for it (the
+	 * inode a stat by name shows of a new file; an old file is listed
+	 * already, under its own). */
+	if ((*index)++ >= from &&
+	    list_put(rep, at, '+', sys_fstat(e->rec.tfd, &st) == 0 ? st.st_ino : 0, e->name) < 0)
+		return -1;
+	/* A temp of ours with a name (a rename onto the path, a file
+	 * system without O_TMPFILE) is no file of the program's. */
+	if (e->rec.temp[0] && (*index)++ >= from && list_put(rep, at, '-', 0, e->rec.temp) < 0)
+		return -1;
+	return 0;
+}
+
+void files_list(const struct session_request *req, int dfd, struct session_list_reply *rep)
+{
+	struct stat dir_st;
+	uint32_t index = 0, from = (uint32_t)req->flags;
+	size_t at = 0;
+
+	rep->status = 0;
+	rep->count = rep->more = 0;
+	/* Another ruleset's process sees the disk, as its lookups do. */
+	if (req->rules != rules_id)
+		return;
+	if (sys_fstat(dfd, &dir_st) < 0 || !S_ISDIR(dir_st.st_mode)) {
+		rep->status = -1;
+		rep->error = ENOTDIR;
+		return;
+	}
+	pthread_mutex_lock(&table_mutex);
+	for (struct entry *e = entries; e; e = e->next) {
+		/* One being made is not there yet: its open has not returned. */
+		if (!e->made || e->dev != dir_st.st_dev || e->ino != dir_st.st_ino)
+			continue;
+		if (list_entry(e, from, &index, rep, &at) < 0) {
+			rep->more = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_mutex);
+}
+
 /* ---- the end ---- */
+
+int files_linger(void)
+{
+	int most = 0;
+
+	for (size_t i = 0; i < rs.nrules; i++) {
+		const struct rule *r = &rs.rules[i];
+
+		if (r->lock != SCOPE_SESSION && r->commit != COMMIT_SESSION)
+			continue;
+		if (r->lock_timeout < 0)
+			return -1;
+		if (r->lock_timeout > most)
+			most = r->lock_timeout;
+	}
+	return most;
+}
+
+struct file_id *files_ids(size_t *n)
+{
+	struct file_id *ids = NULL;
+	struct stat st;
+	size_t k = 0;
+
+	pthread_mutex_lock(&table_mutex);
+	for (struct entry *e = entries; e; e = e->next)
+		k++;
+	if (k && (ids = calloc(k, sizeof(*ids)))) {
+		k = 0;
+		for (struct entry *e = entries; e; e = e->next)
+			if (e->made && !e->deleted && e->rec.tfd >= 0 &&
+			    sys_fstat(e->rec.tfd, &st) == 0)
+				ids[k++] = (struct file_id){ st.st_dev, st.st_ino };
+	}
+	pthread_mutex_unlock(&table_mutex);
+	*n = ids ? k : 0;
+	return ids;
+}
 
 /* Every entry's temp removed and record let go of. */
 static void discard_all(void)

@@ -15,7 +15,10 @@
 #ifndef ATOMICALLY_FILES_H
 #define ATOMICALLY_FILES_H
 
+#include <stddef.h>
+
 #include "core/session_wire.h"
+#include "writers.h"
 
 /* The session's rules: TEXT, as ATOMICALLY_RULES gives it to the tree.
  * Returns 0, or -1 when TEXT is malformed. */
@@ -31,6 +34,21 @@ void files_lookup(const struct session_request *req, int dfd, struct session_fil
 void files_rename(const struct session_request *req, int dfd, int fromfd,
 		  struct session_reply *rep);
 void files_unlink(const struct session_request *req, int dfd, struct session_reply *rep);
+
+/* How long the session may wait, after COMMAND has exited, for the
+ * processes of its tree that still use it: the longest lock_timeout of
+ * its session rules (those processes' peers outside wait as long for
+ * the locks the session holds), in seconds; -1: for as long as it
+ * takes. */
+int files_linger(void);
+
+/* The temps of the pending files, as the kernel knows them (writers.h):
+ * an array of *N, to be freed; NULL with *N 0 when there is none. */
+struct file_id *files_ids(size_t *n);
+
+/* SESSION_LIST: the names the session adds to, and hides from, a
+ * listing of the directory DFD, from the index REQ->flags on. */
+void files_list(const struct session_request *req, int dfd, struct session_list_reply *rep);
 
 /* COMMAND has exited (OK: with status 0; WHY says how, for messages):
  * commit every pending file, all or nothing, or discard them all.

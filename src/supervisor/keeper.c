@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "keeper.h"
-#include "peer.h"
+#include "core/proc.h"
+#include "core/session_wire.h"
 
 static pid_t keeper = -1;
 static int report = -1;   /* the supervisor's end: COMMAND's pid, then its status */
@@ -18,6 +19,8 @@ static int report = -1;   /* the supervisor's end: COMMAND's pid, then its statu
 /* The signal the kernel sends the keeper when the supervisor dies: one
  * nobody forwards or sends by habit. */
 #define SUPERVISOR_GONE (SIGRTMIN + 1)
+/* The signal the supervisor sends the keeper once the session is over. */
+#define KEEPER_RELEASE (SIGRTMIN + 2)
 
 /* Kill (SIGKILL) every child of ours: read /proc by getdents64 on the
  * stack, as the keeper was forked from a process with threads and must
@@ -41,7 +44,7 @@ static void kill_children(pid_t self)
 			} *d = (void *)(buf + off);
 			pid_t pid = (pid_t)atoi(d->name);
 
-			if (pid > 0 && parent_of(pid) == self)
+			if (pid > 0 && proc_parent(pid) == self)
 				kill(pid, SIGKILL);
 			off += d->reclen;
 		}
@@ -64,8 +67,11 @@ static void kill_tree(void)
 }
 
 /* In the keeper, COMMAND (PID) started: wait for it, and for the
- * supervisor's death, with both signals blocked since before the fork
- * (neither can be missed). */
+ * supervisor's death, with the signals blocked since before the fork
+ * (none can be missed).  Once COMMAND has exited the keeper stays, still
+ * the tree's subreaper, until the supervisor lets it go: the session
+ * may wait for processes of the tree that still use it, and they must
+ * stay in its tree meanwhile (peer.h), and die if it is killed. */
 static void keep(pid_t command, pid_t supervisor, int out, const sigset_t *waited)
 {
 	int status;
@@ -80,15 +86,28 @@ static void keep(pid_t command, pid_t supervisor, int out, const sigset_t *waite
 			kill_tree();
 			_exit(1);
 		}
+		if (sig == KEEPER_RELEASE && command < 0)
+			_exit(0);
 		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (p != command)
 				continue;  /* an orphan of the tree, adopted */
 			if (write(out, &status, sizeof(status)) != sizeof(status)) {
 				/* the supervisor is gone: it will not read it */
 			}
-			_exit(0);
+			command = -1;
 		}
 	}
+}
+
+/* ATOMICALLY_SESSION with our pid in it (session_wire.h). */
+static int name_keeper(void)
+{
+	char value[SESSION_VALUE_MAX];
+	const char *named = getenv(SESSION_ENV);
+
+	if (!named || session_with_keeper(value, named, getpid()) < 0)
+		return -1;
+	return setenv(SESSION_ENV, value, 1);
 }
 
 /* The keeper's process, just forked; OUT is its end of the report pipe. */
@@ -102,9 +121,16 @@ static void keeper_main(pid_t supervisor, int out, void (*start)(void *), void *
 	sigemptyset(&waited);
 	sigaddset(&waited, SIGCHLD);
 	sigaddset(&waited, SUPERVISOR_GONE);
+	sigaddset(&waited, KEEPER_RELEASE);
 	sigprocmask(SIG_BLOCK, &waited, &old);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ||
 	    prctl(PR_SET_PDEATHSIG, SUPERVISOR_GONE) < 0 || getppid() != supervisor)
+		_exit(1);
+	/* The tree learns our pid with the session's name: a process that
+	 * finds the session gone was killed with it while we are its
+	 * ancestor, and outlived its end otherwise.  (No thread runs in the
+	 * supervisor yet: the environment is ours to change.) */
+	if (name_keeper() < 0)
 		_exit(1);
 	command = fork();
 	if (command < 0)
@@ -170,8 +196,23 @@ int keeper_wait(int *keeper_status)
 	do
 		n = read(report, &status, sizeof(status));
 	while (n < 0 && errno == EINTR);
-	while (waitpid(keeper, keeper_status, 0) < 0 && errno == EINTR) {
-	}
 	close(report);
-	return n == sizeof(status) ? status : -1;
+	if (n != sizeof(status)) {
+		/* The keeper died without saying: its status says why. */
+		keeper_release(keeper_status);
+		return -1;
+	}
+	return status;
+}
+
+void keeper_release(int *keeper_status)
+{
+	int ignored;
+
+	if (keeper < 0)
+		return;
+	kill(keeper, KEEPER_RELEASE);
+	while (waitpid(keeper, keeper_status ? keeper_status : &ignored, 0) < 0 && errno == EINTR) {
+	}
+	keeper = -1;
 }

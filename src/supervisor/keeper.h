@@ -13,8 +13,14 @@
  * The keeper learns of the supervisor's death from the kernel
  * (PR_SET_PDEATHSIG) and kills every process below it, which it can
  * find: every orphan of the tree has become its child.  When COMMAND
- * exits, the keeper reports the status and exits; what COMMAND left
- * running goes on, as without a session.  No privilege is needed.
+ * exits, the keeper reports the status and stays, until the supervisor
+ * has finished the session and lets it go (keeper_release); then what
+ * COMMAND left running goes on, as without a session.  No privilege is
+ * needed.
+ *
+ * The keeper's pid is in ATOMICALLY_SESSION (session_wire.h): a process
+ * of the tree that finds the session gone while the keeper is still its
+ * ancestor knows that the session was killed (and it is about to be).
  */
 #ifndef ATOMICALLY_KEEPER_H
 #define ATOMICALLY_KEEPER_H
@@ -29,5 +35,10 @@ pid_t keeper_start(void (*start)(void *), void *arg);
 /* Wait for COMMAND's end.  Returns its wait status, or -1 when the keeper
  * died without saying it (*KEEPER_STATUS: the keeper's wait status). */
 int keeper_wait(int *keeper_status);
+
+/* The session is over: the keeper goes, and the tree's orphans with it
+ * to the next subreaper above (or init).  *KEEPER_STATUS (unless NULL):
+ * its wait status. */
+void keeper_release(int *keeper_status);
 
 #endif

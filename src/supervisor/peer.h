@@ -16,7 +16,4 @@
  * chain while the session lasts.  *PID gets its pid. */
 int peer_in_tree(int sock, pid_t top, pid_t *pid);
 
-/* The parent of process PID, or -1 when it cannot be told (gone). */
-pid_t parent_of(pid_t pid);
-
 #endif

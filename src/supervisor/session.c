@@ -1,7 +1,7 @@
 /* session.c - the session's socket and the requests on it. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/actor.h"
@@ -18,13 +19,29 @@
 #include "core/log.h"
 #include "core/rules.h"
 #include "core/session_wire.h"
+#include "core/proc.h"
 #include "files.h"
+#include "keeper.h"
 #include "peer.h"
 #include "session.h"
 
 static int listener = -1;
 static pid_t supervisor;
-static atomic_int ended;
+
+/* The processes connected now (one connection each, for its life), and
+ * the requests being answered; once ENDED is set, every request gets
+ * SESSION_ENDED. */
+struct user {
+	pid_t pid;
+	int sock;
+	struct user *next;
+};
+static struct user *users;
+static int answering;
+static unsigned long begun;     /* requests answered so far */
+static int ended;
+static pthread_mutex_t users_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t answered = PTHREAD_COND_INITIALIZER;
 
 int session_above(void)
 {
@@ -94,6 +111,18 @@ static void hold(const struct session_request *req, int dfd, struct session_repl
 	rep->error = rep->status < 0 ? errno : 0;
 }
 
+/* SESSION_LIST: its reply is a size of its own, kept out of answer's
+ * frame. */
+static int answer_list(int sock, const struct session_request *req, int dfd)
+{
+	struct session_list_reply rep;
+
+	/* Whole: what the names leave of it would be this stack's. */
+	memset(&rep, 0, sizeof(rep));
+	files_list(req, dfd, &rep);
+	return session_send(sock, &rep, sizeof(rep), NULL, 0);
+}
+
 /* Answer REQ (with the directories DFDS) on SOCK.  0, or -1 when the
  * connection is done for. */
 static int answer(int sock, const struct session_request *req, const int dfds[2])
@@ -112,8 +141,10 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	case SESSION_UNLINK:
 		files_unlink(req, dfds[0], &rep);
 		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	case SESSION_LIST:
+		return answer_list(sock, req, dfds[0]);
 	default:
-		memset(&file_rep, 0, offsetof(struct session_file_reply, record) + 1);
+		memset(&file_rep, 0, sizeof(file_rep));
 		if (req->op == SESSION_OPEN)
 			files_open(req, dfds[0], &file_rep, fds);
 		else
@@ -122,25 +153,151 @@ static int answer(int sock, const struct session_request *req, const int dfds[2]
 	}
 }
 
-/* One process of the tree, on its connection SOCK, until it goes.  A
- * request that is not well formed ends the connection: the library
- * never sends one. */
+/* The size of the reply to OP (each op has one, session_wire.h). */
+static size_t reply_size(uint32_t op)
+{
+	switch (op) {
+	case SESSION_OPEN:
+	case SESSION_LOOKUP:
+		return sizeof(struct session_file_reply);
+	case SESSION_LIST:
+		return sizeof(struct session_list_reply);
+	default:
+		return sizeof(struct session_reply);
+	}
+}
+
+/* The session is over: REQ's asker goes on alone.  The reply has the
+ * size REQ's would have had; every reply starts with its status. */
+static int answer_ended(int sock, const struct session_request *req)
+{
+	size_t size = reply_size(req->op);
+	int32_t *rep = calloc(1, size);
+	int r;
+
+	if (!rep)
+		return -1;
+	*rep = SESSION_ENDED;
+	r = session_send(sock, rep, size, NULL, 0);
+	free(rep);
+	return r;
+}
+
+/* A request begins: 1, or 0 when the session is over. */
+static int begin_answer(void)
+{
+	int go;
+
+	pthread_mutex_lock(&users_mutex);
+	go = !ended;
+	answering += go;
+	begun += go;
+	pthread_mutex_unlock(&users_mutex);
+	return go;
+}
+
+static void end_answer(void)
+{
+	pthread_mutex_lock(&users_mutex);
+	if (--answering == 0)
+		pthread_cond_broadcast(&answered);
+	pthread_mutex_unlock(&users_mutex);
+}
+
+/* From now on every request is told the session is over; returns once
+ * the requests being answered are. */
+static void stop_answering(void)
+{
+	pthread_mutex_lock(&users_mutex);
+	ended = 1;
+	while (answering)
+		pthread_cond_wait(&answered, &users_mutex);
+	pthread_mutex_unlock(&users_mutex);
+}
+
+static void user_add(struct user *u)
+{
+	pthread_mutex_lock(&users_mutex);
+	u->next = users;
+	users = u;
+	pthread_mutex_unlock(&users_mutex);
+}
+
+static void user_remove(struct user *u)
+{
+	pthread_mutex_lock(&users_mutex);
+	for (struct user **pp = &users; *pp; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	pthread_mutex_unlock(&users_mutex);
+}
+
+/* Has the process at the other end of SOCK let go of it?  Its thread
+ * learns so a moment later: a process that has just exited is not one
+ * that still uses the session. */
+static int hung_up(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* A process connected now, or 0. */
+static pid_t some_user(void)
+{
+	pid_t pid = 0;
+
+	pthread_mutex_lock(&users_mutex);
+	for (struct user *u = users; u && !pid; u = u->next)
+		if (!hung_up(u->sock))
+			pid = u->pid;
+	pthread_mutex_unlock(&users_mutex);
+	return pid;
+}
+
+/* One request on SOCK: answered, or told the session is over.  0, or -1
+ * when the connection is done for. */
+static int serve_request(int sock, const struct session_request *req, const int dfds[2])
+{
+	int r;
+
+	if (!begin_answer())
+		return answer_ended(sock, req);
+	r = answer(sock, req, dfds);
+	end_answer();
+	return r;
+}
+
+struct connection {
+	int sock;
+	pid_t pid;
+};
+
+/* One process of the tree, on its connection, until it goes.  A request
+ * that is not well formed ends the connection: the library never sends
+ * one. */
 static void *serve_connection(void *arg)
 {
-	int sock = (int)(intptr_t)arg;
+	struct connection c = *(struct connection *)arg;
+	struct user self = { c.pid, c.sock, NULL };
 	struct session_request req;
 	int dfds[2], ok;
 
-	while (session_recv(sock, &req, sizeof(req), dfds, 2) >= 0) {
-		ok = session_request_valid(&req) && dfds[0] >= 0 && !atomic_load(&ended) &&
-		     answer(sock, &req, dfds) == 0;
+	free(arg);
+	user_add(&self);
+	while (session_recv(c.sock, &req, sizeof(req), dfds, 2) >= 0) {
+		ok = session_request_valid(&req) && dfds[0] >= 0 &&
+		     serve_request(c.sock, &req, dfds) == 0;
 		for (int i = 0; i < 2; i++)
 			if (dfds[i] >= 0)
 				close(dfds[i]);
 		if (!ok)
 			break;
 	}
-	close(sock);
+	user_remove(&self);
+	close(c.sock);
 	return NULL;
 }
 
@@ -148,6 +305,7 @@ static void *accept_loop(void *unused)
 {
 	(void)unused;
 	for (;;) {
+		struct connection *c;
 		pthread_attr_t attr;
 		pthread_t thread;
 		pid_t pid;
@@ -165,11 +323,18 @@ static void *accept_loop(void *unused)
 			close(sock);
 			continue;
 		}
+		if (!(c = malloc(sizeof(*c)))) {
+			close(sock);
+			continue;
+		}
+		*c = (struct connection){ sock, pid };
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);
-		if (pthread_create(&thread, &attr, serve_connection, (void *)(intptr_t)sock) != 0)
+		if (pthread_create(&thread, &attr, serve_connection, c) != 0) {
 			close(sock);
+			free(c);
+		}
 		pthread_attr_destroy(&attr);
 	}
 }
@@ -207,11 +372,94 @@ int session_serve(void)
 	return 0;
 }
 
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A process of the tree that still uses the session: connected to it,
+ * or writing one of its pending files.  0 when none does. */
+static pid_t still_used(int connected_too)
+{
+	struct file_id *ids;
+	size_t n;
+	pid_t pid = connected_too ? some_user() : 0;
+
+	if (pid)
+		return pid;
+	ids = files_ids(&n);
+	pid = writers_find(supervisor, ids, n);
+	free(ids);
+	return pid;
+}
+
+/* Wait while a process of the tree still uses the session (CONNECTED_TOO:
+ * counting those connected), until DEADLINE (< 0: none).  The pid of
+ * one that still does then, or 0. */
+static unsigned long answers_begun(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&users_mutex);
+	n = begun;
+	pthread_mutex_unlock(&users_mutex);
+	return n;
+}
+
+/* *BEGUN: how many requests had begun before the last look. */
+static pid_t wait_unused(int connected_too, double deadline, unsigned long *begun_before)
+{
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	pid_t pid;
+
+	for (;;) {
+		*begun_before = answers_begun();
+		pid = still_used(connected_too);
+		if (!pid || (deadline >= 0 && monotonic() >= deadline))
+			return pid;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* COMMAND has exited, and what it started may still be at work.  The
+ * session lasts while a process of its tree uses it: one connected to it
+ * (it asked for a lock or a file, and may still write under that lock),
+ * or one that writes a pending file through a descriptor it inherited
+ * (writers.h); for lock_timeout at most (files_linger).  Then requests
+ * are told the session is over, and the writers given a last look (a
+ * request answered meanwhile may have opened a file). */
+static void linger(void)
+{
+	int limit = files_linger();
+	double deadline = limit < 0 ? -1 : monotonic() + limit;
+	char command[200];
+	unsigned long seen;
+	pid_t pid = wait_unused(1, deadline, &seen);
+
+	stop_answering();
+	/* A request answered since the last look may have opened a file;
+	 * none was (the common end), and that look stands. */
+	if (!pid && answers_begun() != seen)
+		pid = wait_unused(0, deadline, &seen);
+	if (pid) {
+		proc_command(pid, command, sizeof(command));
+		log_warn("the session ends %d s after its command, while pid %d%s%s%s still uses "
+			 "it: what that process writes from now on is its own, outside the session",
+			 limit, (int)pid, command[0] ? " (" : "", command, command[0] ? ")" : "");
+	}
+}
+
 int session_end(int ok, const char *why)
 {
 	int r;
 
-	atomic_store(&ended, 1);
+	linger();
+	/* The tree's orphans leave it: a process that finds the session
+	 * gone from now on knows it ended (keeper.h). */
+	keeper_release(NULL);
 	r = files_end(ok, why);
 	lock_remove_held();
 	return r;

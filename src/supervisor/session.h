@@ -27,8 +27,11 @@ int session_open(const char *rules);
  * errno. */
 int session_serve(void);
 
-/* COMMAND has exited (OK: with status 0; WHY says how): requests are no
- * longer served, the session's pending files are committed, all or
+/* COMMAND has exited (OK: with status 0; WHY says how).  The session
+ * lasts while a process of the tree still uses it (connected, or writing
+ * one of its pending files: writers.h), lock_timeout at most; then
+ * requests are told it is over (SESSION_ENDED), the keeper goes
+ * (keeper.h), the session's pending files are committed, all or
  * nothing, or discarded (files.h), and the lock files of the locks the
  * session held are removed (still locked: the exit lets go of them).
  * Returns 0, or -1 when the commit failed. */
