@@ -31,6 +31,13 @@ int answer_error(int listener, uint64_t id, int err)
 	return send_answer(listener, &resp);
 }
 
+int answer_value(int listener, uint64_t id, int64_t val)
+{
+	struct seccomp_notif_resp resp = { .id = id, .val = val };
+
+	return send_answer(listener, &resp);
+}
+
 int answer_fd(int listener, uint64_t id, int fd, int cloexec, int at)
 {
 	struct seccomp_notif_addfd addfd = {

@@ -1,8 +1,9 @@
-/* seccomp_answer.h - the three answers to a covered program's call.
+/* seccomp_answer.h - the four answers to a covered program's call.
  *
  * A call the filter stopped waits in the kernel until the supervisor
  * answers its notification (by ID) on the listener: go on as if never
- * stopped, fail with an errno, or return a descriptor the supervisor
+ * stopped, fail with an errno, return a value (a call the supervisor
+ * made itself), or return a descriptor the supervisor
  * opened, put into the program's table by the kernel
  * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND, Linux 5.14:
  * the descriptor and the answer in one step, so that a call interrupted
@@ -17,6 +18,9 @@ int answer_continue(int listener, uint64_t id);
 
 /* The call fails with ERR. */
 int answer_error(int listener, uint64_t id, int err);
+
+/* The call returns VAL (the supervisor made it: a rename). */
+int answer_value(int listener, uint64_t id, int64_t val);
 
 /* The call returns a new descriptor of FD's open file (close-on-exec
  * when CLOEXEC), numbered AT (replacing whatever had that number: the

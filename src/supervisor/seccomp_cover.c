@@ -48,7 +48,7 @@ void seccomp_cover_child(void)
 	/* The range below the limits the program starts with. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		slots_range(rl.rlim_cur, &msg.watched);
-	fd = seccomp_filter_install(msg.watched);
+	fd = seccomp_filter_install(msg.watched, seccomp_files_watch_reads());
 	msg.err = fd < 0 ? errno : 0;
 	if (session_send(pair[1], &msg, sizeof(msg), &fd, 1) < 0 && fd >= 0) {
 		/* The filter is there and nobody will ever answer it. */

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +12,13 @@
 #include "core/actor.h"
 #include "core/commit.h"
 #include "core/log.h"
+#include "core/lock.h"
 #include "core/lookup.h"
 #include "core/match.h"
 #include "core/path.h"
 #include "core/record.h"
 #include "core/redirect.h"
+#include "core/rename.h"
 #include "core/rules.h"
 #include "core/sys.h"
 #include "seccomp_files.h"
@@ -28,14 +32,20 @@ struct seccomp_file {
 	char name[NAME_MAX + 1];
 	int watched;                /* its descriptors in the program at watched numbers */
 	int unwatched;              /* and elsewhere: its last close cannot be seen */
+	int giving;                 /* descriptors of it on their way into the program */
 	struct record rec;
 };
 
 static struct ruleset rs;
 static struct actor actor;
+static int reads;               /* a rule's lock outlives the write */
+/* The table: the pending files and the watched numbers' files, under
+ * TABLE (the supervisor serves the program's threads on threads of its
+ * own).  A commit or a lock wait is never made under it. */
+static pthread_mutex_t table = PTHREAD_MUTEX_INITIALIZER;
 static struct seccomp_file *files;
 static struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
-static int failed;              /* a commit at a close failed */
+static atomic_int failed;       /* a commit at a close failed */
 
 int seccomp_files_setup(const char *text)
 {
@@ -49,15 +59,81 @@ int seccomp_files_setup(const char *text)
 	}
 	actor.pid = getpid();
 	actor.lock_dir = rs.lock_dir;
+	for (size_t i = 0; i < rs.nrules; i++)
+		if (rs.rules[i].lock >= SCOPE_PROCESS)
+			reads = 1;
 	return 0;
 }
 
-int seccomp_files_may_match(const char *path, int flags)
+int seccomp_files_watch_reads(void)
+{
+	return reads;
+}
+
+int seccomp_files_may_name(const char *path)
 {
 	const char *name = strrchr(path, '/');
 
 	name = name ? name + 1 : path;
-	return redirect_flags(flags) && *name && rules_find(&rs, name, NULL) != NULL;
+	return *name && rules_find(&rs, name, NULL) != NULL;
+}
+
+int seccomp_files_may_match(const char *path, int flags)
+{
+	return redirect_flags(flags) && seccomp_files_may_name(path);
+}
+
+/* The rule of PATH in BASE, enabled, and its name for messages in
+ * DISPLAY; NULL when no rule is. */
+static const struct rule *matched(int base, const char *path, char *display, size_t size)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule = rule_for(&rs, base, path, abs, sizeof(abs));
+
+	if (!rule || !rule->enabled)
+		return NULL;
+	if (abs[0])
+		snprintf(display, size, "%s", abs);
+	else if (path_absolute(base, path, display, size) < 0)
+		snprintf(display, size, "%s", path);
+	return rule;
+}
+
+int seccomp_files_touch(int base, const char *path)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = matched(base, path, display, sizeof(display));
+	struct target t;
+	int r = 0;
+
+	if (!rule || rule->lock < SCOPE_PROCESS || target_find(base, path, 0, &t) < 0)
+		return 0;
+	/* The file need not exist: stat-then-create is a pattern the lock
+	 * must cover too.  A non-regular file is none of ours. */
+	if (!t.exists || S_ISREG(t.st.st_mode))
+		r = lock_hold(&actor, rule, t.dfd, &t.dir_st, t.name, display);
+	sys_close(t.dfd);
+	return r;
+}
+
+int seccomp_files_rename(int frombase, const char *from, int tobase, const char *to,
+			 unsigned flags)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = matched(tobase, to, display, sizeof(display));
+	struct target t;
+	int r, err;
+
+	/* A final symlink is replaced, not followed. */
+	if (!rule || target_find(tobase, to, 1, &t) < 0)
+		return REDIRECT_PASS;
+	r = guarded_rename(&actor, rule, &t, display, frombase, from, tobase, to, flags);
+	err = errno;
+	if (r == 0)
+		log_debug("%s: renamed onto by the covered program, synced and locked", display);
+	sys_close(t.dfd);
+	errno = err;
+	return r;
 }
 
 static struct seccomp_file *find(const struct target *t)
@@ -104,23 +180,31 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh)
 {
-	char abs[PATH_MAX], display[PATH_MAX];
+	char display[PATH_MAX];
 	const struct rule *rule;
 	struct target t;
 
 	*file = NULL;
 	*fresh = 0;
-	if (!redirect_flags(flags) || !(rule = rule_for(&rs, base, path, abs, sizeof(abs))) ||
-	    !rule->enabled || path_absolute(base, path, display, sizeof(display)) < 0)
+	if (!redirect_flags(flags) || !(rule = matched(base, path, display, sizeof(display))))
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
+	pthread_mutex_lock(&table);
 	if ((*file = find(&t))) {
 		/* The program opens its own pending file again: the temp,
-		 * with the program's flags (O_TRUNC empties it). */
+		 * with the program's flags (O_TRUNC empties it).  Not
+		 * committed by a close meanwhile: this descriptor counts
+		 * from now on. */
+		int fd = record_open_temp(&(*file)->rec, (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+
+		if (fd >= 0)
+			(*file)->giving++;
+		pthread_mutex_unlock(&table);
 		sys_close(t.dfd);
-		return record_open_temp(&(*file)->rec, (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+		return fd;
 	}
+	pthread_mutex_unlock(&table);
 	*fresh = 1;
 	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
 }
@@ -141,6 +225,12 @@ static int finish(struct seccomp_file *f, int commit_it)
 	return r;
 }
 
+/* Under TABLE: is F's last descriptor closed, and none on its way? */
+static int done_with(const struct seccomp_file *f)
+{
+	return f->watched == 0 && !f->unwatched && !f->giving;
+}
+
 static void unlink_file(struct seccomp_file *gone)
 {
 	for (struct seccomp_file **pp = &files; *pp; pp = &(*pp)->next)
@@ -159,9 +249,12 @@ void seccomp_files_given(struct seccomp_file *file, int fresh, int n)
 {
 	int k = slots_index(n);
 
+	pthread_mutex_lock(&table);
 	if (fresh) {
 		file->next = files;
 		files = file;
+	} else {
+		file->giving--;
 	}
 	if (k >= 0) {
 		by_slot[k] = file;
@@ -169,43 +262,72 @@ void seccomp_files_given(struct seccomp_file *file, int fresh, int n)
 	} else {
 		file->unwatched++;
 	}
+	pthread_mutex_unlock(&table);
+}
+
+/* F, off the table, committed at its last close. */
+static void commit_at_close(struct seccomp_file *f)
+{
+	if (finish(f, 1) < 0)
+		failed = 1;
 }
 
 void seccomp_files_not_given(struct seccomp_file *file, int fresh)
 {
-	if (!fresh)
+	int last;
+
+	if (fresh) {
+		record_discard(&file->rec);
+		record_release(&file->rec);
+		free(file);
 		return;
-	record_discard(&file->rec);
-	record_release(&file->rec);
-	free(file);
+	}
+	/* Its other descriptors may all have been closed meanwhile. */
+	pthread_mutex_lock(&table);
+	file->giving--;
+	if ((last = done_with(file)))
+		unlink_file(file);
+	pthread_mutex_unlock(&table);
+	if (last)
+		commit_at_close(file);
 }
 
 int seccomp_files_close(int n)
 {
 	int k = slots_index(n);
-	struct seccomp_file *f = k >= 0 ? by_slot[k] : NULL;
+	struct seccomp_file *f;
+	int last = 0;
 
-	if (!f)
+	if (k < 0)
 		return 0;
-	by_slot[k] = NULL;
-	if (--f->watched == 0 && !f->unwatched) {
-		unlink_file(f);
-		if (finish(f, 1) < 0)
-			failed = 1;
+	pthread_mutex_lock(&table);
+	if ((f = by_slot[k])) {
+		by_slot[k] = NULL;
+		f->watched--;
+		if ((last = done_with(f)))
+			unlink_file(f);
 	}
-	return 1;
+	pthread_mutex_unlock(&table);
+	if (last)
+		commit_at_close(f);
+	return f != NULL;
 }
 
 int seccomp_files_end(int commit_them)
 {
+	struct seccomp_file *left;
 	int r = failed ? -1 : 0;
 
+	pthread_mutex_lock(&table);
 	for (int k = 0; k < SLOTS_SPAN; k++)
 		by_slot[k] = NULL;
-	while (files) {
-		struct seccomp_file *f = files;
+	left = files;
+	files = NULL;
+	pthread_mutex_unlock(&table);
+	while (left) {
+		struct seccomp_file *f = left;
 
-		files = f->next;
+		left = f->next;
 		if (finish(f, commit_them) < 0)
 			r = -1;
 	}

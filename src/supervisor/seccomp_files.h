@@ -26,6 +26,16 @@ struct seccomp_file;
  * is malformed. */
 int seccomp_files_setup(const char *text);
 
+/* Does a rule keep its lock past the write (lock = "process" or
+ * "session")?  Then the program's looks at names are the supervisor's to
+ * see: the first look at a matched file takes its lock, as in the
+ * library. */
+int seccomp_files_watch_reads(void);
+
+/* May PATH be matched?  0 when no rule matches its name and none needs
+ * more than the name to tell.  No system call. */
+int seccomp_files_may_name(const char *path);
+
 /* May an open for writing of PATH with FLAGS be ours?  0 when it
  * cannot: the flags never redirect, or no rule matches the path's name
  * and none needs more than the name to tell (core/match.h).  Costs no
@@ -45,6 +55,22 @@ int seccomp_files_may_match(const char *path, int flags);
 int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh);
 
+/* A look by the program at PATH in BASE (a read-only open, a stat, an
+ * access, an unlink): when a rule with lock = "process" or "session"
+ * matches it, its lock is taken and held until the supervisor exits
+ * (after the program).  0, or -1 with errno (EWOULDBLOCK: not had in
+ * lock_timeout; the call then fails with it, as in the library). */
+int seccomp_files_touch(int base, const char *path);
+
+/* The program renames FROM (in FROMBASE) onto TO (in TOBASE), with the
+ * renameat2 FLAGS.  When TO is matched, the supervisor makes the rename
+ * itself, as the library does (core/rename.h): the source synced, the
+ * target's lock held across it, the directory synced after; returns its
+ * result (0, or -1 with errno).  REDIRECT_PASS when TO is none of ours:
+ * the kernel's call decides. */
+int seccomp_files_rename(int frombase, const char *from, int tobase, const char *to,
+			 unsigned flags);
+
 /* Is FILE to be committed at its last close (commit = "close"), so that
  * its descriptors go in at watched numbers?  Not for commit = "exit"
  * (and "session", which the seccomp door commits at the exit for now). */
@@ -52,7 +78,13 @@ int seccomp_files_at_close(const struct seccomp_file *file);
 
 /* FILE's descriptor is in the program now, as number N (watched or not):
  * FILE kept until its last close or the end.  Or it is not (the call
- * went away): a FRESH file's temp removed, its lock let go of. */
+ * went away): a FRESH file's temp removed, its lock let go of; another
+ * committed when its last descriptor was closed while this one was on
+ * its way.
+ *
+ * The functions here may be called from several threads at once: the
+ * table has a mutex of its own, never held across a commit or a lock
+ * wait. */
 void seccomp_files_given(struct seccomp_file *file, int fresh, int n);
 void seccomp_files_not_given(struct seccomp_file *file, int fresh);
 

@@ -23,46 +23,102 @@
 #error "the filter reads the low half of a 64-bit argument at its own offset"
 #endif
 
-/* aarch64 has openat alone: a number no call has stands for the others. */
+/* aarch64 has only the *at calls: a number no call has stands for the
+ * others. */
+#define NO_CALL 0xffffffffu
 #ifdef __NR_open
 #define NR_OPEN __NR_open
 #define NR_CREAT __NR_creat
+#define NR_STAT __NR_stat
+#define NR_LSTAT __NR_lstat
+#define NR_ACCESS __NR_access
+#define NR_RENAME __NR_rename
+#define NR_UNLINK __NR_unlink
 #else
-#define NR_OPEN 0xffffffffu
-#define NR_CREAT 0xffffffffu
+#define NR_OPEN NO_CALL
+#define NR_CREAT NO_CALL
+#define NR_STAT NO_CALL
+#define NR_LSTAT NO_CALL
+#define NR_ACCESS NO_CALL
+#define NR_RENAME NO_CALL
+#define NR_UNLINK NO_CALL
+#endif
+#ifdef __NR_renameat
+#define NR_RENAMEAT __NR_renameat
+#else
+#define NR_RENAMEAT NO_CALL
+#endif
+#ifndef __NR_faccessat2
+#define __NR_faccessat2 439
 #endif
 
 #define ARG_LOW(i) (offsetof(struct seccomp_data, args) + (i) * sizeof(__u64))
 #define LOAD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+/* A jump from instruction FROM to instruction TO (a later one). */
+#define TO(from, to) ((to) - (from) - 1)
+#define IS(at, k, to) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), TO(at, to), 0)
 
-/* Jump offsets count the instructions skipped: the comments number
- * them.  The flags are an int and a descriptor an unsigned int: their
- * low 32 bits are all there is. */
-enum { CLOSE_NR = 6, RANGE_LOW = 13, RANGE_HIGH = 14 };
-static struct sock_filter program[] = {
-	/* 0 */ LOAD(offsetof(struct seccomp_data, arch)),
-	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 0, 14),      /* else 16 */
-	/* 2 */ LOAD(offsetof(struct seccomp_data, nr)),
-	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 4, 0),       /* 8 */
-	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_OPEN, 5, 0),           /* 10 */
-	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_CREAT, 9, 0),          /* 15 */
-	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close, 5, 0),        /* 12 */
-	/* 7 */ RET(SECCOMP_RET_ALLOW),
-	/* 8 */ LOAD(ARG_LOW(2)),                                             /* openat's flags */
-	/* 9 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE, 5, 6),        /* 15, else 16 */
-	/* 10 */ LOAD(ARG_LOW(1)),                                            /* open's flags */
-	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE, 3, 4),       /* 15, else 16 */
-	/* 12 */ LOAD(ARG_LOW(0)),                                            /* close's fd */
-	/* 13 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 2),                /* range's low: else 16 */
-	/* 14 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0),                /* its end: 16, else 15 */
-	/* 15 */ RET(SECCOMP_RET_USER_NOTIF),
-	/* 16 */ RET(SECCOMP_RET_ALLOW),
+/* The instructions by name, in order: the jumps are computed from them.
+ * The flags are an int and a descriptor an unsigned int: their low 32
+ * bits are all there is. */
+enum {
+	I_ARCH, I_ARCH_IS,
+	I_NR,
+	I_OPENAT, I_OPEN, I_CREAT, I_CLOSE,
+	I_RENAME, I_RENAMEAT, I_RENAMEAT2,
+	I_STAT, I_LSTAT, I_FSTATAT, I_STATX, I_ACCESS, I_FACCESSAT, I_FACCESSAT2,
+	I_UNLINK, I_UNLINKAT,
+	I_OTHER,
+	I_OPENAT_FLAGS, I_OPENAT_WRITES,
+	I_OPEN_FLAGS, I_OPEN_WRITES,
+	I_CLOSE_FD, I_RANGE_LOW, I_RANGE_HIGH,
+	I_LOOK,                 /* a look at a name: sent only when reads are watched */
+	I_SEND,
+	I_ALLOW,
+	I_COUNT
+};
+
+static struct sock_filter program[I_COUNT] = {
+	[I_ARCH] = LOAD(offsetof(struct seccomp_data, arch)),
+	[I_ARCH_IS] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 0, TO(I_ARCH_IS, I_ALLOW)),
+	[I_NR] = LOAD(offsetof(struct seccomp_data, nr)),
+	[I_OPENAT] = IS(I_OPENAT, __NR_openat, I_OPENAT_FLAGS),
+	[I_OPEN] = IS(I_OPEN, NR_OPEN, I_OPEN_FLAGS),
+	[I_CREAT] = IS(I_CREAT, NR_CREAT, I_SEND),
+	[I_CLOSE] = IS(I_CLOSE, __NR_close, I_CLOSE_FD),
+	[I_RENAME] = IS(I_RENAME, NR_RENAME, I_SEND),
+	[I_RENAMEAT] = IS(I_RENAMEAT, NR_RENAMEAT, I_SEND),
+	[I_RENAMEAT2] = IS(I_RENAMEAT2, __NR_renameat2, I_SEND),
+	[I_STAT] = IS(I_STAT, NR_STAT, I_LOOK),
+	[I_LSTAT] = IS(I_LSTAT, NR_LSTAT, I_LOOK),
+	[I_FSTATAT] = IS(I_FSTATAT, __NR_newfstatat, I_LOOK),
+	[I_STATX] = IS(I_STATX, __NR_statx, I_LOOK),
+	[I_ACCESS] = IS(I_ACCESS, NR_ACCESS, I_LOOK),
+	[I_FACCESSAT] = IS(I_FACCESSAT, __NR_faccessat, I_LOOK),
+	[I_FACCESSAT2] = IS(I_FACCESSAT2, __NR_faccessat2, I_LOOK),
+	[I_UNLINK] = IS(I_UNLINK, NR_UNLINK, I_LOOK),
+	[I_UNLINKAT] = IS(I_UNLINKAT, __NR_unlinkat, I_LOOK),
+	[I_OTHER] = RET(SECCOMP_RET_ALLOW),
+	[I_OPENAT_FLAGS] = LOAD(ARG_LOW(2)),
+	[I_OPENAT_WRITES] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE,
+				     TO(I_OPENAT_WRITES, I_SEND), TO(I_OPENAT_WRITES, I_LOOK)),
+	[I_OPEN_FLAGS] = LOAD(ARG_LOW(1)),
+	[I_OPEN_WRITES] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE,
+				   TO(I_OPEN_WRITES, I_SEND), TO(I_OPEN_WRITES, I_LOOK)),
+	[I_CLOSE_FD] = LOAD(ARG_LOW(0)),
+	/* The range's first number and its end are patched in. */
+	[I_RANGE_LOW] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, TO(I_RANGE_LOW, I_ALLOW)),
+	[I_RANGE_HIGH] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, TO(I_RANGE_HIGH, I_ALLOW),
+				  TO(I_RANGE_HIGH, I_SEND)),
+	[I_LOOK] = RET(SECCOMP_RET_ALLOW),  /* patched: sent when reads are watched */
+	[I_SEND] = RET(SECCOMP_RET_USER_NOTIF),
+	[I_ALLOW] = RET(SECCOMP_RET_ALLOW),
 };
 
 static int install(unsigned flags)
 {
-	struct sock_fprog prog = { sizeof(program) / sizeof(program[0]), program };
+	struct sock_fprog prog = { I_COUNT, program };
 
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }
@@ -78,17 +134,19 @@ static int install_listener(void)
 	return fd;
 }
 
-int seccomp_filter_install(int watched)
+int seccomp_filter_install(int watched, int reads)
 {
 	int fd;
 
 	/* Patched here, in the covered program's process after the fork. */
 	if (watched > 0) {
-		program[RANGE_LOW].k = (__u32)watched;
-		program[RANGE_HIGH].k = (__u32)watched + SLOTS_SPAN;
+		program[I_RANGE_LOW].k = (__u32)watched;
+		program[I_RANGE_HIGH].k = (__u32)watched + SLOTS_SPAN;
 	} else {
-		program[CLOSE_NR].k = 0xffffffffu;  /* no call has it: no close is sent */
+		program[I_CLOSE].k = NO_CALL;  /* no close is sent */
 	}
+	if (reads)
+		program[I_LOOK].k = SECCOMP_RET_USER_NOTIF;
 	fd = install_listener();
 
 	/* EACCES: the kernel wants no_new_privs of a process without

@@ -5,18 +5,26 @@
  * its exec, with a user-notification listener: its opens for writing
  * stop in the kernel until the supervisor (seccomp_notify.h) answers.
  * The filter is narrow, so that everything else stays in the kernel at
- * the cost of a few BPF instructions: open, openat and creat whose
- * flags may write (O_WRONLY or O_RDWR) are sent to the supervisor;
- * so is close of a descriptor in the watched range (seccomp_slots.h);
- * every other call, and every call of another ABI (x32, 32-bit), is
+ * the cost of a few BPF instructions.  Sent to the supervisor:
+ *
+ *   - open, openat and creat whose flags may write (O_WRONLY, O_RDWR);
+ *   - close of a descriptor in the watched range (seccomp_slots.h);
+ *   - rename, renameat and renameat2 (a rename onto a matched path is
+ *     locked and synced; the filter cannot read the path to tell);
+ *   - when READS are watched (a rule's lock is "process" or "session"):
+ *     the looks at a name that take such a lock in the library: the
+ *     read-only opens, the stat and access families, unlink and
+ *     unlinkat.
+ *
+ * Every other call, and every call of another ABI (x32, 32-bit), is
  * allowed.  openat2, whose flags are in memory the filter cannot read,
- * is not sent (no libc nor Go's runtime uses it to open files). */
+ * is not sent (no libc nor Go's runtime uses it to open files).  */
 #ifndef ATOMICALLY_SECCOMP_FILTER_H
 #define ATOMICALLY_SECCOMP_FILTER_H
 
 /* Install the filter in the calling process (and its threads to come;
  * inherited by its children); WATCHED: the first number of the watched
- * range, 0 for none.  no_new_privs only when the kernel asks
+ * range, 0 for none; READS: the looks at names are sent too.  no_new_privs only when the kernel asks
  * for it (a process without CAP_SYS_ADMIN): as root, the programs it
  * execs keep their set-user-ID.  The listener waits killably where the
  * kernel can (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, Linux 5.19): a
@@ -24,6 +32,6 @@
  * supervisor is serving.  Returns the listener's descriptor, or -1 with
  * errno (ENOSYS: no seccomp; EINVAL: no user notification, Linux < 5.0;
  * EBUSY: another supervisor's filter already has the listener). */
-int seccomp_filter_install(int watched);
+int seccomp_filter_install(int watched, int reads);
 
 #endif

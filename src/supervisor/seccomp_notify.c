@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,43 +20,74 @@
 #include "seccomp_answer.h"
 #include "seccomp_files.h"
 #include "seccomp_notify.h"
+#include "seccomp_pool.h"
 #include "seccomp_remote.h"
 #include "seccomp_slots.h"
 
 static int listener = -1;
 static pid_t program;
 static int stopped;
-static int own_fs;              /* the thread's umask is its own */
-/* Held while a call is served: the end waits for it. */
-static pthread_mutex_t serving = PTHREAD_MUTEX_INITIALIZER;
+/* Read-held while a call is served (by several workers at once): the
+ * end write-holds it, so waits for them. */
+static pthread_rwlock_t serving;
 
-/* An open, whichever of the three calls made it. */
-struct open_call {
+/* What the filter sends, by kind. */
+enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE };
+
+/* A call, whichever of the system calls of its kind made it: the name
+ * it is about (PATH in DIRFD; for a rename, the name it renames onto)
+ * and what else the kind needs. */
+struct call {
+	enum call_kind kind;
 	int dirfd;
 	uint64_t path;
-	int flags;
+	int flags;              /* an open's; a rename's renameat2 flags */
 	mode_t mode;
+	int fromfd;             /* a rename's source */
+	uint64_t from;
+	int fd;                 /* a close's descriptor */
 };
 
-/* REQ's open; 0 when REQ is no open (the filter sends no other). */
-static int decode(const struct seccomp_notif *req, struct open_call *c)
+#define AT(d, p) .dirfd = (int)(d), .path = (p)
+
+/* REQ's call.  A read-only open is a look (sent only when looks are). */
+static struct call decode(const struct seccomp_notif *req)
 {
 	const __u64 *a = req->data.args;
 
 	switch (req->data.nr) {
 	case __NR_openat:
-		*c = (struct open_call){ (int)a[0], a[1], (int)a[2], (mode_t)a[3] };
-		return 1;
+		return (struct call){ CALL_OPEN, AT(a[0], a[1]), (int)a[2], (mode_t)a[3], 0, 0 };
+	case __NR_close:
+		return (struct call){ .kind = CALL_CLOSE, .fd = (int)a[0] };
+	case __NR_renameat2:
+		return (struct call){ CALL_RENAME, AT(a[2], a[3]), (int)a[4], 0, (int)a[0], a[1] };
+	case __NR_newfstatat:
+	case __NR_statx:
+	case __NR_faccessat:
+	case __NR_faccessat2:
+	case __NR_unlinkat:
+		return (struct call){ CALL_LOOK, AT(a[0], a[1]), 0, 0, 0, 0 };
+#ifdef __NR_renameat
+	case __NR_renameat:
+		return (struct call){ CALL_RENAME, AT(a[2], a[3]), 0, 0, (int)a[0], a[1] };
+#endif
 #ifdef __NR_open
 	case __NR_open:
-		*c = (struct open_call){ AT_FDCWD, a[0], (int)a[1], (mode_t)a[2] };
-		return 1;
+		return (struct call){ CALL_OPEN, AT(AT_FDCWD, a[0]), (int)a[1], (mode_t)a[2], 0, 0 };
 	case __NR_creat:
-		*c = (struct open_call){ AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1] };
-		return 1;
+		return (struct call){ CALL_OPEN, AT(AT_FDCWD, a[0]), O_CREAT | O_WRONLY | O_TRUNC,
+				      (mode_t)a[1], 0, 0 };
+	case __NR_rename:
+		return (struct call){ CALL_RENAME, AT(AT_FDCWD, a[1]), 0, 0, AT_FDCWD, a[0] };
+	case __NR_stat:
+	case __NR_lstat:
+	case __NR_access:
+	case __NR_unlink:
+		return (struct call){ CALL_LOOK, AT(AT_FDCWD, a[0]), 0, 0, 0, 0 };
 #endif
 	}
-	return 0;
+	return (struct call){ .kind = CALL_OTHER };
 }
 
 /* Is the call ID still waiting?  (Its thread then still is the one the
@@ -114,28 +146,47 @@ static void serve_close(const struct seccomp_notif *req, int n)
 	answer_continue(listener, req->id);
 }
 
-/* Serve REQ, an open C by a thread of the program that may be ours. */
-static void serve_open(const struct seccomp_notif *req, const struct open_call *c,
-		       const char *path)
+/* May the supervisor act for the thread of REQ on PATH in DIRFD?  Its
+ * root is ours, its rights are ours, the directory is there: *BASE is
+ * the supervisor's descriptor of it, and the thread's umask is this
+ * thread's.  Otherwise the call is answered (it goes on in the kernel:
+ * another root is not ours to resolve, other rights are not ours to
+ * use, and a bad dirfd fails the kernel's call as it must, EBADF or
+ * ENOTDIR) and 0 returned.  Nothing read is acted on before the call is
+ * known to be still there. */
+static int may_act(const struct seccomp_notif *req, int dirfd, const char *path, int *base)
 {
 	pid_t tid = (pid_t)req->pid;
-	struct seccomp_file *file;
+	static atomic_int told;
 	mode_t mask;
-	int base, fd, fresh;
+	int same;
 
-	if (!remote_same_root(tid) || remote_umask(tid, &mask) < 0 ||
-	    (base = remote_base(tid, path[0] == '/' ? AT_FDCWD : c->dirfd)) < 0) {
-		/* Another root is not ours to resolve; a bad dirfd fails the
-		 * kernel's call as it must (EBADF, ENOTDIR). */
+	if (!remote_same_root(tid) || remote_status(tid, &mask, &same) < 0 || !same ||
+	    (*base = remote_base(tid, path[0] == '/' ? AT_FDCWD : dirfd)) < 0) {
+		if (!same && !told++)
+			log_warn("pid %d: its user, groups or capabilities are not the "
+				 "supervisor's: its files are left to the kernel (not atomic)",
+				 (int)tid);
 		answer_continue(listener, req->id);
-		return;
+		return 0;
 	}
 	if (!still_valid(req->id)) {
-		close(base);
-		return;
+		close(*base);
+		return 0;
 	}
-	if (own_fs)
+	if (pool_own_umask())
 		umask(mask);
+	return 1;
+}
+
+/* Serve REQ, an open C of PATH for writing. */
+static void serve_open(const struct seccomp_notif *req, const struct call *c, const char *path)
+{
+	struct seccomp_file *file;
+	int base, fd, fresh;
+
+	if (!may_act(req, c->dirfd, path, &base))
+		return;
 	fd = seccomp_files_open(base, path, c->flags, c->mode, &file, &fresh);
 	close(base);
 	if (fd == REDIRECT_PASS)
@@ -146,28 +197,84 @@ static void serve_open(const struct seccomp_notif *req, const struct open_call *
 		hand_over(req, fd, c->flags & O_CLOEXEC, file, fresh);
 }
 
-/* Cheap questions first: most opens for writing are of paths no rule
- * matches, and go on in the kernel after one stat and one read of the
- * program's memory.  Until ID_VALID (in serve_open) nothing read is
- * acted on: letting the call go on is what the kernel would do anyway. */
+/* Serve REQ, a look C at PATH: its lock taken (lock = "process"), then
+ * the call made by the kernel. */
+static void serve_look(const struct seccomp_notif *req, const struct call *c, const char *path)
+{
+	int base, r;
+
+	if (!may_act(req, c->dirfd, path, &base))
+		return;
+	r = seccomp_files_touch(base, path);
+	close(base);
+	if (r < 0)
+		answer_error(listener, req->id, errno ? errno : EIO);
+	else
+		answer_continue(listener, req->id);
+}
+
+/* Serve REQ, a rename C onto PATH: made by the supervisor when PATH is
+ * matched (locked and synced), by the kernel when not. */
+static void serve_rename(const struct seccomp_notif *req, const struct call *c, const char *path)
+{
+	char from[PATH_MAX];
+	int base, frombase, r;
+
+	if (remote_string((pid_t)req->pid, c->from, from, sizeof(from)) < 0) {
+		answer_continue(listener, req->id);  /* the kernel says what is wrong */
+		return;
+	}
+	if ((frombase = remote_base((pid_t)req->pid, from[0] == '/' ? AT_FDCWD : c->fromfd)) < 0) {
+		answer_continue(listener, req->id);
+		return;
+	}
+	if (!may_act(req, c->dirfd, path, &base)) {
+		close(frombase);
+		return;
+	}
+	r = seccomp_files_rename(frombase, from, base, path, (unsigned)c->flags);
+	close(base);
+	close(frombase);
+	if (r == REDIRECT_PASS)
+		answer_continue(listener, req->id);
+	else if (r < 0)
+		answer_error(listener, req->id, errno ? errno : EIO);
+	else
+		answer_value(listener, req->id, 0);
+}
+
+/* Is C, about PATH, worth a closer look?  Most calls the filter sends
+ * are of names no rule matches: they go on in the kernel after one read
+ * of the program's memory and no system call of ours. */
+static int may_be_ours(const struct call *c, const char *path)
+{
+	if (c->kind == CALL_OPEN && !(c->flags & O_ACCMODE))
+		return seccomp_files_may_name(path);  /* a read-only open: a look */
+	if (c->kind == CALL_OPEN)
+		return seccomp_files_may_match(path, c->flags);
+	return seccomp_files_may_name(path);
+}
+
 static void serve(const struct seccomp_notif *req)
 {
 	char path[PATH_MAX];
-	struct open_call c;
+	struct call c = decode(req);
+	pid_t tid = (pid_t)req->pid;
 
-	pthread_mutex_lock(&serving);
-	if (!stopped && req->data.nr == __NR_close && remote_thread_of((pid_t)req->pid, program)) {
-		serve_close(req, (int)req->data.args[0]);
-		pthread_mutex_unlock(&serving);
-		return;
-	}
-	if (stopped || !decode(req, &c) || !remote_thread_of((pid_t)req->pid, program) ||
-	    remote_string((pid_t)req->pid, c.path, path, sizeof(path)) < 0 ||
-	    !seccomp_files_may_match(path, c.flags))
+	pthread_rwlock_rdlock(&serving);
+	if (stopped || c.kind == CALL_OTHER || !remote_thread_of(tid, program))
 		answer_continue(listener, req->id);
+	else if (c.kind == CALL_CLOSE)
+		serve_close(req, c.fd);
+	else if (remote_string(tid, c.path, path, sizeof(path)) < 0 || !may_be_ours(&c, path))
+		answer_continue(listener, req->id);
+	else if (c.kind == CALL_RENAME)
+		serve_rename(req, &c, path);
+	else if (c.kind == CALL_LOOK || !(c.flags & O_ACCMODE))
+		serve_look(req, &c, path);
 	else
 		serve_open(req, &c, path);
-	pthread_mutex_unlock(&serving);
+	pthread_rwlock_unlock(&serving);
 }
 
 /* Until no process is left under the filter (the listener hangs up). */
@@ -184,9 +291,7 @@ static void *notify_loop(void *unused)
 		size = sizes.seccomp_notif;
 	if (!(req = malloc(size)))
 		return NULL;
-	own_fs = unshare(CLONE_FS) == 0;
-	if (!own_fs)
-		log_warn("the supervisor's files take its own umask: unshare: %s", strerror(errno));
+	pool_setup(serve, size);
 	for (;;) {
 		struct pollfd p = { listener, POLLIN, 0 };
 
@@ -206,7 +311,8 @@ static void *notify_loop(void *unused)
 				continue;  /* the caller went away first */
 			break;
 		}
-		serve(req);
+		if (pool_hand(req) < 0)
+			serve(req);  /* with the supervisor's umask */
 	}
 	free(req);
 	return NULL;
@@ -214,6 +320,7 @@ static void *notify_loop(void *unused)
 
 int seccomp_notify_start(int fd, pid_t pid)
 {
+	pthread_rwlockattr_t rw;
 	pthread_attr_t attr;
 	pthread_t thread;
 	sigset_t all, old;
@@ -221,9 +328,14 @@ int seccomp_notify_start(int fd, pid_t pid)
 
 	listener = fd;
 	program = pid;
+	/* The end must not wait behind a stream of calls. */
+	pthread_rwlockattr_init(&rw);
+	pthread_rwlockattr_setkind_np(&rw, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&serving, &rw);
+	pthread_rwlockattr_destroy(&rw);
 	/* The thread takes no signal (the launcher's forwarding handlers run
-	 * on the main thread), and has a umask of its own: the program's,
-	 * set per call, must not reach the supervisor's other files. */
+	 * on the main thread), nor do the workers it makes (seccomp_pool.h):
+	 * they inherit its mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
@@ -310,7 +422,7 @@ void seccomp_notify_linger(void)
 
 void seccomp_notify_stop(void)
 {
-	pthread_mutex_lock(&serving);
+	pthread_rwlock_wrlock(&serving);
 	stopped = 1;
-	pthread_mutex_unlock(&serving);
+	pthread_rwlock_unlock(&serving);
 }

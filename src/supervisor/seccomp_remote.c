@@ -1,6 +1,7 @@
 /* seccomp_remote.c - a covered thread's call, read through /proc. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +18,70 @@ int remote_thread_of(pid_t tid, pid_t pid)
 	return access(path, F_OK) == 0;
 }
 
-int remote_umask(pid_t tid, mode_t *umask)
+/* The whole of FILE (a /proc status) into BUF, NUL-terminated.  0, or
+ * -1 with errno. */
+static int read_status(const char *file, char *buf, size_t size)
 {
-	char path[64], buf[4096];
-	const char *at;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0) {
+		errno = n == 0 ? ESRCH : errno;
 		return -1;
+	}
 	buf[n] = '\0';
+	return 0;
+}
+
+/* The fields of a status that decide what a thread may do to files:
+ * its user and group ids (real, effective, saved, file system), its
+ * supplementary groups, its effective capabilities. */
+static const char *const rights[] = { "\nUid:", "\nGid:", "\nGroups:", "\nCapEff:" };
+
+/* Do A and B (two statuses) show the same line for FIELD?  A field
+ * missing from both is the same. */
+static int same_line(const char *a, const char *b, const char *field)
+{
+	const char *la = strstr(a, field), *lb = strstr(b, field);
+	size_t na, nb;
+
+	if (!la || !lb)
+		return !la && !lb;
+	na = strcspn(la + 1, "\n");
+	nb = strcspn(lb + 1, "\n");
+	return na == nb && memcmp(la + 1, lb + 1, na) == 0;
+}
+
+/* The supervisor's own status: its rights do not change once it serves. */
+static char own[4096];
+static pthread_once_t own_once = PTHREAD_ONCE_INIT;
+
+static void read_own(void)
+{
+	if (read_status("/proc/thread-self/status", own, sizeof(own)) < 0)
+		own[0] = '\0';
+}
+
+int remote_status(pid_t tid, mode_t *umask, int *same_rights)
+{
+	char path[64], buf[4096];
+	const char *at;
+
+	pthread_once(&own_once, read_own);
+	if (!own[0])
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_status(path, buf, sizeof(buf)) < 0)
+		return -1;
 	*umask = (at = strstr(buf, "\nUmask:")) ? (mode_t)strtoul(at + 7, NULL, 8) : 022;
+	*same_rights = 1;
+	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++)
+		if (!same_line(own, buf, rights[i]))
+			*same_rights = 0;
 	return 0;
 }
 

@@ -19,9 +19,13 @@
 /* Is TID a thread of the process PID?  (One stat of /proc/PID/task/TID.) */
 int remote_thread_of(pid_t tid, pid_t pid);
 
-/* TID's umask, from /proc/TID/status (022 where the kernel does not
- * show it, before Linux 4.7).  0, or -1 with errno. */
-int remote_umask(pid_t tid, mode_t *umask);
+/* From /proc/TID/status: TID's umask (022 where the kernel does not
+ * show it, before Linux 4.7), and whether it has the same rights over
+ * files as the supervisor's thread: the same user and group ids (all
+ * four of each), supplementary groups and effective capabilities.  The
+ * supervisor acts for TID only then: with other rights, a file it may
+ * write may be one TID may not.  0, or -1 with errno. */
+int remote_status(pid_t tid, mode_t *umask, int *same_rights);
 
 /* The NUL-terminated string at ADDR in TID's memory into BUF (SIZE
  * bytes).  0, or -1 with errno (ENAMETOOLONG: no NUL within SIZE;

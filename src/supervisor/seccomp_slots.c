@@ -1,5 +1,6 @@
 /* seccomp_slots.c - numbers of the watched range, handed out. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include "seccomp_slots.h"
 
 static int base;               /* 0: no range */
+static pthread_mutex_t guard = PTHREAD_MUTEX_INITIALIZER;  /* TAKEN, NEXT */
 static unsigned char taken[SLOTS_SPAN];
 static int next;               /* round robin: a number just released is the last reused */
 
@@ -42,22 +44,29 @@ static int open_in(pid_t tid, int n)
 
 int slots_take(pid_t tid)
 {
+	int got = -1;
+
 	if (!base)
 		return -1;
-	for (int i = 0; i < SLOTS_SPAN; i++) {
+	pthread_mutex_lock(&guard);
+	for (int i = 0; i < SLOTS_SPAN && got < 0; i++) {
 		int k = (next + i) % SLOTS_SPAN;
 
 		if (taken[k] || open_in(tid, base + k))
 			continue;
 		taken[k] = 1;
 		next = (k + 1) % SLOTS_SPAN;
-		return base + k;
+		got = base + k;
 	}
-	return -1;
+	pthread_mutex_unlock(&guard);
+	return got;
 }
 
 void slots_release(int n)
 {
-	if (slots_index(n) >= 0)
-		taken[n - base] = 0;
+	if (slots_index(n) < 0)
+		return;
+	pthread_mutex_lock(&guard);
+	taken[n - base] = 0;
+	pthread_mutex_unlock(&guard);
 }
