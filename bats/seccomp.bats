@@ -7,11 +7,12 @@
 # it (docs/DESIGN.md, "The seccomp supervisor").
 #
 # The programs are real Go programs (tests/go/, built static by make with
-# the golang-go that make check installs) and a static C program built
-# here.  The kill tests run tests/helpers/crash_kill.c's driver on the Go
-# writer tests/go/gocrash, SECCOMP_KILLS times (default 50) each, and
-# have their control without atomically, which must tear the file;
-# CRASH_FIGURES=1 copies the driver's figures into bats's output.
+# the golang-go that make check installs; golmscgo with cgo, linked
+# against libc) and a static C program built here.  The kill tests run
+# tests/helpers/crash_kill.c's driver on the Go writer tests/go/gocrash,
+# SECCOMP_KILLS times (default 50) each, and have their control without
+# atomically, which must tear the file; CRASH_FIGURES=1 copies the
+# driver's figures (and the other controls' figures) into bats's output.
 
 bats_require_minimum_version 1.5.0
 
@@ -41,7 +42,7 @@ setup() {
 	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
 	local p
 	GOBIN="$B/go"
-	for p in gowriter gocrash gountouched gorun golms gomany gosignals; do
+	for p in gowriter gocrash gountouched gorun golms golmscgo gomany gosignals; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
 	KILL="$B/crash_kill"
@@ -334,16 +335,17 @@ killed_covered() {
 	assert_no_temps many
 }
 
-# lms_round N CONF|none: N Go load-modify-saves of list.json at once
+# lms_round N CONF|none [PROG]: N Go load-modify-saves of list.json at
+# once by PROG (golms, or its cgo build golmscgo), entries e0 to eN-1
 # (under atomically with CONF, or alone); prints how many failed.
 lms_round() {
-	local n=$1 conf=$2 i failed=0
+	local n=$1 conf=$2 prog=$GOBIN/${3:-golms} i failed=0
 	local pids=()
 	for ((i = 0; i < n; i++)); do
 		if [ "$conf" = none ]; then
-			"$GOBIN/golms" list.json "e$i" 2>/dev/null &
+			"$prog" list.json "e$i" 2>/dev/null &
 		else
-			ATOMICALLY_CONF="$conf" "$ATOMICALLY" -q "$GOBIN/golms" list.json "e$i" 2>/dev/null &
+			ATOMICALLY_CONF="$conf" "$ATOMICALLY" -q "$prog" list.json "e$i" 2>/dev/null &
 		fi
 		pids+=($!)
 	done
@@ -379,6 +381,28 @@ lms_round() {
 		[ "$failed" = 0 ] || return 0
 	done
 	fail "no torn read in 10 rounds of 16"
+}
+
+@test "golms built with cgo, dynamically linked against libc: still a Go program to atomically, covered by the supervisor" {
+	# cgo links the program against libc, so the preload is loaded into
+	# it; but Go still writes its files with its own system calls, past
+	# libc: the launcher must take it for a Go program (elfcheck's
+	# .go.buildinfo), not for one the preload reaches.
+	run readelf -lW "$GOBIN/golmscgo"
+	assert_success
+	[[ "$output" == *"Requesting program interpreter"* ]] || fail "golmscgo is not dynamically linked: $output"
+	run readelf -dW "$GOBIN/golmscgo"
+	[[ "$output" == *"(NEEDED)"*"[libc.so."* ]] || fail "golmscgo does not need libc: $output"
+	printf '["old"]\n' > list.json
+	local before
+	before=$(inode list.json)
+	covered "$GOBIN/golmscgo" list.json new
+	assert_success
+	[[ "$stderr" == *"golmscgo: it is a Go program"* ]] || fail "not taken for a Go program: $stderr"
+	[ "$(tr -d ' \n' < list.json)" = '["old","new"]' ] || fail "content: $(cat list.json)"
+	[ "$(inode list.json)" != "$before" ] || fail "list.json was written in place"
+	[[ "$stderr" == *"$(T)/list.json: committed"* ]] || fail "no commit said: $stderr"
+	assert_no_temps .
 }
 
 @test "commit = \"exit\": the Go program's file is committed at its exit, not at its close" {
