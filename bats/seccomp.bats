@@ -405,6 +405,66 @@ lms_round() {
 	assert_no_temps .
 }
 
+# entries: how many of list.json's entries e0, e1... are there, each
+# counted once (0 for a torn list, whose entries cannot be trusted).
+entries() {
+	python3 -c 'import json, sys
+try:
+    print(len({e for e in json.load(open("list.json")) if e[:1] == "e"}))
+except Exception:
+    print(0)'
+}
+
+# lms_process PROG: 16 load-modify-saves of list.json at once by PROG
+# with lock = "process", 3 rounds: each reads the list under the lock
+# its read-only open takes and holds until it exits, so that none
+# saves a list without another's entry.
+lms_process() {
+	local prog=$1 round failed
+	printf 'path "list.json" { lock = "process" }\n' > "$CONF"
+	covered "$GOBIN/$prog" list.json proof
+	assert_success
+	for ((round = 0; round < 3; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 "$CONF" "$prog")
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed: $(cat list.json)"
+		[ "$(entries)" = 16 ] ||
+			fail "round $round: $((16 - $(entries))) of 16 entries lost: $(tr -d ' \n' < list.json)"
+	done
+}
+
+# lms_control PROG: the same without atomically: some round (of 10)
+# loses entries, two programs having read the same list.
+lms_control() {
+	local round failed
+	for ((round = 0; round < 10; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 none "$1")
+		if [ "$(entries)" -lt 16 ]; then
+			[ -z "${CRASH_FIGURES:-}" ] ||
+				echo "# control: round $round: $(entries) of 16 entries kept, $failed failed" >&3
+			return 0
+		fi
+	done
+	fail "no entry lost in 10 rounds of 16"
+}
+
+@test "16 Go os.WriteFile load-modify-saves at once with lock = \"process\", 3 rounds: no entry lost" {
+	lms_process golms
+}
+
+@test "16 Go load-modify-saves at once with lock = \"process\", 3 rounds, the cgo build: no entry lost" {
+	lms_process golmscgo
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically lose entries (within 10 rounds)" {
+	lms_control golms
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically, the cgo build, lose entries (within 10 rounds)" {
+	lms_control golmscgo
+}
+
 @test "commit = \"exit\": the Go program's file is committed at its exit, not at its close" {
 	printf 'path "*.json" { commit = "exit" }\n' > "$CONF"
 	printf 'old\n' > exit.json
