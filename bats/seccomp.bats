@@ -42,7 +42,8 @@ setup() {
 	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
 	local p
 	GOBIN="$B/go"
-	for p in gowriter gocrash gountouched gorun golms golmscgo gomany gosignals goexcl; do
+	for p in gowriter gocrash gountouched gorun golms golmscgo gomany gosignals goexcl \
+		gostatlock; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
 	KILL="$B/crash_kill"
@@ -570,4 +571,32 @@ race() {
 	[ "$WINNERS" = 1 ] || fail "$WINNERS winners: $(cat out.*)"
 	[ "$(cat race.lock)" = "$(cat out.* | sed -n 's/^won //p')" ] ||
 		fail "race.lock holds $(cat race.lock), not the winner's id"
+}
+
+@test "16 Go stat-then-write locks with lock = \"process\": exactly one wins (the stat takes the lock, held until the exit)" {
+	# Each racer stats claim.json and, finding none, writes its own a
+	# moment later.  With lock = "process" the stat takes the lock and
+	# the program keeps it until it exits: the next racer's stat waits,
+	# then finds the winner's claim.
+	printf 'path "claim.json" { lock = "process" }\n' > "$CONF"
+	race 16 "$CONF" "$GOBIN/gostatlock" claim.json
+	[ "$RACE_FAILED" = 0 ] || fail "$RACE_FAILED racers failed: $(cat err.*)"
+	[ "$WINNERS" = 1 ] || fail "$WINNERS winners: $(cat out.*)"
+	[ "$(cat out.* | grep -cx lost)" = 15 ] || fail "not 15 losers: $(cat out.*)"
+	[ "$(cat claim.json)" = "$(cat out.* | sed -n 's/^won //p')" ] ||
+		fail "claim.json holds $(cat claim.json), not the winner's id"
+}
+
+@test "control: 16 Go stat-then-write locks without atomically: more than one wins (within 3 rounds)" {
+	local round
+	for ((round = 0; round < 3; round++)); do
+		rm -f claim.json
+		race 16 none "$GOBIN/gostatlock" claim.json
+		[ "$RACE_FAILED" = 0 ] || fail "$RACE_FAILED racers failed: $(cat err.*)"
+		if [ "$WINNERS" -gt 1 ]; then
+			[ -z "${CRASH_FIGURES:-}" ] || echo "# control: round $round: $WINNERS winners of 16" >&3
+			return 0
+		fi
+	done
+	fail "one winner in each of 3 rounds"
 }
