@@ -43,7 +43,7 @@ setup() {
 	local p
 	GOBIN="$B/go"
 	for p in gowriter gocrash gountouched gorun golms golmscgo gomany gosignals goexcl \
-		gostatlock; do
+		gostatlock gorename; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
 	KILL="$B/crash_kill"
@@ -599,4 +599,66 @@ race() {
 		fi
 	done
 	fail "one winner in each of 3 rounds"
+}
+
+# ---- a Go program's own rename --------------------------------------------
+
+@test "Go os.Rename of its own temp onto a matched file, synced by the program or not: the target's content, under its lock, no temp left" {
+	# The careful Go program saves by hand: its temp (a name no rule
+	# matches), then os.Rename over the target.  The supervisor guards
+	# the rename as the library does a program's own (core/rename.c):
+	# under the target's lock (its debug line says so), the source synced.
+	local sync
+	for sync in -sync ""; do
+		printf 'old\n' > saved.json
+		covered -v "$GOBIN/gorename" $sync saved.json "new$sync"
+		assert_success
+		[ "$(cat saved.json)" = "new$sync" ] || fail "${sync:-no sync}: content: $(cat saved.json)"
+		[ -z "$(find . -maxdepth 1 -name '.gorename-*')" ] ||
+			fail "${sync:-no sync}: the program's temp is left: $(ls -a)"
+		assert_no_temps .
+		[[ "$stderr" == *"$(T)/saved.json: locked (lock file "* ]] ||
+			fail "${sync:-no sync}: the rename did not take saved.json's lock: $stderr"
+	done
+}
+
+@test "Go os.Rename of a temp the program did not sync: synced before the rename" {
+	# The new content must be on disk before its name is: the program
+	# did not sync its temp, the supervisor does.  strace -y names a
+	# descriptor's file as it is at the call: an fsync of the temp
+	# still named .gorename-* came before the rename.
+	command -v strace > /dev/null || skip "strace is missing"
+	printf 'old\n' > synced.json
+	run --separate-stderr strace -f -y -o trace -e trace=fsync,fdatasync \
+		"$ATOMICALLY" -v "$GOBIN/gorename" synced.json new
+	assert_success
+	[[ "$stderr" == *"the supervisor covers its opens for writing"* ]] || fail "not covered: $stderr"
+	[ "$(cat synced.json)" = new ] || fail "content: $(cat synced.json)"
+	grep -Eq 'f(data)?sync\([0-9]+</[^>]*/\.gorename-[^>]*>' trace ||
+		fail "the temp was not synced before its rename; the syncs: $(grep -E "sync\\(" trace)"
+}
+
+@test "Go os.Rename onto a file another process is writing: the rename waits for that writer's commit, and lands after it" {
+	# An atomically shell holds held.json open for writing (lock =
+	# "write": its lock, until its commit at its exit).  It waits until
+	# the Go program is about to rename (its mark), gives it time to,
+	# then writes and commits.  Under the lock the rename waits for
+	# that commit and replaces it: held.json is the Go program's.
+	# Unguarded, the rename lands first and the shell's commit replaces
+	# it.  (A slow machine can only make the rename look guarded, never
+	# make a guarded one fail.)
+	printf 'old\n' > held.json
+	"$ATOMICALLY" sh -c 'exec 3> held.json; : > ready
+		i=0; while [ ! -e renaming ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+		sleep 0.5; echo shell >&3' > /dev/null 2>&1 &
+	local holder=$!
+	wait_for_file ready
+	covered "$GOBIN/gorename" -mark renaming held.json renamed
+	wait "$holder" || fail "the shell failed"
+	assert_success
+	[ -e renaming ] || fail "the Go program never came to its rename"
+	[ "$(cat held.json)" = renamed ] ||
+		fail "held.json is '$(cat held.json)': the rename did not wait for the shell's lock"
+	[ -z "$(find . -maxdepth 1 -name '.gorename-*')" ] || fail "the program's temp is left: $(ls -a)"
+	assert_no_temps .
 }
