@@ -435,19 +435,21 @@ lms_process() {
 }
 
 # lms_control PROG: the same without atomically: some round (of 10)
-# loses entries, two programs having read the same list.
+# loses the entry of a program that saved its list (exited 0), another
+# program having read the same list before that save.  (A program that
+# read a torn list fails, its entry never saved: not counted as lost.)
 lms_control() {
 	local round failed
 	for ((round = 0; round < 10; round++)); do
 		rm -f list.json
 		failed=$(lms_round 16 none "$1")
-		if [ "$(entries)" -lt 16 ]; then
+		if [ "$(entries)" -lt $((16 - failed)) ]; then
 			[ -z "${CRASH_FIGURES:-}" ] ||
-				echo "# control: round $round: $(entries) of 16 entries kept, $failed failed" >&3
+				echo "# control: round $round: $(entries) of 16 entries kept, $failed programs failed" >&3
 			return 0
 		fi
 	done
-	fail "no entry lost in 10 rounds of 16"
+	fail "no saved entry lost in 10 rounds of 16"
 }
 
 @test "16 Go os.WriteFile load-modify-saves at once with lock = \"process\", 3 rounds: no entry lost" {
