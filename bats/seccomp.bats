@@ -409,7 +409,7 @@ lms_round() {
 # entries: how many of list.json's entries e0, e1... are there, each
 # counted once (0 for a torn list, whose entries cannot be trusted).
 entries() {
-	python3 -c 'import json, sys
+	python3 -c 'import json
 try:
     print(len({e for e in json.load(open("list.json")) if e[:1] == "e"}))
 except Exception:
