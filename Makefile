@@ -104,9 +104,10 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
 # The Go programs of the seccomp supervisor's tests (tests/go/NAME/*.go,
-# built as $(B)/go/NAME): static (CGO_ENABLED=0), the standard library
-# only, so no network is needed.  Only where go is installed (make check
-# installs golang-go; bats/seccomp.bats skips, saying so, without them).
+# built as $(B)/go/NAME): static (CGO_ENABLED=0; golmscgo alone is built
+# with cgo, below), the standard library only, so no network is needed.
+# Only where go is installed (make check installs golang-go;
+# bats/seccomp.bats skips, saying so, without them).
 # The caches under the build directory: root in CI has no home of its
 # own to write them to, and `make clean` takes them away.
 GO         := $(shell command -v go 2>/dev/null)
@@ -193,6 +194,14 @@ $(B)/%.so: tests/helpers/%.c | $(B)
 $(B)/go/%: tests/go/%/*.go | $(B)
 	@mkdir -p $(B)/go
 	$(GO_ENV) $(GO) build -o $@ $(sort $(wildcard tests/go/$*/*.go))
+# But golmscgo: golms's main.go with tests/go/golmscgo/cgo.go, which
+# calls libc, built with cgo (CGO_ENABLED=1, gcc): the same program,
+# dynamically linked against libc.  go build takes the files of one
+# directory: both copied into one under the build directory.
+$(B)/go/golmscgo: tests/go/golms/main.go tests/go/golmscgo/*.go | $(B)
+	@rm -rf $@.src && mkdir -p $@.src
+	cp $^ $@.src/
+	cd $@.src && $(GO_ENV) CGO_ENABLED=1 $(GO) build -o $(abspath $@) $(notdir $^)
 
 # Benchmark programs (tests/bench).
 $(B)/bench:
