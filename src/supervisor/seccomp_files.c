@@ -33,6 +33,7 @@ struct seccomp_file {
 	int watched;                /* its descriptors in the program at watched numbers */
 	int unwatched;              /* and elsewhere: its last close cannot be seen */
 	int giving;                 /* descriptors of it on their way into the program */
+	int delivered;              /* the program has had one */
 	struct record rec;
 };
 
@@ -160,6 +161,7 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 	}
 	f->dev = t->dir_st.st_dev;
 	f->ino = t->dir_st.st_ino;
+	f->giving = 1;              /* the descriptor made here */
 	snprintf(f->name, sizeof(f->name), "%s", t->name);
 	record_init(&f->rec);
 	fd = redirect_open(&actor, &f->rec, t, rule, base, path, display, flags, mode, 0);
@@ -245,71 +247,101 @@ int seccomp_files_at_close(const struct seccomp_file *file)
 	return file->rec.rule->commit == COMMIT_CLOSE;
 }
 
-void seccomp_files_given(struct seccomp_file *file, int fresh, int n)
+/* Under TABLE: count a descriptor of F at N (a watched number, or not:
+ * -1), or (DELTA -1) no longer. */
+static void count(struct seccomp_file *f, int n, int delta)
 {
 	int k = slots_index(n);
 
+	if (k < 0) {
+		f->unwatched += delta;
+		return;
+	}
+	by_slot[k] = delta > 0 ? f : NULL;
+	f->watched += delta;
+}
+
+void seccomp_files_place(struct seccomp_file *file, int fresh, int n)
+{
 	pthread_mutex_lock(&table);
 	if (fresh) {
 		file->next = files;
 		files = file;
-	} else {
-		file->giving--;
 	}
-	if (k >= 0) {
-		by_slot[k] = file;
-		file->watched++;
-	} else {
-		file->unwatched++;
-	}
+	count(file, n, +1);
 	pthread_mutex_unlock(&table);
 }
 
-/* F, off the table, committed at its last close. */
-static void commit_at_close(struct seccomp_file *f)
+void seccomp_files_unwatch(struct seccomp_file *file, int n)
 {
-	if (finish(f, 1) < 0)
-		failed = 1;
+	pthread_mutex_lock(&table);
+	count(file, n, -1);
+	count(file, -1, +1);
+	pthread_mutex_unlock(&table);
 }
 
-void seccomp_files_not_given(struct seccomp_file *file, int fresh)
+/* F, off the table: its last descriptor is closed.  Committed when the
+ * program ever had one, discarded when not (its one open went away). */
+static void last_close(struct seccomp_file *f, int delivered)
 {
-	int last;
-
-	if (fresh) {
-		record_discard(&file->rec);
-		record_release(&file->rec);
-		free(file);
-		return;
+	if (!delivered) {
+		record_discard(&f->rec);
+		record_release(&f->rec);
+		free(f);
+	} else if (finish(f, 1) < 0) {
+		failed = 1;
 	}
-	/* Its other descriptors may all have been closed meanwhile. */
+}
+
+/* The descriptor on its way has arrived (GOT) or not: F's count of them
+ * goes down, and F ends when it was the last thing keeping it (its other
+ * descriptors were all closed meanwhile). */
+static void arrived(struct seccomp_file *f, int got, int n)
+{
+	int last, delivered;
+
 	pthread_mutex_lock(&table);
-	file->giving--;
-	if ((last = done_with(file)))
-		unlink_file(file);
+	f->giving--;
+	if (got)
+		f->delivered = 1;
+	else
+		count(f, n, -1);
+	if ((last = done_with(f)))
+		unlink_file(f);
+	delivered = f->delivered;
 	pthread_mutex_unlock(&table);
 	if (last)
-		commit_at_close(file);
+		last_close(f, delivered);
+}
+
+void seccomp_files_given(struct seccomp_file *file)
+{
+	arrived(file, 1, -1);
+}
+
+void seccomp_files_not_given(struct seccomp_file *file, int n)
+{
+	arrived(file, 0, n);
 }
 
 int seccomp_files_close(int n)
 {
 	int k = slots_index(n);
 	struct seccomp_file *f;
-	int last = 0;
+	int last = 0, delivered = 0;
 
 	if (k < 0)
 		return 0;
 	pthread_mutex_lock(&table);
 	if ((f = by_slot[k])) {
-		by_slot[k] = NULL;
-		f->watched--;
+		count(f, n, -1);
 		if ((last = done_with(f)))
 			unlink_file(f);
+		delivered = f->delivered;
 	}
 	pthread_mutex_unlock(&table);
 	if (last)
-		commit_at_close(f);
+		last_close(f, delivered);
 	return f != NULL;
 }
 

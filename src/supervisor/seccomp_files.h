@@ -47,7 +47,8 @@ int seccomp_files_may_match(const char *path, int flags);
  * supervisor's descriptor of the program's cwd or dirfd), with FLAGS and
  * MODE (the program's umask applies: the caller's thread has it).
  * Returns a descriptor to put into the program, with *FILE its pending
- * file (*FRESH: made for this open, not yet kept); REDIRECT_PASS
+ * file (*FRESH: made for this open, not yet in the table), the
+ * descriptor counted as on its way (seccomp_files_place); REDIRECT_PASS
  * (redirect.h) when the open is none of ours (not matched, not a regular
  * file, ...: the kernel's call decides); or -1 with errno, for the call
  * to fail with (EWOULDBLOCK: the lock could not be had in
@@ -76,17 +77,28 @@ int seccomp_files_rename(int frombase, const char *from, int tobase, const char 
  * (and "session", which the seccomp door commits at the exit for now). */
 int seccomp_files_at_close(const struct seccomp_file *file);
 
-/* FILE's descriptor is in the program now, as number N (watched or not):
- * FILE kept until its last close or the end.  Or it is not (the call
- * went away): a FRESH file's temp removed, its lock let go of; another
- * committed when its last descriptor was closed while this one was on
- * its way.
+/* A descriptor of FILE (FRESH: the open made FILE) goes into the
+ * program as number N (a watched number, or -1: the lowest free one).
+ * Each open of FILE is counted in two steps, so that its close, which
+ * may come the moment the program has the descriptor, finds it:
+ *
+ *   seccomp_files_place()      before the answer: FILE in the table,
+ *                              the descriptor counted at N;
+ *   seccomp_files_unwatch()    the number could not be N after all (the
+ *                              program's limit is below it): the lowest;
+ *   seccomp_files_given()      the program has it;
+ *   seccomp_files_not_given()  it has not (the call went away), and N
+ *                              is not counted: FILE ends if nothing else
+ *                              keeps it (committed if the program ever
+ *                              had a descriptor of it, else discarded).
  *
  * The functions here may be called from several threads at once: the
  * table has a mutex of its own, never held across a commit or a lock
  * wait. */
-void seccomp_files_given(struct seccomp_file *file, int fresh, int n);
-void seccomp_files_not_given(struct seccomp_file *file, int fresh);
+void seccomp_files_place(struct seccomp_file *file, int fresh, int n);
+void seccomp_files_unwatch(struct seccomp_file *file, int n);
+void seccomp_files_given(struct seccomp_file *file);
+void seccomp_files_not_given(struct seccomp_file *file, int n);
 
 /* The program closes its descriptor N.  When N is the last watched
  * descriptor of a file and none of it went in unwatched, the file is

@@ -97,37 +97,33 @@ static int still_valid(uint64_t id)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/* Put FD into the program as the answer to REQ: at a watched number
- * where one is free and WATCH asks for it (its close will be sent), else
- * the lowest free one.  Returns the number, or -1 with errno. */
-static int put_in(const struct seccomp_notif *req, int fd, int cloexec, int watch)
-{
-	int at = watch ? slots_take((pid_t)req->pid) : -1, got;
-
-	got = answer_fd(listener, req->id, fd, cloexec, at);
-	if (got < 0 && at >= 0 && (errno == EBADF || errno == EMFILE)) {
-		/* The program lowered its descriptor limit below the range. */
-		got = answer_fd(listener, req->id, fd, cloexec, -1);
-	}
-	if (got != at)
-		slots_release(at);
-	return got;
-}
-
-/* Put FD (of FILE, FRESH or not) into the program as the answer to
- * REQ. */
+/* Put FD (of FILE, FRESH or not) into the program as the answer to REQ:
+ * at a watched number where one is free and FILE is committed at its
+ * close (its close will be sent), else at the lowest free one.  FILE
+ * counts the descriptor before the answer: the program may close it the
+ * moment it has it, and that close must find it. */
 static void hand_over(const struct seccomp_notif *req, int fd, int cloexec,
 		      struct seccomp_file *file, int fresh)
 {
-	int got = put_in(req, fd, cloexec, seccomp_files_at_close(file));
-	int err = errno;
+	int at = seccomp_files_at_close(file) ? slots_take((pid_t)req->pid) : -1, got, err;
 
+	seccomp_files_place(file, fresh, at);
+	got = answer_fd(listener, req->id, fd, cloexec, at);
+	if (got < 0 && at >= 0 && (errno == EBADF || errno == EMFILE)) {
+		/* The program lowered its descriptor limit below the range. */
+		seccomp_files_unwatch(file, at);
+		slots_release(at);
+		at = -1;
+		got = answer_fd(listener, req->id, fd, cloexec, -1);
+	}
+	err = errno;
 	close(fd);
 	if (got >= 0) {
-		seccomp_files_given(file, fresh, got);
+		seccomp_files_given(file);
 		return;
 	}
-	seccomp_files_not_given(file, fresh);
+	seccomp_files_not_given(file, at);
+	slots_release(at);
 	if (err == ENOENT)
 		return;  /* the call is gone */
 	log_warn("pid %d: cannot give the program its file: %s", (int)req->pid, strerror(err));
