@@ -202,6 +202,10 @@ $(B)/go/golmscgo: tests/go/golms/main.go tests/go/golmscgo/*.go | $(B)
 	@rm -rf $@.src && mkdir -p $@.src
 	cp $^ $@.src/
 	cd $@.src && $(GO_ENV) CGO_ENABLED=1 $(GO) build -o $(abspath $@) $(notdir $^)
+# gomixedcgo calls C itself: built with cgo too.
+$(B)/go/gomixedcgo: tests/go/gomixedcgo/*.go | $(B)
+	@mkdir -p $(B)/go
+	$(GO_ENV) CGO_ENABLED=1 $(GO) build -o $@ $^
 
 # Benchmark programs (tests/bench).
 $(B)/bench:

@@ -42,7 +42,7 @@ setup() {
 	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
 	local p
 	GOBIN="$B/go"
-	for p in gowriter gocrash gountouched gorun golms golmscgo gomany gosignals goexcl \
+	for p in gowriter gocrash gountouched gorun golms golmscgo gomixedcgo gomany gosignals goexcl \
 		gostatlock gorename; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
@@ -403,6 +403,24 @@ lms_round() {
 	[ "$(tr -d ' \n' < list.json)" = '["old","new"]' ] || fail "content: $(cat list.json)"
 	[ "$(inode list.json)" != "$before" ] || fail "list.json was written in place"
 	[[ "$stderr" == *"$(T)/list.json: committed"* ]] || fail "no commit said: $stderr"
+	assert_no_temps .
+}
+
+@test "a cgo program under lock = \"process\": its C code's save (the library's to see) does not wait for the lock its Go code's read took" {
+	# The supervisor sees the C code's calls too (the filter stops them
+	# all): the library in the covered process stands aside, or it would
+	# wait lock_timeout for the supervisor's lock as for another
+	# process's, and the C save would fail.
+	printf 'path "*.json" {\n  lock = "process"\n  lock_timeout = 2\n}\n' > "$CONF"
+	printf 'old\n' > c.json
+	ATOMICALLY_LOG=debug covered -v "$GOBIN/gomixedcgo" c.json go.json
+	assert_success
+	[ "$(cat c.json)" = "from C after old" ] || fail "c.json: $(cat c.json)"
+	[ "$(cat go.json)" = "from Go" ] || fail "go.json: $(cat go.json)"
+	[[ "$stderr" == *"inert in pid "*"(gomixedcgo): the supervisor covers it"* ]] ||
+		fail "the library did not stand aside: $stderr"
+	[[ "$stderr" != *"gave up after waiting"* ]] || fail "it waited for its own lock: $stderr"
+	[[ "$stderr" == *"$(T)/go.json: committed"* ]] || fail "go.json not committed: $stderr"
 	assert_no_temps .
 }
 

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/covered.h"
 #include "core/session_wire.h"
 #include "seccomp_cover.h"
 #include "seccomp_files.h"
@@ -28,12 +30,19 @@ struct installed {
 static int pair[2] = { -1, -1 };
 static int covered;
 
+/* COVERED_ENV in the environment, put there before the fork and filled
+ * in by COMMAND's process with its own name (covered.h): after a fork,
+ * in a process that may have threads, nothing may allocate. */
+static char covered_var[sizeof(COVERED_ENV) + 64] = COVERED_ENV "=";
+
 int seccomp_cover_prepare(const char *rules)
 {
 	if (seccomp_files_setup(rules) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (putenv(covered_var) != 0)
+		return -1;
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair);
 }
 
@@ -45,6 +54,9 @@ void seccomp_cover_child(void)
 
 	if (pair[1] < 0)
 		return;
+	/* The library in COMMAND (a cgo program) stands aside. */
+	covered_name_self(covered_var + sizeof(COVERED_ENV),
+			  sizeof(covered_var) - sizeof(COVERED_ENV));
 	/* The range below the limits the program starts with. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		slots_range(rl.rlim_cur, &msg.watched);
