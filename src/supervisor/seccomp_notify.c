@@ -258,11 +258,12 @@ static void serve(const struct seccomp_notif *req)
 	pid_t tid = (pid_t)req->pid;
 
 	pthread_rwlock_rdlock(&serving);
-	if (stopped || c.kind == CALL_OTHER || !remote_thread_of(tid, program))
+	if (stopped || c.kind == CALL_OTHER)
 		answer_continue(listener, req->id);
-	else if (c.kind == CALL_CLOSE)
+	else if (c.kind == CALL_CLOSE && remote_thread_of(tid, program))
 		serve_close(req, c.fd);
-	else if (remote_string(tid, c.path, path, sizeof(path)) < 0 || !may_be_ours(&c, path))
+	else if (c.kind == CALL_CLOSE || remote_string(tid, c.path, path, sizeof(path)) < 0 ||
+		 !may_be_ours(&c, path) || !remote_thread_of(tid, program))
 		answer_continue(listener, req->id);
 	else if (c.kind == CALL_RENAME)
 		serve_rename(req, &c, path);

@@ -1,20 +1,26 @@
-/* seccomp_notify.h - the supervisor's thread that serves a covered
- * program's calls.
+/* seccomp_notify.h - the supervisor's side of a covered program's
+ * filter.
  *
  * One thread reads the notifications of the listener (seccomp_filter.h)
- * and answers each: an open for writing of a matched path by the covered
- * program gets a temp (seccomp_files.h), anything else goes on in the
- * kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE).  For one call:
+ * and hands each to a worker (seccomp_pool.h), which answers it: an
+ * open for writing of a matched path by the covered program gets a temp
+ * (seccomp_files.h), a rename onto one is made by the supervisor, a look
+ * at one takes its lock (lock = "process"), and anything else goes on in
+ * the kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE).  For one call:
  *
- *   1. the thread is one of the covered program's (/proc/TID/status);
- *   2. the path read from its memory, its cwd or dirfd and its root
- *      opened from /proc/TID (seccomp_remote.h);
- *   3. SECCOMP_IOCTL_NOTIF_ID_VALID: the call is still there, so TID was
- *      still that thread while 1 and 2 read it; only then is anything
+ *   1. the path read from the thread's memory (process_vm_readv) and
+ *      matched by name against the rules: most calls end here, going on
+ *      in the kernel;
+ *   2. the thread is one of the covered program's (/proc/PID/task/TID),
+ *      with the supervisor's root and rights (/proc/TID/status): else
+ *      the kernel decides, as without us;
+ *   3. its cwd or dirfd opened from /proc/TID (seccomp_remote.h);
+ *   4. SECCOMP_IOCTL_NOTIF_ID_VALID: the call is still there, so TID was
+ *      still that thread while 1 to 3 read it; only then is anything
  *      done;
- *   4. the core makes the temp, with the thread's umask (this thread has
+ *   5. the core makes the temp, with the thread's umask (each worker has
  *      a umask of its own: unshare(CLONE_FS));
- *   5. the temp goes into the program as the call's result
+ *   6. the temp goes into the program as the call's result
  *      (seccomp_answer.h); if the call went away meanwhile (killed, or
  *      interrupted: a new notification comes when it is made again), the
  *      temp is removed, so that nothing is done twice.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "seccomp_remote.h"
@@ -87,27 +88,35 @@ int remote_status(pid_t tid, mode_t *umask, int *same_rights)
 
 int remote_string(pid_t tid, uint64_t addr, char *buf, size_t size)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	static long page;
+	size_t got = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	/* One read: the kernel copies page by page and returns what it could
-	 * before an unmapped page, so a short string at the end of a mapping
-	 * reads whole. */
-	n = pread(fd, buf, size, (off_t)addr);
-	close(fd);
-	if (n <= 0) {
-		errno = EFAULT;
-		return -1;
+	if (!page && (page = sysconf(_SC_PAGESIZE)) <= 0)
+		page = 4096;
+	/* Page by page, one system call each and no descriptor: a read
+	 * across into an unmapped page would fail as a whole, and a path
+	 * is most often within one page. */
+	while (got < size) {
+		uint64_t at = addr + got;
+		size_t want = (size_t)page - (size_t)(at % (uint64_t)page);
+		struct iovec local, remote;
+		ssize_t n;
+
+		if (want > size - got)
+			want = size - got;
+		local = (struct iovec){ buf + got, want };
+		remote = (struct iovec){ (void *)(uintptr_t)at, want };
+		n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+		if (n <= 0) {
+			errno = EFAULT;
+			return -1;
+		}
+		if (memchr(buf + got, '\0', (size_t)n))
+			return 0;
+		got += (size_t)n;
 	}
-	if (!memchr(buf, '\0', (size_t)n)) {
-		errno = (size_t)n == size ? ENAMETOOLONG : EFAULT;
-		return -1;
-	}
-	return 0;
+	errno = ENAMETOOLONG;
+	return -1;
 }
 
 int remote_base(pid_t tid, int dirfd)
