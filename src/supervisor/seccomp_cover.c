@@ -112,8 +112,10 @@ int seccomp_cover_start(pid_t command, const char *name, const char *why, int qu
 		raise_descriptor_limit();
 		if (!quiet)
 			fprintf(stderr, "atomically: warning: %s: %s; the supervisor covers its "
-				"opens for writing (seccomp), committed at their close; nothing "
-				"else of it is made atomic\n", name, why);
+				"opens for writing and renames of matched files (seccomp), "
+				"committed at their close%s\n", name, why,
+				seccomp_files_watch_reads()
+					? "; its reads and stats of them take their locks" : "");
 		return 1;
 	}
 	if (fd >= 0) {
