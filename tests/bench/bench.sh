@@ -18,7 +18,7 @@
 # build/bench/PERFORMANCE.md instead of docs/), BENCH_ONLY="GROUP..."
 # (only those benchmarks, by the names of results.tsv: start tar
 # small_full small_none stream edit reflink_xfs reflink_btrfs lock
-# session session_commit, and evidence; the
+# session session_commit go_opens go_small, and evidence; the
 # report then goes to build/bench/PERFORMANCE.md too).
 set -u
 
@@ -32,9 +32,9 @@ meta=$bb/meta.txt
 python=/usr/bin/python3
 failed=0
 # The sizes of SPEC §6 and issue 6, or a fraction for BENCH_QUICK.
-n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200 n_commit=1000
+n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200 n_commit=1000 n_opens=10000
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10 n_commit=100
+	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10 n_commit=100 n_opens=1000
 fi
 
 rm -rf "$work"
@@ -405,6 +405,60 @@ run_commit_lib() { t "$bin/atomically" -c "$work/commit.conf" "$bb/smallfiles" p
 run_commit_hand() { t "$bb/smallfiles" full c-hand $n_commit 4096; }
 interleave session_commit "$rounds" commit_lib commit_hand
 
+# --- 9 and 10. a Go program under the seccomp supervisor (issue 15) ---
+# `atomically COMMAND` with a static or Go COMMAND installs a seccomp
+# filter in it and serves its opens for writing from the launcher.
+# 9: 10,000 opens of files no rule matches (the embedded default: *.dat
+# is not in it), each side with its files of its own, made by a warm-up:
+# for writing (each a round trip to the supervisor, which answers
+# CONTINUE) and read-only (never sent by the filter), under atomically /
+# the same program without it.  benchopens also times its loop alone,
+# recorded as the variant NAME_loop: the whole run includes the
+# launcher's start and the filter's installation, the loop does not.
+# 10: 2,000 files of 4 KiB, durability full: os.WriteFile under
+# atomically / the same Go program doing temp, Sync, Rename, directory
+# Sync itself, without atomically; in 4 pieces of 500 as 3 does.
+gobin=$bin/go
+go_loop() { awk -v v="$1_loop" '{ print v, $4 }' "$work/go.out"; }
+run_opens_w_lib() { t -o "$work/go.out" "$bin/atomically" -q "$gobin/benchopens" -w $n_opens o-lib && go_loop opens_w_lib; }
+run_opens_w_plain() { t -o "$work/go.out" "$gobin/benchopens" -w $n_opens o-plain && go_loop opens_w_plain; }
+run_opens_r_lib() { t -o "$work/go.out" "$bin/atomically" -q "$gobin/benchopens" -r $n_opens o-lib && go_loop opens_r_lib; }
+run_opens_r_plain() { t -o "$work/go.out" "$gobin/benchopens" -r $n_opens o-plain && go_loop opens_r_plain; }
+run_go_lib_full() { t "$bin/atomically" -q -c "$work/full.conf" "$gobin/benchfiles" plain g-lib $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+run_go_hand_full() { t "$gobin/benchfiles" full g-hand $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+go_skip=
+if [ ! -x "$gobin/benchopens" ] || [ ! -x "$gobin/benchfiles" ]; then
+	go_skip="the Go programs (tests/go/bench*) are not built: go is not installed (make deps-bench installs golang-go)"
+else
+	mkdir o-lib o-plain g-lib g-hand
+	# The launcher says whether it covers the program: a kernel without
+	# seccomp user notification, or a container that refuses the filter,
+	# would run it uncovered, and the ratio would mean nothing.
+	said=$("$bin/atomically" "$gobin/benchopens" -w 1 o-lib 2>&1 > /dev/null)
+	if [[ "$said" != *"the supervisor covers its opens for writing"* ]]; then
+		go_skip="the seccomp supervisor does not cover a Go program here: ${said:-it said nothing}"
+	fi
+fi
+if [ -n "$go_skip" ]; then
+	skip go_opens "$go_skip"
+	skip go_small "$go_skip"
+else
+	note "go $(go version 2>/dev/null | awk '{ print $3 }')"
+	if want go_opens; then
+		for v in opens_w_lib opens_w_plain opens_r_lib opens_r_plain; do
+			"run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }
+		done
+		interleave go_opens "$(even $((rounds * 2)))" opens_w_lib opens_w_plain opens_r_lib opens_r_plain
+	fi
+	if want go_small; then
+		for v in go_lib_full go_hand_full; do
+			for c in 1 2 3 4; do "run_$v" $c > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
+		done
+		interleave go_small "$rounds" -c 4 go_lib_full go_hand_full
+	fi
+	rm -rf o-lib o-plain g-lib g-hand
+fi
+
 # --- evidence that does not depend on the load ------------------------
 if want evidence; then
 	# System calls of the small-files work (200 files, each replaced once
@@ -426,6 +480,16 @@ if want evidence; then
 		note "evidence syscalls_per_file the library (full): $(syscalls 200 -E "LD_PRELOAD=$lib" -E "ATOMICALLY_RULES=$rules_full" "$bb/smallfiles" plain p-lib 200 4096)" &&
 		note "evidence syscalls_per_file hand-written (full): $(syscalls 200 "$bb/smallfiles" full p-hand 200 4096)"
 		rm -rf p-lib p-hand
+		# The same for the Go programs of 9 and 10, the supervisor's calls
+		# and the program's together (strace -f follows both).
+		if [ -z "$go_skip" ]; then
+			mkdir p-go p-lib p-hand
+			"$gobin/benchopens" -w 1000 p-go > /dev/null &&
+			note "evidence go_syscalls per unmatched open for writing (1,000, benchopens -w): under atomically $(syscalls 1000 "$bin/atomically" -q "$gobin/benchopens" -w 1000 p-go); without $(syscalls 1000 "$gobin/benchopens" -w 1000 p-go)"
+			"$gobin/benchfiles" plain p-lib 200 4096 > /dev/null && "$gobin/benchfiles" full p-hand 200 4096 > /dev/null &&
+			note "evidence go_syscalls per small file (200, benchfiles, durability full): os.WriteFile under atomically $(syscalls 200 "$bin/atomically" -q -c "$work/full.conf" "$gobin/benchfiles" plain p-lib 200 4096); hand-written without it $(syscalls 200 "$gobin/benchfiles" full p-hand 200 4096)"
+			rm -rf p-go p-lib p-hand
+		fi
 	fi
 	# Page faults (timeit's count): per small file, and per process start.
 	faults() { "$bb/timeit" "$@" | awk '{ print $3 }'; }
