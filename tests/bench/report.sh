@@ -127,7 +127,7 @@ secs() { [ -n "$1" ] && awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 
 	echo "Each benchmark runs in rounds (at least 5: the count is in each row),"
 	echo "and each round runs every variant once, the order turning from round"
 	echo "to round, so that the two sides of a ratio run side by side under the"
-	echo "same load; the process starts, the untar and the C small-file writers"
+	echo "same load; the process starts, the untar and the C and Go small-file writers"
 	echo "run in pieces (10, 2 and 4) that the two sides take in turns, as their"
 	echo "runs are long.  The ratio is"
 	echo "taken round by round; the table gives its median and its spread (the"
