@@ -87,7 +87,7 @@ DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 # peer is skipped without it), so it is not installed here.
 DEPS_BENCH := $(DEPS_BUILD) $(if $(shell command -v gnuplot),,gnuplot-nox) moreutils \
               python3 python3-atomicwrites xfsprogs btrfs-progs strace valgrind \
-              util-linux coreutils tar findutils
+              util-linux coreutils tar findutils golang-go
 # The sanitizers' runtimes (libasan, libubsan, libtsan) come with gcc.
 DEPS_VALGRIND := $(DEPS_BUILD) valgrind
 # libFuzzer is in clang's runtime package, which clang only recommends.
@@ -114,9 +114,12 @@ GO         := $(shell command -v go 2>/dev/null)
 GO_PROGS   := $(patsubst tests/go/%/,$(B)/go/%,$(sort $(dir $(wildcard tests/go/*/*.go))))
 GO_ENV     := CGO_ENABLED=0 GOPROXY=off GOTOOLCHAIN=local GOFLAGS= \
               GOCACHE=$(abspath $(B))/go/cache GOPATH=$(abspath $(B))/go/path
+# The Go programs of benchmarks 9 and 10 (tests/go/bench*) only where go
+# is installed: bench.sh skips those two without them, saying why.
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
               $(B)/bench/touches \
-              $(B)/bench/empty.so $(B)/lms_counter
+              $(B)/bench/empty.so $(B)/lms_counter \
+              $(if $(GO),$(filter $(B)/go/bench%,$(GO_PROGS)))
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
