@@ -274,6 +274,24 @@ static void serve(const struct seccomp_notif *req)
 	pthread_rwlock_unlock(&serving);
 }
 
+/* On the receiving thread: can REQ be answered at once?  A call about a
+ * name no rule matches goes on in the kernel from here, without the
+ * hand-over to a worker (two more switches between threads); so does a
+ * call the filter sends that is none of ours.  1 when answered. */
+static int answered_at_once(const struct seccomp_notif *req)
+{
+	char path[PATH_MAX];
+	struct call c = decode(req);
+
+	if (c.kind == CALL_CLOSE)
+		return 0;
+	if (c.kind != CALL_OTHER && remote_string((pid_t)req->pid, c.path, path, sizeof(path)) == 0 &&
+	    may_be_ours(&c, path))
+		return 0;
+	answer_continue(listener, req->id);
+	return 1;
+}
+
 /* Until no process is left under the filter (the listener hangs up). */
 static void *notify_loop(void *unused)
 {
@@ -308,7 +326,7 @@ static void *notify_loop(void *unused)
 				continue;  /* the caller went away first */
 			break;
 		}
-		if (pool_hand(req) < 0)
+		if (!answered_at_once(req) && pool_hand(req) < 0)
 			serve(req);  /* with the supervisor's umask */
 	}
 	free(req);
