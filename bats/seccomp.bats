@@ -42,7 +42,7 @@ setup() {
 	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
 	local p
 	GOBIN="$B/go"
-	for p in gowriter gocrash gountouched gorun golms golmscgo gomixedcgo gomany gosignals goexcl \
+	for p in gowriter gocrash gountouched gorun golms golmscgo gomixedcgo godrop gomany gosignals goexcl \
 		gostatlock gorename; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
@@ -422,6 +422,27 @@ lms_round() {
 	[[ "$stderr" != *"gave up after waiting"* ]] || fail "it waited for its own lock: $stderr"
 	[[ "$stderr" == *"$(T)/go.json: committed"* ]] || fail "go.json not committed: $stderr"
 	assert_no_temps .
+}
+
+@test "a Go program that drops to another user: the supervisor does not write for it where the kernel refuses it" {
+	require_root "drops from root to user 65534"
+	# root's file in root's directory: user 65534 may not write it.  The
+	# supervisor runs as root, so were it to act for the program, the
+	# temp would be made and committed with root's rights.
+	mkdir -m 755 owned
+	printf 'old\n' > owned/f.json
+	chmod 644 owned/f.json
+	chmod 711 "$BATS_TEST_TMPDIR"
+	run "$GOBIN/godrop" 65534 owned/f.json new
+	[ "$status" = 1 ] || fail "control: without atomically, the save did not fail: $output"
+	local plain=$output
+	covered "$GOBIN/godrop" 65534 owned/f.json new
+	[ "$status" = 1 ] || fail "the save did not fail (status $status): $output"
+	assert_equal "$output" "$plain"
+	[ "$(cat owned/f.json)" = old ] || fail "written: $(cat owned/f.json)"
+	[[ "$stderr" == *"its user, groups or capabilities are not the supervisor's"* ]] ||
+		fail "not said: $stderr"
+	assert_no_temps owned
 }
 
 # entries: how many of list.json's entries e0, e1... are there, each

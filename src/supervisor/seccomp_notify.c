@@ -155,7 +155,7 @@ static int may_act(const struct seccomp_notif *req, int dirfd, const char *path,
 	pid_t tid = (pid_t)req->pid;
 	static atomic_int told;
 	mode_t mask;
-	int same;
+	int same = 1;
 
 	if (!remote_same_root(tid) || remote_status(tid, &mask, &same) < 0 || !same ||
 	    (*base = remote_base(tid, path[0] == '/' ? AT_FDCWD : dirfd)) < 0) {
