@@ -373,8 +373,11 @@ f.write("parent\n")
 f.flush()
 child = os.fork()
 if child == 0:
-    if os.fork() == 0:           # the grandchild
-        time.sleep(0.6)
+    if os.fork() == 0:           # the grandchild, once the test has looked
+        for _ in range(1000):
+            if os.path.exists("go"):
+                break
+            time.sleep(0.01)
         os.write(f.fileno(), b"grandchild\n")
         os._exit(0)
     os.write(f.fileno(), b"child\n")
@@ -382,17 +385,23 @@ if child == 0:
 os.waitpid(child, 0)
 f.close()
 EOF
+	# The grandchild writes when the test says so (./go): a loaded
+	# machine must not let it write before the test has looked.
 	printf 'old\n' > out.json
+	rm -f go
 	"$PY" nest.py
 	sleep 0.2
 	assert_equal "$(on_disk out.json)" "parent child"
+	: > go
 	settles out.json "parent child grandchild"
 
 	printf 'old\n' > out.json
+	rm -f go
 	detached wrapped "$PY" nest.py
 	assert_loaded "$PYNAME"
 	sleep 0.2
 	assert_equal "$(on_disk out.json)" old
+	: > go
 	settles out.json "parent child grandchild"
 	assert_commits out.json 1
 	no_waiter
