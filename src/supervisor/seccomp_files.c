@@ -368,14 +368,28 @@ int seccomp_files_count(struct seccomp_table *tab)
 
 int seccomp_files_end(struct seccomp_table *tab, int commit_them)
 {
-	struct seccomp_file *left;
+	struct seccomp_file *left = NULL, **pp;
 	int r = tab->failed ? -1 : 0;
 
+	/* A file whose descriptor is on its way into the program stays: the
+	 * worker that gives it finishes it (an exit_group served while
+	 * another thread's open is answered; at the very end no worker
+	 * serves the program any more, and none is on its way). */
 	pthread_mutex_lock(&tab->mutex);
-	for (int k = 0; k < SLOTS_SPAN; k++)
-		tab->by_slot[k] = NULL;
-	left = tab->files;
-	tab->files = NULL;
+	for (pp = &tab->files; *pp;) {
+		struct seccomp_file *f = *pp;
+
+		if (f->giving) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		for (int k = 0; k < SLOTS_SPAN; k++)
+			if (tab->by_slot[k] == f)
+				tab->by_slot[k] = NULL;
+		f->next = left;
+		left = f;
+	}
 	pthread_mutex_unlock(&tab->mutex);
 	while (left) {
 		struct seccomp_file *f = left;
