@@ -67,8 +67,10 @@ void seccomp_tree_uncover(pid_t pid)
 		if (p->pid == pid && !p->stopped)
 			found = p;
 	pthread_mutex_unlock(&guard);
-	if (found)
-		seccomp_notify_stop(found);
+	if (!found)
+		return;
+	seccomp_notify_stop(found);
+	log_debug("pid %d: its exec failed: the supervisor no longer acts for it", (int)pid);
 }
 
 /* Does P's own process still run (not only a child under its filter)? */
