@@ -703,3 +703,146 @@ race() {
 	[ -z "$(find . -maxdepth 1 -name '.gorename-*')" ] || fail "the program's temp is left: $(ls -a)"
 	assert_no_temps .
 }
+
+# ---- a static or Go program exec'd by a process of the session's tree -----
+
+# tree_covered: $stderr says the session's supervisor covers a program
+# the tree exec'd (atomically -v); a kernel or a container that refuses
+# the filter skips the test, saying why.
+tree_covered() {
+	if [[ "$stderr" == *"the supervisor cannot cover it"* ]]; then
+		skip "the filter cannot be installed here: $(grep -o '(seccomp: [^)]*)' <<< "$stderr" | head -n 1)"
+	fi
+	[[ "$stderr" == *"the session's supervisor covers its opens for writing"* ]] ||
+		fail "the session's supervisor does not cover it: $stderr"
+}
+
+@test "a Go program a shell of the session runs (a vfork child's exec, and the shell's own): committed by rename, whole, no temp" {
+	printf 'path "*.yaml" { lock = "session" }\n' > "$CONF"
+	printf 'old: 1\n' > f.yaml
+	printf 'old: 1\n' > g.yaml
+	local before_f before_g
+	before_f=$(inode f.yaml)
+	before_g=$(inode g.yaml)
+	# dash runs the first from a vfork child, and execs the last itself.
+	run --separate-stderr "$ATOMICALLY" -v sh -c \
+		'"$1" f.yaml "new: 2
+" && exec "$1" g.yaml "new: 3
+"' sh "$GOBIN/gowriter"
+	assert_success
+	tree_covered
+	[ "$(cat f.yaml)" = "new: 2" ] || fail "f.yaml: $(cat f.yaml)"
+	[ "$(cat g.yaml)" = "new: 3" ] || fail "g.yaml: $(cat g.yaml)"
+	# os.WriteFile truncates in place: a new inode is the supervisor's rename.
+	[ "$(inode f.yaml)" != "$before_f" ] || fail "f.yaml was written in place"
+	[ "$(inode g.yaml)" != "$before_g" ] || fail "g.yaml was written in place"
+	[ "$(grep -c ': committed' <<< "$stderr")" = 2 ] || fail "not 2 commits: $stderr"
+	assert_no_temps .
+}
+
+@test "a static C program a shell of the session runs: its openat(dirfd) committed by rename" {
+	local prog before
+	prog=$(static_c)
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	mkdir d
+	printf 'old\n' > d/x.json
+	before=$(inode d/x.json)
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" x.json "{\"from\": \"tree\"}" d; echo "status $?"' \
+		sh "$prog"
+	assert_success
+	tree_covered
+	[ "$output" = "status 0" ] || fail "the program: $output"
+	[ "$(cat d/x.json)" = '{"from": "tree"}' ] || fail "content: $(cat d/x.json)"
+	[ "$(inode d/x.json)" != "$before" ] || fail "d/x.json was written in place"
+	assert_no_temps d
+}
+
+@test "Go writer exec'd by the session's shell, killed SECCOMP_KILLS (50) times, the supervisor alive: never torn or empty, no temp left" {
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" proof.json x; true' sh "$GOBIN/gowriter"
+	tree_covered
+	# atomically, its keeper, then the shell, which execs the writer: the
+	# leaf is the writer, a program the tree exec'd (not the launcher's
+	# child); killed alone, its supervisor sees its listener hang up.
+	run "$KILL" -n "$KILLS" --kill-leaf --expect-no-temps state.json \
+		"$ATOMICALLY" -q sh -c 'exec "$0" "$@"' "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# /' >&3
+	[ "$(figure kills)" = "$KILLS" ] || fail "not $KILLS kills: $output"
+	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
+	local w
+	for w in empty torn vanished backwards future lost errors temps; do
+		[ "$(figure "$w")" = 0 ] || fail "$w is $(figure "$w"), not 0: $output"
+	done
+}
+
+@test "control: the Go writer exec'd by a shell, killed 50 times without atomically, leaves torn or empty files" {
+	run "$KILL" -n 50 --kill-leaf state.json sh -c 'exec "$0" "$@"' "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# control: /' >&3
+	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
+	[ $(($(figure torn) + $(figure empty))) -gt 0 ] ||
+		fail "the control found no torn or empty file: $output"
+}
+
+# tree_lms_round N: N Go load-modify-saves of list.json at once, run by
+# one shell under atomically; prints how many failed.
+tree_lms_round() {
+	"$ATOMICALLY" -q sh -c 'n=$1 prog=$2 failed=0 pids=
+		i=0
+		while [ $i -lt $n ]; do "$prog" list.json "e$i" 2>/dev/null & pids="$pids $!"; i=$((i + 1)); done
+		for p in $pids; do wait $p || failed=$((failed + 1)); done
+		printf %d $failed' sh "$1" "$GOBIN/golms"
+}
+
+@test "16 Go load-modify-saves at once, run by one shell of a session, 5 rounds: none reads a torn list (the saves are atomic)" {
+	printf 'path "list.json" { lock = "process" }\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+	local round failed
+	for ((round = 0; round < 5; round++)); do
+		rm -f list.json
+		failed=$(tree_lms_round 16)
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed (a torn read): $(cat list.json)"
+		python3 -c 'import json; json.load(open("list.json"))' ||
+			fail "round $round: list.json is not whole: $(cat list.json)"
+	done
+	assert_no_temps .
+}
+
+@test "exec of a static program that fails (missing, not executable): the shell goes on, its own writes through the library" {
+	local prog
+	prog=$(static_c)
+	chmod a-x "$prog"
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > s.json
+	local before
+	before=$(inode s.json)
+	run --separate-stderr "$ATOMICALLY" -v -v sh -c \
+		'./missing-static x.json y d; echo "missing $?"; "$1" x.json y d; echo "noexec $?"; echo shell > s.json' \
+		sh "$prog"
+	assert_success
+	[[ "$output" == *"missing 127"* ]] || fail "the missing program: $output"
+	[[ "$output" == *"noexec 126"* ]] || fail "the program that cannot run: $output"
+	[ "$(cat s.json)" = shell ] || fail "s.json: $(cat s.json)"
+	[ "$(inode s.json)" != "$before" ] || fail "the shell's write went in place: the library is not active"
+	[[ "$stderr" == *"the session's supervisor covers"* ]] ||
+		skip "the filter cannot be installed here: $stderr"
+	[[ "$stderr" == *"exec failed: the supervisor no longer acts for it"* ]] ||
+		fail "the supervisor was not told of the failed exec: $stderr"
+	assert_no_temps .
+}
+
+@test "outside a session: the program a shell runs is not covered, said at info level, silent at the default" {
+	printf 'path "*.yaml" { }\n' > "$CONF"
+	printf 'old: 1\n' > f.yaml
+	local before
+	before=$(inode f.yaml)
+	# The default level: not a word (a CI step runs sudo, kubectl, gh...).
+	run --separate-stderr "$ATOMICALLY" sh -c '"$1" f.yaml "new: 1"; true' sh "$GOBIN/gowriter"
+	assert_success
+	[ -z "$stderr" ] || fail "said at the default level: $stderr"
+	run --separate-stderr env ATOMICALLY_LOG=info "$ATOMICALLY" sh -c '"$1" f.yaml "new: 2"; true' sh "$GOBIN/gowriter"
+	assert_success
+	[[ "$stderr" == *"$GOBIN/gowriter: it is a Go program"*"its writes are not made atomic"* ]] ||
+		fail "not said at info level: $stderr"
+	[[ "$stderr" != *"covers"* ]] || fail "said covered: $stderr"
+	[ "$(cat f.yaml)" = "new: 2" ] || fail "f.yaml: $(cat f.yaml)"
+	[ "$(inode f.yaml)" = "$before" ] || fail "f.yaml was replaced: something covered it"
+}

@@ -46,7 +46,7 @@ static const char *const said[] = {
 	[ELF_32BIT] = "it is a 32-bit program: the dynamic linker cannot load the 64-bit library into it",
 };
 
-static enum elf_kind elf_problem(int fd)
+static enum elf_kind elf_problem(int fd, int *dynamic_out)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
@@ -64,6 +64,8 @@ static enum elf_kind elf_problem(int fd)
 		if (ph.p_type == PT_INTERP)
 			dynamic = 1;
 	}
+	if (dynamic_out)
+		*dynamic_out = dynamic;
 	/* Go first: a static Go program is a Go program (its kind decides
 	 * how it is covered, not its linking). */
 	if (has_section(fd, &eh, ".go.buildinfo"))
@@ -109,13 +111,13 @@ enum elf_kind elf_preload_kind(const char *path, const char **why)
 	*why = NULL;
 	if ((fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)) < 0)
 		return ELF_REACHED;
-	kind = elf_problem(fd);
+	kind = elf_problem(fd, NULL);
 	*why = said[kind];
 	if (kind == ELF_REACHED && (interp = script_interpreter(fd, buf, sizeof(buf))) != NULL) {
 		sys_close(fd);
 		if ((fd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0)) < 0)
 			return ELF_REACHED;
-		if ((kind = elf_problem(fd)) != ELF_REACHED) {
+		if ((kind = elf_problem(fd, NULL)) != ELF_REACHED) {
 			snprintf(said_interp, sizeof(said_interp), "its interpreter %s: %s", interp,
 				 said[kind]);
 			*why = said_interp;
@@ -130,4 +132,15 @@ const char *elf_preload_problem(const char *path)
 	const char *why;
 
 	return elf_preload_kind(path, &why) == ELF_REACHED ? NULL : why;
+}
+
+int elf_dynamic(const char *path)
+{
+	int fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0), dynamic = 0;
+
+	if (fd < 0)
+		return 0;
+	elf_problem(fd, &dynamic);
+	sys_close(fd);
+	return dynamic;
 }

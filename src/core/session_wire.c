@@ -119,6 +119,34 @@ int session_connect(const char *value, int *slot)
 	return *slot;
 }
 
+int session_connect_once(const char *value)
+{
+	struct sockaddr_un addr;
+	unsigned len;
+	pid_t pid;
+	int fd;
+
+	if (!(len = session_address(value, &addr, &pid))) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = (int)sys_raw(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return -1;
+	if (sys_raw(SYS_connect, fd, (long)&addr, len, 0) < 0) {
+		int err = errno;
+		sys_raw(SYS_close, fd, 0, 0, 0);
+		errno = err;
+		return -1;
+	}
+	if (!peer_is(fd, pid)) {
+		sys_raw(SYS_close, fd, 0, 0, 0);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 uint64_t session_rules_id(const char *text)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;  /* FNV-1a */
@@ -235,7 +263,7 @@ static int file_name(const char *s)
 
 int session_request_valid(const struct session_request *r)
 {
-	if (r->op < SESSION_HOLD || r->op > SESSION_LIST)
+	if (r->op < SESSION_HOLD || r->op > SESSION_UNCOVER)
 		return 0;
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||
@@ -243,8 +271,9 @@ int session_request_valid(const struct session_request *r)
 	    !terminated(r->display, sizeof(r->display)) ||
 	    !terminated(r->from_display, sizeof(r->from_display)))
 		return 0;
-	/* A listing is of the directory itself: no name. */
-	if (r->op == SESSION_LIST)
+	/* A listing is of the directory itself: no name; a cover's names a
+	 * program. */
+	if (r->op == SESSION_LIST || r->op == SESSION_COVER || r->op == SESSION_UNCOVER)
 		return 1;
 	return file_name(r->name) && (r->op != SESSION_RENAME || file_name(r->from));
 }

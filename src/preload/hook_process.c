@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/lock.h"
+#include "cover.h"
 #include "fdtable.h"
 #include "handover.h"
 #include "held.h"
@@ -227,9 +228,12 @@ static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
 {
 	char scratch[EXEC_SCRATCH];
 	char *const *env = before_exec(file, search, envp, scratch);
+	/* Last: from here on the supervisor may be serving this process. */
+	int covered = cover_before_exec(file, search);
 	int r = realf(file, argv, env);
 	int saved = errno;
 
+	cover_exec_failed(covered);
 	handover_exec_failed(env, envp);
 	errno = saved;
 	return r;
@@ -262,12 +266,14 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	char proc[32], scratch[EXEC_SCRATCH];
 	char *const *env;
-	int r, saved;
+	int r, saved, covered;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	env = before_exec(proc, 0, envp, scratch);
+	covered = cover_before_exec(proc, 0);
 	r = real.fexecve(fd, argv, env);
 	saved = errno;
+	cover_exec_failed(covered);
 	handover_exec_failed(env, envp);
 	errno = saved;
 	return r;

@@ -14,9 +14,8 @@
 #include "core/session_wire.h"
 #include "seccomp_cover.h"
 #include "seccomp_files.h"
-#include "seccomp_filter.h"
+#include "core/seccomp_filter.h"
 #include "seccomp_notify.h"
-#include "seccomp_slots.h"
 
 #define EXIT_OWN_ERROR 125
 
@@ -28,7 +27,7 @@ struct installed {
 
 /* [0] the supervisor's end, [1] COMMAND's; -1 when not covering. */
 static int pair[2] = { -1, -1 };
-static int covered;
+static struct seccomp_program *covered;
 
 /* COVERED_ENV in the environment, put there before the fork and filled
  * in by COMMAND's process with its own name (covered.h): after a fork,
@@ -49,7 +48,6 @@ int seccomp_cover_prepare(const char *rules)
 void seccomp_cover_child(void)
 {
 	struct installed msg = { 0, 0 };
-	struct rlimit rl;
 	int fd;
 
 	if (pair[1] < 0)
@@ -58,9 +56,8 @@ void seccomp_cover_child(void)
 	covered_name_self(covered_var + sizeof(COVERED_ENV),
 			  sizeof(covered_var) - sizeof(COVERED_ENV));
 	/* The range below the limits the program starts with. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		slots_range(rl.rlim_cur, &msg.watched);
-	fd = seccomp_filter_install(msg.watched, seccomp_files_watch_reads());
+	msg.watched = seccomp_filter_range(seccomp_filter_soft_limit());
+	fd = seccomp_filter_install(msg.watched, seccomp_files_watch_reads(), 0);
 	msg.err = fd < 0 ? errno : 0;
 	if (session_send(pair[1], &msg, sizeof(msg), &fd, 1) < 0 && fd >= 0) {
 		/* The filter is there and nobody will ever answer it. */
@@ -106,9 +103,7 @@ int seccomp_cover_start(pid_t command, const char *name, const char *why, int qu
 	if (session_recv(pair[0], &msg, sizeof(msg), &fd, 1) < 0)
 		msg.err = errno;
 	close(pair[0]);
-	slots_setup(msg.watched);
-	if (fd >= 0 && seccomp_notify_start(fd, command) == 0) {
-		covered = 1;
+	if (fd >= 0 && (covered = seccomp_notify_start(fd, command, msg.watched, 0))) {
 		raise_descriptor_limit();
 		if (!quiet)
 			fprintf(stderr, "atomically: warning: %s: %s; the supervisor covers its "
@@ -137,8 +132,8 @@ int seccomp_cover_end(int status)
 
 	if (!covered)
 		return 0;
-	seccomp_notify_stop();
-	r = seccomp_files_end(status != -1 && WIFEXITED(status));
-	seccomp_notify_linger();
+	seccomp_notify_stop(covered);
+	r = seccomp_files_end(&covered->files, status != -1 && WIFEXITED(status));
+	seccomp_notify_linger(covered);
 	return r;
 }

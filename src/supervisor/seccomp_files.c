@@ -40,16 +40,25 @@ struct seccomp_file {
 static struct ruleset rs;
 static struct actor actor;
 static int reads;               /* a rule's lock outlives the write */
-/* The table: the pending files and the watched numbers' files, under
- * TABLE (the supervisor serves the program's threads on threads of its
- * own).  A commit or a lock wait is never made under it. */
-static pthread_mutex_t table = PTHREAD_MUTEX_INITIALIZER;
-static struct seccomp_file *files;
-static struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
-static atomic_int failed;       /* a commit at a close failed */
+static int ready;
+
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mutex, NULL);
+	t->slots = slots;
+}
+
+int seccomp_files_ready(void)
+{
+	return ready;
+}
 
 int seccomp_files_setup(const char *text)
 {
+	if (ready)
+		return 0;  /* once: the session's and COMMAND's are the same */
+
 	char *copy = strdup(text);
 	struct rule *rules = calloc(rules_count(text) + 1, sizeof(*rules));
 
@@ -63,6 +72,7 @@ int seccomp_files_setup(const char *text)
 	for (size_t i = 0; i < rs.nrules; i++)
 		if (rs.rules[i].lock >= SCOPE_PROCESS)
 			reads = 1;
+	ready = 1;
 	return 0;
 }
 
@@ -137,9 +147,9 @@ int seccomp_files_rename(int frombase, const char *from, int tobase, const char 
 	return r;
 }
 
-static struct seccomp_file *find(const struct target *t)
+static struct seccomp_file *find(struct seccomp_table *tab, const struct target *t)
 {
-	for (struct seccomp_file *f = files; f; f = f->next)
+	for (struct seccomp_file *f = tab->files; f; f = f->next)
 		if (f->dev == t->dir_st.st_dev && f->ino == t->dir_st.st_ino &&
 		    strcmp(f->name, t->name) == 0)
 			return f;
@@ -179,7 +189,7 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 	return fd;
 }
 
-int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
+int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh)
 {
 	char display[PATH_MAX];
@@ -192,8 +202,8 @@ int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
-	pthread_mutex_lock(&table);
-	if ((*file = find(&t))) {
+	pthread_mutex_lock(&tab->mutex);
+	if ((*file = find(tab, &t))) {
 		/* The program opens its own pending file again: the temp,
 		 * with the program's flags (O_TRUNC empties it).  Not
 		 * committed by a close meanwhile: this descriptor counts
@@ -202,11 +212,11 @@ int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
 
 		if (fd >= 0)
 			(*file)->giving++;
-		pthread_mutex_unlock(&table);
+		pthread_mutex_unlock(&tab->mutex);
 		sys_close(t.dfd);
 		return fd;
 	}
-	pthread_mutex_unlock(&table);
+	pthread_mutex_unlock(&tab->mutex);
 	*fresh = 1;
 	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
 }
@@ -233,9 +243,9 @@ static int done_with(const struct seccomp_file *f)
 	return f->watched == 0 && !f->unwatched && !f->giving;
 }
 
-static void unlink_file(struct seccomp_file *gone)
+static void unlink_file(struct seccomp_table *tab, struct seccomp_file *gone)
 {
-	for (struct seccomp_file **pp = &files; *pp; pp = &(*pp)->next)
+	for (struct seccomp_file **pp = &tab->files; *pp; pp = &(*pp)->next)
 		if (*pp == gone) {
 			*pp = gone->next;
 			return;
@@ -249,113 +259,138 @@ int seccomp_files_at_close(const struct seccomp_file *file)
 
 /* Under TABLE: count a descriptor of F at N (a watched number, or not:
  * -1), or (DELTA -1) no longer. */
-static void count(struct seccomp_file *f, int n, int delta)
+static void count(struct seccomp_table *tab, struct seccomp_file *f, int n, int delta)
 {
-	int k = slots_index(n);
+	int k = slots_index(tab->slots, n);
 
 	if (k < 0) {
 		f->unwatched += delta;
 		return;
 	}
-	by_slot[k] = delta > 0 ? f : NULL;
+	tab->by_slot[k] = delta > 0 ? f : NULL;
 	f->watched += delta;
 }
 
-void seccomp_files_place(struct seccomp_file *file, int fresh, int n)
+void seccomp_files_place(struct seccomp_table *tab, struct seccomp_file *file, int fresh, int n)
 {
-	pthread_mutex_lock(&table);
+	pthread_mutex_lock(&tab->mutex);
 	if (fresh) {
-		file->next = files;
-		files = file;
+		file->next = tab->files;
+		tab->files = file;
 	}
-	count(file, n, +1);
-	pthread_mutex_unlock(&table);
+	count(tab, file, n, +1);
+	pthread_mutex_unlock(&tab->mutex);
 }
 
-void seccomp_files_unwatch(struct seccomp_file *file, int n)
+void seccomp_files_unwatch(struct seccomp_table *tab, struct seccomp_file *file, int n)
 {
-	pthread_mutex_lock(&table);
-	count(file, n, -1);
-	count(file, -1, +1);
-	pthread_mutex_unlock(&table);
+	pthread_mutex_lock(&tab->mutex);
+	count(tab, file, n, -1);
+	count(tab, file, -1, +1);
+	pthread_mutex_unlock(&tab->mutex);
 }
 
 /* F, off the table: its last descriptor is closed.  Committed when the
  * program ever had one, discarded when not (its one open went away). */
-static void last_close(struct seccomp_file *f, int delivered)
+static void last_close(struct seccomp_table *tab, struct seccomp_file *f, int delivered)
 {
 	if (!delivered) {
 		record_discard(&f->rec);
 		record_release(&f->rec);
 		free(f);
 	} else if (finish(f, 1) < 0) {
-		failed = 1;
+		tab->failed = 1;
 	}
 }
 
 /* The descriptor on its way has arrived (GOT) or not: F's count of them
  * goes down, and F ends when it was the last thing keeping it (its other
  * descriptors were all closed meanwhile). */
-static void arrived(struct seccomp_file *f, int got, int n)
+static void arrived(struct seccomp_table *tab, struct seccomp_file *f, int got, int n)
 {
 	int last, delivered;
 
-	pthread_mutex_lock(&table);
+	pthread_mutex_lock(&tab->mutex);
 	f->giving--;
 	if (got)
 		f->delivered = 1;
 	else
-		count(f, n, -1);
+		count(tab, f, n, -1);
 	if ((last = done_with(f)))
-		unlink_file(f);
+		unlink_file(tab, f);
 	delivered = f->delivered;
-	pthread_mutex_unlock(&table);
+	pthread_mutex_unlock(&tab->mutex);
 	if (last)
-		last_close(f, delivered);
+		last_close(tab, f, delivered);
 }
 
-void seccomp_files_given(struct seccomp_file *file)
+void seccomp_files_given(struct seccomp_table *tab, struct seccomp_file *file)
 {
-	arrived(file, 1, -1);
+	arrived(tab, file, 1, -1);
 }
 
-void seccomp_files_not_given(struct seccomp_file *file, int n)
+void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *file, int n)
 {
-	arrived(file, 0, n);
+	arrived(tab, file, 0, n);
 }
 
-int seccomp_files_close(int n)
+int seccomp_files_close(struct seccomp_table *tab, int n)
 {
-	int k = slots_index(n);
+	int k = slots_index(tab->slots, n);
 	struct seccomp_file *f;
 	int last = 0, delivered = 0;
 
 	if (k < 0)
 		return 0;
-	pthread_mutex_lock(&table);
-	if ((f = by_slot[k])) {
-		count(f, n, -1);
+	pthread_mutex_lock(&tab->mutex);
+	if ((f = tab->by_slot[k])) {
+		count(tab, f, n, -1);
 		if ((last = done_with(f)))
-			unlink_file(f);
+			unlink_file(tab, f);
 		delivered = f->delivered;
 	}
-	pthread_mutex_unlock(&table);
+	pthread_mutex_unlock(&tab->mutex);
 	if (last)
-		last_close(f, delivered);
+		last_close(tab, f, delivered);
 	return f != NULL;
 }
 
-int seccomp_files_end(int commit_them)
+int seccomp_files_count(struct seccomp_table *tab)
 {
-	struct seccomp_file *left;
-	int r = failed ? -1 : 0;
+	int n = 0;
 
-	pthread_mutex_lock(&table);
-	for (int k = 0; k < SLOTS_SPAN; k++)
-		by_slot[k] = NULL;
-	left = files;
-	files = NULL;
-	pthread_mutex_unlock(&table);
+	pthread_mutex_lock(&tab->mutex);
+	for (struct seccomp_file *f = tab->files; f; f = f->next)
+		n++;
+	pthread_mutex_unlock(&tab->mutex);
+	return n;
+}
+
+int seccomp_files_end(struct seccomp_table *tab, int commit_them)
+{
+	struct seccomp_file *left = NULL, **pp;
+	int r = tab->failed ? -1 : 0;
+
+	/* A file whose descriptor is on its way into the program stays: the
+	 * worker that gives it finishes it (an exit_group served while
+	 * another thread's open is answered; at the very end no worker
+	 * serves the program any more, and none is on its way). */
+	pthread_mutex_lock(&tab->mutex);
+	for (pp = &tab->files; *pp;) {
+		struct seccomp_file *f = *pp;
+
+		if (f->giving) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		for (int k = 0; k < SLOTS_SPAN; k++)
+			if (tab->by_slot[k] == f)
+				tab->by_slot[k] = NULL;
+		f->next = left;
+		left = f;
+	}
+	pthread_mutex_unlock(&tab->mutex);
 	while (left) {
 		struct seccomp_file *f = left;
 

@@ -18,9 +18,30 @@
 #ifndef ATOMICALLY_SECCOMP_FILES_H
 #define ATOMICALLY_SECCOMP_FILES_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
+#include "seccomp_slots.h"
+
 struct seccomp_file;
+
+/* One covered program's pending files: the supervisor serves several
+ * programs (COMMAND, and the static or Go programs the tree execs),
+ * each with its table.  The rules are the same for all. */
+struct seccomp_table {
+	pthread_mutex_t mutex;             /* FILES, BY_SLOT: never held across a commit */
+	struct seccomp_file *files;
+	struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
+	const struct slots *slots;         /* the program's watched range */
+	atomic_int failed;                 /* a commit at a close failed */
+};
+
+/* T empty, for the program whose range is SLOTS. */
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots);
+
+/* Have the rules been set up (seccomp_files_setup)? */
+int seccomp_files_ready(void);
 
 /* The rules: TEXT, as ATOMICALLY_RULES gives them.  0, or -1 when TEXT
  * is malformed. */
@@ -53,7 +74,7 @@ int seccomp_files_may_match(const char *path, int flags);
  * file, ...: the kernel's call decides); or -1 with errno, for the call
  * to fail with (EWOULDBLOCK: the lock could not be had in
  * lock_timeout). */
-int seccomp_files_open(int base, const char *path, int flags, mode_t mode,
+int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh);
 
 /* A look by the program at PATH in BASE (a read-only open, a stat, an
@@ -95,21 +116,24 @@ int seccomp_files_at_close(const struct seccomp_file *file);
  * The functions here may be called from several threads at once: the
  * table has a mutex of its own, never held across a commit or a lock
  * wait. */
-void seccomp_files_place(struct seccomp_file *file, int fresh, int n);
-void seccomp_files_unwatch(struct seccomp_file *file, int n);
-void seccomp_files_given(struct seccomp_file *file);
-void seccomp_files_not_given(struct seccomp_file *file, int n);
+void seccomp_files_place(struct seccomp_table *tab, struct seccomp_file *file, int fresh, int n);
+void seccomp_files_unwatch(struct seccomp_table *tab, struct seccomp_file *file, int n);
+void seccomp_files_given(struct seccomp_table *tab, struct seccomp_file *file);
+void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *file, int n);
 
 /* The program closes its descriptor N.  When N is the last watched
  * descriptor of a file and none of it went in unwatched, the file is
  * committed now, before the close is made.  Returns 1 when N was one of
  * ours (the caller lets its number go), 0 when not. */
-int seccomp_files_close(int n);
+int seccomp_files_close(struct seccomp_table *tab, int n);
 
 /* The program has ended: COMMIT (it exited) or not (a signal killed it).
- * Every pending file committed (said one by one by the core), or
+ * Every pending file of TAB committed (said one by one by the core), or
  * discarded, and let go of.  Returns 0, or -1 when a commit failed, now
  * or at a close. */
-int seccomp_files_end(int commit);
+int seccomp_files_end(struct seccomp_table *tab, int commit);
+
+/* How many files TAB has pending. */
+int seccomp_files_count(struct seccomp_table *tab);
 
 #endif

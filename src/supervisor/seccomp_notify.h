@@ -28,17 +28,43 @@
 #ifndef ATOMICALLY_SECCOMP_NOTIFY_H
 #define ATOMICALLY_SECCOMP_NOTIFY_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
-/* Serve LISTENER (which this takes) for the program PID (its thread
- * group: the calls of its threads), on a thread of its own, until no
- * process is left under the filter.  0, or -1 with errno. */
-int seccomp_notify_start(int listener, pid_t pid);
+#include "seccomp_files.h"
+#include "seccomp_slots.h"
 
-/* The program has ended: from now on every call goes on in the kernel
- * (a child it left running still has the filter).  When this returns,
- * no call is being served: the pending files are the caller's. */
-void seccomp_notify_stop(void);
+/* One covered program: COMMAND, or a static or Go program a process of
+ * the session's tree exec'd (seccomp_tree.h).  Each has its listener,
+ * its receiving thread, its watched range and its files; the workers
+ * (seccomp_pool.h) are shared. */
+struct seccomp_program {
+	int listener;           /* -1 once it is let go of */
+	pid_t pid;              /* its thread group: the calls of its threads */
+	int from_tree;          /* not our child: its exit_group is its end */
+	int stopped;            /* every call goes on in the kernel */
+	int exited;             /* its exit_group (or last exit) seen */
+	int hung_up;            /* nothing is left under its filter */
+	pthread_rwlock_t serving;  /* read-held while a call is served */
+	struct slots slots;
+	struct seccomp_table files;
+	struct seccomp_program *next;  /* seccomp_tree.c's list */
+};
+
+/* Serve LISTENER (which this takes) for the program PID, whose filter
+ * watches the range from WATCHED (0: none), on a thread of its own,
+ * until no process is left under the filter.  FROM_TREE: a program the
+ * tree exec'd, whose filter sends its exits: its exit_group commits its
+ * pending files, and its listener hung up without one (a signal killed
+ * it) discards them.  The program, or NULL with errno. */
+struct seccomp_program *seccomp_notify_start(int listener, pid_t pid, int watched,
+					     int from_tree);
+
+/* P has ended, or is no longer ours to act for: from now on every call
+ * goes on in the kernel (a child it left running still has the filter).
+ * When this returns, no call of P is being served: its pending files
+ * are the caller's. */
+void seccomp_notify_stop(struct seccomp_program *p);
 
 /* After the end, once the program's files are done with: the processes
  * it left running still have the filter, and when the supervisor exits
@@ -46,6 +72,6 @@ void seccomp_notify_stop(void);
  * ENOSYS.  So a process of our own keeps the listener and lets every
  * call go on in the kernel until none is left under the filter (the
  * listener hangs up).  Nothing when none is left already. */
-void seccomp_notify_linger(void);
+void seccomp_notify_linger(struct seccomp_program *p);
 
 #endif

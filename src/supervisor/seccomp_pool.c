@@ -13,10 +13,11 @@
 /* A notification waiting for a worker. */
 struct job {
 	struct job *next;
+	void *ctx;
 	struct seccomp_notif req;   /* SIZE bytes, as the kernel's */
 };
 
-static void (*serve_one)(const struct seccomp_notif *req);
+static void (*serve_one)(void *ctx, const struct seccomp_notif *req);
 static size_t notif_size;
 static pthread_mutex_t guard = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -26,7 +27,7 @@ static struct job *head, **tail = &head;
 static int workers, calls;
 static __thread int own_umask;
 
-void pool_setup(void (*serve)(const struct seccomp_notif *req), size_t size)
+void pool_setup(void (*serve)(void *ctx, const struct seccomp_notif *req), size_t size)
 {
 	serve_one = serve;
 	notif_size = size;
@@ -60,7 +61,7 @@ static void *work(void *unused)
 	for (;;) {
 		struct job *j = next_job();
 
-		serve_one(&j->req);
+		serve_one(j->ctx, &j->req);
 		free(j);
 		pthread_mutex_lock(&guard);
 		calls--;
@@ -87,7 +88,7 @@ static int add_worker(void)
 	return 0;
 }
 
-int pool_hand(const struct seccomp_notif *req)
+int pool_hand(void *ctx, const struct seccomp_notif *req)
 {
 	struct job *j = malloc(offsetof(struct job, req) + notif_size);
 	int err = 0;
@@ -96,6 +97,7 @@ int pool_hand(const struct seccomp_notif *req)
 		return -1;
 	memcpy(&j->req, req, notif_size);
 	j->next = NULL;
+	j->ctx = ctx;
 	pthread_mutex_lock(&guard);
 	if (calls >= workers && workers < POOL_MAX)
 		err = add_worker();

@@ -23,14 +23,15 @@ struct seccomp_notif;
 
 #define POOL_MAX 64
 
-/* SERVE is called on a worker for each notification handed over; SIZE
- * is the notification's size (the kernel's, which may be larger than
- * the headers' structure). */
-void pool_setup(void (*serve)(const struct seccomp_notif *req), size_t size);
+/* SERVE is called on a worker for each notification handed over, with
+ * the CTX it was handed with (the program it is of); SIZE is the
+ * notification's size (the kernel's, which may be larger than the
+ * headers' structure).  The same for every program: set once. */
+void pool_setup(void (*serve)(void *ctx, const struct seccomp_notif *req), size_t size);
 
-/* Hand REQ (copied) to a worker.  0, or -1 with errno when it cannot be
- * (no memory, no thread): the caller serves it itself. */
-int pool_hand(const struct seccomp_notif *req);
+/* Hand REQ (copied), of CTX, to a worker.  0, or -1 with errno when it
+ * cannot be (no memory, no thread): the caller serves it itself. */
+int pool_hand(void *ctx, const struct seccomp_notif *req);
 
 /* Does the calling thread have a umask of its own (a worker that could
  * unshare its file system attributes)? */

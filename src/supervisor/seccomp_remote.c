@@ -38,6 +38,17 @@ static int read_status(const char *file, char *buf, size_t size)
 	return 0;
 }
 
+int remote_threads(pid_t pid)
+{
+	char path[64], buf[4096];
+	const char *at;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, "\nThreads:")))
+		return -1;
+	return atoi(at + 9);
+}
+
 /* The fields of a status that decide what a thread may do to files:
  * its user and group ids (real, effective, saved, file system), its
  * supplementary groups, its effective capabilities. */

@@ -19,6 +19,10 @@
 /* Is TID a thread of the process PID?  (One stat of /proc/PID/task/TID.) */
 int remote_thread_of(pid_t tid, pid_t pid);
 
+/* How many threads the process PID has (the Threads: line of its
+ * status), or -1 when it cannot be read. */
+int remote_threads(pid_t pid);
+
 /* From /proc/TID/status: TID's umask (022 where the kernel does not
  * show it, before Linux 4.7), and whether it has the same rights over
  * files as the supervisor's thread: the same user and group ids (all

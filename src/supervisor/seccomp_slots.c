@@ -1,33 +1,20 @@
 /* seccomp_slots.c - numbers of the watched range, handed out. */
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "seccomp_slots.h"
 
-static int base;               /* 0: no range */
-static pthread_mutex_t guard = PTHREAD_MUTEX_INITIALIZER;  /* TAKEN, NEXT */
-static unsigned char taken[SLOTS_SPAN];
-static int next;               /* round robin: a number just released is the last reused */
-
-void slots_range(unsigned long soft, int *out)
+void slots_setup(struct slots *s, int base)
 {
-	unsigned long top = soft < 1024 ? soft : 1024;
-
-	/* Room below the range for the program's own descriptors. */
-	*out = top >= 4 * SLOTS_SPAN ? (int)(top - SLOTS_SPAN) : 0;
+	s->base = base;
+	pthread_mutex_init(&s->guard, NULL);
 }
 
-void slots_setup(int b)
+int slots_index(const struct slots *s, int n)
 {
-	base = b;
-}
-
-int slots_index(int n)
-{
-	return base && n >= base && n < base + SLOTS_SPAN ? n - base : -1;
+	return s->base && n >= s->base && n < s->base + SLOTS_SPAN ? n - s->base : -1;
 }
 
 /* Is N open in TID's process (its own descriptor there, or one of ours
@@ -42,31 +29,31 @@ static int open_in(pid_t tid, int n)
 	return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-int slots_take(pid_t tid)
+int slots_take(struct slots *s, pid_t tid)
 {
 	int got = -1;
 
-	if (!base)
+	if (!s->base)
 		return -1;
-	pthread_mutex_lock(&guard);
+	pthread_mutex_lock(&s->guard);
 	for (int i = 0; i < SLOTS_SPAN && got < 0; i++) {
-		int k = (next + i) % SLOTS_SPAN;
+		int k = (s->next + i) % SLOTS_SPAN;
 
-		if (taken[k] || open_in(tid, base + k))
+		if (s->taken[k] || open_in(tid, s->base + k))
 			continue;
-		taken[k] = 1;
-		next = (k + 1) % SLOTS_SPAN;
-		got = base + k;
+		s->taken[k] = 1;
+		s->next = (k + 1) % SLOTS_SPAN;
+		got = s->base + k;
 	}
-	pthread_mutex_unlock(&guard);
+	pthread_mutex_unlock(&s->guard);
 	return got;
 }
 
-void slots_release(int n)
+void slots_release(struct slots *s, int n)
 {
-	if (slots_index(n) < 0)
+	if (slots_index(s, n) < 0)
 		return;
-	pthread_mutex_lock(&guard);
-	taken[n - base] = 0;
-	pthread_mutex_unlock(&guard);
+	pthread_mutex_lock(&s->guard);
+	s->taken[n - s->base] = 0;
+	pthread_mutex_unlock(&s->guard);
 }

@@ -18,28 +18,32 @@
 #ifndef ATOMICALLY_SECCOMP_SLOTS_H
 #define ATOMICALLY_SECCOMP_SLOTS_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
-#define SLOTS_SPAN 128
+#include "core/seccomp_filter.h"  /* SLOTS_SPAN, seccomp_filter_range */
 
-/* The range for the soft limit SOFT (the calling process's, in the
- * covered program before its exec): *BASE, or 0 when the limit is too
- * low to spare one (then no close is watched: the files are committed at
- * the exit). */
-void slots_range(unsigned long soft, int *base);
+/* One covered program's range: its numbers handed out. */
+struct slots {
+	int base;                      /* 0: no range */
+	pthread_mutex_t guard;         /* TAKEN, NEXT */
+	unsigned char taken[SLOTS_SPAN];
+	int next;                      /* round robin: a number just released is the last reused */
+};
 
-/* The supervisor's side: the range the program's filter watches. */
-void slots_setup(int base);
+/* The supervisor's side: S for the range the program's filter watches,
+ * from BASE. */
+void slots_setup(struct slots *s, int base);
 
-/* A free number of the range for a descriptor of the thread TID's
- * process, or -1 when none is (or no range).  Taken until released. */
-int slots_take(pid_t tid);
+/* A free number of S for a descriptor of the thread TID's process, or
+ * -1 when none is (or no range).  Taken until released. */
+int slots_take(struct slots *s, pid_t tid);
 
 /* N is free again (the program closed it, or it never got it). */
-void slots_release(int n);
+void slots_release(struct slots *s, int n);
 
-/* N's place in the range (0 to SLOTS_SPAN - 1), or -1 when N is not
- * one of its numbers. */
-int slots_index(int n);
+/* N's place in S (0 to SLOTS_SPAN - 1), or -1 when N is not one of its
+ * numbers. */
+int slots_index(const struct slots *s, int n);
 
 #endif

@@ -17,7 +17,10 @@
  * its child: the SIGKILL goes to that child alone, while the wrapper
  * lives on to see it die (the seccomp supervisor: bats/seccomp.bats);
  * the wrapper must then exit 128+9.  Until the child exists, the whole
- * group is killed, as without the option.
+ * group is killed, as without the option.  --kill-leaf: the same with
+ * the last process down the wrapper's first children (atomically, its
+ * keeper, a shell that runs the writer: the writer), as a program a
+ * session's tree exec'd; the group while nothing is below the keeper.
  *
  * --preload LIB puts LD_PRELOAD=LIB in the writer's environment; without
  * it LD_PRELOAD is removed (the control).  Everything else in the
@@ -201,10 +204,19 @@ static pid_t child_of(pid_t pid)
 	return (pid_t)atoi(buf) > 0 ? (pid_t)atoi(buf) : -1;
 }
 
-/* Kill the writer PID: its group, or (--kill-child) its child. */
+/* Kill the writer PID: its group, or (--kill-child) its child, or
+ * (--kill-leaf) the last of its first children, down the tree. */
 static void kill_writer(pid_t pid)
 {
-	pid_t c = kill_child ? child_of(pid) : -1;
+	pid_t c = kill_child ? child_of(pid) : -1, below;
+	int depth = 1;
+
+	if (kill_child == 2) {
+		for (below = c; below > 0; below = child_of(c), depth++)
+			c = below;
+		if (depth < 3)
+			c = -1;  /* the keeper, alone yet: the group */
+	}
 
 	if (c > 0)
 		kill(c, SIGKILL);
@@ -620,7 +632,7 @@ static void check(const struct run *r, long version, long *last)
 static void usage(void)
 {
 	fprintf(stderr, "usage: crash_kill [-n KILLS] [--preload LIB] [--format text|json] "
-			"[--seed N] [--expect-no-temps] [--kill-child] TARGET WRITER [ARG...]\n");
+			"[--seed N] [--expect-no-temps] [--kill-child|--kill-leaf] TARGET WRITER [ARG...]\n");
 	exit(64);
 }
 
@@ -633,6 +645,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "expect-no-temps", no_argument, NULL, 'T' },
 		{ "kill-child", no_argument, NULL, 'C' },
+		{ "kill-leaf", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long kills = 20, max_runs, version, last = 0;
@@ -656,6 +669,7 @@ int main(int argc, char **argv)
 		case 's': seed = strtoull(optarg, NULL, 10); break;
 		case 'T': expect_no_temps = 1; break;
 		case 'C': kill_child = 1; break;
+		case 'L': kill_child = 2; break;
 		default: usage();
 		}
 	}

@@ -1,16 +1,20 @@
-/* seccomp_filter.c - the covered program's filter, built and installed. */
+/* seccomp_filter.c - the covered program's filter, built and installed.
+ *
+ * Shared by the launcher (its COMMAND, after the fork) and the library
+ * (a static or Go program exec'd by a process of a session): so through
+ * sys_raw, never libc's syscall(), which the library interposes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <sys/resource.h>
 
 #include "seccomp_filter.h"
-#include "seccomp_slots.h"
+#include "sys.h"
 
 #if defined(__x86_64__)
 #define FILTER_ARCH AUDIT_ARCH_X86_64
@@ -69,17 +73,19 @@ enum {
 	I_RENAME, I_RENAMEAT, I_RENAMEAT2,
 	I_STAT, I_LSTAT, I_FSTATAT, I_STATX, I_ACCESS, I_FACCESSAT, I_FACCESSAT2,
 	I_UNLINK, I_UNLINKAT,
+	I_EXIT, I_EXIT_GROUP,
 	I_OTHER,
 	I_OPENAT_FLAGS, I_OPENAT_WRITES,
 	I_OPEN_FLAGS, I_OPEN_WRITES,
 	I_CLOSE_FD, I_RANGE_LOW, I_RANGE_HIGH,
 	I_LOOK,                 /* a look at a name: sent only when reads are watched */
+	I_END,                  /* an exit: sent only when exits are watched */
 	I_SEND,
 	I_ALLOW,
 	I_COUNT
 };
 
-static struct sock_filter program[I_COUNT] = {
+static const struct sock_filter program[I_COUNT] = {
 	[I_ARCH] = LOAD(offsetof(struct seccomp_data, arch)),
 	[I_ARCH_IS] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 0, TO(I_ARCH_IS, I_ALLOW)),
 	[I_NR] = LOAD(offsetof(struct seccomp_data, nr)),
@@ -99,6 +105,8 @@ static struct sock_filter program[I_COUNT] = {
 	[I_FACCESSAT2] = IS(I_FACCESSAT2, __NR_faccessat2, I_LOOK),
 	[I_UNLINK] = IS(I_UNLINK, NR_UNLINK, I_LOOK),
 	[I_UNLINKAT] = IS(I_UNLINKAT, __NR_unlinkat, I_LOOK),
+	[I_EXIT] = IS(I_EXIT, __NR_exit, I_END),
+	[I_EXIT_GROUP] = IS(I_EXIT_GROUP, __NR_exit_group, I_END),
 	[I_OTHER] = RET(SECCOMP_RET_ALLOW),
 	[I_OPENAT_FLAGS] = LOAD(ARG_LOW(2)),
 	[I_OPENAT_WRITES] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE,
@@ -112,50 +120,74 @@ static struct sock_filter program[I_COUNT] = {
 	[I_RANGE_HIGH] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, TO(I_RANGE_HIGH, I_ALLOW),
 				  TO(I_RANGE_HIGH, I_SEND)),
 	[I_LOOK] = RET(SECCOMP_RET_ALLOW),  /* patched: sent when reads are watched */
+	[I_END] = RET(SECCOMP_RET_ALLOW),   /* patched: sent when exits are watched */
 	[I_SEND] = RET(SECCOMP_RET_USER_NOTIF),
 	[I_ALLOW] = RET(SECCOMP_RET_ALLOW),
 };
 
-static int install(unsigned flags)
+int seccomp_filter_range(unsigned long soft)
 {
-	struct sock_fprog prog = { I_COUNT, program };
+	unsigned long top = soft < 1024 ? soft : 1024;
 
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	/* Room below the range for the program's own descriptors. */
+	return top >= 4 * SLOTS_SPAN ? (int)(top - SLOTS_SPAN) : 0;
+}
+
+unsigned long seccomp_filter_soft_limit(void)
+{
+	struct rlimit rl;
+
+	if (sys_raw(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) < 0)
+		return 0;
+	return rl.rlim_cur;
+}
+
+static int install(struct sock_filter *prog, unsigned flags)
+{
+	struct sock_fprog fprog = { I_COUNT, prog };
+
+	return (int)sys_raw(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)&fprog, 0);
 }
 
 /* With the killable wait first; without it on a kernel that does not
  * know the flag (EINVAL). */
-static int install_listener(void)
+static int install_listener(struct sock_filter *prog)
 {
-	int fd = install(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+	int fd = install(prog, SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
 
 	if (fd < 0 && errno == EINVAL)
-		fd = install(SECCOMP_FILTER_FLAG_NEW_LISTENER);
+		fd = install(prog, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 	return fd;
 }
 
-int seccomp_filter_install(int watched, int reads)
+int seccomp_filter_install(int watched, int reads, int exits)
 {
+	struct sock_filter prog[I_COUNT];
 	int fd;
 
-	/* Patched here, in the covered program's process after the fork. */
+	/* A copy patched on the stack: two threads of a process may exec
+	 * at once. */
+	memcpy(prog, program, sizeof(prog));
 	if (watched > 0) {
-		program[I_RANGE_LOW].k = (__u32)watched;
-		program[I_RANGE_HIGH].k = (__u32)watched + SLOTS_SPAN;
+		prog[I_RANGE_LOW].k = (__u32)watched;
+		prog[I_RANGE_HIGH].k = (__u32)watched + SLOTS_SPAN;
 	} else {
-		program[I_CLOSE].k = NO_CALL;  /* no close is sent */
+		prog[I_CLOSE].k = NO_CALL;  /* no close is sent */
 	}
 	if (reads)
-		program[I_LOOK].k = SECCOMP_RET_USER_NOTIF;
-	fd = install_listener();
+		prog[I_LOOK].k = SECCOMP_RET_USER_NOTIF;
+	if (exits)
+		prog[I_END].k = SECCOMP_RET_USER_NOTIF;
+	fd = install_listener(prog);
 
 	/* EACCES: the kernel wants no_new_privs of a process without
 	 * CAP_SYS_ADMIN.  Set here, in the covered program's own process,
 	 * and only then. */
 	if (fd < 0 && errno == EACCES) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		if (sys_raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0) < 0)
 			return -1;
-		fd = install_listener();
+		fd = install_listener(prog);
 	}
 	return fd;
 }
