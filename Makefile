@@ -252,11 +252,13 @@ check: deps-check
 	@$(MAKE) --no-print-directory check-fuzz
 
 # Opt-in: the writer killed 10,000 times (issue 3); 20 power cuts per
-# power loss test (issue 5).
+# power loss test (issue 5); the session's supervisor killed 100 times
+# during its commit (issue 14; 40 in check).
 check-long: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	ATOMICALLY_KILLS=10000 CRASH_FIGURES=1 bats --print-output-on-failure bats/crash.bats
 	POWER_TRIALS=20 POWER_FIGURES=1 bats --print-output-on-failure bats/powerloss.bats
+	SESSION_KILLS=100 bats --print-output-on-failure -f 'killed SESSION_KILLS' bats/sessioncommit.bats
 
 # ---- Sanitizers and valgrind (issue 5): opt-in, not part of check --------
 #
