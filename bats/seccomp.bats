@@ -806,6 +806,27 @@ tree_lms_round() {
 	assert_no_temps .
 }
 
+@test "lock = \"process\" in a session: a Go program the shell ran has let go of the file when a later process of the tree saves it" {
+	# The supervisor holds a lock = "process" for good, until it exits:
+	# right for COMMAND, whose end is the supervisor's, but for a program
+	# the tree exec'd it would shut the tree's later processes out of the
+	# file (python below would wait lock_timeout and fail).  So such a
+	# program's files are locked as lock = "write".
+	find_python
+	printf 'path "list.json" {\n  lock = "process"\n  lock_timeout = 2\n}\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" list.json go && "$2" -c "
+import json
+l = json.load(open(\"list.json\"))
+l.append(\"py\")
+json.dump(l, open(\"list.json\", \"w\"))
+"' sh "$GOBIN/golms" "$PY"
+	assert_success
+	[[ "$stderr" == *"the session's supervisor covers"* ]] || skip "not covered here: $stderr"
+	[ "$(tr -d ' \n' < list.json)" = '["go","py"]' ] || fail "list.json: $(cat list.json)"
+	[[ "$stderr" != *"gave up after waiting"* ]] || fail "the later save waited: $stderr"
+	assert_no_temps .
+}
+
 @test "exec of a static program that fails (missing, not executable): the shell goes on, its own writes through the library" {
 	local prog
 	prog=$(static_c)

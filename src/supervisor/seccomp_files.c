@@ -38,15 +38,31 @@ struct seccomp_file {
 };
 
 static struct ruleset rs;
+/* The rules again, lock = "process" made "write": for a program the tree
+ * exec'd (see seccomp_table_init). */
+static struct rule *write_scoped;
 static struct actor actor;
 static int reads;               /* a rule's lock outlives the write */
 static int ready;
 
-void seccomp_table_init(struct seccomp_table *t, const struct slots *slots)
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->mutex, NULL);
 	t->slots = slots;
+	t->process_locks = process_locks;
+}
+
+/* RULE as TAB's program gets it: a lock = "process" is held by the
+ * supervisor's lock table until the supervisor exits, which for COMMAND
+ * is its own end; for a program the tree exec'd it would outlast the
+ * program and shut the tree's later processes out of the file, so there
+ * it is a lock = "write". */
+static const struct rule *scoped(const struct seccomp_table *tab, const struct rule *rule)
+{
+	if (!rule || !tab || tab->process_locks || rule->lock != SCOPE_PROCESS || !write_scoped)
+		return rule;
+	return &write_scoped[rule - rs.rules];
 }
 
 int seccomp_files_ready(void)
@@ -69,6 +85,13 @@ int seccomp_files_setup(const char *text)
 	}
 	actor.pid = getpid();
 	actor.lock_dir = rs.lock_dir;
+	if ((write_scoped = calloc(rs.nrules + 1, sizeof(*write_scoped)))) {
+		for (size_t i = 0; i < rs.nrules; i++) {
+			write_scoped[i] = rs.rules[i];
+			if (write_scoped[i].lock == SCOPE_PROCESS)
+				write_scoped[i].lock = SCOPE_WRITE;
+		}
+	}
 	for (size_t i = 0; i < rs.nrules; i++)
 		if (rs.rules[i].lock >= SCOPE_PROCESS)
 			reads = 1;
@@ -110,10 +133,10 @@ static const struct rule *matched(int base, const char *path, char *display, siz
 	return rule;
 }
 
-int seccomp_files_touch(int base, const char *path)
+int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path)
 {
 	char display[PATH_MAX];
-	const struct rule *rule = matched(base, path, display, sizeof(display));
+	const struct rule *rule = scoped(tab, matched(base, path, display, sizeof(display)));
 	struct target t;
 	int r = 0;
 
@@ -127,11 +150,11 @@ int seccomp_files_touch(int base, const char *path)
 	return r;
 }
 
-int seccomp_files_rename(int frombase, const char *from, int tobase, const char *to,
-			 unsigned flags)
+int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const char *from,
+			 int tobase, const char *to, unsigned flags)
 {
 	char display[PATH_MAX];
-	const struct rule *rule = matched(tobase, to, display, sizeof(display));
+	const struct rule *rule = scoped(tab, matched(tobase, to, display, sizeof(display)));
 	struct target t;
 	int r, err;
 
@@ -198,7 +221,8 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 
 	*file = NULL;
 	*fresh = 0;
-	if (!redirect_flags(flags) || !(rule = matched(base, path, display, sizeof(display))))
+	if (!redirect_flags(flags) ||
+	    !(rule = scoped(tab, matched(base, path, display, sizeof(display)))))
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;

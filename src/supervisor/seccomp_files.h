@@ -35,10 +35,15 @@ struct seccomp_table {
 	struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
 	const struct slots *slots;         /* the program's watched range */
 	atomic_int failed;                 /* a commit at a close failed */
+	int process_locks;                 /* lock = "process" kept as such */
 };
 
-/* T empty, for the program whose range is SLOTS. */
-void seccomp_table_init(struct seccomp_table *t, const struct slots *slots);
+/* T empty, for the program whose range is SLOTS.  PROCESS_LOCKS: its
+ * lock = "process" files are locked for good, held by the supervisor
+ * until it exits (COMMAND, whose end is the supervisor's); else they
+ * are locked as lock = "write" (a program the tree exec'd: the
+ * supervisor cannot yet let go of one program's locks at its exit). */
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks);
 
 /* Have the rules been set up (seccomp_files_setup)? */
 int seccomp_files_ready(void);
@@ -82,7 +87,7 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
  * matches it, its lock is taken and held until the supervisor exits
  * (after the program).  0, or -1 with errno (EWOULDBLOCK: not had in
  * lock_timeout; the call then fails with it, as in the library). */
-int seccomp_files_touch(int base, const char *path);
+int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path);
 
 /* The program renames FROM (in FROMBASE) onto TO (in TOBASE), with the
  * renameat2 FLAGS.  When TO is matched, the supervisor makes the rename
@@ -90,8 +95,8 @@ int seccomp_files_touch(int base, const char *path);
  * target's lock held across it, the directory synced after; returns its
  * result (0, or -1 with errno).  REDIRECT_PASS when TO is none of ours:
  * the kernel's call decides. */
-int seccomp_files_rename(int frombase, const char *from, int tobase, const char *to,
-			 unsigned flags);
+int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const char *from,
+			 int tobase, const char *to, unsigned flags);
 
 /* Is FILE to be committed at its last close (commit = "close"), so that
  * its descriptors go in at watched numbers?  Not for commit = "exit"

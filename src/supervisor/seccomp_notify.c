@@ -207,7 +207,7 @@ static void serve_look(struct seccomp_program *p, const struct seccomp_notif *re
 
 	if (!may_act(p, req, c->dirfd, path, &base))
 		return;
-	r = seccomp_files_touch(base, path);
+	r = seccomp_files_touch(&p->files, base, path);
 	close(base);
 	if (r < 0)
 		answer_error(p->listener, req->id, errno ? errno : EIO);
@@ -234,7 +234,7 @@ static void serve_rename(struct seccomp_program *p, const struct seccomp_notif *
 		close(frombase);
 		return;
 	}
-	r = seccomp_files_rename(frombase, from, base, path, (unsigned)c->flags);
+	r = seccomp_files_rename(&p->files, frombase, from, base, path, (unsigned)c->flags);
 	close(base);
 	close(frombase);
 	if (r == REDIRECT_PASS)
@@ -412,7 +412,7 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 	p->pid = pid;
 	p->from_tree = from_tree;
 	slots_setup(&p->slots, watched);
-	seccomp_table_init(&p->files, &p->slots);
+	seccomp_table_init(&p->files, &p->slots, !from_tree);
 	/* The end must not wait behind a stream of calls. */
 	pthread_rwlockattr_init(&rw);
 	pthread_rwlockattr_setkind_np(&rw, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
