@@ -342,6 +342,10 @@ killed_covered() {
 lms_round() {
 	local n=$1 conf=$2 prog=$GOBIN/${3:-golms} i failed=0
 	local pids=()
+	# 20 ms of work between the read and the save: without it the cgo
+	# build, slower to start, sometimes ran one after the other in every
+	# round and the control lost nothing.
+	local -x GOLMS_PAUSE_MS=20
 	for ((i = 0; i < n; i++)); do
 		if [ "$conf" = none ]; then
 			"$prog" list.json "e$i" 2>/dev/null &

@@ -4,8 +4,11 @@
 //	golms FILE ENTRY
 //
 // Reads FILE (a JSON array of strings; missing: empty), appends ENTRY,
-// and saves the whole list back with os.WriteFile.  Exit status: 0; 1 on
-// an error (said); 64 on bad usage.
+// and saves the whole list back with os.WriteFile.  GOLMS_PAUSE_MS: a
+// pause between the read and the save (a program that does some work
+// there; the races of the tests then do not depend on how fast the
+// programs start).  Exit status: 0; 1 on an error (said); 64 on bad
+// usage.
 package main
 
 import (
@@ -14,6 +17,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
+	"time"
 )
 
 func main() {
@@ -33,6 +38,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "golms:", os.Args[1], err)
 			os.Exit(1)
 		}
+	}
+	if ms, err := strconv.Atoi(os.Getenv("GOLMS_PAUSE_MS")); err == nil && ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
 	list = append(list, os.Args[2])
 	out, _ := json.MarshalIndent(list, "", "  ")
