@@ -831,6 +831,30 @@ json.dump(l, open(\"list.json\", \"w\"))
 	assert_no_temps .
 }
 
+@test "a cgo program a shell of a session runs: covered by the supervisor, the library in it standing aside" {
+	# The environment the shell execs it with names it (pid and start
+	# time, ATOMICALLY_COVERED): the library it loads stays inert in it,
+	# and the supervisor acts for its C code and its Go code alike.
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > c.json
+	printf 'old\n' > go.json
+	local c_before go_before
+	c_before=$(inode c.json)
+	go_before=$(inode go.json)
+	run --separate-stderr env ATOMICALLY_LOG=debug "$ATOMICALLY" sh -c '"$1" c.json go.json; echo "status $?"' sh "$GOBIN/gomixedcgo"
+	assert_success
+	[[ "$stderr" != *"the supervisor cannot cover it (seccomp"* ]] || skip "no filter here: $stderr"
+	[[ "$stderr" == *"the session's supervisor covers"* ]] || fail "not covered: $stderr"
+	assert_output "status 0"
+	[[ "$stderr" == *"inert in pid "*"(gomixedcgo): the supervisor covers it"* ]] ||
+		fail "the library did not stand aside: $stderr"
+	[ "$(cat c.json)" = "from C after old" ] || fail "c.json: $(cat c.json)"
+	[ "$(cat go.json)" = "from Go" ] || fail "go.json: $(cat go.json)"
+	[ "$(inode c.json)" != "$c_before" ] || fail "c.json written in place"
+	[ "$(inode go.json)" != "$go_before" ] || fail "go.json written in place"
+	assert_no_temps .
+}
+
 @test "exec of a static program that fails (missing, not executable): the shell goes on, its own writes through the library" {
 	local prog
 	prog=$(static_c)

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "core/covered.h"
 #include "core/elfcheck.h"
 #include "core/log.h"
 #include "core/rules.h"
@@ -92,22 +93,60 @@ static int cover(const char *path, const char *why)
 	return s;
 }
 
-int cover_before_exec(const char *file, int search)
+/* ENV with COVERED_ENV naming this process (core/covered.h), built in
+ * SCRATCH (SIZE bytes: a vfork child may allocate nothing), for a Go
+ * program built with cgo: the library it loads stands aside in it.
+ * NULL when it does not fit, or the name cannot be had. */
+static char *const *env_naming_self(char *const env[], char *scratch, size_t size)
+{
+	size_t n = 0, k = 0, prefix = sizeof(COVERED_ENV), need;
+	char **out;
+	char *var;
+
+	while (env && env[n])
+		n++;
+	need = (n + 2) * sizeof(char *) + prefix + 64;
+	if (need > size)
+		return NULL;
+	out = (char **)scratch;
+	var = scratch + (n + 2) * sizeof(char *);
+	memcpy(var, COVERED_ENV "=", prefix);
+	if (covered_name_self(var + prefix, 64) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], COVERED_ENV "=", prefix) != 0)
+			out[k++] = env[i];
+	out[k++] = var;
+	out[k] = NULL;
+	return out;
+}
+
+int cover_before_exec(const char *file, int search, char *const **env, char *scratch,
+		      size_t size)
 {
 	char path[PATH_MAX];
 	enum elf_kind kind;
 	const char *why;
+	char *const *named = NULL;
 
 	if (!lib_should_act() || handover_exec_path(file, search, path, sizeof(path)) < 0)
 		return -1;
 	kind = elf_preload_kind(path, &why);
 	if (kind == ELF_REACHED)
 		return -1;
-	/* A Go program built with cgo loads the library: its C code is
-	 * reached, its Go code is not (not covered yet). */
 	if (kind == ELF_STATIC || (kind == ELF_GO && !elf_dynamic(path)))
 		return cover(path, why);
-	uncovered(path, why, "");
+	/* A Go program built with cgo loads the library, which would act
+	 * for its C code beside the supervisor acting for all of it: the
+	 * environment tells the library to stand aside in it. */
+	if (kind == ELF_GO && rules_want(0) && (named = env_naming_self(*env, scratch, size))) {
+		int s = cover(path, why);
+
+		if (s >= 0)
+			*env = named;
+		return s;
+	}
+	uncovered(path, why, kind == ELF_GO ? "; and its environment has no room to say it" : "");
 	return -1;
 }
 

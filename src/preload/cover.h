@@ -8,18 +8,24 @@
  * installs the seccomp filter in itself (core/seccomp_filter.h, with
  * its exits sent: the supervisor is not its parent), sends the listener
  * to the supervisor (SESSION_COVER, preload/session.h), waits for its
- * reply, and execs.  Outside a session, when the filter cannot be
- * installed (another listener, an old kernel), and for a privileged
- * program, a warning says that its writes are not made atomic.
+ * reply, and execs.  A Go program built with cgo too: the library it
+ * loads is told to stand aside in it.  Outside a session (said at info
+ * level only), when the filter cannot be installed (another listener,
+ * an old kernel), and for a privileged program, it runs uncovered.
  */
 #ifndef ATOMICALLY_PRELOAD_COVER_H
 #define ATOMICALLY_PRELOAD_COVER_H
 
 /* Before this process (or a vfork child: nothing of the parent's is
- * changed) execs FILE (searched in $PATH when SEARCH): the connection to
- * the supervisor, which now covers the program (close-on-exec: the
- * exec closes it), or -1 when it does not. */
-int cover_before_exec(const char *file, int search);
+ * changed) execs FILE (searched in $PATH when SEARCH) with the
+ * environment *ENV: the connection to the supervisor, which now covers
+ * the program (close-on-exec: the exec closes it), or -1 when it does
+ * not.  For a Go program built with cgo, which loads the library, *ENV
+ * becomes a copy built in SCRATCH (SIZE bytes) that names this process
+ * in ATOMICALLY_COVERED (core/covered.h): the library stands aside in
+ * it. */
+int cover_before_exec(const char *file, int search, char *const **env, char *scratch,
+		      size_t size);
 
 /* The exec after cover_before_exec gave S failed: the supervisor stops
  * acting for this process (the library goes on in it); S closed.
