@@ -92,39 +92,12 @@ static int peer_is(int sock, pid_t pid)
 	return cred.pid == pid && cred.uid == sys_geteuid();
 }
 
-int session_connect(const char *value, int *slot)
-{
-	struct sockaddr_un addr;
-	unsigned len;
-	pid_t pid;
-	int fd;
-
-	*slot = -1;
-	if (!(len = session_address(value, &addr, &pid))) {
-		errno = ENOENT;
-		return -1;
-	}
-	fd = (int)sys_raw(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, 0);
-	if (sys_fd_keep(fd, slot) < 0)
-		return -1;
-	if (sys_raw(SYS_connect, *slot, (long)&addr, len, 0) < 0) {
-		sys_fd_close(slot);
-		return -1;
-	}
-	if (!peer_is(*slot, pid)) {
-		sys_fd_close(slot);
-		errno = EPERM;
-		return -1;
-	}
-	return *slot;
-}
-
 int session_connect_once(const char *value)
 {
 	struct sockaddr_un addr;
 	unsigned len;
 	pid_t pid;
-	int fd;
+	int fd, err;
 
 	if (!(len = session_address(value, &addr, &pid))) {
 		errno = ENOENT;
@@ -133,18 +106,21 @@ int session_connect_once(const char *value)
 	fd = (int)sys_raw(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, 0);
 	if (fd < 0)
 		return -1;
-	if (sys_raw(SYS_connect, fd, (long)&addr, len, 0) < 0) {
-		int err = errno;
-		sys_raw(SYS_close, fd, 0, 0, 0);
-		errno = err;
-		return -1;
-	}
-	if (!peer_is(fd, pid)) {
-		sys_raw(SYS_close, fd, 0, 0, 0);
-		errno = EPERM;
-		return -1;
-	}
-	return fd;
+	if (sys_raw(SYS_connect, fd, (long)&addr, len, 0) < 0)
+		err = errno;
+	else if (!peer_is(fd, pid))
+		err = EPERM;
+	else
+		return fd;
+	sys_raw(SYS_close, fd, 0, 0, 0);
+	errno = err;
+	return -1;
+}
+
+int session_connect(const char *value, int *slot)
+{
+	*slot = -1;
+	return sys_fd_keep(session_connect_once(value), slot);
 }
 
 uint64_t session_rules_id(const char *text)
