@@ -439,23 +439,28 @@ EOF
 }
 
 @test "two children let go at different times: one commit, after the last; a reader in between saw the old file" {
+	# The second child writes when the test says so (./go), once it has
+	# looked: a sleep of its own was outrun by a loaded machine.
 	cat > two.py << 'EOF'
 import subprocess
 with open("out.json", "w") as f:
     subprocess.Popen(["sh", "-c", "sleep 0.2; echo first"], stdout=f)
-    subprocess.Popen(["sh", "-c", "sleep 0.8; echo second"], stdout=f)
+    subprocess.Popen(["sh", "-c", "i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; echo second"], stdout=f)
 EOF
 	printf 'old\n' > out.json
+	rm -f go
 	"$PY" two.py
-	sleep 0.5
-	assert_equal "$(on_disk out.json)" first
+	settles out.json first
+	: > go
 	settles out.json "first second"
 
 	printf 'old\n' > out.json
+	rm -f go
 	detached wrapped "$PY" two.py
 	assert_loaded "$PYNAME"
 	sleep 0.5
 	assert_equal "$(on_disk out.json)" old
+	: > go
 	settles out.json "first second"
 	assert_commits out.json 1
 	no_waiter
