@@ -73,7 +73,7 @@ CLI_SRC  := $(LAUNCHER_SRC) $(SUPERVISOR_SRC) $(CONFIG_SRC) $(CORE_SRC) $(PLAIN_
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev binutils
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
-              xfsprogs btrfs-progs
+              xfsprogs btrfs-progs golang-go
 # The real programs of the compatibility matrix (bats/compat.bats and the
 # real-program suite, bats/realworld.bats; npm unless some npm is there
 # already, as nodesource's nodejs brings its own), and the
@@ -87,7 +87,7 @@ DEPS_DEMO  := $(DEPS_BUILD) python3 coreutils
 # peer is skipped without it), so it is not installed here.
 DEPS_BENCH := $(DEPS_BUILD) $(if $(shell command -v gnuplot),,gnuplot-nox) moreutils \
               python3 python3-atomicwrites xfsprogs btrfs-progs strace valgrind \
-              util-linux coreutils tar findutils
+              util-linux coreutils tar findutils golang-go
 # The sanitizers' runtimes (libasan, libubsan, libtsan) come with gcc.
 DEPS_VALGRIND := $(DEPS_BUILD) valgrind
 # libFuzzer is in clang's runtime package, which clang only recommends.
@@ -103,14 +103,28 @@ HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
+# The Go programs of the seccomp supervisor's tests (tests/go/NAME/*.go,
+# built as $(B)/go/NAME): static (CGO_ENABLED=0; golmscgo alone is built
+# with cgo, below), the standard library only, so no network is needed.
+# Only where go is installed (make check installs golang-go;
+# bats/seccomp.bats skips, saying so, without them).
+# The caches under the build directory: root in CI has no home of its
+# own to write them to, and `make clean` takes them away.
+GO         := $(shell command -v go 2>/dev/null)
+GO_PROGS   := $(patsubst tests/go/%/,$(B)/go/%,$(sort $(dir $(wildcard tests/go/*/*.go))))
+GO_ENV     := CGO_ENABLED=0 GOPROXY=off GOTOOLCHAIN=local GOFLAGS= \
+              GOCACHE=$(abspath $(B))/go/cache GOPATH=$(abspath $(B))/go/path
+# The Go programs of benchmarks 9 and 10 (tests/go/bench*) only where go
+# is installed: bench.sh skips those two without them, saying why.
 BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/bench/edit \
               $(B)/bench/touches \
-              $(B)/bench/empty.so $(B)/lms_counter
+              $(B)/bench/empty.so $(B)/lms_counter \
+              $(if $(GO),$(filter $(B)/go/bench%,$(GO_PROGS)))
 
 all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
 
 # Every program the tests run.
-testprogs: $(TEST_PROGS) $(HELPERS)
+testprogs: $(TEST_PROGS) $(HELPERS) $(if $(GO),$(GO_PROGS))
 
 $(B):
 	@mkdir -p $(B)
@@ -178,6 +192,24 @@ $(B)/proc_late-asan: tests/helpers/proc_late.c tests/helpers/*.h | $(B)
 $(B)/%.so: tests/helpers/%.c | $(B)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $<
 
+# The Go programs: each folder one program, built from its files alone
+# (no module: the standard library is all they use).
+$(B)/go/%: tests/go/%/*.go | $(B)
+	@mkdir -p $(B)/go
+	$(GO_ENV) $(GO) build -o $@ $(sort $(wildcard tests/go/$*/*.go))
+# But golmscgo: golms's main.go with tests/go/golmscgo/cgo.go, which
+# calls libc, built with cgo (CGO_ENABLED=1, gcc): the same program,
+# dynamically linked against libc.  go build takes the files of one
+# directory: both copied into one under the build directory.
+$(B)/go/golmscgo: tests/go/golms/main.go tests/go/golmscgo/*.go | $(B)
+	@rm -rf $@.src && mkdir -p $@.src
+	cp $^ $@.src/
+	cd $@.src && $(GO_ENV) CGO_ENABLED=1 $(GO) build -o $(abspath $@) $(notdir $^)
+# gomixedcgo calls C itself: built with cgo too.
+$(B)/go/gomixedcgo: tests/go/gomixedcgo/*.go | $(B)
+	@mkdir -p $(B)/go
+	$(GO_ENV) CGO_ENABLED=1 $(GO) build -o $@ $^
+
 # Benchmark programs (tests/bench).
 $(B)/bench:
 	@mkdir -p $(B)/bench
@@ -212,17 +244,21 @@ deps-fuzz:
 	@scripts/deps.sh $(DEPS_FUZZ)
 
 # The prerequisites run in order even under -j: deps, then the build.
+# testprogs in a make of its own: it looks for go after deps-check
+# installed it.
 check: deps-check
-	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
+	@$(MAKE) --no-print-directory all testprogs
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory check-fuzz
 
 # Opt-in: the writer killed 10,000 times (issue 3); 20 power cuts per
-# power loss test (issue 5).
+# power loss test (issue 5); the session's supervisor killed 100 times
+# during its commit (issue 14; 40 in check).
 check-long: deps-check
 	@$(MAKE) --no-print-directory all $(TEST_PROGS) $(HELPERS)
 	ATOMICALLY_KILLS=10000 CRASH_FIGURES=1 bats --print-output-on-failure bats/crash.bats
 	POWER_TRIALS=20 POWER_FIGURES=1 bats --print-output-on-failure bats/powerloss.bats
+	SESSION_KILLS=100 bats --print-output-on-failure -f 'killed SESSION_KILLS' bats/sessioncommit.bats
 
 # ---- Sanitizers and valgrind (issue 5): opt-in, not part of check --------
 #
@@ -240,7 +276,8 @@ check-long: deps-check
 #   kills, not 1,000): every behaviour of the library, its processes and
 #   threads, the exec handover, its failures, its locks and its temps;
 #   config clean metadata: the config module, --clean, ownership, modes
-#   and extended attributes under ASan.
+#   and extended attributes under ASan; seccomp: the launcher as the
+#   seccomp supervisor of Go and static programs (about 40 s).
 # Left out: launcher.bats asserts the exact LD_PRELOAD the launcher
 # builds and uses ps, which hangs under a preloaded ASan (procps,
 # llvm-project#49223); programs.bats (coreutils, python3 and perl
@@ -253,7 +290,8 @@ SAN_CC      ?= gcc
 ASAN_B      := build-asan
 ASAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
-ASAN_SUITES ?= library processes handover commit failures locks temps crash config clean metadata
+ASAN_SUITES ?= library processes handover commit failures locks temps crash config clean metadata \
+               seccomp
 TSAN_B      := build-tsan
 TSAN_FLAGS  := -O1 -g -fsanitize=thread
 

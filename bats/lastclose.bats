@@ -373,8 +373,11 @@ f.write("parent\n")
 f.flush()
 child = os.fork()
 if child == 0:
-    if os.fork() == 0:           # the grandchild
-        time.sleep(0.6)
+    if os.fork() == 0:           # the grandchild, once the test has looked
+        for _ in range(1000):
+            if os.path.exists("go"):
+                break
+            time.sleep(0.01)
         os.write(f.fileno(), b"grandchild\n")
         os._exit(0)
     os.write(f.fileno(), b"child\n")
@@ -382,17 +385,23 @@ if child == 0:
 os.waitpid(child, 0)
 f.close()
 EOF
+	# The grandchild writes when the test says so (./go): a loaded
+	# machine must not let it write before the test has looked.
 	printf 'old\n' > out.json
+	rm -f go
 	"$PY" nest.py
 	sleep 0.2
 	assert_equal "$(on_disk out.json)" "parent child"
+	: > go
 	settles out.json "parent child grandchild"
 
 	printf 'old\n' > out.json
+	rm -f go
 	detached wrapped "$PY" nest.py
 	assert_loaded "$PYNAME"
 	sleep 0.2
 	assert_equal "$(on_disk out.json)" old
+	: > go
 	settles out.json "parent child grandchild"
 	assert_commits out.json 1
 	no_waiter
@@ -430,23 +439,28 @@ EOF
 }
 
 @test "two children let go at different times: one commit, after the last; a reader in between saw the old file" {
+	# The second child writes when the test says so (./go), once it has
+	# looked: a sleep of its own was outrun by a loaded machine.
 	cat > two.py << 'EOF'
 import subprocess
 with open("out.json", "w") as f:
     subprocess.Popen(["sh", "-c", "sleep 0.2; echo first"], stdout=f)
-    subprocess.Popen(["sh", "-c", "sleep 0.8; echo second"], stdout=f)
+    subprocess.Popen(["sh", "-c", "i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; echo second"], stdout=f)
 EOF
 	printf 'old\n' > out.json
+	rm -f go
 	"$PY" two.py
-	sleep 0.5
-	assert_equal "$(on_disk out.json)" first
+	settles out.json first
+	: > go
 	settles out.json "first second"
 
 	printf 'old\n' > out.json
+	rm -f go
 	detached wrapped "$PY" two.py
 	assert_loaded "$PYNAME"
 	sleep 0.5
 	assert_equal "$(on_disk out.json)" old
+	: > go
 	settles out.json "first second"
 	assert_commits out.json 1
 	no_waiter

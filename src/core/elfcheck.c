@@ -40,29 +40,37 @@ static int has_section(int fd, const Elf64_Ehdr *eh, const char *name)
 	return 0;
 }
 
-static const char *elf_problem(int fd)
+static const char *const said[] = {
+	[ELF_STATIC] = "it is statically linked: the dynamic linker, which loads the library, never runs",
+	[ELF_GO] = "it is a Go program: Go makes its own system calls, past the library",
+	[ELF_32BIT] = "it is a 32-bit program: the dynamic linker cannot load the 64-bit library into it",
+};
+
+static enum elf_kind elf_problem(int fd, int *dynamic_out)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
 	int dynamic = 0;
 
 	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-		return NULL;  /* not an ELF file: say nothing */
+		return ELF_REACHED;  /* not an ELF file: say nothing */
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return "it is a 32-bit program: the dynamic linker cannot load the 64-bit library into it";
+		return ELF_32BIT;
 	if (eh.e_phentsize != sizeof(ph))
-		return NULL;
+		return ELF_REACHED;
 	for (unsigned i = 0; i < eh.e_phnum && i < 1024; i++) {
 		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) < 0)
-			return NULL;
+			return ELF_REACHED;
 		if (ph.p_type == PT_INTERP)
 			dynamic = 1;
 	}
-	if (!dynamic)
-		return "it is statically linked: the dynamic linker, which loads the library, never runs";
+	if (dynamic_out)
+		*dynamic_out = dynamic;
+	/* Go first: a static Go program is a Go program (its kind decides
+	 * how it is covered, not its linking). */
 	if (has_section(fd, &eh, ".go.buildinfo"))
-		return "it is a Go program: Go makes its own system calls, past the library";
-	return NULL;
+		return ELF_GO;
+	return dynamic ? ELF_REACHED : ELF_STATIC;
 }
 
 /* The interpreter of a "#!" script, into BUF; NULL if FD is no script. */
@@ -82,32 +90,57 @@ static const char *script_interpreter(int fd, char *buf, size_t size)
 	return *p == '/' ? p : NULL;
 }
 
-const char *elf_preload_problem(const char *path)
+enum elf_kind elf_preload_kind(const char *path, const char **why)
 {
-	static char why[512];
+	static char said_interp[512];
 	char buf[256];
-	const char *problem, *interp;
+	const char *interp;
+	enum elf_kind kind;
 	struct stat st;
 	int fd;
 
+	*why = NULL;
 	if (sys_fstatat(AT_FDCWD, path, &st, 0) < 0)
-		return NULL;
+		return ELF_REACHED;
+	*why = "it is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD for it";
 	if ((st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
-		return "it is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD for it";
+		return ELF_PRIVILEGED;
+	*why = "it has file capabilities: the dynamic linker ignores LD_PRELOAD for it";
 	if (sys_getxattr(path, "security.capability", NULL, 0) > 0)
-		return "it has file capabilities: the dynamic linker ignores LD_PRELOAD for it";
+		return ELF_PRIVILEGED;
+	*why = NULL;
 	if ((fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)) < 0)
-		return NULL;
-	problem = elf_problem(fd);
-	if (!problem && (interp = script_interpreter(fd, buf, sizeof(buf))) != NULL) {
+		return ELF_REACHED;
+	kind = elf_problem(fd, NULL);
+	*why = said[kind];
+	if (kind == ELF_REACHED && (interp = script_interpreter(fd, buf, sizeof(buf))) != NULL) {
 		sys_close(fd);
 		if ((fd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0)) < 0)
-			return NULL;
-		if ((problem = elf_problem(fd)) != NULL) {
-			snprintf(why, sizeof(why), "its interpreter %s: %s", interp, problem);
-			problem = why;
+			return ELF_REACHED;
+		if ((kind = elf_problem(fd, NULL)) != ELF_REACHED) {
+			snprintf(said_interp, sizeof(said_interp), "its interpreter %s: %s", interp,
+				 said[kind]);
+			*why = said_interp;
 		}
 	}
 	sys_close(fd);
-	return problem;
+	return kind;
+}
+
+const char *elf_preload_problem(const char *path)
+{
+	const char *why;
+
+	return elf_preload_kind(path, &why) == ELF_REACHED ? NULL : why;
+}
+
+int elf_dynamic(const char *path)
+{
+	int fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0), dynamic = 0;
+
+	if (fd < 0)
+		return 0;
+	elf_problem(fd, &dynamic);
+	sys_close(fd);
+	return dynamic;
 }

@@ -2,9 +2,32 @@
 #ifndef ATOMICALLY_ELFCHECK_H
 #define ATOMICALLY_ELFCHECK_H
 
+/* What keeps a preload out of a program, by what the binary is (never
+ * its name).  The seccomp supervisor covers the two kinds that make
+ * their own system calls with the privileges they were started with
+ * (STATIC, GO); the others it leaves alone: a privileged program must
+ * not get no_new_privs (its privileges are its purpose), and a 32-bit
+ * one makes its calls by other numbers than the filter knows. */
+enum elf_kind {
+	ELF_REACHED,      /* nothing wrong, or nothing can be told */
+	ELF_STATIC,       /* statically linked: no dynamic linker */
+	ELF_GO,           /* Go: its own system calls, past libc */
+	ELF_PRIVILEGED,   /* set-user-ID, set-group-ID, file capabilities */
+	ELF_32BIT,        /* another ABI than the library's */
+};
+
+/* What a preload can do for the program at PATH; *WHY (when not
+ * ELF_REACHED) says it in words.  A script is judged by its
+ * interpreter. */
+enum elf_kind elf_preload_kind(const char *path, const char **why);
+
 /* Why a preload cannot cover the program at PATH (static binary,
  * set-user-ID, Go's raw system calls), or NULL when nothing is wrong or
- * nothing can be told.  A script is judged by its interpreter. */
+ * nothing can be told. */
 const char *elf_preload_problem(const char *path);
+
+/* Does the ELF file at PATH name a dynamic linker (PT_INTERP)?  A Go
+ * program built with cgo does: the library is loaded into it. */
+int elf_dynamic(const char *path);
 
 #endif

@@ -20,23 +20,46 @@ static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t size)
 	return n;
 }
 
-pid_t proc_parent(pid_t pid)
+/* Field N (1-based, as proc(5) numbers them; N >= 3) of /proc/PID/stat
+ * as a number; -1 when it cannot be read. */
+static long long stat_field(pid_t pid, int n)
 {
 	char buf[512], *p;
-	ssize_t n = read_proc(pid, "stat", buf, sizeof(buf));
-	long parent = 0;
+	ssize_t len = read_proc(pid, "stat", buf, sizeof(buf));
+	long long v = 0;
 
-	if (n <= 0)
+	if (len <= 0)
 		return -1;
-	buf[n] = '\0';
+	buf[len] = '\0';
 	/* "PID (COMM) STATE PPID ...": the command may hold spaces and
 	 * parentheses, and the last ')' ends it. */
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+	if (!p || p[1] != ' ')
 		return -1;
-	for (p += 4; *p >= '0' && *p <= '9'; p++)
-		parent = parent * 10 + (*p - '0');
-	return (pid_t)parent;
+	p += 2;  /* field 3 */
+	for (int field = 3; field < n; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
+pid_t proc_parent(pid_t pid)
+{
+	long long parent = stat_field(pid, 4);
+
+	return parent < 0 ? -1 : (pid_t)parent;
+}
+
+long long proc_start_time(pid_t pid)
+{
+	return stat_field(pid, 22);
 }
 
 int proc_descends(pid_t pid, pid_t top)

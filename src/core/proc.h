@@ -17,6 +17,11 @@
 /* The parent of process PID, or -1 when it cannot be told (gone). */
 pid_t proc_parent(pid_t pid);
 
+/* When PID started (clock ticks after boot): with the pid, it names a
+ * process that a reused pid cannot pass for.  -1 when it cannot be
+ * told. */
+long long proc_start_time(pid_t pid);
+
 /* Is TOP an ancestor of PID (its parent, its parent's parent, ...)? */
 int proc_descends(pid_t pid, pid_t top);
 

@@ -92,31 +92,35 @@ static int peer_is(int sock, pid_t pid)
 	return cred.pid == pid && cred.uid == sys_geteuid();
 }
 
-int session_connect(const char *value, int *slot)
+int session_connect_once(const char *value)
 {
 	struct sockaddr_un addr;
 	unsigned len;
 	pid_t pid;
-	int fd;
+	int fd, err;
 
-	*slot = -1;
 	if (!(len = session_address(value, &addr, &pid))) {
 		errno = ENOENT;
 		return -1;
 	}
 	fd = (int)sys_raw(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, 0);
-	if (sys_fd_keep(fd, slot) < 0)
+	if (fd < 0)
 		return -1;
-	if (sys_raw(SYS_connect, *slot, (long)&addr, len, 0) < 0) {
-		sys_fd_close(slot);
-		return -1;
-	}
-	if (!peer_is(*slot, pid)) {
-		sys_fd_close(slot);
-		errno = EPERM;
-		return -1;
-	}
-	return *slot;
+	if (sys_raw(SYS_connect, fd, (long)&addr, len, 0) < 0)
+		err = errno;
+	else if (!peer_is(fd, pid))
+		err = EPERM;
+	else
+		return fd;
+	sys_raw(SYS_close, fd, 0, 0, 0);
+	errno = err;
+	return -1;
+}
+
+int session_connect(const char *value, int *slot)
+{
+	*slot = -1;
+	return sys_fd_keep(session_connect_once(value), slot);
 }
 
 uint64_t session_rules_id(const char *text)
@@ -235,7 +239,7 @@ static int file_name(const char *s)
 
 int session_request_valid(const struct session_request *r)
 {
-	if (r->op < SESSION_HOLD || r->op > SESSION_LIST)
+	if (r->op < SESSION_HOLD || r->op > SESSION_UNCOVER)
 		return 0;
 	if (!terminated(r->lock_dir, sizeof(r->lock_dir)) ||
 	    !terminated(r->name, sizeof(r->name)) ||
@@ -243,8 +247,9 @@ int session_request_valid(const struct session_request *r)
 	    !terminated(r->display, sizeof(r->display)) ||
 	    !terminated(r->from_display, sizeof(r->from_display)))
 		return 0;
-	/* A listing is of the directory itself: no name. */
-	if (r->op == SESSION_LIST)
+	/* A listing is of the directory itself: no name; a cover's names a
+	 * program. */
+	if (r->op == SESSION_LIST || r->op == SESSION_COVER || r->op == SESSION_UNCOVER)
 		return 1;
 	return file_name(r->name) && (r->op != SESSION_RENAME || file_name(r->from));
 }

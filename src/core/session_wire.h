@@ -63,13 +63,33 @@ enum session_op {
 	 * reply holds is asked again from where the last reply stopped.  A
 	 * session_list_reply. */
 	SESSION_LIST,
+	/* A static or Go program the asker is about to exec (the library
+	 * cannot reach it): the listener of the seccomp filter the asker
+	 * has just installed in itself (core/seccomp_filter.h) is the
+	 * descriptor sent; FLAGS the first number of the range its filter
+	 * watches (0: none); MODE the SESSION_COVER_* bits; NAME the
+	 * program's name, for messages.  The supervisor serves it for the
+	 * asker's pid (which the exec keeps) until no process is left under
+	 * the filter.  A session_reply: 0 served (only then may the asker
+	 * close the listener and exec), -1 with ERROR, 1 not served (other
+	 * rules than the session's). */
+	SESSION_COVER,
+	/* The exec after SESSION_COVER failed: the asker goes on as itself,
+	 * the library active in it, and the supervisor no longer acts for
+	 * it (every call of its filter goes on in the kernel).  No
+	 * descriptor.  A session_reply. */
+	SESSION_UNCOVER,
 };
+
+/* SESSION_COVER's MODE: the filter sends the looks at names. */
+#define SESSION_COVER_READS 1
 
 struct session_request {
 	uint32_t op;
 	int32_t lock_timeout;          /* the rule's: seconds, < 0 for ever */
 	int32_t flags;                 /* SESSION_OPEN: the program's open flags;
-					* SESSION_RENAME: its renameat2 flags */
+					* SESSION_RENAME: its renameat2 flags;
+					* SESSION_COVER: the watched range */
 	uint32_t mode;                 /* and its mode */
 	uint64_t rules;                /* session_rules_id of the asker's rules */
 	char lock_dir[PATH_MAX];       /* the rules' lock_dir (actor.h) */
@@ -142,6 +162,11 @@ pid_t session_keeper(const char *value);
  * ECONNREFUSED (nobody listens: the session ended), EPERM (another
  * process answers). */
 int session_connect(const char *value, int *slot);
+
+/* The same, for one exchange: a descriptor not kept in a slot (nothing
+ * of the process's is changed: a vfork child may make it), close-on-exec,
+ * to be closed with SYS_close. */
+int session_connect_once(const char *value);
 
 /* Send LEN bytes of MSG and, with them, the NFDS descriptors FDS (at most
  * SESSION_FDS_MAX; those that are -1 are left out).  Returns 0, or -1

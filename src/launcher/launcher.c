@@ -38,6 +38,7 @@
 #include "core/session_wire.h"
 #include "core/tempname.h"
 #include "supervisor/keeper.h"
+#include "supervisor/seccomp_cover.h"
 #include "supervisor/session.h"
 
 #ifndef VERSION
@@ -734,10 +735,14 @@ static void forward_signals(void)
 		sigaction(forwarded[i], &sa, NULL);
 }
 
-/* COMMAND as execv takes it. */
+/* COMMAND as execv takes it, and whether the supervisor covers it
+ * (seccomp_cover.h). */
 struct command {
 	char **argv;
 	const char *file;
+	int cover;
+	const char *why;        /* why no preload reaches it; NULL: one does */
+	int quiet;
 };
 
 /* In COMMAND's process: become it. */
@@ -746,6 +751,8 @@ static void exec_command(void *arg)
 	const struct command *c = arg;
 
 	adopt_pass_watch();
+	if (c->cover)
+		seccomp_cover_child();
 	execv(c->file, c->argv);
 	fprintf(stderr, "atomically: %s: %s\n", c->argv[0], strerror(errno));
 	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
@@ -759,11 +766,28 @@ static int exit_status(int status)
 	return WEXITSTATUS(status);
 }
 
+/* COMMAND has started as PID: the supervisor covers it, or the
+ * warning says why nothing does (a preload does, when C->why is NULL). */
+static void cover_start(const struct command *c, pid_t pid)
+{
+	if (c->why)
+		seccomp_cover_start(pid, c->argv[0], c->why, c->quiet);
+}
+
+/* COMMAND's wait STATUS as our exit status, once its files the
+ * supervisor kept are committed (or discarded): FAILURE_EXIT when a
+ * commit failed and it would have been 0. */
+static int command_status(int status, int failure_exit)
+{
+	int r = seccomp_cover_end(status);
+
+	return r < 0 && exit_status(status) == 0 ? failure_exit : exit_status(status);
+}
+
 /* Run COMMAND as a child and wait.  The child dies with us if we are
  * killed, as it would had we exec'd it. */
-static int run(char **argv, const char *file)
+static int run(const struct command *c, int failure_exit)
 {
-	struct command c = { argv, file };
 	int status;
 	pid_t parent = getpid();
 
@@ -774,13 +798,14 @@ static int run(char **argv, const char *file)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(EXIT_OWN_ERROR);
-		exec_command(&c);
+		exec_command((void *)c);
 	}
+	cover_start(c, child);
 	forward_signals();
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			die(EXIT_OWN_ERROR, "waitpid: %s", strerror(errno));
-	return exit_status(status);
+	return command_status(status, failure_exit);
 }
 
 /* Does some rule ask for the session (SPEC section 5)? */
@@ -796,23 +821,25 @@ static int wants_session(const struct ruleset *rs)
  * named in the environment first, then COMMAND under the keeper (which
  * kills the tree if we are killed), then the requests served until
  * COMMAND exits. */
-static int run_session(char **argv, const char *file, const char *rules, int failure_exit)
+static int run_session(const struct command *c, const char *rules, int failure_exit)
 {
-	struct command c = { argv, file };
+	char **argv = c->argv;
 	int status, keeper_status, ok;
 	char why[64];
 
 	if (session_open(rules) < 0)
 		die(EXIT_OWN_ERROR, "cannot open the session's socket: %s", strerror(errno));
-	child = keeper_start(exec_command, &c);
+	child = keeper_start(exec_command, (void *)c);
 	if (child < 0)
 		die(EXIT_OWN_ERROR, "cannot start %s: %s", argv[0], strerror(errno));
+	cover_start(c, child);
 	/* A failure from here on kills the tree: the keeper sees us go. */
 	if (session_serve() < 0)
 		die(EXIT_OWN_ERROR, "cannot serve the session: %s", strerror(errno));
 	forward_signals();
 	status = keeper_wait(&keeper_status);
 	if (status < 0) {
+		seccomp_cover_end(-1);
 		session_end(0, "the command's keeper died");
 		return WIFSIGNALED(keeper_status) ? 128 + WTERMSIG(keeper_status) : EXIT_OWN_ERROR;
 	}
@@ -821,9 +848,12 @@ static int run_session(char **argv, const char *file, const char *rules, int fai
 		snprintf(why, sizeof(why), "%s was killed by signal %d", argv[0], WTERMSIG(status));
 	else
 		snprintf(why, sizeof(why), "%s exited with status %d", argv[0], WEXITSTATUS(status));
+	/* The covered program's own files first: they are its writes,
+	 * which the session's commit then follows. */
+	status = command_status(status, failure_exit);
 	if (session_end(ok, why) < 0 && ok)
 		return failure_exit;
-	return exit_status(status);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -900,10 +930,19 @@ int main(int argc, char **argv)
 		return EXIT_OWN_ERROR;
 	}
 	resolve_command(argv[optind], file, sizeof(file));
-	const char *problem = o.verbosity < 0 ? NULL : elf_preload_problem(file);
-	if (problem)
-		fprintf(stderr, "atomically: warning: %s: %s; its writes are not made atomic\n",
-			argv[optind], problem);
+	struct command c = { argv + optind, file, 0, NULL, o.verbosity < 0 };
+	/* A static or Go program: the supervisor covers it (the warning comes
+	 * once its filter is known to be in place, or not); a privileged or
+	 * 32-bit one is left alone. */
+	enum elf_kind kind = elf_preload_kind(file, &c.why);
+	if (kind == ELF_STATIC || kind == ELF_GO) {
+		c.cover = seccomp_cover_prepare(rules) == 0;
+	} else if (kind != ELF_REACHED) {
+		if (!c.quiet)
+			fprintf(stderr, "atomically: warning: %s: %s; its writes are not made atomic\n",
+				argv[optind], c.why);
+		c.why = NULL;
+	}
 
 	char *preload = preload_value(lib);
 	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv(RULES_ENV, rules, 1) < 0 ||
@@ -914,9 +953,9 @@ int main(int argc, char **argv)
 	 * environment), rather than start one whose locks would exclude the
 	 * outer command's own processes. */
 	if (session && !session_above())
-		status = run_session(argv + optind, file, rules, failure_exit);
+		status = run_session(&c, rules, failure_exit);
 	else
-		status = run(argv + optind, file);
+		status = run(&c, failure_exit);
 	free(rules);
 	return adopt_commit_all(status);
 }

@@ -41,6 +41,25 @@ struct survivor {
 
 /* ---- before exec ---- */
 
+int handover_exec_path(const char *file, int search, char *out, size_t size)
+{
+	if (search && !strchr(file, '/')) {
+		const char *dirs = env_get("PATH");
+		if (!dirs)
+			dirs = "/usr/local/bin:/usr/bin:/bin";
+		while (*dirs) {
+			size_t n = strcspn(dirs, ":");
+			snprintf(out, size, "%.*s/%s", (int)n, n ? dirs : ".", file);
+			if (sys_faccessat(AT_FDCWD, out, X_OK, 0) == 0)
+				return 0;
+			dirs += n + (dirs[n] == ':');
+		}
+		return -1;
+	}
+	snprintf(out, size, "%s", file);
+	return 0;
+}
+
 /* Will the image FILE, run with ENVP, load this library? */
 static int new_image_loads_us(const char *file, int search, char *const envp[])
 {
@@ -56,23 +75,9 @@ static int new_image_loads_us(const char *file, int search, char *const envp[])
 	if (!preload || !strstr(preload, "libatomically.so") || !rules ||
 	    strcmp(rules, RULES_INERT) == 0)
 		return 0;
-	if (search && !strchr(file, '/')) {
-		const char *dirs = env_get("PATH");
-		if (!dirs)
-			dirs = "/usr/local/bin:/usr/bin:/bin";
-		while (*dirs) {
-			size_t n = strcspn(dirs, ":");
-			snprintf(path, sizeof(path), "%.*s/%s", (int)n, n ? dirs : ".", file);
-			if (sys_faccessat(AT_FDCWD, path, X_OK, 0) == 0)
-				break;
-			path[0] = '\0';
-			dirs += n + (dirs[n] == ':');
-		}
-		if (!path[0])
-			return 1;  /* the exec will fail: nothing to judge */
-		file = path;
-	}
-	return elf_preload_problem(file) == NULL;
+	if (handover_exec_path(file, search, path, sizeof(path)) < 0)
+		return 1;  /* the exec will fail: nothing to judge */
+	return elf_preload_problem(path) == NULL;
 }
 
 static void set_cloexec(int fd, int on)

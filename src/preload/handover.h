@@ -14,6 +14,8 @@
 #ifndef ATOMICALLY_HANDOVER_H
 #define ATOMICALLY_HANDOVER_H
 
+#include <stddef.h>
+
 /* Before this process execs FILE (searched in $PATH when SEARCH) with the
  * environment ENVP: returns the environment to exec with, ENVP itself
  * when there is nothing to hand over.  SCRATCH (of SIZE bytes, on the
@@ -21,6 +23,11 @@
  * its shared descriptors over as watch-only. */
 char *const *handover_before_exec(const char *file, int search, char *const envp[],
 				  char *scratch, size_t size);
+
+/* The file an exec of FILE runs (searched in $PATH as execvp does when
+ * SEARCH and FILE has no '/'), into OUT.  0, or -1 when none is found
+ * (the exec will fail). */
+int handover_exec_path(const char *file, int search, char *out, size_t size);
 
 /* The exec failed: take back what handover_before_exec gave out. */
 void handover_exec_failed(char *const *env, char *const envp[]);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/lock.h"
+#include "cover.h"
 #include "fdtable.h"
 #include "handover.h"
 #include "held.h"
@@ -199,6 +200,9 @@ EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 /* Before an exec by this process: a deferred unlink happens now, and the
  * pending files are handed to the new image (see handover.h). */
 #define EXEC_SCRATCH 16384
+/* A cgo program's environment, naming it (cover.h): pointers and one
+ * variable. */
+#define COVER_SCRATCH 8192
 
 static char *const *before_exec(const char *file, int search, char *const envp[],
 				char *scratch)
@@ -225,12 +229,18 @@ static char *const *before_exec(const char *file, int search, char *const envp[]
 static int do_exec(int (*realf)(const char *, char *const[], char *const[]),
 		   const char *file, int search, char *const argv[], char *const envp[])
 {
-	char scratch[EXEC_SCRATCH];
-	char *const *env = before_exec(file, search, envp, scratch);
+	char scratch[EXEC_SCRATCH], named[COVER_SCRATCH];
+	char *const *handed = before_exec(file, search, envp, scratch);
+	char *const *env = handed;
+	/* Last: from here on the supervisor may be serving this process.
+	 * ENV may become a copy naming it (a cgo program); HANDED is what
+	 * the handover gives back. */
+	int covered = cover_before_exec(file, search, &env, named, sizeof(named));
 	int r = realf(file, argv, env);
 	int saved = errno;
 
-	handover_exec_failed(env, envp);
+	cover_exec_failed(covered);
+	handover_exec_failed(handed, envp);
 	errno = saved;
 	return r;
 }
@@ -260,15 +270,17 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char proc[32], scratch[EXEC_SCRATCH];
-	char *const *env;
-	int r, saved;
+	char proc[32], scratch[EXEC_SCRATCH], named[COVER_SCRATCH];
+	char *const *handed, *const *env;
+	int r, saved, covered;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	env = before_exec(proc, 0, envp, scratch);
+	env = handed = before_exec(proc, 0, envp, scratch);
+	covered = cover_before_exec(proc, 0, &env, named, sizeof(named));
 	r = real.fexecve(fd, argv, env);
 	saved = errno;
-	handover_exec_failed(env, envp);
+	cover_exec_failed(covered);
+	handover_exec_failed(handed, envp);
 	errno = saved;
 	return r;
 }

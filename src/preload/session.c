@@ -304,6 +304,51 @@ int session_list(int dfd, unsigned from, struct session_list_reply *rep)
 	return rep->status;
 }
 
+int session_cover_connect(void)
+{
+	const char *value = sys_getenv(SESSION_ENV);
+
+	if (!value || strcmp(value, SESSION_NONE) == 0 || session_gone || session_lost)
+		return -1;
+	return session_connect_once(value);
+}
+
+/* REQ on S, its reply into REP: 0, or -1 with errno.  Nothing here may
+ * log nor open a file: between the filter's install and the
+ * supervisor's reply, a call the filter sends would wait for an answer
+ * that nobody gives. */
+static int cover_ask(int s, struct session_request *req, int fd, struct session_reply *rep)
+{
+	req->rules = session_rules_id(sys_getenv(RULES_ENV));
+	if (session_send(s, req, sizeof(*req), &fd, 1) < 0)
+		return -1;
+	return session_recv(s, rep, sizeof(*rep), NULL, 0) < 0 ? -1 : 0;
+}
+
+int session_cover(int s, int listener, int watched, int reads, const char *name)
+{
+	struct session_request req;
+	struct session_reply rep;
+
+	fill(&req, SESSION_COVER, name, "");
+	req.flags = watched;
+	req.mode = reads ? SESSION_COVER_READS : 0;
+	if (cover_ask(s, &req, listener, &rep) < 0)
+		return -1;
+	return rep.status == 0 ? 0 : 1;
+}
+
+void session_uncover(int s)
+{
+	struct session_request req;
+	struct session_reply rep;
+
+	fill(&req, SESSION_UNCOVER, "", "");
+	if (cover_ask(s, &req, -1, &rep) < 0)
+		log_warn("cannot tell the session's supervisor that the exec failed: %s",
+			 strerror(errno));
+}
+
 void session_after_fork(void)
 {
 	/* Only the calling thread exists in the child. */

@@ -70,6 +70,22 @@ int session_socket(void);
  * when the session cannot be asked (the caller lists the disk). */
 int session_list(int dfd, unsigned from, struct session_list_reply *rep);
 
+/* A static or Go program this process is about to exec (preload/cover.h),
+ * on a connection of its own: the exec may be a vfork child's, which
+ * shares the parent's memory and must leave its connection alone.
+ * session_cover_connect: the connection to the session, or -1 when there
+ * is none to reach; made before the filter is installed, as nothing may
+ * wait on the way afterwards.  session_cover: LISTENER, the filter's,
+ * sent on S with SESSION_COVER (WATCHED: its range's first number;
+ * READS: it sends the looks; NAME: the program); 0 when the supervisor
+ * serves it and acts for the program, 1 when it serves it but does not
+ * act (other rules, the session over: the program runs uncovered), -1
+ * when it was not delivered.  Logs nothing, opens nothing.
+ * session_uncover: the exec failed (SESSION_UNCOVER on S). */
+int session_cover_connect(void);
+int session_cover(int s, int listener, int watched, int reads, const char *name);
+void session_uncover(int s);
+
 /* In a child after fork: the connection is the parent's. */
 void session_after_fork(void);
 

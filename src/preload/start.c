@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/covered.h"
 #include "core/log.h"
 #include "core/rules.h"
 #include "core/sys.h"
@@ -229,6 +230,16 @@ __attribute__((constructor)) static void lib_init(void)
 	 * even where to log, and stays out: the program runs unwrapped. */
 	if (getauxval(AT_SECURE))
 		return;
+	/* The seccomp supervisor covers this process (a Go program built
+	 * with cgo): it sees every call, and acts for it alone. */
+	if (covered_is_self(env_get(COVERED_ENV))) {
+		lib_guard++;
+		log_setup(LEVEL_WARN, "");
+		log_debug("inert in pid %d (%s): the supervisor covers it", (int)lib.pid,
+			  program_invocation_short_name);
+		lib_guard--;
+		return;
+	}
 	lib_guard++;
 	log_setup(LEVEL_WARN, "");
 	load_rules();

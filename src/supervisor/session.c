@@ -23,6 +23,7 @@
 #include "files.h"
 #include "keeper.h"
 #include "peer.h"
+#include "seccomp_tree.h"
 #include "session.h"
 
 static int listener = -1;
@@ -61,7 +62,7 @@ int session_open(const char *rules)
 	pid_t pid;
 
 	supervisor = getpid();
-	if (files_setup(rules) < 0) {
+	if (files_setup(rules) < 0 || seccomp_tree_setup(rules) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -123,15 +124,29 @@ static int answer_list(int sock, const struct session_request *req, int dfd)
 	return session_send(sock, &rep, sizeof(rep), NULL, 0);
 }
 
-/* Answer REQ (with the directories DFDS) on SOCK.  0, or -1 when the
- * connection is done for. */
-static int answer(int sock, const struct session_request *req, const int dfds[2])
+/* SESSION_COVER from PID: the listener DFDS[0] served (seccomp_tree.h). */
+static void cover(pid_t pid, const struct session_request *req, int listener,
+		  struct session_reply *rep)
+{
+	rep->status = seccomp_tree_cover(pid, req->rules, listener, req->flags, req->name, 0);
+	rep->error = rep->status < 0 ? errno : 0;
+}
+
+/* Answer REQ (with the directories DFDS) from PID on SOCK.  0, or -1
+ * when the connection is done for. */
+static int answer(int sock, pid_t pid, const struct session_request *req, const int dfds[2])
 {
 	struct session_file_reply file_rep;
 	struct session_reply rep = { 0, 0 };
 	int fds[2] = { -1, -1 };
 
 	switch (req->op) {
+	case SESSION_COVER:
+		cover(pid, req, dfds[0], &rep);
+		return session_send(sock, &rep, sizeof(rep), NULL, 0);
+	case SESSION_UNCOVER:
+		seccomp_tree_uncover(pid);
+		return session_send(sock, &rep, sizeof(rep), NULL, 0);
 	case SESSION_HOLD:
 		hold(req, dfds[0], &rep);
 		return session_send(sock, &rep, sizeof(rep), NULL, 0);
@@ -259,13 +274,22 @@ static pid_t some_user(void)
 
 /* One request on SOCK: answered, or told the session is over.  0, or -1
  * when the connection is done for. */
-static int serve_request(int sock, const struct session_request *req, const int dfds[2])
+static int serve_request(int sock, pid_t pid, const struct session_request *req,
+			 const int dfds[2])
 {
 	int r;
 
-	if (!begin_answer())
+	/* A failed exec is told even after the end: its filter must be
+	 * let go of. */
+	if (req->op == SESSION_UNCOVER)
+		return answer(sock, pid, req, dfds);
+	if (!begin_answer()) {
+		/* A filter sent after the end is served all the same. */
+		if (req->op == SESSION_COVER)
+			seccomp_tree_cover(pid, req->rules, dfds[0], req->flags, req->name, 1);
 		return answer_ended(sock, req);
-	r = answer(sock, req, dfds);
+	}
+	r = answer(sock, pid, req, dfds);
 	end_answer();
 	return r;
 }
@@ -288,8 +312,8 @@ static void *serve_connection(void *arg)
 	free(arg);
 	user_add(&self);
 	while (session_recv(c.sock, &req, sizeof(req), dfds, 2) >= 0) {
-		ok = session_request_valid(&req) && dfds[0] >= 0 &&
-		     serve_request(c.sock, &req, dfds) == 0;
+		ok = session_request_valid(&req) && (dfds[0] >= 0 || req.op == SESSION_UNCOVER) &&
+		     serve_request(c.sock, c.pid, &req, dfds) == 0;
 		for (int i = 0; i < 2; i++)
 			if (dfds[i] >= 0)
 				close(dfds[i]);
@@ -388,7 +412,7 @@ static pid_t still_used(int connected_too)
 	size_t n;
 	pid_t pid = connected_too ? some_user() : 0;
 
-	if (pid)
+	if (pid || (pid = seccomp_tree_live()))
 		return pid;
 	ids = files_ids(&n);
 	pid = writers_find(supervisor, ids, n);
@@ -460,6 +484,7 @@ int session_end(int ok, const char *why)
 	/* The tree's orphans leave it: a process that finds the session
 	 * gone from now on knows it ended (keeper.h). */
 	keeper_release(NULL);
+	seccomp_tree_end();
 	r = files_end(ok, why);
 	lock_remove_held();
 	return r;

@@ -18,7 +18,7 @@
 # build/bench/PERFORMANCE.md instead of docs/), BENCH_ONLY="GROUP..."
 # (only those benchmarks, by the names of results.tsv: start tar
 # small_full small_none stream edit reflink_xfs reflink_btrfs lock
-# session session_commit; the
+# session session_commit go_opens go_small, and evidence; the
 # report then goes to build/bench/PERFORMANCE.md too).
 set -u
 
@@ -32,9 +32,9 @@ meta=$bb/meta.txt
 python=/usr/bin/python3
 failed=0
 # The sizes of SPEC §6 and issue 6, or a fraction for BENCH_QUICK.
-n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200 n_commit=1000
+n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200 n_commit=1000 n_opens=10000
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10 n_commit=100
+	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10 n_commit=100 n_opens=1000
 fi
 
 rm -rf "$work"
@@ -109,7 +109,7 @@ interleave() {
 	shift 2
 	if [ "$1" = -c ]; then chunks=$2; shift 2; fi
 	local vs=("$@") nv=$#
-	if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $group "* ]]; then return 0; fi
+	want "$group" || return 0
 	note "load $group start $(cut -d' ' -f1-3 /proc/loadavg)"
 	for ((r = 1; r <= n; r++)); do
 		say "$group: round $r/$n"
@@ -141,6 +141,9 @@ interleave() {
 	note "load $group end $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 skip() { note "skip $1 $2"; say "skipped $1: $2"; }
+# want GROUP: whether BENCH_ONLY (when set) names GROUP; the setup of a
+# benchmark left out is skipped too.
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 # even N: N rounded up to an even number, for a benchmark of two short
 # variants, so that each is first in a round as often as the other.
 even() { echo $(( ($1 + 1) / 2 * 2 )); }
@@ -170,43 +173,45 @@ interleave start "$rounds" -c 10 start_lib start_empty
 # device, made new for the run): the untar's time hangs on ext4's inode
 # allocator (below), which the other files of the disk would disturb,
 # and removing 190,000 files at the end would take minutes here.
-tarfs=
-if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 > /dev/null; then
-	truncate -s 3G tar.img && mkfs.ext4 -q -N 262144 tar.img && mkdir tarfs &&
-		mount -o loop tar.img tarfs && tarfs=$work/tarfs && mounts+=("$tarfs") &&
-		note "tarfs ext4 $(findmnt -n -o SOURCE,OPTIONS "$tarfs" | tr -s ' ')"
-fi
-cd "${tarfs:-$work}" || exit 1
-mkdir tree
-for ((d = 0; d < n_dirs; d++)); do
-	mkdir "tree/d$d"
-	for ((f = 0; f < 100; f++)); do
-		printf 'line %d of a source file that no rule matches\n' {1..6} > "tree/d$d/f$f.c"
+if want tar; then
+	tarfs=
+	if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 > /dev/null; then
+		truncate -s 3G tar.img && mkfs.ext4 -q -N 262144 tar.img && mkdir tarfs &&
+			mount -o loop tar.img tarfs && tarfs=$work/tarfs && mounts+=("$tarfs") &&
+			note "tarfs ext4 $(findmnt -n -o SOURCE,OPTIONS "$tarfs" | tr -s ' ')"
+	fi
+	cd "${tarfs:-$work}" || exit 1
+	mkdir tree
+	for ((d = 0; d < n_dirs; d++)); do
+		mkdir "tree/d$d"
+		for ((f = 0; f < 100; f++)); do
+			printf 'line %d of a source file that no rule matches\n' {1..6} > "tree/d$d/f$f.c"
+		done
 	done
-done
-tar -cf tree.tar tree  # the tree stays: see below
-# In two pieces, the two sides taking turns: the extraction, then the
-# reading, each side and each round in a tree of its own.  No tree is
-# deleted until the end of the whole run: ext4 skips inodes freed in the
-# last half minute when it allocates new ones, at a cost that grows with
-# their number (recently_deleted() in the profiles), and an untar just
-# after an rm -rf of 10,000 files took 1.4 to 3.5 s instead of 0.2.
-job() {
-	case $2 in
-	1) echo "mkdir $1 && tar -xf tree.tar -C $1" ;;
-	2) echo "find $1 -type f -exec cat {} + > /dev/null" ;;
-	esac
-}
-n_lib=0 n_plain=0
-pre_tar_lib() { n_lib=$((n_lib + 1)); sync; }
-pre_tar_plain() { n_plain=$((n_plain + 1)); sync; }
-run_tar_lib() { t "${tl_default[@]}" sh -c "$(job "x-lib-$n_lib" "$1")"; }
-run_tar_plain() { t sh -c "$(job "x-plain-$n_plain" "$1")"; }
-run_tar_lib 1 > /dev/null && run_tar_plain 1 > /dev/null  # warm-up, in x-*-0
-interleave tar "$(even $((rounds + 2)))" -c 2 tar_lib tar_plain
-cd "$work" || exit 1
-if [ -n "$tarfs" ]; then
-	umount "$tarfs" && unset 'mounts[-1]' && rm -f tar.img
+	tar -cf tree.tar tree  # the tree stays: see below
+	# In two pieces, the two sides taking turns: the extraction, then the
+	# reading, each side and each round in a tree of its own.  No tree is
+	# deleted until the end of the whole run: ext4 skips inodes freed in the
+	# last half minute when it allocates new ones, at a cost that grows with
+	# their number (recently_deleted() in the profiles), and an untar just
+	# after an rm -rf of 10,000 files took 1.4 to 3.5 s instead of 0.2.
+	job() {
+		case $2 in
+		1) echo "mkdir $1 && tar -xf tree.tar -C $1" ;;
+		2) echo "find $1 -type f -exec cat {} + > /dev/null" ;;
+		esac
+	}
+	n_lib=0 n_plain=0
+	pre_tar_lib() { n_lib=$((n_lib + 1)); sync; }
+	pre_tar_plain() { n_plain=$((n_plain + 1)); sync; }
+	run_tar_lib() { t "${tl_default[@]}" sh -c "$(job "x-lib-$n_lib" "$1")"; }
+	run_tar_plain() { t sh -c "$(job "x-plain-$n_plain" "$1")"; }
+	run_tar_lib 1 > /dev/null && run_tar_plain 1 > /dev/null  # warm-up, in x-*-0
+	interleave tar "$(even $((rounds + 2)))" -c 2 tar_lib tar_plain
+	cd "$work" || exit 1
+	if [ -n "$tarfs" ]; then
+		umount "$tarfs" && unset 'mounts[-1]' && rm -f tar.img
+	fi
 fi
 
 # --- 3 and 7. small matched files, durability full, and the peers -----
@@ -235,7 +240,7 @@ if command -v node > /dev/null && [ -d "$WFA_DIR/node_modules/write-file-atomic"
 else
 	skip small_node_wfa "node or its write-file-atomic (npm, under build/bench/npm) is missing: make deps-bench installs it when npm is there"
 fi
-for v in "${variants[@]}"; do
+want small_full && for v in "${variants[@]}"; do
 	for c in 1 2 3 4; do "run_$v" $c > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
 done
 interleave small_full "$rounds" -c 4 "${variants[@]}"
@@ -258,7 +263,7 @@ if command -v sponge > /dev/null; then
 else
 	skip sponge "sponge is not installed (make deps-bench installs moreutils)"
 fi
-for v in "${variants[@]}"; do
+want small_none && for v in "${variants[@]}"; do
 	for c in 1 2 3 4; do "run_$v" $c > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
 done
 interleave small_none "$rounds" -c 4 "${variants[@]}"
@@ -285,8 +290,10 @@ run_stream_lib() { t "${tl_none[@]}" "$bb/stream" big.json $mib; }
 run_stream_plain() { t "$bb/stream" big.json $mib; }
 post_stream_lib() { rm -f big.json; }
 post_stream_plain() { rm -f big.json; }
-fresh_pages
-for v in stream_lib stream_plain; do "run_$v" > /dev/null && "post_$v"; done
+if want stream; then
+	fresh_pages
+	for v in stream_lib stream_plain; do "run_$v" > /dev/null && "post_$v"; done
+fi
 interleave stream "$(even $((rounds * 3)))" stream_lib stream_plain
 
 # --- 5. in-place edit of 1 GiB: the work directory's file system -------
@@ -296,7 +303,7 @@ interleave stream "$(even $((rounds * 3)))" stream_lib stream_plain
 # what a program would do by hand to replace the file atomically.  edit
 # reports its open (the lock and the copy) and its close (the commit)
 # apart: variants edit_copy and edit_commit.
-"$bb/stream" edit.json $mib || failed=1
+want edit && { "$bb/stream" edit.json $mib || failed=1; }
 pre_edit_lib() { fresh_pages; }
 pre_edit_cp() { fresh_pages; }
 pre_edit_cpmv() { fresh_pages; }
@@ -311,7 +318,7 @@ interleave edit "$rounds" edit_lib edit_cp edit_cpmv
 # Where the time goes: the slow calls of the edit, of cp and of mv
 # (strace -T), each after fresh_pages.
 calls() { awk -F'<' '/</ { n = $1; sub(/\(.*/, "", n); t = $NF; sub(/>.*/, "", t); if (t >= 0.001) printf "%s %.3f s; ", n, t }' "$1"; }
-if command -v strace > /dev/null; then
+if want edit && command -v strace > /dev/null; then
 	fresh_pages
 	strace -T -e trace=ioctl,copy_file_range,renameat -o edit.strace "${lib_none[@]}" "$bb/edit" edit.json > /dev/null &&
 		note "evidence edit_calls the library's edit: $(calls edit.strace)"
@@ -359,7 +366,9 @@ if [ "$(id -u)" != 0 ]; then
 	skip reflink "not root: a loop mount needs root"
 else
 	for fs in xfs btrfs; do
-		if command -v "mkfs.$fs" > /dev/null; then
+		if ! want "reflink_$fs"; then
+			:
+		elif command -v "mkfs.$fs" > /dev/null; then
 			reflink_fs "$fs" || { say "reflink_$fs: setup failed"; failed=1; }
 		else
 			skip "reflink_$fs" "mkfs.$fs is not installed (make deps-bench installs it)"
@@ -396,42 +405,108 @@ run_commit_lib() { t "$bin/atomically" -c "$work/commit.conf" "$bb/smallfiles" p
 run_commit_hand() { t "$bb/smallfiles" full c-hand $n_commit 4096; }
 interleave session_commit "$rounds" commit_lib commit_hand
 
-# --- evidence that does not depend on the load ------------------------
-# System calls of the small-files work (200 files, each replaced once
-# more), and instructions of one process start (callgrind), each with the
-# library and its baseline.
-if command -v strace > /dev/null; then
-	mkdir p-lib p-hand
-	# syscalls FILES CMD...: the system calls of CMD per file written,
-	# the total first, then each call made at least once per file.
-	syscalls() {
-		local files=$1
-		shift
-		strace -f -c -o "$work/strace.out" "$@" > /dev/null || return 1  # "$@": [-E VAR=VALUE]... COMMAND
-		awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF == "total" { printf "%.1f", $4 / n }' "$work/strace.out"
-		awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF != "total" && $4 >= n { printf "%d %s %.0f\n", $4, $NF, $4 / n }' "$work/strace.out" |
-			sort -k1,1nr | awk '{ printf ", %s %s", $2, $3 }'
-	}
-	"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
-	note "evidence syscalls_per_file the library (full): $(syscalls 200 -E "LD_PRELOAD=$lib" -E "ATOMICALLY_RULES=$rules_full" "$bb/smallfiles" plain p-lib 200 4096)" &&
-	note "evidence syscalls_per_file hand-written (full): $(syscalls 200 "$bb/smallfiles" full p-hand 200 4096)"
-	rm -rf p-lib p-hand
+# --- 9 and 10. a Go program under the seccomp supervisor (issue 15) ---
+# `atomically COMMAND` with a static or Go COMMAND installs a seccomp
+# filter in it and serves its opens for writing from the launcher.
+# 9: 10,000 opens of files no rule matches (the embedded default: *.dat
+# is not in it), each side with its files of its own, made by a warm-up:
+# for writing (each a round trip to the supervisor, which answers
+# CONTINUE) and read-only (never sent by the filter), under atomically /
+# the same program without it.  benchopens also times its loop alone,
+# recorded as the variant NAME_loop: the whole run includes the
+# launcher's start and the filter's installation, the loop does not.
+# 10: 2,000 files of 4 KiB, durability full: os.WriteFile under
+# atomically / the same Go program doing temp, Sync, Rename, directory
+# Sync itself, without atomically; in 4 pieces of 500 as 3 does.
+gobin=$bin/go
+go_loop() { awk -v v="$1_loop" '{ print v, $4 }' "$work/go.out"; }
+run_opens_w_lib() { t -o "$work/go.out" "$bin/atomically" -q "$gobin/benchopens" -w $n_opens o-lib && go_loop opens_w_lib; }
+run_opens_w_plain() { t -o "$work/go.out" "$gobin/benchopens" -w $n_opens o-plain && go_loop opens_w_plain; }
+run_opens_r_lib() { t -o "$work/go.out" "$bin/atomically" -q "$gobin/benchopens" -r $n_opens o-lib && go_loop opens_r_lib; }
+run_opens_r_plain() { t -o "$work/go.out" "$gobin/benchopens" -r $n_opens o-plain && go_loop opens_r_plain; }
+run_go_lib_full() { t "$bin/atomically" -q -c "$work/full.conf" "$gobin/benchfiles" plain g-lib $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+run_go_hand_full() { t "$gobin/benchfiles" full g-hand $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+go_skip=
+if [ ! -x "$gobin/benchopens" ] || [ ! -x "$gobin/benchfiles" ]; then
+	go_skip="the Go programs (tests/go/bench*) are not built: go is not installed (make deps-bench installs golang-go)"
+else
+	mkdir o-lib o-plain g-lib g-hand
+	# The launcher says whether it covers the program: a kernel without
+	# seccomp user notification, or a container that refuses the filter,
+	# would run it uncovered, and the ratio would mean nothing.
+	said=$("$bin/atomically" "$gobin/benchopens" -w 1 o-lib 2>&1 > /dev/null)
+	if [[ "$said" != *"the supervisor covers its opens for writing"* ]]; then
+		go_skip="the seccomp supervisor does not cover a Go program here: ${said:-it said nothing}"
+	fi
 fi
-# Page faults (timeit's count): per small file, and per process start.
-faults() { "$bb/timeit" "$@" | awk '{ print $3 }'; }
-mkdir p-lib p-hand
-"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
-	note "evidence faults per small file (200 files): the library (full) $(faults "${tl_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 | awk '{ printf "%.1f", $1 / 200 }'), hand-written (full) $(faults "$bb/smallfiles" full p-hand 200 4096 | awk '{ printf "%.1f", $1 / 200 }')"
-rm -rf p-lib p-hand
-loop100='i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i + 1)); done'
-note "evidence faults per process start (100 × /bin/true from sh): no preload $(faults sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), empty preload $(faults "${tl_empty[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), the library $(faults "${tl_default[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }')"
-if command -v valgrind > /dev/null; then
-	# instr [NAME=VALUE...]: instructions of /bin/true with that
-	# environment (valgrind passes LD_PRELOAD on to its client).
-	instr() { env "$@" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" /bin/true > /dev/null 2>&1 && sed -n 's/^summary: //p' "$work/cg.out"; }
-	note "evidence instructions_per_start none $(instr)"
-	note "evidence instructions_per_start empty $(instr LD_PRELOAD="$bb/empty.so")"
-	note "evidence instructions_per_start lib $(instr "${lib_default[@]:1}")"
+if [ -n "$go_skip" ]; then
+	skip go_opens "$go_skip"
+	skip go_small "$go_skip"
+else
+	note "go $(go version 2>/dev/null | awk '{ print $3 }')"
+	if want go_opens; then
+		for v in opens_w_lib opens_w_plain opens_r_lib opens_r_plain; do
+			"run_$v" > /dev/null || { say "$v: warm-up failed"; failed=1; }
+		done
+		interleave go_opens "$(even $((rounds * 2)))" opens_w_lib opens_w_plain opens_r_lib opens_r_plain
+	fi
+	if want go_small; then
+		for v in go_lib_full go_hand_full; do
+			for c in 1 2 3 4; do "run_$v" $c > /dev/null || { say "$v: warm-up failed"; failed=1; }; done
+		done
+		interleave go_small "$rounds" -c 4 go_lib_full go_hand_full
+	fi
+	rm -rf o-lib o-plain g-lib g-hand
+fi
+
+# --- evidence that does not depend on the load ------------------------
+if want evidence; then
+	# System calls of the small-files work (200 files, each replaced once
+	# more), and instructions of one process start (callgrind), each with the
+	# library and its baseline.
+	if command -v strace > /dev/null; then
+		mkdir p-lib p-hand
+		# syscalls FILES CMD...: the system calls of CMD per file written,
+		# the total first, then each call made at least once per file.
+		syscalls() {
+			local files=$1
+			shift
+			strace -f -c -o "$work/strace.out" "$@" > /dev/null || return 1  # "$@": [-E VAR=VALUE]... COMMAND
+			awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF == "total" { printf "%.1f", $4 / n }' "$work/strace.out"
+			awk -v n="$files" 'NR > 2 && $1 !~ /^-/ && NF >= 5 && $NF != "total" && $4 >= n { printf "%d %s %.0f\n", $4, $NF, $4 / n }' "$work/strace.out" |
+				sort -k1,1nr | awk '{ printf ", %s %s", $2, $3 }'
+		}
+		"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
+		note "evidence syscalls_per_file the library (full): $(syscalls 200 -E "LD_PRELOAD=$lib" -E "ATOMICALLY_RULES=$rules_full" "$bb/smallfiles" plain p-lib 200 4096)" &&
+		note "evidence syscalls_per_file hand-written (full): $(syscalls 200 "$bb/smallfiles" full p-hand 200 4096)"
+		rm -rf p-lib p-hand
+		# The same for the Go programs of 9 and 10, the supervisor's calls
+		# and the program's together (strace -f follows both).
+		if [ -z "$go_skip" ]; then
+			mkdir p-go p-lib p-hand
+			"$gobin/benchopens" -w 1000 p-go > /dev/null &&
+			note "evidence go_syscalls per unmatched open for writing (1,000, benchopens -w): under atomically $(syscalls 1000 "$bin/atomically" -q "$gobin/benchopens" -w 1000 p-go); without $(syscalls 1000 "$gobin/benchopens" -w 1000 p-go)"
+			"$gobin/benchfiles" plain p-lib 200 4096 > /dev/null && "$gobin/benchfiles" full p-hand 200 4096 > /dev/null &&
+			note "evidence go_syscalls per small file (200, benchfiles, durability full): os.WriteFile under atomically $(syscalls 200 "$bin/atomically" -q -c "$work/full.conf" "$gobin/benchfiles" plain p-lib 200 4096); hand-written without it $(syscalls 200 "$gobin/benchfiles" full p-hand 200 4096)"
+			rm -rf p-go p-lib p-hand
+		fi
+	fi
+	# Page faults (timeit's count): per small file, and per process start.
+	faults() { "$bb/timeit" "$@" | awk '{ print $3 }'; }
+	mkdir p-lib p-hand
+	"${lib_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 && "$bb/smallfiles" full p-hand 200 4096 &&
+		note "evidence faults per small file (200 files): the library (full) $(faults "${tl_full[@]}" "$bb/smallfiles" plain p-lib 200 4096 | awk '{ printf "%.1f", $1 / 200 }'), hand-written (full) $(faults "$bb/smallfiles" full p-hand 200 4096 | awk '{ printf "%.1f", $1 / 200 }')"
+	rm -rf p-lib p-hand
+	loop100='i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i + 1)); done'
+	note "evidence faults per process start (100 × /bin/true from sh): no preload $(faults sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), empty preload $(faults "${tl_empty[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }'), the library $(faults "${tl_default[@]}" sh -c "$loop100" | awk '{ printf "%.1f", $1 / 100 }')"
+	if command -v valgrind > /dev/null; then
+		# instr [NAME=VALUE...]: instructions of /bin/true with that
+		# environment (valgrind passes LD_PRELOAD on to its client).
+		instr() { env "$@" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" /bin/true > /dev/null 2>&1 && sed -n 's/^summary: //p' "$work/cg.out"; }
+		note "evidence instructions_per_start none $(instr)"
+		note "evidence instructions_per_start empty $(instr LD_PRELOAD="$bb/empty.so")"
+		note "evidence instructions_per_start lib $(instr "${lib_default[@]:1}")"
+	fi
 fi
 
 note "duration $(( $(date +%s) - start_time ))"

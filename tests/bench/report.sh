@@ -41,6 +41,11 @@ cat > "$tmp/rows" <<'EOF'
 7|sponge|small_none|sponge|sh_lib_none|ratio|-|Peer: 100 × `sponge FILE` (no fsync) / 100 × `cat > FILE` under the library, durability `none`
 8|session touch|session|session_lib|session_process|ratio|<=2|A session's first touch: 500 stats of new names under `lock = "session"` (the round trip to the supervisor, which takes each lock) / under `lock = "process"` (the process takes them itself); both through the launcher
 8|session commit|session_commit|commit_lib|commit_hand|ratio|-|A session's commit: 1,000 files of 4 KiB replaced by one program under `commit = "session"`, durability `full` (all committed at its exit, through the journal) / the hand-written protocol, file by file (temp, fsync, rename, fsync dir)
+9|go opens write|go_opens|opens_w_lib|opens_w_plain|ratio|<=1.05|A Go program (static), 10,000 opens for writing of files no rule matches (open, write 64 bytes, close), under `atomically` (each open a round trip to the seccomp supervisor) / without it; the whole run
+9|go opens write loop|go_opens|opens_w_lib_loop|opens_w_plain_loop|ratio|-|The same, the program's loop alone (its start, the launcher's and the filter's installation left out)
+9|go opens read|go_opens|opens_r_lib|opens_r_plain|ratio|<=1.05|The same program, 10,000 read-only opens (open, read, close) of those files, under `atomically` (the filter lets them through) / without it; the whole run
+9|go opens read loop|go_opens|opens_r_lib_loop|opens_r_plain_loop|ratio|-|The same, the program's loop alone
+10|go small full|go_small|go_lib_full|go_hand_full|ratio|-|A Go program, 2,000 files of 4 KiB, durability `full`: `os.WriteFile` under `atomically` (the seccomp supervisor makes each atomic) / the same program's hand-written temp, `Sync`, `Rename`, directory `Sync`, without it
 EOF
 
 # One line per row: the figures, separated by |:
@@ -122,7 +127,7 @@ secs() { [ -n "$1" ] && awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 
 	echo "Each benchmark runs in rounds (at least 5: the count is in each row),"
 	echo "and each round runs every variant once, the order turning from round"
 	echo "to round, so that the two sides of a ratio run side by side under the"
-	echo "same load; the process starts, the untar and the C small-file writers"
+	echo "same load; the process starts, the untar and the C and Go small-file writers"
 	echo "run in pieces (10, 2 and 4) that the two sides take in turns, as their"
 	echo "runs are long.  The ratio is"
 	echo "taken round by round; the table gives its median and its spread (the"
@@ -161,6 +166,7 @@ secs() { [ -n "$1" ] && awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 
 	echo "## Evidence that does not depend on the load"
 	echo
 	sed -n 's/^evidence syscalls_per_file \(.*\)/- System calls per small file (strace -c -f, 200 files), \1/p' "$meta"
+	sed -n 's/^evidence go_syscalls \(.*\)/- System calls (strace -c -f: the supervisor and the Go program together) \1/p' "$meta"
 	sed -n 's/^evidence instructions_per_start \([a-z]*\) \(.*\)/- Instructions of one `\/bin\/true` (callgrind), preload \1: \2/p' "$meta"
 	sed -n 's/^evidence faults \(.*\)/- Page faults \1/p' "$meta"
 	sed -n 's/^evidence edit_calls \(.*\)/- Calls over 1 ms in a 1 GiB edit on the work directory (strace -T), \1/p' "$meta"

@@ -2,7 +2,7 @@
  * over, and check what each kill left (issue 3; bats/crash.bats).
  *
  *   crash_kill [-n KILLS] [--preload LIB] [--format text|json] [--seed N]
- *              [--expect-no-temps] TARGET WRITER [ARG...]
+ *              [--expect-no-temps] [--kill-child] TARGET WRITER [ARG...]
  *
  * Runs writers one after the other until KILLS of them (default 20) died
  * of the SIGKILL: start "WRITER ARG... TARGET VERSION" (VERSION = the
@@ -12,6 +12,15 @@
  * close(): tests/helpers/crash_writer.c (--format text) or tests/helpers/crash_writer.py
  * (--format json), whose content (tests/helpers/crash_content.h) says which
  * version it is and can be checked byte for byte.
+ *
+ * --kill-child: WRITER is a wrapper (atomically) that runs the writer as
+ * its child: the SIGKILL goes to that child alone, while the wrapper
+ * lives on to see it die (the seccomp supervisor: bats/seccomp.bats);
+ * the wrapper must then exit 128+9.  Until the child exists, the whole
+ * group is killed, as without the option.  --kill-leaf: the same with
+ * the last process down the wrapper's first children (atomically, its
+ * keeper, a shell that runs the writer: the writer), as a program a
+ * session's tree exec'd; the group while nothing is below the keeper.
  *
  * --preload LIB puts LD_PRELOAD=LIB in the writer's environment; without
  * it LD_PRELOAD is removed (the control).  Everything else in the
@@ -90,6 +99,7 @@ enum format { TEXT, JSON };
 enum state { ABSENT, EMPTY, TORN, WHOLE, UNREADABLE };
 
 static const char *target, *preload;
+static int kill_child;
 static char **writer_argv;	/* WRITER ARG... TARGET VERSION NULL */
 static int writer_argc;
 static enum format format = TEXT;
@@ -174,6 +184,44 @@ static void markers(int fd, struct run *r, double t0, int *open_pipe)
 		if (r->at[m - "owc"] < 0)
 			r->at[m - "owc"] = now() - t0;
 	}
+}
+
+/* The first child of PID (/proc/PID/task/PID/children), or -1. */
+static pid_t child_of(pid_t pid)
+{
+	char path[64], buf[64];
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	buf[got] = '\0';
+	return (pid_t)atoi(buf) > 0 ? (pid_t)atoi(buf) : -1;
+}
+
+/* Kill the writer PID: its group, or (--kill-child) its child, or
+ * (--kill-leaf) the last of its first children, down the tree. */
+static void kill_writer(pid_t pid)
+{
+	pid_t c = kill_child ? child_of(pid) : -1, below;
+	int depth = 1;
+
+	if (kill_child == 2) {
+		for (below = c; below > 0; below = child_of(c), depth++)
+			c = below;
+		if (depth < 3)
+			c = -1;  /* the keeper, alone yet: the group */
+	}
+
+	if (c > 0)
+		kill(c, SIGKILL);
+	else
+		kill(-pid, SIGKILL);	/* not reaped yet: still ours */
 }
 
 /* The writer's environment: the caller's, with LD_PRELOAD set to the
@@ -278,7 +326,7 @@ static void run_writer(long version, int from_open, double delay, struct run *r)
 		}
 		if (k == 0 && now() - t0 >= limit) {
 			r->kill_at = now() - t0;
-			kill(-pid, SIGKILL);	/* not reaped yet: still ours */
+			kill_writer(pid);
 			if (delay < 0)
 				problem("version %ld: the writer did not finish in %.0f s: killed",
 					version, FINAL_TIMEOUT);
@@ -584,7 +632,7 @@ static void check(const struct run *r, long version, long *last)
 static void usage(void)
 {
 	fprintf(stderr, "usage: crash_kill [-n KILLS] [--preload LIB] [--format text|json] "
-			"[--seed N] [--expect-no-temps] TARGET WRITER [ARG...]\n");
+			"[--seed N] [--expect-no-temps] [--kill-child|--kill-leaf] TARGET WRITER [ARG...]\n");
 	exit(64);
 }
 
@@ -596,6 +644,8 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "expect-no-temps", no_argument, NULL, 'T' },
+		{ "kill-child", no_argument, NULL, 'C' },
+		{ "kill-leaf", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long kills = 20, max_runs, version, last = 0;
@@ -618,6 +668,8 @@ int main(int argc, char **argv)
 			break;
 		case 's': seed = strtoull(optarg, NULL, 10); break;
 		case 'T': expect_no_temps = 1; break;
+		case 'C': kill_child = 1; break;
+		case 'L': kill_child = 2; break;
 		default: usage();
 		}
 	}
@@ -644,7 +696,9 @@ int main(int argc, char **argv)
 
 		run_writer(version, aim != BEFORE, delay, &r);
 		n.runs++;
-		killed = WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL;
+		killed = (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL) ||
+			 (kill_child && r.kill_at >= 0 && WIFEXITED(r.status) &&
+			  WEXITSTATUS(r.status) == 128 + SIGKILL);
 		if (killed) {
 			n.kills++;
 			*(r.seen[2] ? &n.after_close : r.seen[1] ? &n.in_close

@@ -1,0 +1,897 @@
+#!/usr/bin/env bats
+# seccomp.bats - the seccomp supervisor (issue 15, first step): a static
+# or Go COMMAND, which no preload reaches, gets a seccomp filter just
+# before its exec; its opens for writing of matched paths stop in the
+# kernel, and the launcher, its supervisor, gives each a temp made by the
+# core, committed when the program exits, discarded when a signal kills
+# it (docs/DESIGN.md, "The seccomp supervisor").
+#
+# The programs are real Go programs (tests/go/, built static by make with
+# the golang-go that make check installs; golmscgo with cgo, linked
+# against libc) and a static C program built here.  The kill tests run
+# tests/helpers/crash_kill.c's driver on the Go writer tests/go/gocrash,
+# SECCOMP_KILLS times (default 50) each, and have their control without
+# atomically, which must tear the file; CRASH_FIGURES=1 copies the
+# driver's figures (and the other controls' figures) into bats's output.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+# kernel_before VERSION: is the running kernel older than VERSION?
+kernel_before() {
+	local v
+	v=$(uname -r)
+	v=${v%%-*}
+	[ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -n 1)" != "$1" ]
+}
+
+setup_file() {
+	# What the kernel must offer: user notification (Linux 5.0) and the
+	# descriptor put in and answered in one step (ADDFD_FLAG_SEND, 5.14).
+	export SECCOMP_SKIP=
+	if ! grep -qw user_notif /proc/sys/kernel/seccomp/actions_avail 2>/dev/null; then
+		SECCOMP_SKIP="this kernel has no seccomp user notification (Linux >= 5.0, CONFIG_SECCOMP_FILTER)"
+	elif kernel_before 5.14; then
+		SECCOMP_SKIP="Linux $(uname -r): the supervisor needs SECCOMP_ADDFD_FLAG_SEND (5.14)"
+	fi
+}
+
+setup() {
+	common_setup
+	[ -z "$SECCOMP_SKIP" ] || skip "$SECCOMP_SKIP"
+	local p
+	GOBIN="$B/go"
+	for p in gowriter gocrash gountouched gorun golms golmscgo gomixedcgo godrop gomany gosignals goexcl \
+		gostatlock gorename; do
+		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
+	done
+	KILL="$B/crash_kill"
+	[ -x "$KILL" ] || fail "$KILL is not built: make testprogs"
+	KILLS=${SECCOMP_KILLS:-50}
+}
+
+# covered [-v] COMMAND...: run COMMAND under atomically -v (-v -v: the
+# debug messages too) into $output and $stderr; the supervisor must have
+# said that it covers it (a kernel or a container that refuses the
+# filter skips the test, saying why).
+covered() {
+	local said v=(-v)
+	[ "$1" != -v ] || { v+=(-v); shift; }
+	run --separate-stderr "$ATOMICALLY" "${v[@]}" "$@"
+	said=$(grep -F "atomically: warning: $1: " <<< "$stderr")
+	if [[ "$said" == *"the supervisor cannot cover it"* ]]; then
+		skip "the filter cannot be installed here: $(grep -o '(seccomp: [^)]*)' <<< "$said")"
+	fi
+	[[ "$said" == *"the supervisor covers its opens for writing"* ]] ||
+		fail "the supervisor does not cover $1: $stderr"
+}
+
+# static_c: a static C program that writes $2 into $1 relative to a
+# descriptor of the directory $3 (openat), in two writes; skips when
+# -static cannot link.
+static_c() {
+	local src="$BATS_TEST_TMPDIR/openat.c" bin="$BATS_TEST_TMPDIR/openat"
+	cat > "$src" <<-'EOF'
+		#include <fcntl.h>
+		#include <string.h>
+		#include <unistd.h>
+		int main(int c, char **v)
+		{
+			int dir, fd;
+			size_t n;
+			if (c != 4 || (dir = open(v[3], O_RDONLY | O_DIRECTORY)) < 0)
+				return 64;
+			if ((fd = openat(dir, v[1], O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+				return 1;
+			n = strlen(v[2]);
+			if (write(fd, v[2], n / 2) < 0 || write(fd, v[2] + n / 2, n - n / 2) < 0)
+				return 2;
+			return close(fd) < 0 ? 2 : 0;
+		}
+	EOF
+	cc -static -o "$bin" "$src" 2>/dev/null ||
+		skip "cannot link a static program here (no static libc: libc6-dev's libc.a)"
+	printf '%s' "$bin"
+}
+
+# static_nnp: a static C program that prints its NoNewPrivs line and
+# writes "x" into $1; skips when -static cannot link.
+static_nnp() {
+	local src="$BATS_TEST_TMPDIR/nnp.c" bin="$BATS_TEST_TMPDIR/nnp"
+	cat > "$src" <<-'EOF'
+		#include <fcntl.h>
+		#include <stdio.h>
+		#include <string.h>
+		#include <unistd.h>
+		int main(int c, char **v)
+		{
+			char line[256];
+			FILE *f = fopen("/proc/self/status", "r");
+			int fd;
+			while (f && fgets(line, sizeof(line), f))
+				if (strncmp(line, "NoNewPrivs:", 11) == 0)
+					fputs(line, stdout);
+			if (c != 2 || (fd = open(v[1], O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+				return 1;
+			return write(fd, "x", 1) == 1 && close(fd) == 0 ? 0 : 2;
+		}
+	EOF
+	cc -static -o "$bin" "$src" 2>/dev/null ||
+		skip "cannot link a static program here (no static libc: libc6-dev's libc.a)"
+	printf '%s' "$bin"
+}
+
+# figure NAME: crash_kill's figure NAME=N in $output.
+figure() {
+	sed -n "s/^\(.* \)\{0,1\}$1=\([0-9][0-9]*\).*/\2/p" <<< "$output" | head -n 1
+}
+
+# killed_covered KILLS [--kill-child]: KILLS kills of the Go writer under
+# atomically: never empty, torn, gone back or from the future, nor lost
+# once its close returned (committed at the close), no temp left; the
+# kills landed before the open and in the writes.
+killed_covered() {
+	local kills=$1 w
+	shift
+	run "$KILL" -n "$kills" "$@" --expect-no-temps state.json \
+		"$ATOMICALLY" -q "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# /' >&3
+	[ "$(figure kills)" = "$kills" ] || fail "not $kills kills: $output"
+	[ "$(figure before_open)" -gt 0 ] && [ "$(figure mid_write)" -gt 0 ] ||
+		fail "the kills did not land both before the open and in the writes: $output"
+	for w in empty torn vanished backwards future lost errors temps; do
+		[ "$(figure "$w")" = 0 ] || fail "$w is $(figure "$w"), not 0: $output"
+	done
+}
+
+# ---- a Go program's os.WriteFile ------------------------------------------
+
+@test "Go os.WriteFile over an existing file: committed by the supervisor, by rename, with its content and the old file's mode" {
+	printf 'old: 1\n' > state.yaml
+	chmod 640 state.yaml
+	local before
+	before=$(inode state.yaml)
+	covered "$GOBIN/gowriter" state.yaml $'new: 2\n'
+	assert_success
+	[ "$(cat state.yaml)" = "new: 2" ] || fail "content: $(cat state.yaml)"
+	[ "$(stat -c %a state.yaml)" = 640 ] || fail "mode $(stat -c %a state.yaml), not 640"
+	# os.WriteFile truncates the file in place: a new inode is the rename.
+	[ "$(inode state.yaml)" != "$before" ] || fail "state.yaml was written in place"
+	[[ "$stderr" == *"$(T)/state.yaml: committed"* ]] || fail "no commit said: $stderr"
+	assert_no_temps .
+}
+
+@test "committed at its close: the Go program reads back what it wrote before it exits" {
+	printf 'old\n' > back.json
+	covered "$GOBIN/gowriter" -r back.json new
+	assert_success
+	[ "$output" = "read back: new" ] || fail "the program read: $output"
+	[ "$(cat back.json)" = new ] || fail "content: $(cat back.json)"
+}
+
+@test "a descriptor limit too low for the watched range: committed at the exit instead" {
+	printf 'old\n' > low.json
+	# Below 512 no range is watched (seccomp_slots.h): the close is not
+	# seen, the program reads the old file back, the exit commits.
+	ulimit -S -n 256
+	covered "$GOBIN/gowriter" -r low.json new
+	assert_success
+	[ "$output" = "read back: old" ] || fail "the program read: $output"
+	[ "$(cat low.json)" = new ] || fail "content: $(cat low.json)"
+}
+
+@test "Go os.WriteFile of a new file, relative to its cwd: the mode it asks for, less its umask" {
+	mkdir sub
+	cd sub
+	umask 027
+	covered "$GOBIN/gowriter" ../fresh.json '{"a": 1}' 666
+	assert_success
+	cd ..
+	[ "$(cat fresh.json)" = '{"a": 1}' ] || fail "content: $(cat fresh.json)"
+	[ "$(stat -c %a fresh.json)" = 640 ] || fail "mode $(stat -c %a fresh.json), not 640"
+	[[ "$stderr" == *"$(T)/fresh.json: committed"* ]] || fail "no commit said: $stderr"
+}
+
+@test "a static C program's openat(dirfd): the path resolved against its directory descriptor" {
+	local prog before
+	prog=$(static_c)
+	mkdir d
+	printf 'old\n' > d/x.json
+	before=$(inode d/x.json)
+	covered "$prog" x.json '{"from": "openat"}' d
+	assert_success
+	[ "$(cat d/x.json)" = '{"from": "openat"}' ] || fail "content: $(cat d/x.json)"
+	[ "$(inode d/x.json)" != "$before" ] || fail "d/x.json was written in place"
+	[[ "$stderr" == *"$(T)/d/x.json: committed"* ]] || fail "no commit said: $stderr"
+}
+
+# ---- killed at random ------------------------------------------------------
+
+@test "Go writer killed SECCOMP_KILLS (50) times, the supervisor alive: never torn or empty, no temp left" {
+	covered "$GOBIN/gowriter" proof.json x
+	killed_covered "$KILLS" --kill-child
+}
+
+@test "Go writer killed SECCOMP_KILLS (50) times with its supervisor (the process group): never torn or empty, no temp left" {
+	covered "$GOBIN/gowriter" proof.json x
+	killed_covered "$KILLS"
+}
+
+@test "control: the Go writer killed 50 times without atomically leaves torn or empty files" {
+	run "$KILL" -n 50 state.json "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# control: /' >&3
+	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
+	[ $(($(figure torn) + $(figure empty))) -gt 0 ] ||
+		fail "the control found no torn or empty file: $output"
+	assert_failure 1
+}
+
+# ---- what the supervisor leaves alone --------------------------------------
+
+@test "a Go program that touches no matched path runs as it runs alone" {
+	mkdir alone under
+	run "$GOBIN/gountouched" alone
+	assert_success
+	local expected=$output
+	covered "$GOBIN/gountouched" under
+	assert_success
+	[ "$output" = "$expected" ] || fail "under atomically: $output; alone: $expected"
+	[[ "$output" == *"same inode true"* ]] || fail "notes.txt was not written in place: $output"
+	[[ "$stderr" != *": committed"* ]] || fail "the supervisor committed something: $stderr"
+	# Its exclusive creation met the real file system: the second run
+	# finds the file.
+	covered "$GOBIN/gountouched" under
+	[[ "$output" == *"lock exists"* ]] || fail "O_EXCL did not reach the file system: $output"
+}
+
+@test "another supervisor's filter holds the notification slot: atomically warns and runs the program uncovered" {
+	local before
+	printf 'old\n' > nested.json
+	before=$(inode nested.json)
+	# The outer atomically covers gorun; gorun's child, an atomically,
+	# cannot add a listener of its own (EBUSY) for its gowriter.
+	covered "$GOBIN/gorun" "$ATOMICALLY" "$GOBIN/gowriter" nested.json new
+	assert_success
+	[[ "$stderr" == *"gowriter: it is a Go program"*"the supervisor cannot cover it (seccomp: "*"its writes are not made atomic"* ]] ||
+		fail "no warning for the uncovered program: $stderr"
+	[ "$(cat nested.json)" = new ] || fail "content: $(cat nested.json)"
+	[ "$(inode nested.json)" = "$before" ] || fail "nested.json was replaced: it was covered"
+}
+
+@test "-q: no warning for a covered program, and it is still covered" {
+	local before
+	printf 'old\n' > q.json
+	before=$(inode q.json)
+	run --separate-stderr "$ATOMICALLY" -q "$GOBIN/gowriter" q.json new
+	assert_success
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+	[ "$(cat q.json)" = new ] && [ "$(inode q.json)" != "$before" ] ||
+		fail "not committed by rename under -q"
+}
+
+@test "a process the covered program leaves running opens files for writing after atomically has exited" {
+	# Without a supervisor the filter's listener is closed, and the kernel
+	# fails every open for writing under it with ENOSYS: a process of
+	# atomically's lingers to let them go on, until none is left.
+	covered "$GOBIN/gorun" sh -c \
+		'(sleep 1; echo late > "$1" || echo "failed: $?" > "$2") > /dev/null 2>&1 & exit 0' \
+		_ "$(T)/late.txt" "$(T)/failed.txt"
+	assert_success
+	wait_for_file late.txt 50
+	[ "$(cat late.txt)" = late ] || fail "late.txt: $(cat late.txt)"
+	assert_file_not_exists failed.txt
+}
+
+@test "no_new_privs only where the kernel asks for it: not as root; in the covered process as another user" {
+	require_root "running the program as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	local prog dir
+	prog=$(static_nnp)
+	covered "$prog" root.json
+	assert_success
+	[[ "$output" == *$'NoNewPrivs:\t0'* ]] || fail "as root: $output"
+	[[ "$stderr" == *"$(T)/root.json: committed"* ]] || fail "no commit said: $stderr"
+	dir=$(mktemp -d /tmp/atomically-seccomp.XXXXXX)
+	cp "$prog" "$dir/nnp"
+	chmod 755 "$dir"
+	chown 65534:65534 "$dir"
+	cd "$dir"
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$ATOMICALLY" ||
+		{ cd /; rm -rf "$dir"; skip "user 65534 cannot run $ATOMICALLY (a private directory above it)"; }
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env -u ATOMICALLY_CONF XDG_RUNTIME_DIR="$dir" "$ATOMICALLY" -v -p '*.json' ./nnp user.json
+	cd /
+	local said="$stderr" out="$output" content
+	content=$(cat "$dir/user.json" 2>/dev/null)
+	rm -rf "$dir"
+	[ "$status" = 0 ] || fail "status $status: $said"
+	[[ "$out" == *$'NoNewPrivs:\t1'* ]] || fail "as user 65534: $out"
+	[[ "$said" == *"/user.json: committed"* ]] || fail "no commit said: $said"
+	[ "$content" = x ] || fail "content: $content"
+}
+
+@test "under a session (lock = \"session\"): COMMAND below the keeper is covered the same" {
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > s.json
+	local before
+	before=$(inode s.json)
+	covered "$GOBIN/gowriter" s.json new
+	assert_success
+	[ "$(cat s.json)" = new ] && [ "$(inode s.json)" != "$before" ] ||
+		fail "not committed by rename: $(cat s.json)"
+	[[ "$stderr" == *"$(T)/s.json: committed"* ]] || fail "no commit said: $stderr"
+}
+
+@test "64 goroutines of one Go program saving 64 matched files at once: each committed whole" {
+	mkdir many
+	covered "$GOBIN/gomany" 64 many
+	assert_success
+	local k want
+	for ((k = 0; k < 64; k++)); do
+		want=$(for ((i = 0; i <= k; i++)); do printf '%d\n' "$k"; done)
+		[ "$(cat "many/file$k.json")" = "$want" ] || fail "many/file$k.json: $(cat "many/file$k.json")"
+	done
+	[ "$(grep -c ': committed' <<< "$stderr")" = 64 ] || fail "not 64 commits: $stderr"
+	assert_no_temps many
+}
+
+# lms_round N CONF|none [PROG]: N Go load-modify-saves of list.json at
+# once by PROG (golms, or its cgo build golmscgo), entries e0 to eN-1
+# (under atomically with CONF, or alone); prints how many failed.
+lms_round() {
+	local n=$1 conf=$2 prog=$GOBIN/${3:-golms} i failed=0
+	local pids=()
+	# 20 ms of work between the read and the save: without it the cgo
+	# build, slower to start, sometimes ran one after the other in every
+	# round and the control lost nothing.
+	local -x GOLMS_PAUSE_MS=20
+	for ((i = 0; i < n; i++)); do
+		if [ "$conf" = none ]; then
+			"$prog" list.json "e$i" 2>/dev/null &
+		else
+			ATOMICALLY_CONF="$conf" "$ATOMICALLY" -q "$prog" list.json "e$i" 2>/dev/null &
+		fi
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || failed=$((failed + 1)); done
+	printf '%d' "$failed"
+}
+
+@test "Go load-modify-saves one after the other keep every entry" {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		"$ATOMICALLY" -q "$GOBIN/golms" list.json "e$i" || fail "run $i failed"
+	done
+	[ "$(grep -c '"e' list.json)" = 10 ] || fail "not 10 entries: $(cat list.json)"
+}
+
+@test "16 Go load-modify-saves at once, 5 rounds: none reads a torn list (the saves are atomic)" {
+	local round failed
+	covered "$GOBIN/golms" list.json proof
+	for ((round = 0; round < 5; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 "$CONF")
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed (a torn read): $(cat list.json)"
+		python3 -c 'import json; json.load(open("list.json"))' ||
+			fail "round $round: list.json is not whole: $(cat list.json)"
+	done
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically read a torn list (within 10 rounds)" {
+	local round failed
+	for ((round = 0; round < 10; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 none)
+		[ "$failed" = 0 ] || return 0
+	done
+	fail "no torn read in 10 rounds of 16"
+}
+
+@test "golms built with cgo, dynamically linked against libc: still a Go program to atomically, covered by the supervisor" {
+	# cgo links the program against libc, so the preload is loaded into
+	# it; but Go still writes its files with its own system calls, past
+	# libc: the launcher must take it for a Go program (elfcheck's
+	# .go.buildinfo), not for one the preload reaches.
+	run readelf -lW "$GOBIN/golmscgo"
+	assert_success
+	[[ "$output" == *"Requesting program interpreter"* ]] || fail "golmscgo is not dynamically linked: $output"
+	run readelf -dW "$GOBIN/golmscgo"
+	[[ "$output" == *"(NEEDED)"*"[libc.so."* ]] || fail "golmscgo does not need libc: $output"
+	printf '["old"]\n' > list.json
+	local before
+	before=$(inode list.json)
+	covered "$GOBIN/golmscgo" list.json new
+	assert_success
+	[[ "$stderr" == *"golmscgo: it is a Go program"* ]] || fail "not taken for a Go program: $stderr"
+	[ "$(tr -d ' \n' < list.json)" = '["old","new"]' ] || fail "content: $(cat list.json)"
+	[ "$(inode list.json)" != "$before" ] || fail "list.json was written in place"
+	[[ "$stderr" == *"$(T)/list.json: committed"* ]] || fail "no commit said: $stderr"
+	assert_no_temps .
+}
+
+@test "a cgo program under lock = \"process\": its C code's save (the library's to see) does not wait for the lock its Go code's read took" {
+	# The supervisor sees the C code's calls too (the filter stops them
+	# all): the library in the covered process stands aside, or it would
+	# wait lock_timeout for the supervisor's lock as for another
+	# process's, and the C save would fail.
+	printf 'path "*.json" {\n  lock = "process"\n  lock_timeout = 2\n}\n' > "$CONF"
+	printf 'old\n' > c.json
+	ATOMICALLY_LOG=debug covered -v "$GOBIN/gomixedcgo" c.json go.json
+	assert_success
+	[ "$(cat c.json)" = "from C after old" ] || fail "c.json: $(cat c.json)"
+	[ "$(cat go.json)" = "from Go" ] || fail "go.json: $(cat go.json)"
+	[[ "$stderr" == *"inert in pid "*"(gomixedcgo): the supervisor covers it"* ]] ||
+		fail "the library did not stand aside: $stderr"
+	[[ "$stderr" != *"gave up after waiting"* ]] || fail "it waited for its own lock: $stderr"
+	[[ "$stderr" == *"$(T)/go.json: committed"* ]] || fail "go.json not committed: $stderr"
+	assert_no_temps .
+}
+
+@test "a Go program that drops to another user: the supervisor does not write for it where the kernel refuses it" {
+	require_root "drops from root to user 65534"
+	# root's file in root's directory: user 65534 may not write it.  The
+	# supervisor runs as root, so were it to act for the program, the
+	# temp would be made and committed with root's rights.
+	mkdir -m 755 owned
+	printf 'old\n' > owned/f.json
+	chmod 644 owned/f.json
+	chmod 711 "$BATS_TEST_TMPDIR"
+	run "$GOBIN/godrop" 65534 owned/f.json new
+	[ "$status" = 1 ] || fail "control: without atomically, the save did not fail: $output"
+	local plain=$output
+	covered "$GOBIN/godrop" 65534 owned/f.json new
+	[ "$status" = 1 ] || fail "the save did not fail (status $status): $output"
+	assert_equal "$output" "$plain"
+	[ "$(cat owned/f.json)" = old ] || fail "written: $(cat owned/f.json)"
+	[[ "$stderr" == *"its user, groups or capabilities are not the supervisor's"* ]] ||
+		fail "not said: $stderr"
+	assert_no_temps owned
+}
+
+# entries: how many of list.json's entries e0, e1... are there, each
+# counted once (0 for a torn list, whose entries cannot be trusted).
+entries() {
+	python3 -c 'import json
+try:
+    print(len({e for e in json.load(open("list.json")) if e[:1] == "e"}))
+except Exception:
+    print(0)'
+}
+
+# lms_process PROG: 16 load-modify-saves of list.json at once by PROG
+# with lock = "process", 3 rounds: each reads the list under the lock
+# its read-only open takes and holds until it exits, so that none
+# saves a list without another's entry.
+lms_process() {
+	local prog=$1 round failed
+	printf 'path "list.json" { lock = "process" }\n' > "$CONF"
+	covered "$GOBIN/$prog" list.json proof
+	assert_success
+	for ((round = 0; round < 3; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 "$CONF" "$prog")
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed: $(cat list.json)"
+		[ "$(entries)" = 16 ] ||
+			fail "round $round: $((16 - $(entries))) of 16 entries lost: $(tr -d ' \n' < list.json)"
+	done
+}
+
+# lms_control PROG: the same without atomically: some round (of 10)
+# loses the entry of a program that saved its list (exited 0), another
+# program having read the same list before that save.  (A program that
+# read a torn list fails, its entry never saved: not counted as lost.)
+lms_control() {
+	local round failed
+	for ((round = 0; round < 10; round++)); do
+		rm -f list.json
+		failed=$(lms_round 16 none "$1")
+		if [ "$(entries)" -lt $((16 - failed)) ]; then
+			[ -z "${CRASH_FIGURES:-}" ] ||
+				echo "# control: round $round: $(entries) of 16 entries kept, $failed programs failed" >&3
+			return 0
+		fi
+	done
+	fail "no saved entry lost in 10 rounds of 16"
+}
+
+@test "16 Go os.WriteFile load-modify-saves at once with lock = \"process\", 3 rounds: no entry lost" {
+	lms_process golms
+}
+
+@test "16 Go load-modify-saves at once with lock = \"process\", 3 rounds, the cgo build: no entry lost" {
+	lms_process golmscgo
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically lose entries (within 10 rounds)" {
+	lms_control golms
+}
+
+@test "control: 16 Go load-modify-saves at once without atomically, the cgo build, lose entries (within 10 rounds)" {
+	lms_control golmscgo
+}
+
+@test "commit = \"exit\": the Go program's file is committed at its exit, not at its close" {
+	printf 'path "*.json" { commit = "exit" }\n' > "$CONF"
+	printf 'old\n' > exit.json
+	covered "$GOBIN/gowriter" -r exit.json new
+	assert_success
+	[ "$output" = "read back: old" ] || fail "the program read: $output"
+	[ "$(cat exit.json)" = new ] || fail "content: $(cat exit.json)"
+}
+
+@test "signals to every thread while the supervisor waits for the lock: the open is served once, not aborted and made again" {
+	# Another atomically holds held.json's lock for a second (its shell's
+	# redirection, under the library); the Go program's open waits for
+	# it in the supervisor while the program sends itself thousands of
+	# signals, to every thread (as Go's SIGURG preemption does).  With
+	# SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV the waiting call is not
+	# aborted: the supervisor takes the lock once.
+	! kernel_before 5.19 ||
+		skip "Linux $(uname -r): no SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19): the call is made again"
+	printf 'old\n' > held.json
+	"$ATOMICALLY" sh -c 'exec 3> held.json; : > ready; sleep 1' > /dev/null 2>&1 &
+	local holder=$!
+	wait_for_file ready
+	covered -v "$GOBIN/gosignals" held.json new
+	wait "$holder"
+	assert_success
+	[ "${output#signals }" -gt 100 ] 2>/dev/null || fail "too few signals: $output"
+	[ "$(grep -c 'held.json: locked' <<< "$stderr")" = 1 ] ||
+		fail "the lock was taken more than once: the call was made again: $stderr"
+	[ "$(cat held.json)" = new ] || fail "content: $(cat held.json)"
+}
+
+# ---- a Go program's own locks: exclusive creation, stat then write --------
+
+# open_gate N: once N racers have said they are ready (ready.K), open the
+# gate they wait at, so that they race at once (each started process
+# takes its time to get going); fails after 30 s without them all,
+# the gate opened anyway so that they end.
+open_gate() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if [ "$(find . -maxdepth 1 -name 'ready.*' | wc -l)" -ge "$1" ]; then
+			: > gate
+			return 0
+		fi
+		sleep 0.1
+	done
+	: > gate
+	fail "not $1 racers at the gate"
+}
+
+# race N CONF|none PROG ARG...: N racers PROG -ready ready.K -gate gate
+# ARG... rK, each under its own atomically -v with CONF (or alone),
+# released together at the gate: racer K's output in out.K, its stderr
+# in err.K; RACE_FAILED: how many exited non-zero; WINNERS: how many
+# printed "won".  Under atomically each must have been covered.
+race() {
+	local n=$1 conf=$2 prog=$3 k
+	local pids=()
+	shift 3
+	rm -f gate ready.* out.* err.*
+	for ((k = 0; k < n; k++)); do
+		if [ "$conf" = none ]; then
+			"$prog" -ready "ready.$k" -gate gate "$@" "r$k" > "out.$k" 2> "err.$k" &
+		else
+			ATOMICALLY_CONF="$conf" "$ATOMICALLY" -v "$prog" -ready "ready.$k" -gate gate \
+				"$@" "r$k" > "out.$k" 2> "err.$k" &
+		fi
+		pids+=($!)
+	done
+	open_gate "$n"
+	RACE_FAILED=0
+	for k in "${pids[@]}"; do wait "$k" || RACE_FAILED=$((RACE_FAILED + 1)); done
+	WINNERS=$(cat out.* | grep -c '^won ' || true)
+	[ "$conf" = none ] && return 0
+	for ((k = 0; k < n; k++)); do
+		grep -q 'the supervisor covers its opens for writing' "err.$k" ||
+			fail "racer $k was not covered: $(cat "err.$k")"
+	done
+}
+
+@test "16 Go racers creating one lock file with O_CREATE|O_EXCL: exactly one wins, on the file system itself" {
+	# Exclusive creation is how programs build their own locks: the
+	# supervisor must let it through to the kernel, where one racer
+	# alone creates the file.  Made into a temp each, every racer would
+	# win, and the commits would replace each other's lock.
+	printf 'path "*.lock" { }\n' > "$CONF"
+	race 16 "$CONF" "$GOBIN/goexcl" race.lock
+	[ "$RACE_FAILED" = 0 ] || fail "$RACE_FAILED racers failed: $(cat err.*)"
+	[ "$WINNERS" = 1 ] || fail "$WINNERS winners: $(cat out.*)"
+	[ "$(cat out.* | grep -cx exists)" = 15 ] || fail "not 15 losers: $(cat out.*)"
+	[ "$(cat race.lock)" = "$(cat out.* | sed -n 's/^won //p')" ] ||
+		fail "race.lock holds $(cat race.lock), not the winner's id"
+	! grep -q ': committed' err.* || fail "the supervisor committed the lock: $(cat err.*)"
+	assert_no_temps .
+}
+
+@test "control: the same 16 O_EXCL racers without atomically: exactly one wins too" {
+	# The kernel's guarantee, with or without atomically: this control
+	# cannot show a failure; it shows the behaviour the covered run must
+	# leave unchanged (one winner, its id in the file).
+	race 16 none "$GOBIN/goexcl" race.lock
+	[ "$RACE_FAILED" = 0 ] || fail "$RACE_FAILED racers failed: $(cat err.*)"
+	[ "$WINNERS" = 1 ] || fail "$WINNERS winners: $(cat out.*)"
+	[ "$(cat race.lock)" = "$(cat out.* | sed -n 's/^won //p')" ] ||
+		fail "race.lock holds $(cat race.lock), not the winner's id"
+}
+
+@test "16 Go stat-then-write locks with lock = \"process\": exactly one wins (the stat takes the lock, held until the exit)" {
+	# Each racer stats claim.json and, finding none, writes its own a
+	# moment later.  With lock = "process" the stat takes the lock and
+	# the program keeps it until it exits: the next racer's stat waits,
+	# then finds the winner's claim.
+	printf 'path "claim.json" { lock = "process" }\n' > "$CONF"
+	race 16 "$CONF" "$GOBIN/gostatlock" claim.json
+	[ "$RACE_FAILED" = 0 ] || fail "$RACE_FAILED racers failed: $(cat err.*)"
+	[ "$WINNERS" = 1 ] || fail "$WINNERS winners: $(cat out.*)"
+	[ "$(cat out.* | grep -cx lost)" = 15 ] || fail "not 15 losers: $(cat out.*)"
+	[ "$(cat claim.json)" = "$(cat out.* | sed -n 's/^won //p')" ] ||
+		fail "claim.json holds $(cat claim.json), not the winner's id"
+}
+
+@test "control: 16 Go stat-then-write locks without atomically: more than one wins (within 3 rounds)" {
+	local round
+	for ((round = 0; round < 3; round++)); do
+		rm -f claim.json
+		race 16 none "$GOBIN/gostatlock" claim.json
+		[ "$RACE_FAILED" = 0 ] || fail "$RACE_FAILED racers failed: $(cat err.*)"
+		if [ "$WINNERS" -gt 1 ]; then
+			[ -z "${CRASH_FIGURES:-}" ] || echo "# control: round $round: $WINNERS winners of 16" >&3
+			return 0
+		fi
+	done
+	fail "one winner in each of 3 rounds"
+}
+
+# ---- a Go program's own rename --------------------------------------------
+
+@test "Go os.Rename of its own temp onto a matched file, synced by the program or not: the target's content, under its lock, no temp left" {
+	# The careful Go program saves by hand: its temp (a name no rule
+	# matches), then os.Rename over the target.  The supervisor guards
+	# the rename as the library does a program's own (core/rename.c):
+	# under the target's lock (its debug line says so), the source synced.
+	local sync
+	for sync in -sync ""; do
+		printf 'old\n' > saved.json
+		covered -v "$GOBIN/gorename" $sync saved.json "new$sync"
+		assert_success
+		[ "$(cat saved.json)" = "new$sync" ] || fail "${sync:-no sync}: content: $(cat saved.json)"
+		[ -z "$(find . -maxdepth 1 -name '.gorename-*')" ] ||
+			fail "${sync:-no sync}: the program's temp is left: $(ls -a)"
+		assert_no_temps .
+		[[ "$stderr" == *"$(T)/saved.json: locked (lock file "* ]] ||
+			fail "${sync:-no sync}: the rename did not take saved.json's lock: $stderr"
+	done
+}
+
+@test "Go os.Rename of a temp the program did not sync: synced before the rename" {
+	# The new content must be on disk before its name is: the program
+	# did not sync its temp, the supervisor does.  strace -y names a
+	# descriptor's file as it is at the call: an fsync of the temp
+	# still named .gorename-* came before the rename.
+	command -v strace > /dev/null || skip "strace is missing"
+	printf 'old\n' > synced.json
+	run --separate-stderr strace -f -y -o trace -e trace=fsync,fdatasync \
+		"$ATOMICALLY" -v "$GOBIN/gorename" synced.json new
+	assert_success
+	[[ "$stderr" == *"the supervisor covers its opens for writing"* ]] || fail "not covered: $stderr"
+	[ "$(cat synced.json)" = new ] || fail "content: $(cat synced.json)"
+	grep -Eq 'f(data)?sync\([0-9]+</[^>]*/\.gorename-[^>]*>' trace ||
+		fail "the temp was not synced before its rename; the syncs: $(grep -E "sync\\(" trace)"
+}
+
+@test "Go os.Rename onto a file another process is writing: the rename waits for that writer's commit, and lands after it" {
+	# An atomically shell holds held.json open for writing (lock =
+	# "write": its lock, until its commit at its exit).  It waits until
+	# the Go program is about to rename (its mark), gives it time to,
+	# then writes and commits.  Under the lock the rename waits for
+	# that commit and replaces it: held.json is the Go program's.
+	# Unguarded, the rename lands first and the shell's commit replaces
+	# it.  (A slow machine can only make the rename look guarded, never
+	# make a guarded one fail.)
+	printf 'old\n' > held.json
+	"$ATOMICALLY" sh -c 'exec 3> held.json; : > ready
+		i=0; while [ ! -e renaming ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+		sleep 0.5; echo shell >&3' > /dev/null 2>&1 &
+	local holder=$!
+	wait_for_file ready
+	covered "$GOBIN/gorename" -mark renaming held.json renamed
+	wait "$holder" || fail "the shell failed"
+	assert_success
+	[ -e renaming ] || fail "the Go program never came to its rename"
+	[ "$(cat held.json)" = renamed ] ||
+		fail "held.json is '$(cat held.json)': the rename did not wait for the shell's lock"
+	[ -z "$(find . -maxdepth 1 -name '.gorename-*')" ] || fail "the program's temp is left: $(ls -a)"
+	assert_no_temps .
+}
+
+# ---- a static or Go program exec'd by a process of the session's tree -----
+
+# tree_covered: $stderr says the session's supervisor covers a program
+# the tree exec'd (atomically -v); a kernel or a container that refuses
+# the filter skips the test, saying why.
+tree_covered() {
+	if [[ "$stderr" == *"the supervisor cannot cover it"* ]]; then
+		skip "the filter cannot be installed here: $(grep -o '(seccomp: [^)]*)' <<< "$stderr" | head -n 1)"
+	fi
+	[[ "$stderr" == *"the session's supervisor covers its opens for writing"* ]] ||
+		fail "the session's supervisor does not cover it: $stderr"
+}
+
+@test "a Go program a shell of the session runs (a vfork child's exec, and the shell's own): committed by rename, whole, no temp" {
+	printf 'path "*.yaml" { lock = "session" }\n' > "$CONF"
+	printf 'old: 1\n' > f.yaml
+	printf 'old: 1\n' > g.yaml
+	local before_f before_g
+	before_f=$(inode f.yaml)
+	before_g=$(inode g.yaml)
+	# dash runs the first from a vfork child, and execs the last itself.
+	run --separate-stderr "$ATOMICALLY" -v sh -c \
+		'"$1" f.yaml "new: 2
+" && exec "$1" g.yaml "new: 3
+"' sh "$GOBIN/gowriter"
+	assert_success
+	tree_covered
+	[ "$(cat f.yaml)" = "new: 2" ] || fail "f.yaml: $(cat f.yaml)"
+	[ "$(cat g.yaml)" = "new: 3" ] || fail "g.yaml: $(cat g.yaml)"
+	# os.WriteFile truncates in place: a new inode is the supervisor's rename.
+	[ "$(inode f.yaml)" != "$before_f" ] || fail "f.yaml was written in place"
+	[ "$(inode g.yaml)" != "$before_g" ] || fail "g.yaml was written in place"
+	[ "$(grep -c ': committed' <<< "$stderr")" = 2 ] || fail "not 2 commits: $stderr"
+	assert_no_temps .
+}
+
+@test "a static C program a shell of the session runs: its openat(dirfd) committed by rename" {
+	local prog before
+	prog=$(static_c)
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	mkdir d
+	printf 'old\n' > d/x.json
+	before=$(inode d/x.json)
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" x.json "{\"from\": \"tree\"}" d; echo "status $?"' \
+		sh "$prog"
+	assert_success
+	tree_covered
+	[ "$output" = "status 0" ] || fail "the program: $output"
+	[ "$(cat d/x.json)" = '{"from": "tree"}' ] || fail "content: $(cat d/x.json)"
+	[ "$(inode d/x.json)" != "$before" ] || fail "d/x.json was written in place"
+	assert_no_temps d
+}
+
+@test "Go writer exec'd by the session's shell, killed SECCOMP_KILLS (50) times, the supervisor alive: never torn or empty, no temp left" {
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" proof.json x; true' sh "$GOBIN/gowriter"
+	tree_covered
+	# atomically, its keeper, then the shell, which execs the writer: the
+	# leaf is the writer, a program the tree exec'd (not the launcher's
+	# child); killed alone, its supervisor sees its listener hang up.
+	run "$KILL" -n "$KILLS" --kill-leaf --expect-no-temps state.json \
+		"$ATOMICALLY" -q sh -c 'exec "$0" "$@"' "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# /' >&3
+	[ "$(figure kills)" = "$KILLS" ] || fail "not $KILLS kills: $output"
+	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
+	local w
+	for w in empty torn vanished backwards future lost errors temps; do
+		[ "$(figure "$w")" = 0 ] || fail "$w is $(figure "$w"), not 0: $output"
+	done
+}
+
+@test "control: the Go writer exec'd by a shell, killed 50 times without atomically, leaves torn or empty files" {
+	run "$KILL" -n 50 --kill-leaf state.json sh -c 'exec "$0" "$@"' "$GOBIN/gocrash"
+	[ -z "${CRASH_FIGURES:-}" ] || grep -E '^(runs|timing)' <<< "$output" | sed 's/^/# control: /' >&3
+	[ "$(figure mid_write)" -gt 0 ] || fail "no kill landed in the writes: $output"
+	[ $(($(figure torn) + $(figure empty))) -gt 0 ] ||
+		fail "the control found no torn or empty file: $output"
+}
+
+# tree_lms_round N: N Go load-modify-saves of list.json at once, run by
+# one shell under atomically; prints how many failed.
+tree_lms_round() {
+	"$ATOMICALLY" -q sh -c 'n=$1 prog=$2 failed=0 pids=
+		i=0
+		while [ $i -lt $n ]; do "$prog" list.json "e$i" 2>/dev/null & pids="$pids $!"; i=$((i + 1)); done
+		for p in $pids; do wait $p || failed=$((failed + 1)); done
+		printf %d $failed' sh "$1" "$GOBIN/golms"
+}
+
+@test "16 Go load-modify-saves at once, run by one shell of a session, 5 rounds: none reads a torn list (the saves are atomic)" {
+	printf 'path "list.json" { lock = "process" }\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+	local round failed
+	for ((round = 0; round < 5; round++)); do
+		rm -f list.json
+		failed=$(tree_lms_round 16)
+		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed (a torn read): $(cat list.json)"
+		python3 -c 'import json; json.load(open("list.json"))' ||
+			fail "round $round: list.json is not whole: $(cat list.json)"
+	done
+	assert_no_temps .
+}
+
+@test "lock = \"process\" in a session: a Go program the shell ran has let go of the file when a later process of the tree saves it" {
+	# The supervisor holds a lock = "process" for good, until it exits:
+	# right for COMMAND, whose end is the supervisor's, but for a program
+	# the tree exec'd it would shut the tree's later processes out of the
+	# file (python below would wait lock_timeout and fail).  So such a
+	# program's files are locked as lock = "write".
+	find_python
+	printf 'path "list.json" {\n  lock = "process"\n  lock_timeout = 2\n}\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" list.json go && "$2" -c "
+import json
+l = json.load(open(\"list.json\"))
+l.append(\"py\")
+json.dump(l, open(\"list.json\", \"w\"))
+"' sh "$GOBIN/golms" "$PY"
+	assert_success
+	[[ "$stderr" == *"the session's supervisor covers"* ]] || skip "not covered here: $stderr"
+	[ "$(tr -d ' \n' < list.json)" = '["go","py"]' ] || fail "list.json: $(cat list.json)"
+	[[ "$stderr" != *"gave up after waiting"* ]] || fail "the later save waited: $stderr"
+	assert_no_temps .
+}
+
+@test "a cgo program a shell of a session runs: covered by the supervisor, the library in it standing aside" {
+	# The environment the shell execs it with names it (pid and start
+	# time, ATOMICALLY_COVERED): the library it loads stays inert in it,
+	# and the supervisor acts for its C code and its Go code alike.
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > c.json
+	printf 'old\n' > go.json
+	local c_before go_before
+	c_before=$(inode c.json)
+	go_before=$(inode go.json)
+	run --separate-stderr env ATOMICALLY_LOG=debug "$ATOMICALLY" sh -c '"$1" c.json go.json; echo "status $?"' sh "$GOBIN/gomixedcgo"
+	assert_success
+	[[ "$stderr" != *"the supervisor cannot cover it (seccomp"* ]] || skip "no filter here: $stderr"
+	[[ "$stderr" == *"the session's supervisor covers"* ]] || fail "not covered: $stderr"
+	assert_output "status 0"
+	[[ "$stderr" == *"inert in pid "*"(gomixedcgo): the supervisor covers it"* ]] ||
+		fail "the library did not stand aside: $stderr"
+	[ "$(cat c.json)" = "from C after old" ] || fail "c.json: $(cat c.json)"
+	[ "$(cat go.json)" = "from Go" ] || fail "go.json: $(cat go.json)"
+	[ "$(inode c.json)" != "$c_before" ] || fail "c.json written in place"
+	[ "$(inode go.json)" != "$go_before" ] || fail "go.json written in place"
+	assert_no_temps .
+}
+
+@test "exec of a static program that fails (missing, not executable): the shell goes on, its own writes through the library" {
+	local prog
+	prog=$(static_c)
+	chmod a-x "$prog"
+	printf 'path "*.json" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > s.json
+	local before
+	before=$(inode s.json)
+	run --separate-stderr "$ATOMICALLY" -v -v sh -c \
+		'./missing-static x.json y d; echo "missing $?"; "$1" x.json y d; echo "noexec $?"; echo shell > s.json' \
+		sh "$prog"
+	assert_success
+	[[ "$output" == *"missing 127"* ]] || fail "the missing program: $output"
+	[[ "$output" == *"noexec 126"* ]] || fail "the program that cannot run: $output"
+	[ "$(cat s.json)" = shell ] || fail "s.json: $(cat s.json)"
+	[ "$(inode s.json)" != "$before" ] || fail "the shell's write went in place: the library is not active"
+	[[ "$stderr" == *"the session's supervisor covers"* ]] ||
+		skip "the filter cannot be installed here: $stderr"
+	[[ "$stderr" == *"exec failed: the supervisor no longer acts for it"* ]] ||
+		fail "the supervisor was not told of the failed exec: $stderr"
+	assert_no_temps .
+}
+
+@test "outside a session: the program a shell runs is not covered, said at info level, silent at the default" {
+	printf 'path "*.yaml" { }\n' > "$CONF"
+	printf 'old: 1\n' > f.yaml
+	local before
+	before=$(inode f.yaml)
+	# The default level: not a word (a CI step runs sudo, kubectl, gh...).
+	run --separate-stderr "$ATOMICALLY" sh -c '"$1" f.yaml "new: 1"; true' sh "$GOBIN/gowriter"
+	assert_success
+	[ -z "$stderr" ] || fail "said at the default level: $stderr"
+	run --separate-stderr env ATOMICALLY_LOG=info "$ATOMICALLY" sh -c '"$1" f.yaml "new: 2"; true' sh "$GOBIN/gowriter"
+	assert_success
+	[[ "$stderr" == *"$GOBIN/gowriter: it is a Go program"*"its writes are not made atomic"* ]] ||
+		fail "not said at info level: $stderr"
+	[[ "$stderr" != *"covers"* ]] || fail "said covered: $stderr"
+	[ "$(cat f.yaml)" = "new: 2" ] || fail "f.yaml: $(cat f.yaml)"
+	[ "$(inode f.yaml)" = "$before" ] || fail "f.yaml was replaced: something covered it"
+}

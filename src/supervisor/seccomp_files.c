@@ -1,0 +1,426 @@
+/* seccomp_files.c - a covered program's pending files, made by the core. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/actor.h"
+#include "core/commit.h"
+#include "core/log.h"
+#include "core/lock.h"
+#include "core/lookup.h"
+#include "core/match.h"
+#include "core/path.h"
+#include "core/record.h"
+#include "core/redirect.h"
+#include "core/rename.h"
+#include "core/rules.h"
+#include "core/sys.h"
+#include "seccomp_files.h"
+#include "seccomp_slots.h"
+
+/* One target's pending file: its directory and name are the key. */
+struct seccomp_file {
+	struct seccomp_file *next;
+	dev_t dev;
+	ino_t ino;
+	char name[NAME_MAX + 1];
+	int watched;                /* its descriptors in the program at watched numbers */
+	int unwatched;              /* and elsewhere: its last close cannot be seen */
+	int giving;                 /* descriptors of it on their way into the program */
+	int delivered;              /* the program has had one */
+	struct record rec;
+};
+
+static struct ruleset rs;
+/* The rules again, lock = "process" made "write": for a program the tree
+ * exec'd (see seccomp_table_init). */
+static struct rule *write_scoped;
+static struct actor actor;
+static int reads;               /* a rule's lock outlives the write */
+static int ready;
+
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mutex, NULL);
+	t->slots = slots;
+	t->process_locks = process_locks;
+}
+
+/* RULE as TAB's program gets it: a lock = "process" is held by the
+ * supervisor's lock table until the supervisor exits, which for COMMAND
+ * is its own end; for a program the tree exec'd it would outlast the
+ * program and shut the tree's later processes out of the file, so there
+ * it is a lock = "write". */
+static const struct rule *scoped(const struct seccomp_table *tab, const struct rule *rule)
+{
+	if (!rule || !tab || tab->process_locks || rule->lock != SCOPE_PROCESS || !write_scoped)
+		return rule;
+	return &write_scoped[rule - rs.rules];
+}
+
+int seccomp_files_ready(void)
+{
+	return ready;
+}
+
+int seccomp_files_setup(const char *text)
+{
+	if (ready)
+		return 0;  /* once: the session's and COMMAND's are the same */
+
+	char *copy = strdup(text);
+	struct rule *rules = calloc(rules_count(text) + 1, sizeof(*rules));
+
+	if (!copy || !rules || rules_decode(copy, &rs, rules) < 0) {
+		free(copy);
+		free(rules);
+		return -1;
+	}
+	actor.pid = getpid();
+	actor.lock_dir = rs.lock_dir;
+	if ((write_scoped = calloc(rs.nrules + 1, sizeof(*write_scoped)))) {
+		for (size_t i = 0; i < rs.nrules; i++) {
+			write_scoped[i] = rs.rules[i];
+			if (write_scoped[i].lock == SCOPE_PROCESS)
+				write_scoped[i].lock = SCOPE_WRITE;
+		}
+	}
+	for (size_t i = 0; i < rs.nrules; i++)
+		if (rs.rules[i].lock >= SCOPE_PROCESS)
+			reads = 1;
+	ready = 1;
+	return 0;
+}
+
+int seccomp_files_watch_reads(void)
+{
+	return reads;
+}
+
+int seccomp_files_may_name(const char *path)
+{
+	const char *name = strrchr(path, '/');
+
+	name = name ? name + 1 : path;
+	return *name && rules_find(&rs, name, NULL) != NULL;
+}
+
+int seccomp_files_may_match(const char *path, int flags)
+{
+	return redirect_flags(flags) && seccomp_files_may_name(path);
+}
+
+/* The rule of PATH in BASE, enabled, and its name for messages in
+ * DISPLAY; NULL when no rule is. */
+static const struct rule *matched(int base, const char *path, char *display, size_t size)
+{
+	char abs[PATH_MAX];
+	const struct rule *rule = rule_for(&rs, base, path, abs, sizeof(abs));
+
+	if (!rule || !rule->enabled)
+		return NULL;
+	if (abs[0])
+		snprintf(display, size, "%s", abs);
+	else if (path_absolute(base, path, display, size) < 0)
+		snprintf(display, size, "%s", path);
+	return rule;
+}
+
+int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = scoped(tab, matched(base, path, display, sizeof(display)));
+	struct target t;
+	int r = 0;
+
+	if (!rule || rule->lock < SCOPE_PROCESS || target_find(base, path, 0, &t) < 0)
+		return 0;
+	/* The file need not exist: stat-then-create is a pattern the lock
+	 * must cover too.  A non-regular file is none of ours. */
+	if (!t.exists || S_ISREG(t.st.st_mode))
+		r = lock_hold(&actor, rule, t.dfd, &t.dir_st, t.name, display);
+	sys_close(t.dfd);
+	return r;
+}
+
+int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const char *from,
+			 int tobase, const char *to, unsigned flags)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = scoped(tab, matched(tobase, to, display, sizeof(display)));
+	struct target t;
+	int r, err;
+
+	/* A final symlink is replaced, not followed. */
+	if (!rule || target_find(tobase, to, 1, &t) < 0)
+		return REDIRECT_PASS;
+	r = guarded_rename(&actor, rule, &t, display, frombase, from, tobase, to, flags);
+	err = errno;
+	if (r == 0)
+		log_debug("%s: renamed onto by the covered program, synced and locked", display);
+	sys_close(t.dfd);
+	errno = err;
+	return r;
+}
+
+static struct seccomp_file *find(struct seccomp_table *tab, const struct target *t)
+{
+	for (struct seccomp_file *f = tab->files; f; f = f->next)
+		if (f->dev == t->dir_st.st_dev && f->ino == t->dir_st.st_ino &&
+		    strcmp(f->name, t->name) == 0)
+			return f;
+	return NULL;
+}
+
+/* A new pending file for T, the target of PATH in BASE: the core's
+ * redirect.  The descriptor for the program, or -1 with errno. */
+static int make(struct target *t, const struct rule *rule, int base, const char *path,
+		const char *display, int flags, mode_t mode, struct seccomp_file **made)
+{
+	struct seccomp_file *f = calloc(1, sizeof(*f));
+	int fd;
+
+	if (!f) {
+		sys_close(t->dfd);
+		errno = ENOMEM;
+		return -1;
+	}
+	f->dev = t->dir_st.st_dev;
+	f->ino = t->dir_st.st_ino;
+	f->giving = 1;              /* the descriptor made here */
+	snprintf(f->name, sizeof(f->name), "%s", t->name);
+	record_init(&f->rec);
+	fd = redirect_open(&actor, &f->rec, t, rule, base, path, display, flags, mode, 0);
+	if (fd < 0 || f->rec.inplace) {
+		/* In place (fallback = "inplace"): the program writes the
+		 * target itself; nothing is pending. */
+		int err = errno;
+		if (fd >= 0)
+			record_release(&f->rec);
+		free(f);
+		errno = err;
+		return fd;
+	}
+	*made = f;
+	return fd;
+}
+
+int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
+		       struct seccomp_file **file, int *fresh)
+{
+	char display[PATH_MAX];
+	const struct rule *rule;
+	struct target t;
+
+	*file = NULL;
+	*fresh = 0;
+	if (!redirect_flags(flags) ||
+	    !(rule = scoped(tab, matched(base, path, display, sizeof(display)))))
+		return REDIRECT_PASS;
+	if (redirect_target(base, path, flags, 0, &t) != 0)
+		return REDIRECT_PASS;
+	pthread_mutex_lock(&tab->mutex);
+	if ((*file = find(tab, &t))) {
+		/* The program opens its own pending file again: the temp,
+		 * with the program's flags (O_TRUNC empties it).  Not
+		 * committed by a close meanwhile: this descriptor counts
+		 * from now on. */
+		int fd = record_open_temp(&(*file)->rec, (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+
+		if (fd >= 0)
+			(*file)->giving++;
+		pthread_mutex_unlock(&tab->mutex);
+		sys_close(t.dfd);
+		return fd;
+	}
+	pthread_mutex_unlock(&tab->mutex);
+	*fresh = 1;
+	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
+}
+
+/* F (off the table) ends: committed (COMMIT) or discarded, let go of. */
+static int finish(struct seccomp_file *f, int commit_it)
+{
+	int r = 0;
+
+	if (commit_it && commit(&actor, &f->rec) < 0)
+		r = -1;  /* said by the core; the temp is gone */
+	if (!commit_it) {
+		log_info("%s: not committed: the program was killed", f->rec.path);
+		record_discard(&f->rec);
+	}
+	record_release(&f->rec);
+	free(f);
+	return r;
+}
+
+/* Under TABLE: is F's last descriptor closed, and none on its way? */
+static int done_with(const struct seccomp_file *f)
+{
+	return f->watched == 0 && !f->unwatched && !f->giving;
+}
+
+static void unlink_file(struct seccomp_table *tab, struct seccomp_file *gone)
+{
+	for (struct seccomp_file **pp = &tab->files; *pp; pp = &(*pp)->next)
+		if (*pp == gone) {
+			*pp = gone->next;
+			return;
+		}
+}
+
+int seccomp_files_at_close(const struct seccomp_file *file)
+{
+	return file->rec.rule->commit == COMMIT_CLOSE;
+}
+
+/* Under TABLE: count a descriptor of F at N (a watched number, or not:
+ * -1), or (DELTA -1) no longer. */
+static void count(struct seccomp_table *tab, struct seccomp_file *f, int n, int delta)
+{
+	int k = slots_index(tab->slots, n);
+
+	if (k < 0) {
+		f->unwatched += delta;
+		return;
+	}
+	tab->by_slot[k] = delta > 0 ? f : NULL;
+	f->watched += delta;
+}
+
+void seccomp_files_place(struct seccomp_table *tab, struct seccomp_file *file, int fresh, int n)
+{
+	pthread_mutex_lock(&tab->mutex);
+	if (fresh) {
+		file->next = tab->files;
+		tab->files = file;
+	}
+	count(tab, file, n, +1);
+	pthread_mutex_unlock(&tab->mutex);
+}
+
+void seccomp_files_unwatch(struct seccomp_table *tab, struct seccomp_file *file, int n)
+{
+	pthread_mutex_lock(&tab->mutex);
+	count(tab, file, n, -1);
+	count(tab, file, -1, +1);
+	pthread_mutex_unlock(&tab->mutex);
+}
+
+/* F, off the table: its last descriptor is closed.  Committed when the
+ * program ever had one, discarded when not (its one open went away). */
+static void last_close(struct seccomp_table *tab, struct seccomp_file *f, int delivered)
+{
+	if (!delivered) {
+		record_discard(&f->rec);
+		record_release(&f->rec);
+		free(f);
+	} else if (finish(f, 1) < 0) {
+		tab->failed = 1;
+	}
+}
+
+/* The descriptor on its way has arrived (GOT) or not: F's count of them
+ * goes down, and F ends when it was the last thing keeping it (its other
+ * descriptors were all closed meanwhile). */
+static void arrived(struct seccomp_table *tab, struct seccomp_file *f, int got, int n)
+{
+	int last, delivered;
+
+	pthread_mutex_lock(&tab->mutex);
+	f->giving--;
+	if (got)
+		f->delivered = 1;
+	else
+		count(tab, f, n, -1);
+	if ((last = done_with(f)))
+		unlink_file(tab, f);
+	delivered = f->delivered;
+	pthread_mutex_unlock(&tab->mutex);
+	if (last)
+		last_close(tab, f, delivered);
+}
+
+void seccomp_files_given(struct seccomp_table *tab, struct seccomp_file *file)
+{
+	arrived(tab, file, 1, -1);
+}
+
+void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *file, int n)
+{
+	arrived(tab, file, 0, n);
+}
+
+int seccomp_files_close(struct seccomp_table *tab, int n)
+{
+	int k = slots_index(tab->slots, n);
+	struct seccomp_file *f;
+	int last = 0, delivered = 0;
+
+	if (k < 0)
+		return 0;
+	pthread_mutex_lock(&tab->mutex);
+	if ((f = tab->by_slot[k])) {
+		count(tab, f, n, -1);
+		if ((last = done_with(f)))
+			unlink_file(tab, f);
+		delivered = f->delivered;
+	}
+	pthread_mutex_unlock(&tab->mutex);
+	if (last)
+		last_close(tab, f, delivered);
+	return f != NULL;
+}
+
+int seccomp_files_count(struct seccomp_table *tab)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&tab->mutex);
+	for (struct seccomp_file *f = tab->files; f; f = f->next)
+		n++;
+	pthread_mutex_unlock(&tab->mutex);
+	return n;
+}
+
+int seccomp_files_end(struct seccomp_table *tab, int commit_them)
+{
+	struct seccomp_file *left = NULL, **pp;
+	int r = tab->failed ? -1 : 0;
+
+	/* A file whose descriptor is on its way into the program stays: the
+	 * worker that gives it finishes it (an exit_group served while
+	 * another thread's open is answered; at the very end no worker
+	 * serves the program any more, and none is on its way). */
+	pthread_mutex_lock(&tab->mutex);
+	for (pp = &tab->files; *pp;) {
+		struct seccomp_file *f = *pp;
+
+		if (f->giving) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		for (int k = 0; k < SLOTS_SPAN; k++)
+			if (tab->by_slot[k] == f)
+				tab->by_slot[k] = NULL;
+		f->next = left;
+		left = f;
+	}
+	pthread_mutex_unlock(&tab->mutex);
+	while (left) {
+		struct seccomp_file *f = left;
+
+		left = f->next;
+		if (finish(f, commit_them) < 0)
+			r = -1;
+	}
+	return r;
+}
