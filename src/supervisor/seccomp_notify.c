@@ -358,6 +358,19 @@ static void tree_program_gone(struct seccomp_program *p)
 }
 
 /* Until no process is left under the filter (the listener hangs up). */
+/* Linux 6.6: the program's thread and the supervisor's hand the CPU to
+ * each other at a notification and at its answer, instead of waking the
+ * other through the scheduler: an unmatched open for writing by a Go
+ * program, 37 us covered against 9.5 alone, takes 31 (measured, 10,000
+ * opens, 4 runs each).  Older kernels refuse the flag (EINVAL), and
+ * older headers lack the names. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 static void *notify_loop(void *arg)
 {
 	struct seccomp_program *prog = arg;
@@ -366,6 +379,9 @@ static void *notify_loop(void *arg)
 
 	if (!(req = malloc(size)))
 		return NULL;
+	if (ioctl(prog->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+		log_debug("pid %d: no synchronous wake-up for its calls (Linux < 6.6): %s",
+			  (int)prog->pid, strerror(errno));
 	for (;;) {
 		struct pollfd p = { prog->listener, POLLIN, 0 };
 
