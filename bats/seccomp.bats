@@ -855,6 +855,30 @@ json.dump(l, open(\"list.json\", \"w\"))
 	assert_no_temps .
 }
 
+@test "a static wrapper a shell of a session runs execs a dynamic program in its place: the library there stands aside, the write is committed" {
+	# tini, su-exec, a static env: the filter and the supervisor's cover
+	# stay with the pid, and the new image loads the library.  Were both
+	# to act, the library's commit would wait for the supervisor's lock
+	# on its own rename, fail after lock_timeout, and the write be lost
+	# with the shell's status 0.
+	local src="$BATS_TEST_TMPDIR/wrap.c" wrap="$BATS_TEST_TMPDIR/wrap"
+	printf '#include <unistd.h>\nint main(int c, char **v) { (void)c; execvp(v[1], v + 1); return 127; }\n' > "$src"
+	cc -static -o "$wrap" "$src" 2>/dev/null ||
+		skip "cannot link a static program here (no static libc: libc6-dev's libc.a)"
+	printf 'path "*.json" {\n  lock_timeout = 3\n}\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+	printf 'old\n' > f.json
+	run --separate-stderr env ATOMICALLY_LOG=debug "$ATOMICALLY" sh -c '"$1" sh -c "echo new > f.json"; echo "status $?"' sh "$wrap"
+	assert_success
+	[[ "$stderr" != *"the supervisor cannot cover it (seccomp"* ]] || skip "no filter here: $stderr"
+	[[ "$stderr" == *"the session's supervisor covers"* ]] || fail "not covered: $stderr"
+	assert_output "status 0"
+	[ "$(cat f.json)" = new ] || fail "f.json: $(cat f.json); $stderr"
+	[[ "$stderr" != *"gave up after waiting"* ]] || fail "two of us waited for each other: $stderr"
+	[[ "$stderr" == *"inert in pid "*"(sh): the supervisor covers it"* ]] ||
+		fail "the library did not stand aside in the new image: $stderr"
+	assert_no_temps .
+}
+
 @test "exec of a static program that fails (missing, not executable): the shell goes on, its own writes through the library" {
 	local prog
 	prog=$(static_c)

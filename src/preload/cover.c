@@ -49,8 +49,8 @@ static void uncovered(const char *path, const char *why, const char *more)
  * Nothing to do but go, saying why. */
 static void orphaned(const char *path)
 {
-	static const char msg[] = "atomically: cannot hand the seccomp listener to the "
-				  "session's supervisor: killed before the exec of ";
+	static const char msg[] = "atomically: the session's supervisor cannot serve the "
+				  "seccomp listener: killed before the exec of ";
 
 	sys_raw(SYS_write, 2, (long)msg, sizeof(msg) - 1, 0);
 	sys_raw(SYS_write, 2, (long)path, (long)strlen(path), 0);
@@ -94,8 +94,11 @@ static int cover(const char *path, const char *why)
 }
 
 /* ENV with COVERED_ENV naming this process (core/covered.h), built in
- * SCRATCH (SIZE bytes: a vfork child may allocate nothing), for a Go
- * program built with cgo: the library it loads stands aside in it.
+ * SCRATCH (SIZE bytes: a vfork child may allocate nothing): the library
+ * stands aside in any image that loads it under this filter, a Go
+ * program built with cgo, or a dynamic program a covered static one
+ * execs in its place (a wrapper: su-exec, tini): two of us acting for
+ * one process would wait for each other's locks, and its commit fail.
  * NULL when it does not fit, or the name cannot be had. */
 static char *const *env_naming_self(char *const env[], char *scratch, size_t size)
 {
@@ -134,19 +137,20 @@ int cover_before_exec(const char *file, int search, char *const **env, char *scr
 	kind = elf_preload_kind(path, &why);
 	if (kind == ELF_REACHED)
 		return -1;
-	if (kind == ELF_STATIC || (kind == ELF_GO && !elf_dynamic(path)))
-		return cover(path, why);
-	/* A Go program built with cgo loads the library, which would act
-	 * for its C code beside the supervisor acting for all of it: the
-	 * environment tells the library to stand aside in it. */
-	if (kind == ELF_GO && rules_want(0) && (named = env_naming_self(*env, scratch, size))) {
+	if (kind != ELF_STATIC && kind != ELF_GO) {
+		uncovered(path, why, "");
+		return -1;
+	}
+	/* The environment names the process, for whatever image comes to
+	 * load the library under the filter (see env_naming_self). */
+	if (rules_want(0) && (named = env_naming_self(*env, scratch, size))) {
 		int s = cover(path, why);
 
 		if (s >= 0)
 			*env = named;
 		return s;
 	}
-	uncovered(path, why, kind == ELF_GO ? "; and its environment has no room to say it" : "");
+	uncovered(path, why, rules_want(0) ? "; and its environment has no room to say it" : "");
 	return -1;
 }
 

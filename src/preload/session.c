@@ -335,7 +335,11 @@ int session_cover(int s, int listener, int watched, int reads, const char *name)
 	req.mode = reads ? SESSION_COVER_READS : 0;
 	if (cover_ask(s, &req, listener, &rep) < 0)
 		return -1;
-	return rep.status == 0 ? 0 : 1;
+	/* 1: served without acting (its calls go on in the kernel); -1:
+	 * not served at all, and the filter is in: as good as no reply. */
+	if (rep.status < 0)
+		errno = rep.error ? rep.error : EPROTO;
+	return rep.status < 0 ? -1 : rep.status == 0 ? 0 : 1;
 }
 
 void session_uncover(int s)

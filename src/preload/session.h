@@ -80,7 +80,8 @@ int session_list(int dfd, unsigned from, struct session_list_reply *rep);
  * READS: it sends the looks; NAME: the program); 0 when the supervisor
  * serves it and acts for the program, 1 when it serves it but does not
  * act (other rules, the session over: the program runs uncovered), -1
- * when it was not delivered.  Logs nothing, opens nothing.
+ * when it was not delivered or the supervisor could not serve it (the
+ * filter then has nobody to answer it).  Logs nothing, opens nothing.
  * session_uncover: the exec failed (SESSION_UNCOVER on S). */
 int session_cover_connect(void);
 int session_cover(int s, int listener, int watched, int reads, const char *name);

@@ -1,327 +1,23 @@
-/* seccomp_notify.c - the notifications of a covered program, served. */
+/* seccomp_notify.c - a covered program: its notifications received and handed out, its end. */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/redirect.h"
 #include "seccomp_answer.h"
+#include "seccomp_call.h"
 #include "seccomp_files.h"
 #include "seccomp_notify.h"
 #include "seccomp_pool.h"
-#include "seccomp_remote.h"
 #include "seccomp_slots.h"
-
-/* What the filter sends, by kind. */
-enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE, CALL_EXIT };
-
-/* A call, whichever of the system calls of its kind made it: the name
- * it is about (PATH in DIRFD; for a rename, the name it renames onto)
- * and what else the kind needs. */
-struct call {
-	enum call_kind kind;
-	int dirfd;
-	uint64_t path;
-	int flags;              /* an open's; a rename's renameat2 flags */
-	mode_t mode;
-	int fromfd;             /* a rename's source */
-	uint64_t from;
-	int fd;                 /* a close's descriptor */
-};
-
-#define AT(d, p) .dirfd = (int)(d), .path = (p)
-
-/* REQ's call.  A read-only open is a look (sent only when looks are). */
-static struct call decode(const struct seccomp_notif *req)
-{
-	const __u64 *a = req->data.args;
-
-	switch (req->data.nr) {
-	case __NR_openat:
-		return (struct call){ CALL_OPEN, AT(a[0], a[1]), (int)a[2], (mode_t)a[3], 0, 0 };
-	case __NR_close:
-		return (struct call){ .kind = CALL_CLOSE, .fd = (int)a[0] };
-	case __NR_exit_group:
-		return (struct call){ .kind = CALL_EXIT, .flags = 1 };
-	case __NR_exit:
-		return (struct call){ .kind = CALL_EXIT, .flags = 0 };
-	case __NR_renameat2:
-		return (struct call){ CALL_RENAME, AT(a[2], a[3]), (int)a[4], 0, (int)a[0], a[1] };
-	case __NR_newfstatat:
-	case __NR_statx:
-	case __NR_faccessat:
-	case __NR_faccessat2:
-	case __NR_unlinkat:
-		return (struct call){ CALL_LOOK, AT(a[0], a[1]), 0, 0, 0, 0 };
-#ifdef __NR_renameat
-	case __NR_renameat:
-		return (struct call){ CALL_RENAME, AT(a[2], a[3]), 0, 0, (int)a[0], a[1] };
-#endif
-#ifdef __NR_open
-	case __NR_open:
-		return (struct call){ CALL_OPEN, AT(AT_FDCWD, a[0]), (int)a[1], (mode_t)a[2], 0, 0 };
-	case __NR_creat:
-		return (struct call){ CALL_OPEN, AT(AT_FDCWD, a[0]), O_CREAT | O_WRONLY | O_TRUNC,
-				      (mode_t)a[1], 0, 0 };
-	case __NR_rename:
-		return (struct call){ CALL_RENAME, AT(AT_FDCWD, a[1]), 0, 0, AT_FDCWD, a[0] };
-	case __NR_stat:
-	case __NR_lstat:
-	case __NR_access:
-	case __NR_unlink:
-		return (struct call){ CALL_LOOK, AT(AT_FDCWD, a[0]), 0, 0, 0, 0 };
-#endif
-	}
-	return (struct call){ .kind = CALL_OTHER };
-}
-
-/* Is the call ID still waiting?  (Its thread then still is the one the
- * notification named.) */
-static int still_valid(const struct seccomp_program *p, uint64_t id)
-{
-	return ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
-/* Put FD (of FILE, FRESH or not) into the program as the answer to REQ:
- * at a watched number where one is free and FILE is committed at its
- * close (its close will be sent), else at the lowest free one.  FILE
- * counts the descriptor before the answer: the program may close it the
- * moment it has it, and that close must find it. */
-static void hand_over(struct seccomp_program *p, const struct seccomp_notif *req, int fd, int cloexec,
-		      struct seccomp_file *file, int fresh)
-{
-	int at = seccomp_files_at_close(file) ? slots_take(&p->slots, (pid_t)req->pid) : -1, got, err;
-
-	seccomp_files_place(&p->files, file, fresh, at);
-	got = answer_fd(p->listener, req->id, fd, cloexec, at);
-	if (got < 0 && at >= 0 && (errno == EBADF || errno == EMFILE)) {
-		/* The program lowered its descriptor limit below the range. */
-		seccomp_files_unwatch(&p->files, file, at);
-		slots_release(&p->slots, at);
-		at = -1;
-		got = answer_fd(p->listener, req->id, fd, cloexec, -1);
-	}
-	err = errno;
-	close(fd);
-	if (got >= 0) {
-		seccomp_files_given(&p->files, file);
-		return;
-	}
-	seccomp_files_not_given(&p->files, file, at);
-	slots_release(&p->slots, at);
-	if (err == ENOENT)
-		return;  /* the call is gone */
-	log_warn("pid %d: cannot give the program its file: %s", (int)req->pid, strerror(err));
-	answer_error(p->listener, req->id, err == EINVAL ? ENOSYS : err);
-}
-
-/* REQ, a close of descriptor N by a thread of the program: when N is the
- * last watched descriptor of a pending file, the file is committed
- * before the close goes on (the program waits in it, as in the library's
- * close).  A close whose call went away (the program killed meanwhile)
- * commits nothing: the end decides. */
-static void serve(void *ctx, const struct seccomp_notif *req);
-static size_t notif_size(void);
-
-/* The workers, once for every program. */
-static void setup_pool(void)
-{
-	pool_setup(serve, notif_size());
-}
-
-static void serve_close(struct seccomp_program *p, const struct seccomp_notif *req, int n)
-{
-	if (still_valid(p, req->id) && seccomp_files_close(&p->files, n))
-		slots_release(&p->slots, n);
-	answer_continue(p->listener, req->id);
-}
-
-/* May the supervisor act for the thread of REQ on PATH in DIRFD?  Its
- * root is ours, its rights are ours, the directory is there: *BASE is
- * the supervisor's descriptor of it, and the thread's umask is this
- * thread's.  Otherwise the call is answered (it goes on in the kernel:
- * another root is not ours to resolve, other rights are not ours to
- * use, and a bad dirfd fails the kernel's call as it must, EBADF or
- * ENOTDIR) and 0 returned.  Nothing read is acted on before the call is
- * known to be still there. */
-static int may_act(struct seccomp_program *p, const struct seccomp_notif *req, int dirfd, const char *path, int *base)
-{
-	pid_t tid = (pid_t)req->pid;
-	static atomic_int told;
-	mode_t mask;
-	int same = 1;
-
-	if (!remote_same_root(tid) || remote_status(tid, &mask, &same) < 0 || !same ||
-	    (*base = remote_base(tid, path[0] == '/' ? AT_FDCWD : dirfd)) < 0) {
-		if (!same && !told++)
-			log_warn("pid %d: its user, groups or capabilities are not the "
-				 "supervisor's: its files are left to the kernel (not atomic)",
-				 (int)tid);
-		answer_continue(p->listener, req->id);
-		return 0;
-	}
-	if (!still_valid(p, req->id)) {
-		close(*base);
-		return 0;
-	}
-	if (pool_own_umask())
-		umask(mask);
-	return 1;
-}
-
-/* Serve REQ, an open C of PATH for writing. */
-static void serve_open(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c, const char *path)
-{
-	struct seccomp_file *file;
-	int base, fd, fresh;
-
-	if (!may_act(p, req, c->dirfd, path, &base))
-		return;
-	fd = seccomp_files_open(&p->files, base, path, c->flags, c->mode, &file, &fresh);
-	close(base);
-	if (fd == REDIRECT_PASS)
-		answer_continue(p->listener, req->id);
-	else if (fd < 0)
-		answer_error(p->listener, req->id, errno ? errno : EIO);  /* never 0: a result */
-	else
-		hand_over(p, req, fd, c->flags & O_CLOEXEC, file, fresh);
-}
-
-/* Serve REQ, a look C at PATH: its lock taken (lock = "process"), then
- * the call made by the kernel. */
-static void serve_look(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c, const char *path)
-{
-	int base, r;
-
-	if (!may_act(p, req, c->dirfd, path, &base))
-		return;
-	r = seccomp_files_touch(&p->files, base, path);
-	close(base);
-	if (r < 0)
-		answer_error(p->listener, req->id, errno ? errno : EIO);
-	else
-		answer_continue(p->listener, req->id);
-}
-
-/* Serve REQ, a rename C onto PATH: made by the supervisor when PATH is
- * matched (locked and synced), by the kernel when not. */
-static void serve_rename(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c, const char *path)
-{
-	char from[PATH_MAX];
-	int base, frombase, r;
-
-	if (remote_string((pid_t)req->pid, c->from, from, sizeof(from)) < 0) {
-		answer_continue(p->listener, req->id);  /* the kernel says what is wrong */
-		return;
-	}
-	if ((frombase = remote_base((pid_t)req->pid, from[0] == '/' ? AT_FDCWD : c->fromfd)) < 0) {
-		answer_continue(p->listener, req->id);
-		return;
-	}
-	if (!may_act(p, req, c->dirfd, path, &base)) {
-		close(frombase);
-		return;
-	}
-	r = seccomp_files_rename(&p->files, frombase, from, base, path, (unsigned)c->flags);
-	close(base);
-	close(frombase);
-	if (r == REDIRECT_PASS)
-		answer_continue(p->listener, req->id);
-	else if (r < 0)
-		answer_error(p->listener, req->id, errno ? errno : EIO);
-	else
-		answer_value(p->listener, req->id, 0);
-}
-
-/* Is C, about PATH, worth a closer look?  Most calls the filter sends
- * are of names no rule matches: they go on in the kernel after one read
- * of the program's memory and no system call of ours. */
-static int may_be_ours(const struct call *c, const char *path)
-{
-	if (c->kind == CALL_OPEN && !(c->flags & O_ACCMODE))
-		return seccomp_files_may_name(path);  /* a read-only open: a look */
-	if (c->kind == CALL_OPEN)
-		return seccomp_files_may_match(path, c->flags);
-	return seccomp_files_may_name(path);
-}
-
-/* REQ, an exit by a thread of P's process: the end of the program when
- * it is exit_group, or exit of its last thread (ALL).  Its pending files
- * are committed before it goes on: it exits normally, which commits,
- * whatever its status (as the library commits at a close).  Only for a
- * program of the tree: COMMAND's end is its wait status. */
-static void serve_exit(struct seccomp_program *p, const struct seccomp_notif *req, int all)
-{
-	if (p->from_tree && (all || remote_threads(p->pid) == 1) && still_valid(p, req->id)) {
-		p->exited = 1;
-		if (seccomp_files_end(&p->files, 1) < 0)
-			log_warn("pid %d: a file it wrote could not be committed", (int)p->pid);
-	}
-	answer_continue(p->listener, req->id);
-}
-
-static void serve(void *ctx, const struct seccomp_notif *req)
-{
-	struct seccomp_program *p = ctx;
-	char path[PATH_MAX];
-	struct call c = decode(req);
-	pid_t tid = (pid_t)req->pid;
-
-	pthread_rwlock_rdlock(&p->serving);
-	if (p->listener < 0)
-		;  /* let go of: nothing to answer on */
-	else if (p->stopped || c.kind == CALL_OTHER)
-		answer_continue(p->listener, req->id);
-	else if (c.kind == CALL_EXIT && remote_thread_of(tid, p->pid))
-		serve_exit(p, req, c.flags);
-	else if (c.kind == CALL_CLOSE && remote_thread_of(tid, p->pid))
-		serve_close(p, req, c.fd);
-	else if (c.kind == CALL_CLOSE || c.kind == CALL_EXIT ||
-		 remote_string(tid, c.path, path, sizeof(path)) < 0 ||
-		 !may_be_ours(&c, path) || !remote_thread_of(tid, p->pid))
-		answer_continue(p->listener, req->id);
-	else if (c.kind == CALL_RENAME)
-		serve_rename(p, req, &c, path);
-	else if (c.kind == CALL_LOOK || !(c.flags & O_ACCMODE))
-		serve_look(p, req, &c, path);
-	else
-		serve_open(p, req, &c, path);
-	pthread_rwlock_unlock(&p->serving);
-}
-
-/* On the receiving thread: can REQ be answered at once?  A call about a
- * name no rule matches goes on in the kernel from here, without the
- * hand-over to a worker (two more switches between threads); so does a
- * call the filter sends that is none of ours, and the exit of a process
- * other than the program (a child it forked has its filter).  1 when
- * answered. */
-static int answered_at_once(struct seccomp_program *p, const struct seccomp_notif *req)
-{
-	char path[PATH_MAX];
-	struct call c = decode(req);
-
-	if (c.kind == CALL_CLOSE)
-		return 0;
-	if (c.kind == CALL_EXIT && p->from_tree && remote_thread_of((pid_t)req->pid, p->pid))
-		return 0;
-	if (c.kind != CALL_OTHER && c.kind != CALL_EXIT &&
-	    remote_string((pid_t)req->pid, c.path, path, sizeof(path)) == 0 && may_be_ours(&c, path))
-		return 0;
-	answer_continue(p->listener, req->id);
-	return 1;
-}
 
 /* The notification's size: the kernel's may be larger than the
  * headers'. */
@@ -337,6 +33,12 @@ static size_t notif_size(void)
 			size = sizes.seccomp_notif;
 	}
 	return size;
+}
+
+/* The workers, once for every program. */
+static void setup_pool(void)
+{
+	pool_setup(seccomp_call_serve, notif_size());
 }
 
 /* A program of the tree whose filter has no process left: it ended.
@@ -401,8 +103,8 @@ static void *notify_loop(void *arg)
 				continue;  /* the caller went away first */
 			break;
 		}
-		if (!answered_at_once(prog, req) && pool_hand(prog, req) < 0)
-			serve(prog, req);  /* with the supervisor's umask */
+		if (!seccomp_call_at_once(prog, req) && pool_hand(prog, req) < 0)
+			seccomp_call_serve(prog, req);  /* with the supervisor's umask */
 	}
 	free(req);
 	if (prog->from_tree)

@@ -1,29 +1,13 @@
 /* seccomp_notify.h - the supervisor's side of a covered program's
- * filter.
+ * filter: the program, its listener and its receiving thread.
  *
- * One thread reads the notifications of the listener (seccomp_filter.h)
- * and hands each to a worker (seccomp_pool.h), which answers it: an
- * open for writing of a matched path by the covered program gets a temp
- * (seccomp_files.h), a rename onto one is made by the supervisor, a look
- * at one takes its lock (lock = "process"), and anything else goes on in
- * the kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE).  For one call:
- *
- *   1. the path read from the thread's memory (process_vm_readv) and
- *      matched by name against the rules: most calls end here, going on
- *      in the kernel;
- *   2. the thread is one of the covered program's (/proc/PID/task/TID),
- *      with the supervisor's root and rights (/proc/TID/status): else
- *      the kernel decides, as without us;
- *   3. its cwd or dirfd opened from /proc/TID (seccomp_remote.h);
- *   4. SECCOMP_IOCTL_NOTIF_ID_VALID: the call is still there, so TID was
- *      still that thread while 1 to 3 read it; only then is anything
- *      done;
- *   5. the core makes the temp, with the thread's umask (each worker has
- *      a umask of its own: unshare(CLONE_FS));
- *   6. the temp goes into the program as the call's result
- *      (seccomp_answer.h); if the call went away meanwhile (killed, or
- *      interrupted: a new notification comes when it is made again), the
- *      temp is removed, so that nothing is done twice.
+ * One thread reads the notifications of the listener (seccomp_filter.h).
+ * A call about a name no rule matches it answers itself (it goes on in
+ * the kernel); any other it hands to a worker (seccomp_pool.h), which
+ * serves it (seccomp_call.h).  A program of the tree (seccomp_tree.h)
+ * ends with its exit_group, or, killed, when its listener hangs up; the
+ * processes a program leaves under its filter are answered by a
+ * lingering process after the supervisor's exit.
  */
 #ifndef ATOMICALLY_SECCOMP_NOTIFY_H
 #define ATOMICALLY_SECCOMP_NOTIFY_H

@@ -141,15 +141,38 @@ int remote_base(pid_t tid, int dirfd)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* The supervisor's root and namespaces: they do not change once it
+ * serves. */
+static const char *const places[] = { "root", "ns/mnt", "ns/user" };
+static struct stat ours[sizeof(places) / sizeof(places[0])];
+static int ours_known;
+static pthread_once_t ours_once = PTHREAD_ONCE_INIT;
+
+static void read_ours(void)
+{
+	char path[64];
+
+	ours_known = 1;
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/self/%s", places[i]);
+		if (stat(path, &ours[i]) < 0)
+			ours_known = 0;
+	}
+}
+
 int remote_same_root(pid_t tid)
 {
-	static struct stat ours;  /* the supervisor's root does not change */
 	char path[64];
 	struct stat theirs;
 
-	if (!ours.st_ino && stat("/", &ours) < 0)
+	pthread_once(&ours_once, read_ours);
+	if (!ours_known)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
-	return stat(path, &theirs) == 0 && theirs.st_dev == ours.st_dev &&
-	       theirs.st_ino == ours.st_ino;
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, places[i]);
+		if (stat(path, &theirs) < 0 || theirs.st_dev != ours[i].st_dev ||
+		    theirs.st_ino != ours[i].st_ino)
+			return 0;
+	}
+	return 1;
 }

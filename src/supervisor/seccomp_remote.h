@@ -42,8 +42,10 @@ int remote_string(pid_t tid, uint64_t addr, char *buf, size_t size);
  * call itself would fail). */
 int remote_base(pid_t tid, int dirfd);
 
-/* Does TID resolve absolute paths from our root (no chroot, no other
- * mount namespace's root)?  1 or 0. */
+/* Does TID resolve paths as we do: our root (no chroot), our mount
+ * namespace (the same root inode can hold other mounts after unshare
+ * -m), our user namespace (root in another is not our root)?  1 or 0:
+ * three stats. */
 int remote_same_root(pid_t tid);
 
 #endif
