@@ -132,7 +132,11 @@ int cover_before_exec(const char *file, int search, char *const **env, char *scr
 	const char *why;
 	char *const *named = NULL;
 
-	if (!lib_should_act() || handover_exec_path(file, search, path, sizeof(path)) < 0)
+	/* Outside a session there is nothing to cover, and only the info
+	 * level would hear of it: no $PATH search, no ELF header read, at
+	 * every exec of every wrapped process. */
+	if (!lib_should_act() || (!rules_want(0) && !log_enabled(LEVEL_INFO)) ||
+	    handover_exec_path(file, search, path, sizeof(path)) < 0)
 		return -1;
 	kind = elf_preload_kind(path, &why);
 	if (kind == ELF_REACHED)
