@@ -16,13 +16,14 @@
 #include "seccomp_answer.h"
 #include "seccomp_call.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "seccomp_notify.h"
 #include "seccomp_pool.h"
 #include "seccomp_remote.h"
 #include "seccomp_slots.h"
 
 /* What the filter sends, by kind. */
-enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE, CALL_EXIT };
+enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE, CALL_DUP, CALL_EXIT };
 
 /* A call, whichever of the system calls of its kind made it: the name
  * it is about (PATH in DIRFD; for a rename, the name it renames onto)
@@ -35,7 +36,8 @@ struct call {
 	mode_t mode;
 	int fromfd;             /* a rename's source */
 	uint64_t from;
-	int fd;                 /* a close's descriptor */
+	int fd;                 /* a close's descriptor; a dup's old one */
+	int newfd;              /* a dup's new one; -1: the kernel picks it */
 };
 
 #define AT(d, p) .dirfd = (int)(d), .path = (p)
@@ -50,6 +52,14 @@ static struct call decode(const struct seccomp_notif *req)
 		return (struct call){ CALL_OPEN, AT(a[0], a[1]), (int)a[2], (mode_t)a[3], 0, 0 };
 	case __NR_close:
 		return (struct call){ .kind = CALL_CLOSE, .fd = (int)a[0] };
+	case __NR_dup:
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = -1 };
+	case __NR_dup3:
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = (int)a[1] };
+	case __NR_fcntl:
+		if ((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC)
+			return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = -1 };
+		break;
 	case __NR_exit_group:
 		return (struct call){ .kind = CALL_EXIT, .flags = 1 };
 	case __NR_exit:
@@ -74,6 +84,8 @@ static struct call decode(const struct seccomp_notif *req)
 				      (mode_t)a[1], 0, 0 };
 	case __NR_rename:
 		return (struct call){ CALL_RENAME, AT(AT_FDCWD, a[1]), 0, 0, AT_FDCWD, a[0] };
+	case __NR_dup2:
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = (int)a[1] };
 	case __NR_stat:
 	case __NR_lstat:
 	case __NR_access:
@@ -133,6 +145,21 @@ static void serve_close(struct seccomp_program *p, const struct seccomp_notif *r
 {
 	if (still_valid(p, req->id) && seccomp_files_close(&p->files, n))
 		slots_release(&p->slots, n);
+	answer_continue(p->listener, req->id);
+}
+
+/* REQ, a dup of descriptor OLD to NEW (-1: the kernel picks) by a
+ * thread of the program: counted before the kernel makes it (a file of
+ * ours that NEW held may be committed: the dup closes it). */
+static void serve_dup(struct seccomp_program *p, const struct seccomp_notif *req, int old, int new)
+{
+	if (still_valid(p, req->id)) {
+		seccomp_files_dup(&p->files, old, new);
+		/* NEW is the program's own from now on, or ours again: the
+		 * program's table, looked at before a number is handed out,
+		 * says which. */
+		slots_release(&p->slots, new);
+	}
 	answer_continue(p->listener, req->id);
 }
 
@@ -260,32 +287,73 @@ static void serve_exit(struct seccomp_program *p, const struct seccomp_notif *re
 	answer_continue(p->listener, req->id);
 }
 
+/* The process REQ's thread belongs to, served by P's listener: P's own,
+ * or one forked from it (made a record of when MAKE: a call about a
+ * matched name).  NULL when none is acted for: the call goes on in the
+ * kernel. */
+static struct seccomp_program *process_of(struct seccomp_program *p, const struct seccomp_notif *req,
+					   int make)
+{
+	pid_t tid = (pid_t)req->pid;
+
+	if (remote_thread_of(tid, p->pid))
+		return p;
+	return forks_of(p, tid, make);
+}
+
+/* Serve C about PATH, a name a rule may match: for the process of its
+ * thread, P's own or a fork of it that runs an image the library cannot
+ * reach (the forks killed meanwhile swept first: one may hold the lock
+ * this call waits for). */
+static void serve_named(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c,
+			const char *path)
+{
+	struct seccomp_program *q;
+
+	forks_sweep(p);
+	if (!(q = process_of(p, req, 1)) || (q != p && forks_preloaded(q)))
+		answer_continue(p->listener, req->id);
+	else if (c->kind == CALL_RENAME)
+		serve_rename(q, req, c, path);
+	else if (c->kind == CALL_LOOK || !(c->flags & O_ACCMODE))
+		serve_look(q, req, c, path);
+	else
+		serve_open(q, req, c, path);
+}
+
+/* Serve C, a close, a dup or an exit: for the process of its thread
+ * when it has files of ours (P, or a fork of it whatever it runs now). */
+static void serve_unnamed(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c)
+{
+	struct seccomp_program *q = process_of(p, req, 0);
+
+	if (!q)
+		answer_continue(p->listener, req->id);
+	else if (c->kind == CALL_EXIT)
+		serve_exit(q, req, c->flags);
+	else if (c->kind == CALL_CLOSE)
+		serve_close(q, req, c->fd);
+	else
+		serve_dup(q, req, c->fd, c->newfd);
+}
+
 void seccomp_call_serve(void *ctx, const struct seccomp_notif *req)
 {
 	struct seccomp_program *p = ctx;
 	char path[PATH_MAX];
 	struct call c = decode(req);
-	pid_t tid = (pid_t)req->pid;
 
 	pthread_rwlock_rdlock(&p->serving);
 	if (p->listener < 0)
 		;  /* let go of: nothing to answer on */
 	else if (p->stopped || c.kind == CALL_OTHER)
 		answer_continue(p->listener, req->id);
-	else if (c.kind == CALL_EXIT && remote_thread_of(tid, p->pid))
-		serve_exit(p, req, c.flags);
-	else if (c.kind == CALL_CLOSE && remote_thread_of(tid, p->pid))
-		serve_close(p, req, c.fd);
-	else if (c.kind == CALL_CLOSE || c.kind == CALL_EXIT ||
-		 remote_string(tid, c.path, path, sizeof(path)) < 0 ||
-		 !may_be_ours(&c, path) || !remote_thread_of(tid, p->pid))
+	else if (c.kind == CALL_CLOSE || c.kind == CALL_DUP || c.kind == CALL_EXIT)
+		serve_unnamed(p, req, &c);
+	else if (remote_string((pid_t)req->pid, c.path, path, sizeof(path)) < 0 || !may_be_ours(&c, path))
 		answer_continue(p->listener, req->id);
-	else if (c.kind == CALL_RENAME)
-		serve_rename(p, req, &c, path);
-	else if (c.kind == CALL_LOOK || !(c.flags & O_ACCMODE))
-		serve_look(p, req, &c, path);
 	else
-		serve_open(p, req, &c, path);
+		serve_named(p, req, &c, path);
 	pthread_rwlock_unlock(&p->serving);
 }
 
@@ -294,9 +362,11 @@ int seccomp_call_at_once(struct seccomp_program *p, const struct seccomp_notif *
 	char path[PATH_MAX];
 	struct call c = decode(req);
 
-	if (c.kind == CALL_CLOSE)
+	if (c.kind == CALL_CLOSE || c.kind == CALL_DUP)
 		return 0;
-	if (c.kind == CALL_EXIT && p->from_tree && remote_thread_of((pid_t)req->pid, p->pid))
+	/* An exit ends files: of a program of the tree, or of a fork. */
+	if (c.kind == CALL_EXIT &&
+	    (forks_any(p) || (p->from_tree && remote_thread_of((pid_t)req->pid, p->pid))))
 		return 0;
 	if (c.kind != CALL_OTHER && c.kind != CALL_EXIT &&
 	    remote_string((pid_t)req->pid, c.path, path, sizeof(path)) == 0 && may_be_ours(&c, path))

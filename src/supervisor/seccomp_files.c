@@ -281,11 +281,24 @@ int seccomp_files_at_close(const struct seccomp_file *file)
 	return file->rec.rule->commit == COMMIT_CLOSE;
 }
 
-/* Under TABLE: count a descriptor of F at N (a watched number, or not:
+/* Where the number N is followed in TAB->by_slot: a watched number's
+ * place, a standard stream's after them, or -1 (not followed).  The
+ * streams only when closes are watched at all (the filter sends theirs
+ * then). */
+static int place_of(const struct seccomp_table *tab, int n)
+{
+	int k = slots_index(tab->slots, n);
+
+	if (k >= 0 || n < 0 || n > 2 || !tab->slots->base)
+		return k;
+	return SLOTS_SPAN + n;
+}
+
+/* Under TABLE: count a descriptor of F at N (a followed number, or not:
  * -1), or (DELTA -1) no longer. */
 static void count(struct seccomp_table *tab, struct seccomp_file *f, int n, int delta)
 {
-	int k = slots_index(tab->slots, n);
+	int k = place_of(tab, n);
 
 	if (k < 0) {
 		f->unwatched += delta;
@@ -360,7 +373,7 @@ void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *fil
 
 int seccomp_files_close(struct seccomp_table *tab, int n)
 {
-	int k = slots_index(tab->slots, n);
+	int k = place_of(tab, n);
 	struct seccomp_file *f;
 	int last = 0, delivered = 0;
 
@@ -377,6 +390,28 @@ int seccomp_files_close(struct seccomp_table *tab, int n)
 	if (last)
 		last_close(tab, f, delivered);
 	return f != NULL;
+}
+
+void seccomp_files_dup(struct seccomp_table *tab, int old, int new)
+{
+	int ko = place_of(tab, old), kn = new >= 0 ? place_of(tab, new) : -1;
+	struct seccomp_file *f, *gone = NULL;
+	int last = 0, delivered = 0;
+
+	if (new == old)
+		return;  /* dup2 onto itself changes nothing; dup3 fails */
+	pthread_mutex_lock(&tab->mutex);
+	f = ko >= 0 ? tab->by_slot[ko] : NULL;
+	if (kn >= 0 && (gone = tab->by_slot[kn]))
+		count(tab, gone, new, -1);
+	if (f)
+		count(tab, f, kn >= 0 ? new : -1, +1);
+	if (gone && (last = done_with(gone)))
+		unlink_file(tab, gone);
+	delivered = gone && gone->delivered;
+	pthread_mutex_unlock(&tab->mutex);
+	if (last)
+		last_close(tab, gone, delivered);
 }
 
 int seccomp_files_count(struct seccomp_table *tab)
@@ -408,7 +443,7 @@ int seccomp_files_end(struct seccomp_table *tab, int commit_them)
 			continue;
 		}
 		*pp = f->next;
-		for (int k = 0; k < SLOTS_SPAN; k++)
+		for (int k = 0; k < SLOTS_SPAN + 3; k++)
 			if (tab->by_slot[k] == f)
 				tab->by_slot[k] = NULL;
 		f->next = left;

@@ -32,7 +32,9 @@ struct seccomp_file;
 struct seccomp_table {
 	pthread_mutex_t mutex;             /* FILES, BY_SLOT: never held across a commit */
 	struct seccomp_file *files;
-	struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
+	/* The file behind a followed number: a watched one's (its place,
+	 * slots_index) or a standard stream's (SLOTS_SPAN + 0, 1, 2). */
+	struct seccomp_file *by_slot[SLOTS_SPAN + 3];
 	const struct slots *slots;         /* the program's watched range */
 	atomic_int failed;                 /* a commit at a close failed */
 	int process_locks;                 /* lock = "process" kept as such */
@@ -126,11 +128,22 @@ void seccomp_files_unwatch(struct seccomp_table *tab, struct seccomp_file *file,
 void seccomp_files_given(struct seccomp_table *tab, struct seccomp_file *file);
 void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *file, int n);
 
-/* The program closes its descriptor N.  When N is the last watched
+/* The program closes its descriptor N.  When N is the last followed
  * descriptor of a file and none of it went in unwatched, the file is
  * committed now, before the close is made.  Returns 1 when N was one of
  * ours (the caller lets its number go), 0 when not. */
 int seccomp_files_close(struct seccomp_table *tab, int n);
+
+/* The program makes NEW a copy of its descriptor OLD (dup2, dup3; NEW
+ * -1: a number the kernel picks, dup and fcntl's F_DUPFD), before the
+ * kernel does.  A file of ours at NEW loses that descriptor (the dup
+ * closes it): committed now when it was its last.  A file of ours at
+ * OLD gains one: followed at NEW when NEW is a watched number or a
+ * standard stream, whose closes and replacements the filter sends (a
+ * shell's `cmd > FILE` is open, dup2 onto 1, close, and at the end a
+ * dup2 that puts the old stdout back: committed there); anywhere else
+ * its last close cannot be seen, and it is committed at the exit. */
+void seccomp_files_dup(struct seccomp_table *tab, int old, int new);
 
 /* The program has ended: COMMIT (it exited) or not (a signal killed it).
  * Every pending file of TAB committed (said one by one by the core), or

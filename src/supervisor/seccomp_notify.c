@@ -15,6 +15,7 @@
 #include "seccomp_answer.h"
 #include "seccomp_call.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "seccomp_notify.h"
 #include "seccomp_pool.h"
 #include "seccomp_slots.h"
@@ -54,6 +55,7 @@ static void tree_program_gone(struct seccomp_program *p)
 		log_info("pid %d ended without exiting (killed by a signal): its files are "
 			 "not committed", (int)p->pid);
 	seccomp_files_end(&p->files, p->exited);
+	forks_end(p, "ended");  /* all are gone: those that did not exit are swept */
 	close(p->listener);
 	p->listener = -1;
 	pthread_rwlock_unlock(&p->serving);

@@ -23,7 +23,7 @@
  * its receiving thread, its watched range and its files; the workers
  * (seccomp_pool.h) are shared. */
 struct seccomp_program {
-	int listener;           /* -1 once it is let go of */
+	int listener;           /* -1 once it is let go of (a fork's: its program's) */
 	pid_t pid;              /* its thread group: the calls of its threads */
 	int from_tree;          /* not our child: its exit_group is its end */
 	int stopped;            /* every call goes on in the kernel */
@@ -33,6 +33,7 @@ struct seccomp_program {
 	struct slots slots;
 	struct seccomp_table files;
 	struct seccomp_program *next;  /* seccomp_tree.c's list */
+	struct seccomp_forks *forks;   /* the processes forked from it (seccomp_forks.h) */
 };
 
 /* Serve LISTENER (which this takes) for the program PID, whose filter

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "seccomp_remote.h"
 
 int remote_thread_of(pid_t tid, pid_t pid)
@@ -47,6 +48,30 @@ int remote_threads(pid_t pid)
 	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, "\nThreads:")))
 		return -1;
 	return atoi(at + 9);
+}
+
+pid_t remote_tgid(pid_t tid)
+{
+	char path[64], buf[4096];
+	const char *at;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, "\nTgid:")))
+		return -1;
+	return (pid_t)atoi(at + 6);
+}
+
+int remote_alive(pid_t pid, long long start)
+{
+	char path[64], buf[512];
+	const char *at;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	/* "PID (COMM) STATE ...": the command may hold ") ", the last one
+	 * ends it. */
+	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strrchr(buf, ')')) || at[1] != ' ')
+		return 0;
+	return at[2] != 'Z' && at[2] != 'X' && proc_start_time(pid) == start;
 }
 
 /* The fields of a status that decide what a thread may do to files:

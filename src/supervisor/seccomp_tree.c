@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/session_wire.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "seccomp_notify.h"
 #include "seccomp_tree.h"
 
@@ -111,6 +112,7 @@ void seccomp_tree_end(void)
 			log_warn("pid %d outlives the session: its pending files are not "
 				 "committed", (int)p->pid);
 		seccomp_files_end(&p->files, p->exited);
+		forks_end(p, "outlives the session");
 		seccomp_notify_linger(p);
 	}
 }
