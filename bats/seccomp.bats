@@ -1016,3 +1016,31 @@ reader_during() {
 	[[ "$stderr" != *"gave up"* ]] || fail "the next save waited for the dead fork's lock: $stderr"
 	assert_no_temps .
 }
+
+@test "go build -o app.bin (the go command, its compiler and linker forked under the filter): the binary committed by rename, byte for byte what go builds without atomically, and it runs" {
+	command -v go > /dev/null || skip "no go here (make check installs golang-go)"
+	# The project's own Go cache: the standard library is compiled in it
+	# already (make testprogs), so the builds only compile and link.
+	export GOCACHE="$B/go/cache" GOPATH="$B/go/path" GOFLAGS= GOPROXY=off GOTOOLCHAIN=local
+	mkdir src
+	printf 'module app\n\ngo 1.19\n' > src/go.mod
+	printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("built") }\n' > src/main.go
+	printf 'path "*.bin" { }\n' > "$CONF"
+	(cd src && go build -trimpath -o ../plain.bin .) || fail "go build without atomically failed"
+	printf 'old\n' > app.bin
+	local before
+	before=$(inode app.bin)
+	cd src
+	covered -v go build -trimpath -o ../app.bin .
+	cd ..
+	assert_success
+	cmp plain.bin app.bin || fail "app.bin differs from what go builds without atomically"
+	[ "$(inode app.bin)" != "$before" ] || fail "app.bin was written in place"
+	# go moves its linker's output onto the target by a rename of its own
+	# (so a new inode without atomically too): the supervisor made that
+	# rename, the source synced and the target locked.
+	[[ "$stderr" == *"app.bin: "*"synced and locked"* || "$stderr" == *"app.bin: committed"* ]] ||
+		fail "app.bin was neither committed nor renamed onto under the supervisor: $stderr"
+	[ "$(./app.bin)" = built ] || fail "app.bin does not run: $(./app.bin 2>&1)"
+	assert_no_temps .
+}
