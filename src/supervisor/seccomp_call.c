@@ -292,13 +292,14 @@ static void serve_exit(struct seccomp_program *p, const struct seccomp_notif *re
  * matched name).  NULL when none is acted for: the call goes on in the
  * kernel. */
 static struct seccomp_program *process_of(struct seccomp_program *p, const struct seccomp_notif *req,
-					   int make)
+					   int make, int *preloaded)
 {
 	pid_t tid = (pid_t)req->pid;
 
+	*preloaded = 0;
 	if (remote_thread_of(tid, p->pid))
 		return p;
-	return forks_of(p, tid, make);
+	return forks_of(p, tid, make, preloaded);
 }
 
 /* Serve C about PATH, a name a rule may match: for the process of its
@@ -309,9 +310,10 @@ static void serve_named(struct seccomp_program *p, const struct seccomp_notif *r
 			const char *path)
 {
 	struct seccomp_program *q;
+	int preloaded;
 
 	forks_sweep(p);
-	if (!(q = process_of(p, req, 1)) || (q != p && forks_preloaded(q)))
+	if (!(q = process_of(p, req, 1, &preloaded)) || preloaded)
 		answer_continue(p->listener, req->id);
 	else if (c->kind == CALL_RENAME)
 		serve_rename(q, req, c, path);
@@ -325,7 +327,8 @@ static void serve_named(struct seccomp_program *p, const struct seccomp_notif *r
  * when it has files of ours (P, or a fork of it whatever it runs now). */
 static void serve_unnamed(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c)
 {
-	struct seccomp_program *q = process_of(p, req, 0);
+	int preloaded;
+	struct seccomp_program *q = process_of(p, req, 0, &preloaded);
 
 	if (!q)
 		answer_continue(p->listener, req->id);

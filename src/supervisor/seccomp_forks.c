@@ -15,9 +15,9 @@
 #include "seccomp_remote.h"
 
 /* One forked process: a pid and when it started (a reused pid is
- * another process), the image it runs. */
+ * another process), the image it runs (under the forks' guard). */
 struct fork_entry {
-	struct seccomp_program prog;   /* first: forks_preloaded's cast */
+	struct seccomp_program prog;
 	long long start;
 	dev_t image_dev;
 	ino_t image_ino;
@@ -85,6 +85,7 @@ static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *
 			       long long start)
 {
 	struct fork_entry *e = calloc(1, sizeof(*e)), *there;
+	int known;
 
 	if (!e)
 		return NULL;
@@ -103,6 +104,9 @@ static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *
 	if ((there = find(f, pid, start))) {
 		free(e);  /* another thread of it was first */
 		e = there;
+		known = !e->prog.exited && !e->preloaded;
+		pthread_mutex_unlock(&f->guard);
+		return known ? e : NULL;
 	} else {
 		e->next = f->list;
 		f->list = e;
@@ -112,7 +116,7 @@ static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *
 	return e;
 }
 
-struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make_it)
+struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make_it, int *preloaded)
 {
 	struct seccomp_forks *f = p->forks;
 	struct fork_entry *e = NULL;
@@ -123,19 +127,15 @@ struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make_
 		return NULL;
 	if (f) {
 		pthread_mutex_lock(&f->guard);
-		e = find(f, pid, start);
+		if ((e = find(f, pid, start)) && !e->prog.exited) {
+			look_at_image(e);
+			*preloaded = e->preloaded;
+		}
 		pthread_mutex_unlock(&f->guard);
 	}
-	if (e)
-		look_at_image(e);
-	else if (make_it && (f = forks_get(p)))
-		e = make(p, f, pid, start);
+	if (!e && make_it && (f = forks_get(p)) && (e = make(p, f, pid, start)))
+		*preloaded = 0;
 	return e && !e->prog.exited ? &e->prog : NULL;
-}
-
-int forks_preloaded(struct seccomp_program *fork)
-{
-	return ((struct fork_entry *)fork)->preloaded;
 }
 
 /* E's files end: committed when it exited (done already at its

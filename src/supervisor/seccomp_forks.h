@@ -30,13 +30,11 @@ struct seccomp_program;
 /* The record of the process of TID, a thread of no process P serves
  * itself, and a descendant of P under its filter: found, or made when
  * MAKE and its image cannot load the library.  NULL when there is none
- * (the call goes on in the kernel). */
-struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make);
-
-/* Is the fork F's image one the library reaches (it exec'd a dynamic
- * program)?  Then its opens, looks and renames are the library's; its
- * closes, dups and exit still end what F had. */
-int forks_preloaded(struct seccomp_program *f);
+ * (the call goes on in the kernel).  *PRELOADED, when one is returned:
+ * its image is one the library reaches now (it exec'd a dynamic
+ * program): its opens, looks and renames are the library's, while its
+ * closes, dups and exit still end what it had. */
+struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make, int *preloaded);
 
 /* Has P any fork recorded?  (No system call: the receiving thread asks
  * at each exit it is sent.) */
