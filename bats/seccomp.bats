@@ -791,34 +791,61 @@ tree_covered() {
 }
 
 # tree_lms_round N: N Go load-modify-saves of list.json at once, run by
-# one shell under atomically; prints how many failed.
+# one shell under atomically (20 ms of work between the read and the
+# save, as in lms_round); prints how many failed.
 tree_lms_round() {
-	"$ATOMICALLY" -q sh -c 'n=$1 prog=$2 failed=0 pids=
+	GOLMS_PAUSE_MS=20 "$ATOMICALLY" -q sh -c 'n=$1 prog=$2 failed=0 pids=
 		i=0
 		while [ $i -lt $n ]; do "$prog" list.json "e$i" 2>/dev/null & pids="$pids $!"; i=$((i + 1)); done
 		for p in $pids; do wait $p || failed=$((failed + 1)); done
 		printf %d $failed' sh "$1" "$GOBIN/golms"
 }
 
-@test "16 Go load-modify-saves at once, run by one shell of a session, 5 rounds: none reads a torn list (the saves are atomic)" {
-	printf 'path "list.json" { lock = "process" }\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+# tree_lms_process SESSION_RULE: 16 Go load-modify-saves of list.json at
+# once, with lock = "process", run by one shell of the session that
+# SESSION_RULE (a rule for *.yaml) asks for, 3 rounds: none reads a torn
+# list, and no entry is lost.  The 16 programs are served by one
+# supervisor, each with a table of its own, which owns its locks in the
+# supervisor's lock table: the read-only open of one waits for the lock
+# another holds until its exit, as between processes.
+tree_lms_process() {
+	printf 'path "list.json" { lock = "process" }\npath "*.yaml" { %s }\n' "$1" > "$CONF"
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" list.json proof' sh "$GOBIN/golms"
+	tree_covered
 	local round failed
-	for ((round = 0; round < 5; round++)); do
+	for ((round = 0; round < 3; round++)); do
 		rm -f list.json
 		failed=$(tree_lms_round 16)
 		[ "$failed" = 0 ] || fail "round $round: $failed of 16 failed (a torn read): $(cat list.json)"
-		python3 -c 'import json; json.load(open("list.json"))' ||
-			fail "round $round: list.json is not whole: $(cat list.json)"
+		[ "$(entries)" = 16 ] ||
+			fail "round $round: $((16 - $(entries))) of 16 entries lost: $(tr -d ' \n' < list.json)"
 	done
 	assert_no_temps .
 }
 
+@test "16 Go load-modify-saves at once with lock = \"process\", run by one shell of a session, 3 rounds: none reads a torn list, no entry lost" {
+	# With the owner ignored in the lock table (lock.c, table_find: the
+	# programs re-entering each other's locks, as before the owner),
+	# none waited: 2 to 4 of 16 entries kept in each of 5 rounds, by
+	# hand, and this test failed at its first.
+	tree_lms_process 'lock = "session"'
+}
+
+@test "the same under a session that commit = \"session\" asks for: the filter sends the looks for lock = \"process\" alone" {
+	# No rule keeps its lock for the session here: the programs' reads
+	# stop in the supervisor only because a rule says lock = "process"
+	# (preload/cover.c).  Sent for "session" rules only, 2 to 4 of 16
+	# entries were kept in each of 3 rounds, by hand.
+	tree_lms_process 'commit = "session"'
+}
+
 @test "lock = \"process\" in a session: a Go program the shell ran has let go of the file when a later process of the tree saves it" {
-	# The supervisor holds a lock = "process" for good, until it exits:
-	# right for COMMAND, whose end is the supervisor's, but for a program
-	# the tree exec'd it would shut the tree's later processes out of the
-	# file (python below would wait lock_timeout and fail).  So such a
-	# program's files are locked as lock = "write".
+	# The supervisor holds a program's lock = "process" for that program
+	# (its table owns the lock), and lets go of it at the program's end:
+	# were it kept until the supervisor exits, as the process's own locks
+	# are, it would shut the tree's later processes out of the file
+	# (python below would wait lock_timeout and fail: it did, with the
+	# lock_let_go of seccomp_files_end removed).
 	find_python
 	printf 'path "list.json" {\n  lock = "process"\n  lock_timeout = 2\n}\npath "*.yaml" { lock = "session" }\n' > "$CONF"
 	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" list.json go && "$2" -c "

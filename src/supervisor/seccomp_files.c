@@ -38,31 +38,27 @@ struct seccomp_file {
 };
 
 static struct ruleset rs;
-/* The rules again, lock = "process" made "write": for a program the tree
- * exec'd (see seccomp_table_init). */
-static struct rule *write_scoped;
-static struct actor actor;
+static struct actor actor;      /* the supervisor: what every program's actor starts from */
 static int reads;               /* a rule's lock outlives the write */
 static int ready;
 
-void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks)
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->mutex, NULL);
 	t->slots = slots;
-	t->process_locks = process_locks;
 }
 
-/* RULE as TAB's program gets it: a lock = "process" is held by the
- * supervisor's lock table until the supervisor exits, which for COMMAND
- * is its own end; for a program the tree exec'd it would outlast the
- * program and shut the tree's later processes out of the file, so there
- * it is a lock = "write". */
-static const struct rule *scoped(const struct seccomp_table *tab, const struct rule *rule)
+/* The supervisor acting for TAB's program: the table is the owner of its
+ * locks (actor.h), so that the programs the supervisor serves wait for
+ * each other's locks as processes do, and a program's lock = "process"
+ * ends with it (seccomp_files_end), not with the supervisor. */
+static struct actor acting_for(const struct seccomp_table *tab)
 {
-	if (!rule || !tab || tab->process_locks || rule->lock != SCOPE_PROCESS || !write_scoped)
-		return rule;
-	return &write_scoped[rule - rs.rules];
+	struct actor a = actor;
+
+	a.owner = tab;
+	return a;
 }
 
 int seccomp_files_ready(void)
@@ -85,13 +81,6 @@ int seccomp_files_setup(const char *text)
 	}
 	actor.pid = getpid();
 	actor.lock_dir = rs.lock_dir;
-	if ((write_scoped = calloc(rs.nrules + 1, sizeof(*write_scoped)))) {
-		for (size_t i = 0; i < rs.nrules; i++) {
-			write_scoped[i] = rs.rules[i];
-			if (write_scoped[i].lock == SCOPE_PROCESS)
-				write_scoped[i].lock = SCOPE_WRITE;
-		}
-	}
 	for (size_t i = 0; i < rs.nrules; i++)
 		if (rs.rules[i].lock >= SCOPE_PROCESS)
 			reads = 1;
@@ -136,7 +125,8 @@ static const struct rule *matched(int base, const char *path, char *display, siz
 int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path)
 {
 	char display[PATH_MAX];
-	const struct rule *rule = scoped(tab, matched(base, path, display, sizeof(display)));
+	const struct rule *rule = matched(base, path, display, sizeof(display));
+	struct actor a = acting_for(tab);
 	struct target t;
 	int r = 0;
 
@@ -145,7 +135,7 @@ int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *p
 	/* The file need not exist: stat-then-create is a pattern the lock
 	 * must cover too.  A non-regular file is none of ours. */
 	if (!t.exists || S_ISREG(t.st.st_mode))
-		r = lock_hold(&actor, rule, t.dfd, &t.dir_st, t.name, display);
+		r = lock_hold(&a, rule, t.dfd, &t.dir_st, t.name, display);
 	sys_close(t.dfd);
 	return r;
 }
@@ -154,14 +144,15 @@ int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const ch
 			 int tobase, const char *to, unsigned flags)
 {
 	char display[PATH_MAX];
-	const struct rule *rule = scoped(tab, matched(tobase, to, display, sizeof(display)));
+	const struct rule *rule = matched(tobase, to, display, sizeof(display));
+	struct actor a = acting_for(tab);
 	struct target t;
 	int r, err;
 
 	/* A final symlink is replaced, not followed. */
 	if (!rule || target_find(tobase, to, 1, &t) < 0)
 		return REDIRECT_PASS;
-	r = guarded_rename(&actor, rule, &t, display, frombase, from, tobase, to, flags);
+	r = guarded_rename(&a, rule, &t, display, frombase, from, tobase, to, flags);
 	err = errno;
 	if (r == 0)
 		log_debug("%s: renamed onto by the covered program, synced and locked", display);
@@ -179,12 +170,15 @@ static struct seccomp_file *find(struct seccomp_table *tab, const struct target 
 	return NULL;
 }
 
-/* A new pending file for T, the target of PATH in BASE: the core's
- * redirect.  The descriptor for the program, or -1 with errno. */
-static int make(struct target *t, const struct rule *rule, int base, const char *path,
-		const char *display, int flags, mode_t mode, struct seccomp_file **made)
+/* A new pending file of TAB's program for T, the target of PATH in
+ * BASE: the core's redirect.  The descriptor for the program, or -1 with
+ * errno. */
+static int make(const struct seccomp_table *tab, struct target *t, const struct rule *rule,
+		int base, const char *path, const char *display, int flags, mode_t mode,
+		struct seccomp_file **made)
 {
 	struct seccomp_file *f = calloc(1, sizeof(*f));
+	struct actor a = acting_for(tab);
 	int fd;
 
 	if (!f) {
@@ -197,7 +191,7 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 	f->giving = 1;              /* the descriptor made here */
 	snprintf(f->name, sizeof(f->name), "%s", t->name);
 	record_init(&f->rec);
-	fd = redirect_open(&actor, &f->rec, t, rule, base, path, display, flags, mode, 0);
+	fd = redirect_open(&a, &f->rec, t, rule, base, path, display, flags, mode, 0);
 	if (fd < 0 || f->rec.inplace) {
 		/* In place (fallback = "inplace"): the program writes the
 		 * target itself; nothing is pending. */
@@ -221,8 +215,7 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 
 	*file = NULL;
 	*fresh = 0;
-	if (!redirect_flags(flags) ||
-	    !(rule = scoped(tab, matched(base, path, display, sizeof(display)))))
+	if (!redirect_flags(flags) || !(rule = matched(base, path, display, sizeof(display))))
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
@@ -242,15 +235,16 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 	}
 	pthread_mutex_unlock(&tab->mutex);
 	*fresh = 1;
-	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
+	return make(tab, &t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
 }
 
-/* F (off the table) ends: committed (COMMIT) or discarded, let go of. */
-static int finish(struct seccomp_file *f, int commit_it)
+/* F (off TAB) ends: committed (COMMIT) or discarded, let go of. */
+static int finish(const struct seccomp_table *tab, struct seccomp_file *f, int commit_it)
 {
+	struct actor a = acting_for(tab);
 	int r = 0;
 
-	if (commit_it && commit(&actor, &f->rec) < 0)
+	if (commit_it && commit(&a, &f->rec) < 0)
 		r = -1;  /* said by the core; the temp is gone */
 	if (!commit_it) {
 		log_info("%s: not committed: the program was killed", f->rec.path);
@@ -335,7 +329,7 @@ static void last_close(struct seccomp_table *tab, struct seccomp_file *f, int de
 		record_discard(&f->rec);
 		record_release(&f->rec);
 		free(f);
-	} else if (finish(f, 1) < 0) {
+	} else if (finish(tab, f, 1) < 0) {
 		tab->failed = 1;
 	}
 }
@@ -454,8 +448,12 @@ int seccomp_files_end(struct seccomp_table *tab, int commit_them)
 		struct seccomp_file *f = left;
 
 		left = f->next;
-		if (finish(f, commit_them) < 0)
+		if (finish(tab, f, commit_them) < 0)
 			r = -1;
 	}
+	/* The program is gone: so are the locks it kept.  Again at a second
+	 * end (its exit_group, then its listener's hang-up): a touch served
+	 * meanwhile may have taken one. */
+	lock_let_go(tab);
 	return r;
 }

@@ -3,8 +3,10 @@
  * The seccomp door onto the core: an open for writing of a matched path,
  * stopped by the filter, is made by the core here as the library makes
  * it (redirect.h), with the supervisor as the actor (its pid in the lock
- * files and the temps): the target found, the lock taken, the temp made,
- * and a descriptor of the temp to put into the program.  A second open
+ * files and the temps) and the program's table as the owner of the locks
+ * (actor.h: the programs the supervisor serves exclude each other as
+ * processes do): the target found, the lock taken, the temp made, and a
+ * descriptor of the temp to put into the program.  A second open
  * of the same target by the program shares the temp (opened anew with
  * its own flags: O_TRUNC empties it), as the file would be.
  *
@@ -37,15 +39,12 @@ struct seccomp_table {
 	struct seccomp_file *by_slot[SLOTS_SPAN + 3];
 	const struct slots *slots;         /* the program's watched range */
 	atomic_int failed;                 /* a commit at a close failed */
-	int process_locks;                 /* lock = "process" kept as such */
 };
 
-/* T empty, for the program whose range is SLOTS.  PROCESS_LOCKS: its
- * lock = "process" files are locked for good, held by the supervisor
- * until it exits (COMMAND, whose end is the supervisor's); else they
- * are locked as lock = "write" (a program the tree exec'd: the
- * supervisor cannot yet let go of one program's locks at its exit). */
-void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks);
+/* T empty, for the program whose range is SLOTS.  T's address is the
+ * owner of the program's locks (actor.h) for as long as the supervisor
+ * runs: a table is never freed nor moved. */
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots);
 
 /* Have the rules been set up (seccomp_files_setup)? */
 int seccomp_files_ready(void);
@@ -86,8 +85,9 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 
 /* A look by the program at PATH in BASE (a read-only open, a stat, an
  * access, an unlink): when a rule with lock = "process" or "session"
- * matches it, its lock is taken and held until the supervisor exits
- * (after the program).  0, or -1 with errno (EWOULDBLOCK: not had in
+ * matches it, its lock is taken and held, for "process" until the
+ * program ends (seccomp_files_end), for "session" until the supervisor
+ * exits.  0, or -1 with errno (EWOULDBLOCK: not had in
  * lock_timeout; the call then fails with it, as in the library). */
 int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path);
 
@@ -147,8 +147,10 @@ void seccomp_files_dup(struct seccomp_table *tab, int old, int new);
 
 /* The program has ended: COMMIT (it exited) or not (a signal killed it).
  * Every pending file of TAB committed (said one by one by the core), or
- * discarded, and let go of.  Returns 0, or -1 when a commit failed, now
- * or at a close. */
+ * discarded, and let go of; then the locks the program kept (lock =
+ * "process") are let go of (lock_let_go).  May be called again: what
+ * came since goes too.  Returns 0, or -1 when a commit failed, now or at
+ * a close. */
 int seccomp_files_end(struct seccomp_table *tab, int commit);
 
 /* How many files TAB has pending. */

@@ -99,7 +99,7 @@ static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *
 	e->prog.listener = p->listener;
 	e->prog.from_tree = 1;  /* not our child: its exit_group ends it */
 	slots_setup(&e->prog.slots, p->slots.base);
-	seccomp_table_init(&e->prog.files, &e->prog.slots, 0);
+	seccomp_table_init(&e->prog.files, &e->prog.slots);
 	pthread_mutex_lock(&f->guard);
 	if ((there = find(f, pid, start))) {
 		free(e);  /* another thread of it was first */

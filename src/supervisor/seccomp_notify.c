@@ -132,7 +132,7 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 	p->pid = pid;
 	p->from_tree = from_tree;
 	slots_setup(&p->slots, watched);
-	seccomp_table_init(&p->files, &p->slots, !from_tree);
+	seccomp_table_init(&p->files, &p->slots);
 	/* The end must not wait behind a stream of calls. */
 	pthread_rwlockattr_init(&rw);
 	pthread_rwlockattr_setkind_np(&rw, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
