@@ -1007,6 +1007,21 @@ reader_during() {
 	printf '%s' "$seen"
 }
 
+# reader_during_prog COMMAND...: run COMMAND, which must write
+# log.json, touch "wrote", then wait for the file "go"; print what
+# log.json holds meanwhile.
+reader_during_prog() {
+	local seen pid i
+	rm -f wrote go
+	"$@" 2>/dev/null &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do [ ! -e wrote ] || break; sleep 0.01; done
+	seen=$(cat log.json)
+	touch go
+	wait $pid
+	printf '%s' "$seen"
+}
+
 @test "busybox sh's exec > FILE: a reader during the run sees the old file, not the half written one; committed at the exit" {
 	static_busybox
 	local script='exec > log.json; echo first; touch wrote; while [ ! -e go ]; do sleep 0.01; done; echo second'
@@ -1106,4 +1121,146 @@ busybox_lms() {
 		fi
 	done
 	fail "no entry lost in 10 rounds of 16"
+}
+
+@test "8 busybox subshells appending to one file at once (exec >> FILE): every line kept, as plain busybox keeps them" {
+	static_busybox
+	local script='for i in 1 2 3 4 5 6 7 8; do ( exec >> log.json; echo "line $i"; usleep 100000 ) & done; wait'
+	"$BUSYBOX" sh -c "$script"
+	[ "$(wc -l < log.json)" = 8 ] || fail "control: plain busybox kept $(wc -l < log.json) lines"
+	rm log.json
+	# Each fork locks as a process of its own: the appends wait for each
+	# other, each on the file the one before committed.
+	covered "$BUSYBOX" sh -c "$script"
+	assert_success
+	[ "$(sort log.json | tr '\n' ' ')" = "line 1 line 2 line 3 line 4 line 5 line 6 line 7 line 8 " ] ||
+		fail "log.json: $(cat log.json)"
+	assert_no_temps .
+}
+
+@test "a busybox background job still writing when the shell exits: atomically waits for it, and its file is whole" {
+	static_busybox
+	local script='(exec > f.json; echo a; sleep 1; echo b) & sleep 0.3'
+	"$BUSYBOX" sh -c "$script"
+	sleep 1.5
+	[ "$(cat f.json | tr '\n' ' ')" = "a b " ] || fail "control: plain busybox left '$(cat f.json)'"
+	printf 'old\n' > f.json
+	local before
+	before=$(inode f.json)
+	covered "$BUSYBOX" sh -c "$script"
+	assert_success
+	# Without the wait the fork's pending file was let go of at the
+	# shell's exit: the target stayed old, the fork writing into a temp
+	# nobody would commit.
+	[ "$(cat f.json | tr '\n' ' ')" = "a b " ] || fail "f.json: '$(cat f.json)'"
+	[ "$(inode f.json)" != "$before" ] || fail "f.json was written in place"
+	assert_no_temps .
+}
+
+@test "a fork killed by a signal while its program sleeps: its lock is let go of at once, not at the program's next call" {
+	static_busybox
+	printf 'path "*.json" { lock_timeout = 2 }\n' > "$CONF"
+	printf 'old\n' > k.json
+	# The inner busybox (a fork, exec'd) takes k.json's lock with its
+	# redirection and kills itself; the outer one then only sleeps.
+	"$ATOMICALLY" -q "$BUSYBOX" sh -c '"$0" sh -c "exec > k.json; echo partial; kill -9 \$\$"; touch killed; sleep 4' \
+		"$BUSYBOX" 2>/dev/null &
+	local pid=$! i
+	for ((i = 0; i < 300; i++)); do [ ! -e killed ] || break; sleep 0.01; done
+	[ -e killed ] || fail "the inner shell did not run"
+	run --separate-stderr "$ATOMICALLY" "$BUSYBOX" sh -c 'echo other > k.json'
+	wait $pid
+	assert_success
+	[ "$(cat k.json)" = other ] || fail "k.json: $(cat k.json); $stderr"
+	assert_no_temps .
+}
+
+# static_prog NAME: build the C source on stdin as the static program
+# $BATS_TEST_TMPDIR/NAME (skip when -static cannot link); sets PROG.
+static_prog() {
+	PROG="$BATS_TEST_TMPDIR/$1"
+	cat > "$PROG.c"
+	gcc -static -O1 -pthread -o "$PROG" "$PROG.c" 2> "$PROG.err" ||
+		skip "cannot build a static C program here: $(head -n 3 "$PROG.err")"
+}
+
+@test "a fork whose main thread left with pthread_exit while another writes: still running, its files committed, not swept as killed" {
+	static_prog zleader <<-'EOF'
+		#include <fcntl.h>
+		#include <pthread.h>
+		#include <sys/wait.h>
+		#include <unistd.h>
+		static int fd;
+		static void *writer(void *unused)
+		{
+			(void)unused;
+			usleep(300000);  /* the leader a zombie meanwhile */
+			if (write(fd, "half\n", 5) != 5)
+				_exit(2);
+			int g = open("b.json", O_WRONLY | O_CREAT | O_TRUNC, 0644);  /* a call that sweeps */
+			if (g < 0 || write(g, "b\n", 2) != 2 || close(g) < 0)
+				_exit(3);
+			if (write(fd, "whole\n", 6) != 6 || close(fd) < 0)
+				_exit(4);
+			_exit(0);
+		}
+		int main(void)
+		{
+			int status;
+			pid_t child = fork();
+			if (child == 0) {
+				pthread_t t;
+				fd = open("a.json", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+				pthread_create(&t, NULL, writer, NULL);
+				pthread_exit(NULL);
+			}
+			waitpid(child, &status, 0);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+		}
+	EOF
+	printf 'old\n' > a.json
+	printf 'old\n' > b.json
+	local a b
+	a=$(inode a.json)
+	b=$(inode b.json)
+	covered "$PROG"
+	assert_success
+	[ "$(cat a.json | tr '\n' ' ')" = "half whole " ] || fail "a.json: '$(cat a.json)'"
+	[ "$(cat b.json)" = b ] || fail "b.json: '$(cat b.json)'"
+	[ "$(inode a.json)" != "$a" ] || fail "a.json written in place"
+	[ "$(inode b.json)" != "$b" ] || fail "b.json written in place: the fork was taken for dead"
+	[[ "$stderr" != *"killed by a signal"* ]] || fail "the live fork was swept: $stderr"
+	assert_no_temps .
+}
+
+@test "a dup2 that fails (its old descriptor not open) moves nothing: the redirected file is not committed early" {
+	static_prog baddup <<-'EOF'
+		#include <fcntl.h>
+		#include <unistd.h>
+		int main(void)
+		{
+			int fd = open("log.json", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (fd < 0 || dup2(fd, 1) != 1 || close(fd) < 0)
+				return 2;
+			if (write(1, "first\n", 6) != 6)
+				return 3;
+			if (dup2(77, 1) >= 0)  /* 77 is not open: EBADF, 1 unchanged */
+				return 4;
+			if (write(1, "second\n", 7) != 7)
+				return 5;
+			close(open("wrote", O_WRONLY | O_CREAT, 0644));
+			while (access("go", F_OK) != 0)
+				usleep(10000);
+			return write(1, "third\n", 6) == 6 ? 0 : 6;
+		}
+	EOF
+	printf 'old\n' > log.json
+	local seen
+	seen=$(reader_during_prog "$PROG")
+	[ "$seen" != old ] || fail "control: the reader saw the old file without atomically"
+	printf 'old\n' > log.json
+	seen=$(reader_during_prog "$ATOMICALLY" -q "$PROG")
+	[ "$seen" = old ] || fail "the reader saw '$seen' during the run: committed at the failed dup2"
+	[ "$(cat log.json | tr '\n' ' ')" = "first second third " ] || fail "log.json: $(cat log.json)"
+	assert_no_temps .
 }

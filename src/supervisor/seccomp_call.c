@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -55,7 +56,8 @@ static struct call decode(const struct seccomp_notif *req)
 	case __NR_dup:
 		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = -1 };
 	case __NR_dup3:
-		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = (int)a[1] };
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = (int)a[1],
+				      .flags = (int)a[2] };
 	case __NR_fcntl:
 		if ((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC)
 			return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = -1 };
@@ -148,13 +150,30 @@ static void serve_close(struct seccomp_program *p, const struct seccomp_notif *r
 	answer_continue(p->listener, req->id);
 }
 
-/* REQ, a dup of descriptor OLD to NEW (-1: the kernel picks) by a
- * thread of the program: counted before the kernel makes it (a file of
- * ours that NEW held may be committed: the dup closes it). */
-static void serve_dup(struct seccomp_program *p, const struct seccomp_notif *req, int old, int new)
+/* Will the kernel fail the dup C of the thread TID (an old descriptor
+ * that is not open, dup3's flags)?  Then nothing moves, and nothing is
+ * counted. */
+static int dup_fails(pid_t tid, const struct call *c)
 {
-	if (still_valid(p, req->id)) {
-		seccomp_files_dup(&p->files, old, new);
+	char path[64];
+	struct stat st;
+
+	if (c->flags & ~O_CLOEXEC)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid, c->fd);
+	return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0;
+}
+
+/* REQ, a dup C of its descriptor to another (newfd -1: the kernel
+ * picks) by a thread of the program: counted before the kernel makes it
+ * (a file of ours that the new number held may be committed: the dup
+ * closes it), unless the kernel will refuse it. */
+static void serve_dup(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c)
+{
+	int new = c->newfd;
+
+	if (!dup_fails((pid_t)req->pid, c) && still_valid(p, req->id)) {
+		seccomp_files_dup(&p->files, c->fd, new);
 		/* NEW is the program's own from now on, or ours again: the
 		 * program's table, looked at before a number is handed out,
 		 * says which. */
@@ -281,6 +300,8 @@ static void serve_exit(struct seccomp_program *p, const struct seccomp_notif *re
 {
 	if (p->from_tree && (all || remote_threads(p->pid) == 1) && still_valid(p, req->id)) {
 		p->exited = 1;
+		/* A failure stays in the table: the program's end (a fork's
+		 * in its forks_end) says it in the exit status. */
 		if (seccomp_files_end(&p->files, 1) < 0)
 			log_warn("pid %d: a file it wrote could not be committed", (int)p->pid);
 	}
@@ -321,6 +342,7 @@ static void serve_named(struct seccomp_program *p, const struct seccomp_notif *r
 		serve_look(q, req, c, path);
 	else
 		serve_open(q, req, c, path);
+	forks_put(p, q);
 }
 
 /* Serve C, a close, a dup or an exit: for the process of its thread
@@ -337,7 +359,8 @@ static void serve_unnamed(struct seccomp_program *p, const struct seccomp_notif 
 	else if (c->kind == CALL_CLOSE)
 		serve_close(q, req, c->fd);
 	else
-		serve_dup(q, req, c->fd, c->newfd);
+		serve_dup(q, req, c);
+	forks_put(p, q);
 }
 
 void seccomp_call_serve(void *ctx, const struct seccomp_notif *req)

@@ -133,9 +133,12 @@ int seccomp_cover_end(int status)
 
 	if (!covered)
 		return 0;
+	/* Its forks may still be finishing what it started (a shell's
+	 * background job), served meanwhile. */
+	forks_wait(covered, seccomp_files_linger());
 	seccomp_notify_stop(covered);
 	r = seccomp_files_end(&covered->files, status != -1 && WIFEXITED(status));
-	if (forks_end(covered, "outlives the command") < 0)
+	if (forks_end(covered) < 0)
 		r = -1;
 	seccomp_notify_linger(covered);
 	return r;

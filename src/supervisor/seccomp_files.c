@@ -88,6 +88,19 @@ int seccomp_files_setup(const char *text)
 	return 0;
 }
 
+int seccomp_files_linger(void)
+{
+	int most = 0;
+
+	for (size_t i = 0; i < rs.nrules; i++) {
+		if (rs.rules[i].lock_timeout < 0)
+			return -1;
+		if (rs.rules[i].lock_timeout > most)
+			most = rs.rules[i].lock_timeout;
+	}
+	return most;
+}
+
 int seccomp_files_watch_reads(void)
 {
 	return reads;
@@ -448,8 +461,10 @@ int seccomp_files_end(struct seccomp_table *tab, int commit_them)
 		struct seccomp_file *f = left;
 
 		left = f->next;
-		if (finish(tab, f, commit_them) < 0)
+		if (finish(tab, f, commit_them) < 0) {
 			r = -1;
+			tab->failed = 1;  /* a later end says so too */
+		}
 	}
 	/* The program is gone: so are the locks it kept.  Again at a second
 	 * end (its exit_group, then its listener's hang-up): a touch served

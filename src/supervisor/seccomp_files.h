@@ -53,6 +53,10 @@ int seccomp_files_ready(void);
  * is malformed. */
 int seccomp_files_setup(const char *text);
 
+/* How long a program's end waits for its forks still writing: the
+ * longest lock_timeout of the rules, or -1 when one waits for ever. */
+int seccomp_files_linger(void);
+
 /* Does a rule keep its lock past the write (lock = "process" or
  * "session")?  Then the program's looks at names are the supervisor's to
  * see: the first look at a matched file takes its lock, as in the

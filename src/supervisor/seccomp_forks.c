@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/elfcheck.h"
 #include "core/log.h"
@@ -14,22 +15,22 @@
 #include "seccomp_notify.h"
 #include "seccomp_remote.h"
 
-/* One forked process: a pid and when it started (a reused pid is
- * another process), the image it runs (under the forks' guard). */
+/* One forked process (its pid, and its start time in PROG), the image
+ * it runs.  Under the forks' guard. */
 struct fork_entry {
-	struct seccomp_program prog;
-	long long start;
+	struct seccomp_program prog;   /* first: a record is its entry */
 	dev_t image_dev;
 	ino_t image_ino;
 	int preloaded;                 /* its image loads the library */
+	int refs;                      /* calls of it being served */
 	struct fork_entry *next;
 };
 
-/* A program's forks, newest first.  Never freed while the program may
- * be served: a worker may hold a call of one. */
+/* A program's forks, newest first. */
 struct seccomp_forks {
 	pthread_mutex_t guard;
 	struct fork_entry *list;
+	int failed;                    /* a commit of a fork's failed */
 };
 
 /* Made at a program's first fork: under one mutex for all programs. */
@@ -74,18 +75,33 @@ static void look_at_image(struct fork_entry *e)
 static struct fork_entry *find(struct seccomp_forks *f, pid_t pid, long long start)
 {
 	for (struct fork_entry *e = f->list; e; e = e->next)
-		if (e->prog.pid == pid && e->start == start)
+		if (e->prog.pid == pid && e->prog.start == start)
 			return e;
 	return NULL;
 }
 
+/* Under the guard: E is of no more use (its process ended, no call
+ * holds it): off the list, what it still has discarded (a descriptor
+ * that was on its way when it died), freed. */
+static void drop(struct seccomp_forks *f, struct fork_entry *e)
+{
+	for (struct fork_entry **pp = &f->list; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	if (seccomp_files_end(&e->prog.files, 0) < 0)
+		f->failed = 1;
+	free(e);
+}
+
 /* A record for the process PID (started at START) forked from P, made
- * only when its image cannot load the library.  NULL otherwise. */
+ * only when its image cannot load the library, and held.  NULL
+ * otherwise. */
 static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *f, pid_t pid,
 			       long long start)
 {
 	struct fork_entry *e = calloc(1, sizeof(*e)), *there;
-	int known;
 
 	if (!e)
 		return NULL;
@@ -95,7 +111,7 @@ static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *
 		free(e);
 		return NULL;
 	}
-	e->start = start;
+	e->prog.start = start;
 	e->prog.listener = p->listener;
 	e->prog.from_tree = 1;  /* not our child: its exit_group ends it */
 	slots_setup(&e->prog.slots, p->slots.base);
@@ -103,15 +119,14 @@ static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *
 	pthread_mutex_lock(&f->guard);
 	if ((there = find(f, pid, start))) {
 		free(e);  /* another thread of it was first */
-		e = there;
-		known = !e->prog.exited && !e->preloaded;
-		pthread_mutex_unlock(&f->guard);
-		return known ? e : NULL;
+		e = there->prog.exited || there->preloaded ? NULL : there;
 	} else {
 		e->next = f->list;
 		f->list = e;
 		log_debug("pid %d, forked from %d: served as its own process", (int)pid, (int)p->pid);
 	}
+	if (e)
+		e->refs++;
 	pthread_mutex_unlock(&f->guard);
 	return e;
 }
@@ -130,58 +145,126 @@ struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make_
 		if ((e = find(f, pid, start)) && !e->prog.exited) {
 			look_at_image(e);
 			*preloaded = e->preloaded;
+			e->refs++;
+		} else {
+			e = NULL;
 		}
 		pthread_mutex_unlock(&f->guard);
+		if (e)
+			return &e->prog;
 	}
-	if (!e && make_it && (f = forks_get(p)) && (e = make(p, f, pid, start)))
+	if (make_it && (f = forks_get(p)) && (e = make(p, f, pid, start))) {
 		*preloaded = 0;
-	return e && !e->prog.exited ? &e->prog : NULL;
+		return &e->prog;
+	}
+	return NULL;
 }
 
-/* E's files end: committed when it exited (done already at its
- * exit_group), discarded when not; its record no longer served. */
-static int let_go(struct fork_entry *e)
+void forks_put(struct seccomp_program *p, struct seccomp_program *q)
 {
+	struct fork_entry *e = (struct fork_entry *)q;
+	struct seccomp_forks *f = p->forks;
+
+	if (!q || q == p)
+		return;
+	pthread_mutex_lock(&f->guard);
+	if (--e->refs == 0 && e->prog.exited)
+		drop(f, e);
+	pthread_mutex_unlock(&f->guard);
+}
+
+/* Under the guard: E's process died without exiting: what it had is
+ * discarded, its locks let go of; freed unless a call holds it. */
+static void died(struct seccomp_program *p, struct seccomp_forks *f, struct fork_entry *e)
+{
+	if (seccomp_files_count(&e->prog.files) > 0)
+		log_info("pid %d (forked from %d) ended without exiting (killed by a signal): "
+			 "its files are not committed", (int)e->prog.pid, (int)p->pid);
 	e->prog.exited = 1;
-	return seccomp_files_end(&e->prog.files, 0);
+	if (seccomp_files_end(&e->prog.files, 0) < 0)
+		f->failed = 1;
+	if (e->refs == 0)
+		drop(f, e);
 }
 
 void forks_sweep(struct seccomp_program *p)
 {
 	struct seccomp_forks *f = p->forks;
+	struct fork_entry *e, *next;
 
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->guard);
-	for (struct fork_entry *e = f->list; e; e = e->next) {
-		if (e->prog.exited || remote_alive(e->prog.pid, e->start))
-			continue;
-		if (seccomp_files_count(&e->prog.files) > 0)
-			log_info("pid %d (forked from %d) ended without exiting (killed by a "
-				 "signal): its files are not committed", (int)e->prog.pid, (int)p->pid);
-		let_go(e);
+	for (e = f->list; e; e = next) {
+		next = e->next;
+		if (e->prog.exited) {
+			if (e->refs == 0)
+				drop(f, e);  /* exited while served */
+		} else if (!remote_alive(e->prog.pid, e->prog.start)) {
+			died(p, f, e);
+		}
 	}
 	pthread_mutex_unlock(&f->guard);
 }
 
-int forks_end(struct seccomp_program *p, const char *why)
+pid_t forks_live(struct seccomp_program *p)
 {
 	struct seccomp_forks *f = p->forks;
-	int r = 0;
+	pid_t pid = 0;
 
 	if (!f)
 		return 0;
 	forks_sweep(p);
 	pthread_mutex_lock(&f->guard);
-	for (struct fork_entry *e = f->list; e; e = e->next) {
+	for (struct fork_entry *e = f->list; e && !pid; e = e->next)
+		if (!e->prog.exited && seccomp_files_count(&e->prog.files) > 0)
+			pid = e->prog.pid;
+	pthread_mutex_unlock(&f->guard);
+	return pid;
+}
+
+static double monotonic(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+void forks_wait(struct seccomp_program *p, int limit)
+{
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	double deadline = monotonic() + limit;
+
+	while (forks_live(p) && (limit < 0 || monotonic() < deadline))
+		nanosleep(&tick, NULL);
+}
+
+int forks_end(struct seccomp_program *p)
+{
+	struct seccomp_forks *f = p->forks;
+	struct fork_entry *e, *next;
+	int r;
+
+	if (!f)
+		return 0;
+	forks_sweep(p);
+	pthread_mutex_lock(&f->guard);
+	for (e = f->list; e; e = next) {
+		next = e->next;
 		if (e->prog.exited)
 			continue;
 		if (seccomp_files_count(&e->prog.files) > 0)
-			log_warn("pid %d (forked from %d) %s: its pending files are not committed",
-				 (int)e->prog.pid, (int)p->pid, why);
-		if (let_go(e) < 0)
-			r = -1;
+			log_warn("pid %d (forked from %d) still writes at the end: its pending files "
+				 "are committed as they stand, and what it writes from now on goes "
+				 "into them in place", (int)e->prog.pid, (int)p->pid);
+		e->prog.exited = 1;
+		if (seccomp_files_end(&e->prog.files, 1) < 0)
+			f->failed = 1;
+		if (e->refs == 0)
+			drop(f, e);
 	}
+	r = f->failed ? -1 : 0;
 	pthread_mutex_unlock(&f->guard);
 	return r;
 }

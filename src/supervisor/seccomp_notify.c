@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/proc.h"
 #include "seccomp_answer.h"
 #include "seccomp_call.h"
 #include "seccomp_files.h"
@@ -55,7 +57,7 @@ static void tree_program_gone(struct seccomp_program *p)
 		log_info("pid %d ended without exiting (killed by a signal): its files are "
 			 "not committed", (int)p->pid);
 	seccomp_files_end(&p->files, p->exited);
-	forks_end(p, "ended");  /* all are gone: those that did not exit are swept */
+	forks_end(p);  /* all are gone: those that did not exit are swept */
 	close(p->listener);
 	p->listener = -1;
 	pthread_rwlock_unlock(&p->serving);
@@ -75,11 +77,38 @@ static void tree_program_gone(struct seccomp_program *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
+/* A fork killed by a signal sends nothing: its lock, which the kernel
+ * would have let go of at once had it been the fork's own, is the
+ * supervisor's until a sweep finds it gone.  So the receiving thread
+ * sweeps this often while the program has forks, whether calls come or
+ * not. */
+#define SWEEP_MS 100
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The forks of PROG swept when SWEEP_MS have passed since *LAST. */
+static void sweep_now_and_then(struct seccomp_program *prog, long long *last)
+{
+	long long now;
+
+	if (!forks_any(prog) || (now = now_ms()) - *last < SWEEP_MS)
+		return;
+	*last = now;
+	forks_sweep(prog);
+}
+
 static void *notify_loop(void *arg)
 {
 	struct seccomp_program *prog = arg;
 	size_t size = notif_size();
 	struct seccomp_notif *req;
+	long long swept = 0;
 
 	if (!(req = malloc(size)))
 		return NULL;
@@ -88,12 +117,15 @@ static void *notify_loop(void *arg)
 			  (int)prog->pid, strerror(errno));
 	for (;;) {
 		struct pollfd p = { prog->listener, POLLIN, 0 };
+		int n = poll(&p, 1, forks_any(prog) ? SWEEP_MS : -1);
 
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			break;
-		}
+		sweep_now_and_then(prog, &swept);
+		if (n == 0)
+			continue;
 		if (!(p.revents & POLLIN)) {
 			if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
 				break;
@@ -130,6 +162,7 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 		return NULL;
 	p->listener = fd;
 	p->pid = pid;
+	p->start = proc_start_time(pid);
 	p->from_tree = from_tree;
 	slots_setup(&p->slots, watched);
 	seccomp_table_init(&p->files, &p->slots);

@@ -13,6 +13,7 @@
 #define ATOMICALLY_SECCOMP_NOTIFY_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "seccomp_files.h"
@@ -27,7 +28,8 @@ struct seccomp_program {
 	pid_t pid;              /* its thread group: the calls of its threads */
 	int from_tree;          /* not our child: its exit_group is its end */
 	int stopped;            /* every call goes on in the kernel */
-	int exited;             /* its exit_group (or last exit) seen */
+	atomic_int exited;      /* its exit_group (or last exit) seen */
+	long long start;        /* when its process started: a reused pid is another */
 	int hung_up;            /* nothing is left under its filter */
 	pthread_rwlock_t serving;  /* read-held while a call is served */
 	struct slots slots;

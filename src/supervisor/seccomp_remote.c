@@ -71,7 +71,12 @@ int remote_alive(pid_t pid, long long start)
 	 * ends it. */
 	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strrchr(buf, ')')) || at[1] != ' ')
 		return 0;
-	return at[2] != 'Z' && at[2] != 'X' && proc_start_time(pid) == start;
+	if (proc_start_time(pid) != start)
+		return 0;
+	/* A leader that left with pthread_exit is a zombie while its other
+	 * threads run: counted among the process's threads until the last
+	 * one is gone. */
+	return (at[2] != 'Z' && at[2] != 'X') || remote_threads(pid) > 1;
 }
 
 /* The fields of a status that decide what a thread may do to files:

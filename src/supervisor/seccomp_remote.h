@@ -24,8 +24,9 @@ int remote_thread_of(pid_t tid, pid_t pid);
 pid_t remote_tgid(pid_t tid);
 
 /* Does the process PID that started at START (proc_start_time) still
- * run: there, the same process, and not a zombie?  A process killed by a
- * signal is a zombie until its parent waits for it. */
+ * run: there, the same process, and not a zombie (a process killed by a
+ * signal is one until its parent waits for it) or a zombie leader
+ * whose other threads still run? */
 int remote_alive(pid_t pid, long long start);
 
 /* How many threads the process PID has (the Threads: line of its
