@@ -831,6 +831,22 @@ tree_lms_process() {
 	tree_lms_process 'lock = "session"'
 }
 
+@test "150 Go load-modify-saves at once by one shell of a session, lock = \"process\": more waiting calls than workers once were, none stalls, no entry lost" {
+	# Every call waiting for the lock holds a worker of the supervisor.
+	# With at most 64, the holder's save and exit queued behind 64
+	# waiters and nothing moved until lock_timeout (38 of 150 kept after
+	# 61 s, by hand; here lock_timeout 5 makes the failure quick).
+	printf 'path "list.json" {\n  lock = "process"\n  lock_timeout = 5\n}\npath "*.yaml" { lock = "session" }\n' > "$CONF"
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" list.json proof' sh "$GOBIN/golms"
+	tree_covered
+	rm -f list.json
+	local failed
+	failed=$(tree_lms_round 150)
+	[ "$failed" = 0 ] || fail "$failed of 150 failed: $(tr -d ' \n' < list.json | head -c 300)"
+	[ "$(entries)" = 150 ] || fail "$((150 - $(entries))) of 150 entries lost"
+	assert_no_temps .
+}
+
 @test "the same under a session that commit = \"session\" asks for: the filter sends the looks for lock = \"process\" alone" {
 	# No rule keeps its lock for the session here: the programs' reads
 	# stop in the supervisor only because a rule says lock = "process"
