@@ -18,14 +18,15 @@
 
 /* Does a rule ask for the session (only then is a supervisor above)?
  * And does one keep its lock past the write, for the program or the
- * session (then the filter sends the looks at names too, which take
- * it)? */
+ * session, or its files for the session (then the filter sends the
+ * looks at names too: they take the lock, or read the session's
+ * pending file)? */
 static int rules_want(int reads)
 {
 	for (size_t i = 0; i < lib.rs.nrules; i++) {
 		const struct rule *r = &lib.rs.rules[i];
 
-		if (reads ? r->lock >= SCOPE_PROCESS
+		if (reads ? r->lock >= SCOPE_PROCESS || r->commit == COMMIT_SESSION
 			  : r->lock == SCOPE_SESSION || r->commit == COMMIT_SESSION)
 			return 1;
 	}

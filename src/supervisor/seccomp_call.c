@@ -110,10 +110,31 @@ static int still_valid(const struct seccomp_program *p, uint64_t id)
  * close (its close will be sent), else at the lowest free one.  FILE
  * counts the descriptor before the answer: the program may close it the
  * moment it has it, and that close must find it. */
+/* FD, a descriptor of a file the session keeps (commit = "session"),
+ * into the program as the answer to REQ: nothing to count, the session
+ * commits it with the others at its end. */
+static void hand_over_session(struct seccomp_program *p, const struct seccomp_notif *req, int fd,
+			      int cloexec)
+{
+	int got = answer_fd(p->listener, req->id, fd, cloexec, -1), err = errno;
+
+	close(fd);
+	if (got >= 0 || err == ENOENT)
+		return;
+	log_warn("pid %d: cannot give the program its file: %s", (int)req->pid, strerror(err));
+	answer_error(p->listener, req->id, err == EINVAL ? ENOSYS : err);
+}
+
 static void hand_over(struct seccomp_program *p, const struct seccomp_notif *req, int fd, int cloexec,
 		      struct seccomp_file *file, int fresh)
 {
-	int at = seccomp_files_at_close(file) ? slots_take(&p->slots, (pid_t)req->pid) : -1, got, err;
+	int at, got, err;
+
+	if (!file) {
+		hand_over_session(p, req, fd, cloexec);
+		return;
+	}
+	at = seccomp_files_at_close(file) ? slots_take(&p->slots, (pid_t)req->pid) : -1;
 
 	seccomp_files_place(&p->files, file, fresh, at);
 	got = answer_fd(p->listener, req->id, fd, cloexec, at);
@@ -241,6 +262,14 @@ static void serve_look(struct seccomp_program *p, const struct seccomp_notif *re
 
 	if (!may_act(p, req, c->dirfd, path, &base))
 		return;
+	if (c->kind == CALL_OPEN && (r = seccomp_files_read(base, path, c->flags)) != REDIRECT_PASS) {
+		close(base);
+		if (r < 0)
+			answer_error(p->listener, req->id, errno ? errno : EIO);
+		else
+			hand_over_session(p, req, r, c->flags & O_CLOEXEC);
+		return;
+	}
 	r = seccomp_files_touch(&p->files, base, path);
 	close(base);
 	if (r < 0)

@@ -21,6 +21,8 @@
 #include "core/rename.h"
 #include "core/rules.h"
 #include "core/sys.h"
+#include "core/session_wire.h"
+#include "files.h"
 #include "seccomp_files.h"
 #include "seccomp_slots.h"
 
@@ -40,6 +42,7 @@ struct seccomp_file {
 static struct ruleset rs;
 static struct actor actor;      /* the supervisor: what every program's actor starts from */
 static int reads;               /* a rule's lock outlives the write */
+static uint64_t rules_id;       /* the rules' session_rules_id */
 static int ready;
 
 void seccomp_table_init(struct seccomp_table *t, const struct slots *slots)
@@ -81,8 +84,9 @@ int seccomp_files_setup(const char *text)
 	}
 	actor.pid = getpid();
 	actor.lock_dir = rs.lock_dir;
+	rules_id = session_rules_id(text);
 	for (size_t i = 0; i < rs.nrules; i++)
-		if (rs.rules[i].lock >= SCOPE_PROCESS)
+		if (rs.rules[i].lock >= SCOPE_PROCESS || rs.rules[i].commit == COMMIT_SESSION)
 			reads = 1;
 	ready = 1;
 	return 0;
@@ -134,6 +138,7 @@ static const struct rule *matched(int base, const char *path, char *display, siz
 		snprintf(display, size, "%s", path);
 	return rule;
 }
+
 
 int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path)
 {
@@ -219,6 +224,87 @@ static int make(const struct seccomp_table *tab, struct target *t, const struct 
 	return fd;
 }
 
+/* REQ (SESSION_OPEN or SESSION_LOOKUP, its other fields filled) about T,
+ * named DISPLAY, asked of the session's table (files.h) as the library
+ * asks it over the session's socket: a descriptor of the session's
+ * pending file, a description of the program's with FLAGS; or -1 with
+ * errno; *KEPT 0 when the session keeps no file for T. */
+static int session_ask(struct session_request *req, const struct target *t, const char *display,
+		       int flags, int *kept)
+{
+	struct session_file_reply *rep = malloc(sizeof(*rep));
+	char proc[32];
+	int fds[2] = { -1, -1 }, err;
+
+	*kept = 1;
+	if (!rep)  /* 16 KiB: not on a worker's stack */
+		return -1;
+	req->rules = rules_id;
+	snprintf(req->lock_dir, sizeof(req->lock_dir), "%s", rs.lock_dir);
+	snprintf(req->name, sizeof(req->name), "%s", t->name);
+	snprintf(req->display, sizeof(req->display), "%s", display);
+	if (req->op == SESSION_OPEN)
+		files_open(req, t->dfd, rep, fds);
+	else
+		files_lookup(req, t->dfd, rep, fds);
+	if (rep->status != 0) {
+		err = rep->error;
+		*kept = rep->status < 0;
+		free(rep);
+		errno = err;
+		return -1;
+	}
+	free(rep);
+	/* The session's own descriptor stays its own: a description of the
+	 * program's, with its flags. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fds[1]);
+	/* O_NOFOLLOW would refuse the /proc link itself. */
+	return sys_openat(AT_FDCWD, proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY,
+			  0);
+}
+
+/* commit = "session": T (the target, matched by RULE, named DISPLAY)
+ * is the session's to keep, as the library's opens of it are (files.h):
+ * its pending file, made at the first open by any process of the tree,
+ * is opened anew with the program's FLAGS (O_TRUNC empties it).  A
+ * descriptor, or -1 with errno; *KEPT 0 when the session does not keep
+ * it (over already: the program's own pending file then). */
+static int session_open(const struct target *t, const struct rule *rule, const char *display,
+			int flags, mode_t mode, int *kept)
+{
+	struct session_request req = { .op = SESSION_OPEN, .lock_timeout = rule->lock_timeout,
+				       .flags = flags, .mode = mode };
+
+	return session_ask(&req, t, display, flags, kept);
+}
+
+/* A read-only open with FLAGS of T (named DISPLAY): the session's
+ * pending file when it keeps one for T, *KEPT 0 when it does not (the
+ * kernel's open of the target then; ENOENT when the tree deleted it). */
+static int session_read(const struct target *t, const char *display, int flags, int *kept)
+{
+	struct session_request req = { .op = SESSION_LOOKUP };
+
+	return session_ask(&req, t, display, flags, kept);
+}
+
+
+int seccomp_files_read(int base, const char *path, int flags)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = matched(base, path, display, sizeof(display));
+	struct target t;
+	int kept, fd;
+
+	/* A directory or a path-only descriptor is not a read of the file. */
+	if (!rule || rule->commit != COMMIT_SESSION || (flags & (O_DIRECTORY | O_PATH)) ||
+	    target_find(base, path, 0, &t) < 0)
+		return REDIRECT_PASS;
+	fd = session_read(&t, display, flags, &kept);
+	sys_close(t.dfd);
+	return kept ? fd : REDIRECT_PASS;
+}
+
 int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh)
 {
@@ -232,6 +318,14 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
+	if (rule->commit == COMMIT_SESSION) {
+		int kept, fd = session_open(&t, rule, display, flags, mode, &kept);
+
+		if (kept) {
+			sys_close(t.dfd);
+			return fd;
+		}
+	}
 	pthread_mutex_lock(&tab->mutex);
 	if ((*file = find(tab, &t))) {
 		/* The program opens its own pending file again: the temp,

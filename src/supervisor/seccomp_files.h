@@ -79,13 +79,24 @@ int seccomp_files_may_match(const char *path, int flags);
  * MODE (the program's umask applies: the caller's thread has it).
  * Returns a descriptor to put into the program, with *FILE its pending
  * file (*FRESH: made for this open, not yet in the table), the
- * descriptor counted as on its way (seccomp_files_place); REDIRECT_PASS
+ * descriptor counted as on its way (seccomp_files_place), or *FILE NULL
+ * for a file the session keeps (commit = "session": the session's
+ * pending file, files.h, opened anew with the program's flags, committed
+ * with the session's others, nothing to count here); REDIRECT_PASS
  * (redirect.h) when the open is none of ours (not matched, not a regular
  * file, ...: the kernel's call decides); or -1 with errno, for the call
  * to fail with (EWOULDBLOCK: the lock could not be had in
  * lock_timeout). */
 int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh);
+
+/* A read-only open by the program of PATH in BASE with FLAGS: when the
+ * session keeps a pending file for it (commit = "session", made by
+ * another process of the tree, or by this one), a descriptor of that
+ * file to put into the program, as the library's reads get it, or -1
+ * with errno (ENOENT: the tree deleted it).  REDIRECT_PASS when it keeps
+ * none: the kernel's open (after seccomp_files_touch). */
+int seccomp_files_read(int base, const char *path, int flags);
 
 /* A look by the program at PATH in BASE (a read-only open, a stat, an
  * access, an unlink): when a rule with lock = "process" or "session"
