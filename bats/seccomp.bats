@@ -1280,3 +1280,38 @@ static_prog() {
 	[ "$(cat log.json | tr '\n' ' ')" = "first second third " ] || fail "log.json: $(cat log.json)"
 	assert_no_temps .
 }
+
+# ---- commit = "session": the session keeps the covered programs' files ----
+
+@test "commit = \"session\": a Go program the tree runs writes the session's pending file; a later process of the tree reads it; the failed command discards it with the others" {
+	printf 'path "*.json" { commit = "session" }\n' > "$CONF"
+	printf 'old\n' > f.json
+	run --separate-stderr "$ATOMICALLY" -v sh -c '"$1" f.json new; cat f.json > seen.txt; exit 3' \
+		sh "$GOBIN/gowriter"
+	tree_covered
+	[ "$status" = 3 ] || fail "status $status: $stderr"
+	[ "$(cat seen.txt)" = new ] || fail "the tree read '$(cat seen.txt)' after the Go program's save"
+	# Committed at its close by the program's own, f.json would be new
+	# now: the session's files are all or nothing.
+	[ "$(cat f.json)" = old ] || fail "f.json: '$(cat f.json)': not discarded with the session"
+	assert_no_temps .
+}
+
+@test "commit = \"session\": a Go load-modify-save after the shell's save of the same file reads the shell's entry (the session's pending file), and both are committed at the end" {
+	printf 'path "list.json" { commit = "session" }\n' > "$CONF"
+	printf '[]\n' > list.json
+	local before
+	before=$(inode list.json)
+	# golms reads list.json, adds its entry, saves it.  The shell's save
+	# is pending in the session: a Go read of the target would see [],
+	# and its save would drop the shell's entry (and, before the session
+	# kept the program's file, wait lock_timeout for the session's lock).
+	run --separate-stderr "$ATOMICALLY" -v sh -c 'printf "[\"sh\"]\n" > list.json; "$1" list.json go' \
+		sh "$GOBIN/golms"
+	tree_covered
+	assert_success
+	[ "$(tr -d ' \n' < list.json)" = '["sh","go"]' ] || fail "list.json: $(cat list.json); $stderr"
+	[ "$(inode list.json)" != "$before" ] || fail "list.json written in place"
+	[[ "$stderr" != *"gave up"* ]] || fail "the Go program waited for the session's lock: $stderr"
+	assert_no_temps .
+}
