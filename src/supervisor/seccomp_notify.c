@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -38,10 +39,19 @@ static size_t notif_size(void)
 	return size;
 }
 
+/* A worker's call: served, and no longer in hand. */
+static void serve_in_hand(void *ctx, const struct seccomp_notif *req)
+{
+	struct seccomp_program *p = ctx;
+
+	seccomp_call_serve(p, req);
+	atomic_fetch_sub(&p->in_hand, 1);
+}
+
 /* The workers, once for every program. */
 static void setup_pool(void)
 {
-	pool_setup(seccomp_call_serve, notif_size());
+	pool_setup(serve_in_hand, notif_size());
 }
 
 /* A program of the tree whose filter has no process left: it ended.
@@ -116,13 +126,15 @@ static void *notify_loop(void *arg)
 		log_debug("pid %d: no synchronous wake-up for its calls (Linux < 6.6): %s",
 			  (int)prog->pid, strerror(errno));
 	for (;;) {
-		struct pollfd p = { prog->listener, POLLIN, 0 };
-		int n = poll(&p, 1, forks_any(prog) ? SWEEP_MS : -1);
+		struct pollfd fds[2] = { { prog->listener, POLLIN, 0 }, { prog->wake, POLLIN, 0 } };
+		struct pollfd p;
+		int n = poll(fds, 2, forks_any(prog) ? SWEEP_MS : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			break;
+		if (n < 0 || fds[1].revents)
+			break;  /* told to stop (seccomp_notify_quiet) */
+		p = fds[0];
 		sweep_now_and_then(prog, &swept);
 		if (n == 0)
 			continue;
@@ -137,14 +149,23 @@ static void *notify_loop(void *arg)
 				continue;  /* the caller went away first */
 			break;
 		}
-		if (!seccomp_call_at_once(prog, req) && pool_hand(prog, req) < 0)
-			seccomp_call_serve(prog, req);  /* with the supervisor's umask */
+		atomic_fetch_add(&prog->in_hand, 1);
+		if (prog->stopped || seccomp_call_at_once(prog, req)) {
+			if (prog->stopped)
+				answer_continue(prog->listener, req->id);
+			atomic_fetch_sub(&prog->in_hand, 1);
+		} else if (pool_hand(prog, req) < 0) {
+			serve_in_hand(prog, req);  /* with the supervisor's umask */
+		}
 	}
 	free(req);
-	if (prog->from_tree)
+	if (atomic_load(&prog->receiving) < 0)
+		;  /* stopped by seccomp_notify_quiet: the listener is its caller's */
+	else if (prog->from_tree)
 		tree_program_gone(prog);
 	else
 		prog->hung_up = 1;
+	atomic_store(&prog->receiving, 0);
 	return NULL;
 }
 
@@ -160,6 +181,11 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 
 	if (!p)
 		return NULL;
+	if ((p->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		free(p);
+		return NULL;
+	}
+	p->receiving = 1;
 	p->listener = fd;
 	p->pid = pid;
 	p->start = proc_start_time(pid);
@@ -183,11 +209,34 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
+		close(p->wake);
 		free(p);
 		errno = err;
 		return NULL;
 	}
 	return p;
+}
+
+void seccomp_notify_quiet(struct seccomp_program *p)
+{
+	const struct timespec tick = { 0, 1000 * 1000 };
+	uint64_t one = 1;
+	int expected = 1;
+
+	seccomp_notify_stop(p);
+	/* Still receiving: told to stop, and waited for (it answers what it
+	 * took first).  Gone already (the listener hung up): nothing to do. */
+	if (atomic_compare_exchange_strong(&p->receiving, &expected, -1)) {
+		if (write(p->wake, &one, sizeof(one)) < 0) {
+			/* an eventfd's write fails only at its maximum */
+		}
+		while (atomic_load(&p->receiving) != 0)
+			nanosleep(&tick, NULL);
+	}
+	/* The workers answer what they hold: the program is stopped, each
+	 * goes on in the kernel. */
+	while (atomic_load(&p->in_hand) > 0)
+		nanosleep(&tick, NULL);
 }
 
 /* Are there processes under P's filter still? */
@@ -230,8 +279,13 @@ static void linger(int listener)
 
 void seccomp_notify_linger(struct seccomp_program *p)
 {
-	int listener = p->listener;
+	int listener;
 	pid_t pid;
+
+	/* Nothing taken from the listener may be left unanswered: the
+	 * lingering process cannot answer what another took. */
+	seccomp_notify_quiet(p);
+	listener = p->listener;
 
 	if (listener < 0 || !users_left(p))
 		return;

@@ -36,6 +36,12 @@ struct seccomp_program {
 	struct seccomp_table files;
 	struct seccomp_program *next;  /* seccomp_tree.c's list */
 	struct seccomp_forks *forks;   /* the processes forked from it (seccomp_forks.h) */
+	/* Taken from the listener and not yet answered: none may be left
+	 * when the supervisor lets go of the listener (seccomp_notify_quiet),
+	 * or its caller waits for ever. */
+	atomic_int in_hand;
+	int wake;                      /* an eventfd: the receiving thread's to stop */
+	atomic_int receiving;          /* that thread still runs */
 };
 
 /* Serve LISTENER (which this takes) for the program PID, whose filter
@@ -52,6 +58,14 @@ struct seccomp_program *seccomp_notify_start(int listener, pid_t pid, int watche
  * When this returns, no call of P is being served: its pending files
  * are the caller's. */
 void seccomp_notify_stop(struct seccomp_program *p);
+
+/* P is stopped (seccomp_notify_stop), its receiving thread stops taking
+ * calls, and every call taken is answered before this returns: the
+ * listener is then the caller's to hand on.  A call taken and never
+ * answered would wait for ever, the listener being still open in the
+ * lingering process (measured: a shell's close(0), taken just before
+ * the supervisor's exit, hung its background job). */
+void seccomp_notify_quiet(struct seccomp_program *p);
 
 /* After the end, once the program's files are done with: the processes
  * it left running still have the filter, and when the supervisor exits
