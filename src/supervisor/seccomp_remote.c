@@ -39,26 +39,27 @@ static int read_status(const char *file, char *buf, size_t size)
 	return 0;
 }
 
-int remote_threads(pid_t pid)
+/* The number on the line FIELD ("\nName:") of /proc/ID/status, or -1
+ * when it cannot be read. */
+static int status_number(pid_t id, const char *field)
 {
 	char path[64], buf[4096];
 	const char *at;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, "\nThreads:")))
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)id);
+	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, field)))
 		return -1;
-	return atoi(at + 9);
+	return atoi(at + strlen(field));
+}
+
+int remote_threads(pid_t pid)
+{
+	return status_number(pid, "\nThreads:");
 }
 
 pid_t remote_tgid(pid_t tid)
 {
-	char path[64], buf[4096];
-	const char *at;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, "\nTgid:")))
-		return -1;
-	return (pid_t)atoi(at + 6);
+	return (pid_t)status_number(tid, "\nTgid:");
 }
 
 int remote_alive(pid_t pid, long long start)
