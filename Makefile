@@ -73,7 +73,7 @@ CLI_SRC  := $(LAUNCHER_SRC) $(SUPERVISOR_SRC) $(CONFIG_SRC) $(CORE_SRC) $(PLAIN_
 DEPS_BUILD := gcc libc6-dev make libconfuse-dev binutils
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
-              xfsprogs btrfs-progs golang-go
+              xfsprogs btrfs-progs golang-go busybox-static
 # The real programs of the compatibility matrix (bats/compat.bats and the
 # real-program suite, bats/realworld.bats; npm unless some npm is there
 # already, as nodesource's nodejs brings its own), and the

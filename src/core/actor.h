@@ -8,6 +8,10 @@
  * are never swept as leftovers.  With it, the rules' global settings the
  * core needs.  The core reads no process-wide state of its own door: it
  * is handed an actor.
+ *
+ * A process may act for several owners of locks at once: the seccomp
+ * supervisor serves several programs, and each must wait for the
+ * others' locks as separate processes would (lock.h).
  */
 #ifndef ATOMICALLY_ACTOR_H
 #define ATOMICALLY_ACTOR_H
@@ -19,6 +23,13 @@ struct rule;
 struct actor {
 	pid_t pid;
 	const char *lock_dir;  /* the rules': "" per-user runtime dir, "sidecar", or a dir */
+	/* On whose behalf, inside the process, the locks are held: NULL for
+	 * the process itself (the library; the session's own holds), or a
+	 * token of the caller's (the seccomp supervisor's table of one
+	 * covered program).  Locks of two owners exclude each other like
+	 * two processes' (lock.h); lock_let_go gives back what an owner
+	 * kept.  The token must stay unique while its locks are held. */
+	const void *owner;
 	/* lock = "session": have the session's supervisor take the lock of
 	 * NAME in the directory DFD and hold it for the whole process tree
 	 * until COMMAND exits.  Returns 0 when it holds it, -1 with errno

@@ -36,11 +36,12 @@ struct place {
 	char file[NAME_MAX + 1];
 };
 
-/* One lock file this process has open, shared by every open of its
- * target in the process. */
+/* One lock file this process has open for one owner (actor.h), shared
+ * by every open of its target by that owner. */
 struct lock {
 	struct lock *next;
-	dev_t dev;                  /* the target's directory ... */
+	const void *owner;          /* for whom (NULL: the process), ... */
+	dev_t dev;                  /* ... the target's directory ... */
 	ino_t ino;
 	char name[NAME_MAX + 1];    /* ... and its name there: the key */
 	int fd;                     /* -1 while HELD: no lock file could be trusted */
@@ -75,21 +76,31 @@ static void table_unlock(const sigset_t *old)
 	mutex_unlock_nosig(&locks_mutex, old);
 }
 
-static struct lock *table_find(dev_t dev, ino_t ino, const char *name)
+static struct lock *table_find(const void *owner, dev_t dev, ino_t ino, const char *name)
 {
 	for (struct lock *l = locks; l; l = l->next)
-		if (l->dev == dev && l->ino == ino && strcmp(l->name, name) == 0)
+		if (l->dev == dev && l->ino == ino && l->owner == owner &&
+		    strcmp(l->name, name) == 0)
 			return l;
 	return NULL;
 }
 
-/* With the table mutex held: the entry of NAME in the directory DIR_ST,
- * counted once more, or a new one (with FD, in STATE) when there is none;
- * *CREATED says which.  NULL when memory cannot be had. */
-static struct lock *table_get(const struct stat *dir_st, const char *name, int fd,
-			      int state, int *created)
+/* Whose entry a take by A under RULE is.  A lock = "session" is the
+ * session's, for the whole tree: the process's own entry, whichever
+ * owner asks, so that a covered program's take meets the session's
+ * holds (supervisor/session.c) instead of waiting for them. */
+static const void *key_owner(const struct actor *a, const struct rule *rule)
 {
-	struct lock *l = table_find(dir_st->st_dev, dir_st->st_ino, name);
+	return rule->lock == SCOPE_SESSION ? NULL : a->owner;
+}
+
+/* With the table mutex held: OWNER's entry of NAME in the directory
+ * DIR_ST, counted once more, or a new one (with FD, in STATE) when there
+ * is none; *CREATED says which.  NULL when memory cannot be had. */
+static struct lock *table_get(const void *owner, const struct stat *dir_st, const char *name,
+			      int fd, int state, int *created)
+{
+	struct lock *l = table_find(owner, dir_st->st_dev, dir_st->st_ino, name);
 	void *mem;
 
 	*created = 0;
@@ -107,6 +118,7 @@ static struct lock *table_get(const struct stat *dir_st, const char *name, int f
 			return NULL;
 		l = mem;
 	}
+	l->owner = owner;
 	l->dev = dir_st->st_dev;
 	l->ino = dir_st->st_ino;
 	snprintf(l->name, sizeof(l->name), "%s", name);
@@ -475,7 +487,7 @@ int lock_take(const struct actor *a, const struct rule *rule, int dfd, const str
 
 again:
 	table_lock(&old);
-	l = table_get(dir_st, name, -1, ACQUIRING, &mine);
+	l = table_get(key_owner(a, rule), dir_st, name, -1, ACQUIRING, &mine);
 	table_unlock(&old);
 	if (!l)
 		return -1;
@@ -495,8 +507,9 @@ again:
 		l->temps = !failed && temps;
 		atomic_store(&l->state, failed ? FAILED : HELD);
 	} else {
-		/* Another thread of ours is taking it: the lock is re-entrant
-		 * inside the process, so wait for that thread, not the file. */
+		/* Another thread of ours is taking it for the same owner: the
+		 * lock is re-entrant for it, so wait for that thread, not the
+		 * file. */
 		struct timespec ts = { 0, 1000000 };
 		while (atomic_load(&l->state) == ACQUIRING)
 			sys_nanosleep(&ts);
@@ -528,9 +541,10 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	int created;
 
 	/* Two files handed over may share one lock (one description): the
-	 * second only counts. */
+	 * second only counts.  The process's own (only the library and the
+	 * launcher adopt). */
 	table_lock(&old);
-	l = table_get(dir_st, name, fd, HELD, &created);
+	l = table_get(NULL, dir_st, name, fd, HELD, &created);
 	if (l && created) {
 		sys_fd_adopt(fd, &l->fd);
 		l->marked = 1;  /* the image before may have: cleared when done */
@@ -539,20 +553,20 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name)
 	return l;
 }
 
-/* lock = "process": the process gave up waiting for the lock of NAME in
+/* lock = "process": OWNER gave up waiting for the lock of NAME in
  * DIR_ST.  What it saw of the file (nothing at all, when its stat failed)
- * cannot be trusted, so every later touch of the path in this process
- * fails at once: otherwise a program that took the failed stat for "no
- * file" would wait again at its save, get the lock, and write over the
- * update it never read. */
-static void refuse(const struct stat *dir_st, const char *name)
+ * cannot be trusted, so every later touch of the path by OWNER fails at
+ * once: otherwise a program that took the failed stat for "no file"
+ * would wait again at its save, get the lock, and write over the update
+ * it never read. */
+static void refuse(const void *owner, const struct stat *dir_st, const char *name)
 {
 	struct lock *l;
 	sigset_t old;
 	int created;
 
 	table_lock(&old);
-	l = table_get(dir_st, name, -1, REFUSED, &created);
+	l = table_get(owner, dir_st, name, -1, REFUSED, &created);
 	if (l && created) {
 		l->error = EWOULDBLOCK;
 		l->held_for_process = 1;  /* the count that keeps it */
@@ -571,7 +585,7 @@ int lock_hold(const struct actor *a, const struct rule *rule, int dfd, const str
 	if (lock_take(a, rule, dfd, dir_st, name, display, 0, &l) < 0) {
 		int saved = errno;
 		if (saved == EWOULDBLOCK)
-			refuse(dir_st, name);
+			refuse(key_owner(a, rule), dir_st, name);
 		errno = saved;
 		return -1;
 	}
@@ -709,5 +723,33 @@ void lock_remove_held(void)
 	for (struct lock *l = locks; l; l = l->next)
 		if (l->held_for_process && l->count == 1 && atomic_load(&l->state) == HELD)
 			place_remove(l);
+	table_unlock(&old);
+}
+
+/* With the table mutex held: an entry OWNER keeps for good (lock =
+ * "process", refused ones too), or NULL. */
+static struct lock *kept_for(const void *owner)
+{
+	for (struct lock *l = locks; l; l = l->next)
+		if (l->owner == owner && l->held_for_process && !l->by_session)
+			return l;
+	return NULL;
+}
+
+void lock_let_go(const void *owner)
+{
+	struct lock *l;
+	sigset_t old;
+
+	if (!owner)
+		return;  /* the process's own: its exit lets go of them */
+	table_lock(&old);
+	/* The kept count goes: the last one removes the lock file, still
+	 * locked, as at an exit (place_remove), and unlocks it.  One a
+	 * pending file still counts stays until that file lets go. */
+	while ((l = kept_for(owner))) {
+		l->held_for_process = 0;
+		release_locked(l, 0);
+	}
 	table_unlock(&old);
 }

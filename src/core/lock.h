@@ -7,8 +7,9 @@
  * writer that gets a lock checks that the name still leads to the file
  * it locked, and starts over when it does not.  Lock files are only
  * used when no other user can have made them (trust.h, lockdir.h).
- * Locks are counted inside the process, so a second open of the same
- * file never waits for the first.
+ * Locks are counted inside the process, per owner (actor.h), so a
+ * second open of the same file by one owner never waits for the first,
+ * while two owners wait for each other as two processes would.
  */
 #ifndef ATOMICALLY_LOCK_H
 #define ATOMICALLY_LOCK_H
@@ -20,8 +21,13 @@ struct rule;
 struct lock;
 
 /* The table is the process's: one entry per lock file it has open, keyed
- * by the target's directory and name, whoever in the process asked
- * (threads, or the processes a supervisor acts for).
+ * by the owner the actor names (actor.h), the target's directory and its
+ * name.  Every thread of one owner shares its entry; two owners open the
+ * lock file as two descriptions, whose OFD locks exclude each other as
+ * two processes' do (the programs one seccomp supervisor serves).  A
+ * lock = "session" is keyed to the process (owner NULL) whatever the
+ * actor: it is held for the whole tree, and every program the session's
+ * supervisor serves shares it.
  *
  * Take the lock of the file NAME in the directory DFD (whose stat is
  * DIR_ST) for the actor A (its pid goes into the lock file; its lock_dir
@@ -38,8 +44,10 @@ int lock_take(const struct actor *a, const struct rule *rule, int dfd, const str
 	      const char *name, const char *display, int temps, struct lock **out);
 
 /* lock = "process": take the lock of NAME in DFD (as lock_take) and keep
- * it until the process exits; a process that holds it already does not
- * wait.  Returns 0, or -1 with errno (EWOULDBLOCK after lock_timeout). */
+ * it until the process exits, or, for an actor with an owner, until
+ * lock_let_go; an owner that holds it already does not wait.  Returns 0,
+ * or -1 with errno (EWOULDBLOCK after lock_timeout: the owner's later
+ * touches of the file then fail at once, until lock_let_go). */
 int lock_hold(const struct actor *a, const struct rule *rule, int dfd, const struct stat *dir_st,
 	      const char *name, const char *display);
 
@@ -69,7 +77,8 @@ void lock_count_temps(struct lock *l, int delta);
 int lock_fd(const struct lock *l);
 
 /* After exec: FD is a lock file the previous image of this process had
- * locked, for NAME in the directory DIR_ST.  Record it as held; returns
+ * locked, for NAME in the directory DIR_ST.  Record it as held by the
+ * process (owner NULL: only the library and the launcher adopt); returns
  * the lock, or NULL when memory cannot be had. */
 struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name);
 
@@ -78,9 +87,17 @@ struct lock *lock_adopt(int fd, const struct stat *dir_st, const char *name);
 void lock_session_over(void);
 
 /* At exit: the lock files of the locks kept for the process (lock =
- * "process") that nothing else holds now are removed, still locked (the
+ * "process", whatever their owner) that nothing else holds now are removed, still locked (the
  * exit lets go of them).  Those of lock_release go there. */
 void lock_remove_held(void);
+
+/* OWNER (not NULL) has ended: the locks kept for it (lock_hold, and
+ * those it gave up waiting for) are given back, and the lock files of
+ * those nothing else holds now removed, still locked, as at an exit
+ * (lock_remove_held).  One a pending file of OWNER still counts stays
+ * until that file lets go of it.  Other owners' entries, and the
+ * session's, are not touched. */
+void lock_let_go(const void *owner);
 
 /* In a child after fork: the locks are the parent's.  Close our copies of
  * the lock files, so that a long-lived child cannot keep its parent's

@@ -47,6 +47,11 @@
 #define NR_RENAME NO_CALL
 #define NR_UNLINK NO_CALL
 #endif
+#ifdef __NR_dup2
+#define NR_DUP2 __NR_dup2
+#else
+#define NR_DUP2 NO_CALL
+#endif
 #ifdef __NR_renameat
 #define NR_RENAMEAT __NR_renameat
 #else
@@ -55,6 +60,10 @@
 #ifndef __NR_faccessat2
 #define __NR_faccessat2 439
 #endif
+
+/* Descriptors 0, 1 and 2: a shell's redirection puts a file there with
+ * dup2 and closes the number it was opened at. */
+#define STDIO_END 3
 
 #define ARG_LOW(i) (offsetof(struct seccomp_data, args) + (i) * sizeof(__u64))
 #define LOAD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
@@ -69,7 +78,7 @@
 enum {
 	I_ARCH, I_ARCH_IS,
 	I_NR,
-	I_OPENAT, I_OPEN, I_CREAT, I_CLOSE,
+	I_OPENAT, I_OPEN, I_CREAT, I_CLOSE, I_DUP, I_DUP2, I_DUP3, I_FCNTL,
 	I_RENAME, I_RENAMEAT, I_RENAMEAT2,
 	I_STAT, I_LSTAT, I_FSTATAT, I_STATX, I_ACCESS, I_FACCESSAT, I_FACCESSAT2,
 	I_UNLINK, I_UNLINKAT,
@@ -77,7 +86,10 @@ enum {
 	I_OTHER,
 	I_OPENAT_FLAGS, I_OPENAT_WRITES,
 	I_OPEN_FLAGS, I_OPEN_WRITES,
-	I_CLOSE_FD, I_RANGE_LOW, I_RANGE_HIGH,
+	I_FCNTL_CMD, I_FCNTL_DUPFD, I_FCNTL_DUPFD_CLOEXEC,
+	I_DUP_NEW, I_DUP_NEW_STDIO, I_DUP_NEW_LOW, I_DUP_NEW_HIGH,
+	I_CLOSE_FD, I_CLOSE_STDIO,
+	I_DUP_OLD, I_DUP_OLD_STDIO, I_RANGE_LOW, I_RANGE_HIGH,
 	I_LOOK,                 /* a look at a name: sent only when reads are watched */
 	I_END,                  /* an exit: sent only when exits are watched */
 	I_SEND,
@@ -93,6 +105,10 @@ static const struct sock_filter program[I_COUNT] = {
 	[I_OPEN] = IS(I_OPEN, NR_OPEN, I_OPEN_FLAGS),
 	[I_CREAT] = IS(I_CREAT, NR_CREAT, I_SEND),
 	[I_CLOSE] = IS(I_CLOSE, __NR_close, I_CLOSE_FD),
+	[I_DUP] = IS(I_DUP, __NR_dup, I_DUP_OLD),
+	[I_DUP2] = IS(I_DUP2, NR_DUP2, I_DUP_NEW),
+	[I_DUP3] = IS(I_DUP3, __NR_dup3, I_DUP_NEW),
+	[I_FCNTL] = IS(I_FCNTL, __NR_fcntl, I_FCNTL_CMD),
 	[I_RENAME] = IS(I_RENAME, NR_RENAME, I_SEND),
 	[I_RENAMEAT] = IS(I_RENAMEAT, NR_RENAMEAT, I_SEND),
 	[I_RENAMEAT2] = IS(I_RENAMEAT2, __NR_renameat2, I_SEND),
@@ -114,7 +130,33 @@ static const struct sock_filter program[I_COUNT] = {
 	[I_OPEN_FLAGS] = LOAD(ARG_LOW(1)),
 	[I_OPEN_WRITES] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ACCMODE,
 				   TO(I_OPEN_WRITES, I_SEND), TO(I_OPEN_WRITES, I_LOOK)),
+	/* fcntl: only F_DUPFD and F_DUPFD_CLOEXEC make a descriptor. */
+	[I_FCNTL_CMD] = LOAD(ARG_LOW(1)),
+	[I_FCNTL_DUPFD] = IS(I_FCNTL_DUPFD, F_DUPFD, I_DUP_OLD),
+	[I_FCNTL_DUPFD_CLOEXEC] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD_CLOEXEC,
+					   TO(I_FCNTL_DUPFD_CLOEXEC, I_DUP_OLD),
+					   TO(I_FCNTL_DUPFD_CLOEXEC, I_ALLOW)),
+	/* dup2, dup3: sent when the new number is a standard stream's or in
+	 * the range (it may hold one of ours, closed by the dup), or else
+	 * when the old one is in the range. */
+	[I_DUP_NEW] = LOAD(ARG_LOW(1)),
+	[I_DUP_NEW_STDIO] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, STDIO_END, 0,
+				     TO(I_DUP_NEW_STDIO, I_SEND)),
+	[I_DUP_NEW_LOW] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0,
+				   TO(I_DUP_NEW_LOW, I_DUP_OLD)),  /* patched */
+	[I_DUP_NEW_HIGH] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, TO(I_DUP_NEW_HIGH, I_DUP_OLD),
+				    TO(I_DUP_NEW_HIGH, I_SEND)),  /* patched */
+	/* close: of a standard stream, or in the range. */
 	[I_CLOSE_FD] = LOAD(ARG_LOW(0)),
+	[I_CLOSE_STDIO] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, STDIO_END,
+				   TO(I_CLOSE_STDIO, I_RANGE_LOW), TO(I_CLOSE_STDIO, I_SEND)),
+	/* dup, fcntl's dups, dup2 and dup3 onto a number out of the range:
+	 * sent when the old number is in it (a descriptor of ours goes
+	 * where the filter cannot see its close) or is a standard stream
+	 * (which may hold one of ours). */
+	[I_DUP_OLD] = LOAD(ARG_LOW(0)),
+	[I_DUP_OLD_STDIO] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, STDIO_END, 0,
+				     TO(I_DUP_OLD_STDIO, I_SEND)),
 	/* The range's first number and its end are patched in. */
 	[I_RANGE_LOW] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, TO(I_RANGE_LOW, I_ALLOW)),
 	[I_RANGE_HIGH] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, TO(I_RANGE_HIGH, I_ALLOW),
@@ -170,10 +212,12 @@ int seccomp_filter_install(int watched, int reads, int exits)
 	 * at once. */
 	memcpy(prog, program, sizeof(prog));
 	if (watched > 0) {
-		prog[I_RANGE_LOW].k = (__u32)watched;
-		prog[I_RANGE_HIGH].k = (__u32)watched + SLOTS_SPAN;
+		prog[I_RANGE_LOW].k = prog[I_DUP_NEW_LOW].k = (__u32)watched;
+		prog[I_RANGE_HIGH].k = prog[I_DUP_NEW_HIGH].k = (__u32)watched + SLOTS_SPAN;
 	} else {
-		prog[I_CLOSE].k = NO_CALL;  /* no close is sent */
+		/* No close is watched: no dup need be seen either. */
+		prog[I_CLOSE].k = prog[I_DUP].k = prog[I_DUP2].k = NO_CALL;
+		prog[I_DUP3].k = prog[I_FCNTL].k = NO_CALL;
 	}
 	if (reads)
 		prog[I_LOOK].k = SECCOMP_RET_USER_NOTIF;

@@ -17,15 +17,16 @@
 #include "state.h"
 
 /* Does a rule ask for the session (only then is a supervisor above)?
- * And does one keep its lock for the session (then the filter sends the
- * looks at names too)?  Not lock = "process": the supervisor locks a
- * program of the tree as lock = "write" under it (seccomp_files.h). */
+ * And does one keep its lock past the write, for the program or the
+ * session, or its files for the session (then the filter sends the
+ * looks at names too: they take the lock, or read the session's
+ * pending file)? */
 static int rules_want(int reads)
 {
 	for (size_t i = 0; i < lib.rs.nrules; i++) {
 		const struct rule *r = &lib.rs.rules[i];
 
-		if (reads ? r->lock == SCOPE_SESSION
+		if (reads ? r->lock >= SCOPE_PROCESS || r->commit == COMMIT_SESSION
 			  : r->lock == SCOPE_SESSION || r->commit == COMMIT_SESSION)
 			return 1;
 	}

@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -16,13 +17,14 @@
 #include "seccomp_answer.h"
 #include "seccomp_call.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "seccomp_notify.h"
 #include "seccomp_pool.h"
 #include "seccomp_remote.h"
 #include "seccomp_slots.h"
 
 /* What the filter sends, by kind. */
-enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE, CALL_EXIT };
+enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE, CALL_DUP, CALL_EXIT };
 
 /* A call, whichever of the system calls of its kind made it: the name
  * it is about (PATH in DIRFD; for a rename, the name it renames onto)
@@ -35,7 +37,8 @@ struct call {
 	mode_t mode;
 	int fromfd;             /* a rename's source */
 	uint64_t from;
-	int fd;                 /* a close's descriptor */
+	int fd;                 /* a close's descriptor; a dup's old one */
+	int newfd;              /* a dup's new one; -1: the kernel picks it */
 };
 
 #define AT(d, p) .dirfd = (int)(d), .path = (p)
@@ -50,6 +53,15 @@ static struct call decode(const struct seccomp_notif *req)
 		return (struct call){ CALL_OPEN, AT(a[0], a[1]), (int)a[2], (mode_t)a[3], 0, 0 };
 	case __NR_close:
 		return (struct call){ .kind = CALL_CLOSE, .fd = (int)a[0] };
+	case __NR_dup:
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = -1 };
+	case __NR_dup3:
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = (int)a[1],
+				      .flags = (int)a[2] };
+	case __NR_fcntl:
+		if ((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC)
+			return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = -1 };
+		break;
 	case __NR_exit_group:
 		return (struct call){ .kind = CALL_EXIT, .flags = 1 };
 	case __NR_exit:
@@ -74,6 +86,8 @@ static struct call decode(const struct seccomp_notif *req)
 				      (mode_t)a[1], 0, 0 };
 	case __NR_rename:
 		return (struct call){ CALL_RENAME, AT(AT_FDCWD, a[1]), 0, 0, AT_FDCWD, a[0] };
+	case __NR_dup2:
+		return (struct call){ .kind = CALL_DUP, .fd = (int)a[0], .newfd = (int)a[1] };
 	case __NR_stat:
 	case __NR_lstat:
 	case __NR_access:
@@ -96,10 +110,31 @@ static int still_valid(const struct seccomp_program *p, uint64_t id)
  * close (its close will be sent), else at the lowest free one.  FILE
  * counts the descriptor before the answer: the program may close it the
  * moment it has it, and that close must find it. */
+/* FD, a descriptor of a file the session keeps (commit = "session"),
+ * into the program as the answer to REQ: nothing to count, the session
+ * commits it with the others at its end. */
+static void hand_over_session(struct seccomp_program *p, const struct seccomp_notif *req, int fd,
+			      int cloexec)
+{
+	int got = answer_fd(p->listener, req->id, fd, cloexec, -1), err = errno;
+
+	close(fd);
+	if (got >= 0 || err == ENOENT)
+		return;
+	log_warn("pid %d: cannot give the program its file: %s", (int)req->pid, strerror(err));
+	answer_error(p->listener, req->id, err == EINVAL ? ENOSYS : err);
+}
+
 static void hand_over(struct seccomp_program *p, const struct seccomp_notif *req, int fd, int cloexec,
 		      struct seccomp_file *file, int fresh)
 {
-	int at = seccomp_files_at_close(file) ? slots_take(&p->slots, (pid_t)req->pid) : -1, got, err;
+	int at, got, err;
+
+	if (!file) {
+		hand_over_session(p, req, fd, cloexec);
+		return;
+	}
+	at = seccomp_files_at_close(file) ? slots_take(&p->slots, (pid_t)req->pid) : -1;
 
 	seccomp_files_place(&p->files, file, fresh, at);
 	got = answer_fd(p->listener, req->id, fd, cloexec, at);
@@ -133,6 +168,38 @@ static void serve_close(struct seccomp_program *p, const struct seccomp_notif *r
 {
 	if (still_valid(p, req->id) && seccomp_files_close(&p->files, n))
 		slots_release(&p->slots, n);
+	answer_continue(p->listener, req->id);
+}
+
+/* Will the kernel fail the dup C of the thread TID (an old descriptor
+ * that is not open, dup3's flags)?  Then nothing moves, and nothing is
+ * counted. */
+static int dup_fails(pid_t tid, const struct call *c)
+{
+	char path[64];
+	struct stat st;
+
+	if (c->flags & ~O_CLOEXEC)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid, c->fd);
+	return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0;
+}
+
+/* REQ, a dup C of its descriptor to another (newfd -1: the kernel
+ * picks) by a thread of the program: counted before the kernel makes it
+ * (a file of ours that the new number held may be committed: the dup
+ * closes it), unless the kernel will refuse it. */
+static void serve_dup(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c)
+{
+	int new = c->newfd;
+
+	if (!dup_fails((pid_t)req->pid, c) && still_valid(p, req->id)) {
+		seccomp_files_dup(&p->files, c->fd, new);
+		/* NEW is the program's own from now on, or ours again: the
+		 * program's table, looked at before a number is handed out,
+		 * says which. */
+		slots_release(&p->slots, new);
+	}
 	answer_continue(p->listener, req->id);
 }
 
@@ -195,6 +262,14 @@ static void serve_look(struct seccomp_program *p, const struct seccomp_notif *re
 
 	if (!may_act(p, req, c->dirfd, path, &base))
 		return;
+	if (c->kind == CALL_OPEN && (r = seccomp_files_read(base, path, c->flags)) != REDIRECT_PASS) {
+		close(base);
+		if (r < 0)
+			answer_error(p->listener, req->id, errno ? errno : EIO);
+		else
+			hand_over_session(p, req, r, c->flags & O_CLOEXEC);
+		return;
+	}
 	r = seccomp_files_touch(&p->files, base, path);
 	close(base);
 	if (r < 0)
@@ -254,10 +329,67 @@ static void serve_exit(struct seccomp_program *p, const struct seccomp_notif *re
 {
 	if (p->from_tree && (all || remote_threads(p->pid) == 1) && still_valid(p, req->id)) {
 		p->exited = 1;
+		/* A failure stays in the table: the program's end (a fork's
+		 * in its forks_end) says it in the exit status. */
 		if (seccomp_files_end(&p->files, 1) < 0)
 			log_warn("pid %d: a file it wrote could not be committed", (int)p->pid);
 	}
 	answer_continue(p->listener, req->id);
+}
+
+/* The process REQ's thread belongs to, served by P's listener: P's own,
+ * or one forked from it (made a record of when MAKE: a call about a
+ * matched name).  NULL when none is acted for: the call goes on in the
+ * kernel. */
+static struct seccomp_program *process_of(struct seccomp_program *p, const struct seccomp_notif *req,
+					   int make, int *preloaded)
+{
+	pid_t tid = (pid_t)req->pid;
+
+	*preloaded = 0;
+	if (remote_thread_of(tid, p->pid))
+		return p;
+	return forks_of(p, tid, make, preloaded);
+}
+
+/* Serve C about PATH, a name a rule may match: for the process of its
+ * thread, P's own or a fork of it that runs an image the library cannot
+ * reach (the forks killed meanwhile swept first: one may hold the lock
+ * this call waits for). */
+static void serve_named(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c,
+			const char *path)
+{
+	struct seccomp_program *q;
+	int preloaded;
+
+	forks_sweep(p);
+	if (!(q = process_of(p, req, 1, &preloaded)) || preloaded)
+		answer_continue(p->listener, req->id);
+	else if (c->kind == CALL_RENAME)
+		serve_rename(q, req, c, path);
+	else if (c->kind == CALL_LOOK || !(c->flags & O_ACCMODE))
+		serve_look(q, req, c, path);
+	else
+		serve_open(q, req, c, path);
+	forks_put(p, q);
+}
+
+/* Serve C, a close, a dup or an exit: for the process of its thread
+ * when it has files of ours (P, or a fork of it whatever it runs now). */
+static void serve_unnamed(struct seccomp_program *p, const struct seccomp_notif *req, const struct call *c)
+{
+	int preloaded;
+	struct seccomp_program *q = process_of(p, req, 0, &preloaded);
+
+	if (!q)
+		answer_continue(p->listener, req->id);
+	else if (c->kind == CALL_EXIT)
+		serve_exit(q, req, c->flags);
+	else if (c->kind == CALL_CLOSE)
+		serve_close(q, req, c->fd);
+	else
+		serve_dup(q, req, c);
+	forks_put(p, q);
 }
 
 void seccomp_call_serve(void *ctx, const struct seccomp_notif *req)
@@ -265,27 +397,18 @@ void seccomp_call_serve(void *ctx, const struct seccomp_notif *req)
 	struct seccomp_program *p = ctx;
 	char path[PATH_MAX];
 	struct call c = decode(req);
-	pid_t tid = (pid_t)req->pid;
 
 	pthread_rwlock_rdlock(&p->serving);
 	if (p->listener < 0)
 		;  /* let go of: nothing to answer on */
 	else if (p->stopped || c.kind == CALL_OTHER)
 		answer_continue(p->listener, req->id);
-	else if (c.kind == CALL_EXIT && remote_thread_of(tid, p->pid))
-		serve_exit(p, req, c.flags);
-	else if (c.kind == CALL_CLOSE && remote_thread_of(tid, p->pid))
-		serve_close(p, req, c.fd);
-	else if (c.kind == CALL_CLOSE || c.kind == CALL_EXIT ||
-		 remote_string(tid, c.path, path, sizeof(path)) < 0 ||
-		 !may_be_ours(&c, path) || !remote_thread_of(tid, p->pid))
+	else if (c.kind == CALL_CLOSE || c.kind == CALL_DUP || c.kind == CALL_EXIT)
+		serve_unnamed(p, req, &c);
+	else if (remote_string((pid_t)req->pid, c.path, path, sizeof(path)) < 0 || !may_be_ours(&c, path))
 		answer_continue(p->listener, req->id);
-	else if (c.kind == CALL_RENAME)
-		serve_rename(p, req, &c, path);
-	else if (c.kind == CALL_LOOK || !(c.flags & O_ACCMODE))
-		serve_look(p, req, &c, path);
 	else
-		serve_open(p, req, &c, path);
+		serve_named(p, req, &c, path);
 	pthread_rwlock_unlock(&p->serving);
 }
 
@@ -294,9 +417,11 @@ int seccomp_call_at_once(struct seccomp_program *p, const struct seccomp_notif *
 	char path[PATH_MAX];
 	struct call c = decode(req);
 
-	if (c.kind == CALL_CLOSE)
+	if (c.kind == CALL_CLOSE || c.kind == CALL_DUP)
 		return 0;
-	if (c.kind == CALL_EXIT && p->from_tree && remote_thread_of((pid_t)req->pid, p->pid))
+	/* An exit ends files: of a program of the tree, or of a fork. */
+	if (c.kind == CALL_EXIT &&
+	    (forks_any(p) || (p->from_tree && remote_thread_of((pid_t)req->pid, p->pid))))
 		return 0;
 	if (c.kind != CALL_OTHER && c.kind != CALL_EXIT &&
 	    remote_string((pid_t)req->pid, c.path, path, sizeof(path)) == 0 && may_be_ours(&c, path))

@@ -14,6 +14,7 @@
 #include "core/session_wire.h"
 #include "seccomp_cover.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "core/seccomp_filter.h"
 #include "seccomp_notify.h"
 
@@ -57,7 +58,7 @@ void seccomp_cover_child(void)
 			  sizeof(covered_var) - sizeof(COVERED_ENV));
 	/* The range below the limits the program starts with. */
 	msg.watched = seccomp_filter_range(seccomp_filter_soft_limit());
-	fd = seccomp_filter_install(msg.watched, seccomp_files_watch_reads(), 0);
+	fd = seccomp_filter_install(msg.watched, seccomp_files_watch_reads(), 1);
 	msg.err = fd < 0 ? errno : 0;
 	if (session_send(pair[1], &msg, sizeof(msg), &fd, 1) < 0 && fd >= 0) {
 		/* The filter is there and nobody will ever answer it. */
@@ -132,8 +133,13 @@ int seccomp_cover_end(int status)
 
 	if (!covered)
 		return 0;
+	/* Its forks may still be finishing what it started (a shell's
+	 * background job), served meanwhile. */
+	forks_wait(covered, seccomp_files_linger());
 	seccomp_notify_stop(covered);
 	r = seccomp_files_end(&covered->files, status != -1 && WIFEXITED(status));
+	if (forks_end(covered) < 0)
+		r = -1;
 	seccomp_notify_linger(covered);
 	return r;
 }

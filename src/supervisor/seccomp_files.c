@@ -21,6 +21,8 @@
 #include "core/rename.h"
 #include "core/rules.h"
 #include "core/sys.h"
+#include "core/session_wire.h"
+#include "files.h"
 #include "seccomp_files.h"
 #include "seccomp_slots.h"
 
@@ -38,31 +40,28 @@ struct seccomp_file {
 };
 
 static struct ruleset rs;
-/* The rules again, lock = "process" made "write": for a program the tree
- * exec'd (see seccomp_table_init). */
-static struct rule *write_scoped;
-static struct actor actor;
+static struct actor actor;      /* the supervisor: what every program's actor starts from */
 static int reads;               /* a rule's lock outlives the write */
+static uint64_t rules_id;       /* the rules' session_rules_id */
 static int ready;
 
-void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks)
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->mutex, NULL);
 	t->slots = slots;
-	t->process_locks = process_locks;
 }
 
-/* RULE as TAB's program gets it: a lock = "process" is held by the
- * supervisor's lock table until the supervisor exits, which for COMMAND
- * is its own end; for a program the tree exec'd it would outlast the
- * program and shut the tree's later processes out of the file, so there
- * it is a lock = "write". */
-static const struct rule *scoped(const struct seccomp_table *tab, const struct rule *rule)
+/* The supervisor acting for TAB's program: the table is the owner of its
+ * locks (actor.h), so that the programs the supervisor serves wait for
+ * each other's locks as processes do, and a program's lock = "process"
+ * ends with it (seccomp_files_end), not with the supervisor. */
+static struct actor acting_for(const struct seccomp_table *tab)
 {
-	if (!rule || !tab || tab->process_locks || rule->lock != SCOPE_PROCESS || !write_scoped)
-		return rule;
-	return &write_scoped[rule - rs.rules];
+	struct actor a = actor;
+
+	a.owner = tab;
+	return a;
 }
 
 int seccomp_files_ready(void)
@@ -85,18 +84,25 @@ int seccomp_files_setup(const char *text)
 	}
 	actor.pid = getpid();
 	actor.lock_dir = rs.lock_dir;
-	if ((write_scoped = calloc(rs.nrules + 1, sizeof(*write_scoped)))) {
-		for (size_t i = 0; i < rs.nrules; i++) {
-			write_scoped[i] = rs.rules[i];
-			if (write_scoped[i].lock == SCOPE_PROCESS)
-				write_scoped[i].lock = SCOPE_WRITE;
-		}
-	}
+	rules_id = session_rules_id(text);
 	for (size_t i = 0; i < rs.nrules; i++)
-		if (rs.rules[i].lock >= SCOPE_PROCESS)
+		if (rs.rules[i].lock >= SCOPE_PROCESS || rs.rules[i].commit == COMMIT_SESSION)
 			reads = 1;
 	ready = 1;
 	return 0;
+}
+
+int seccomp_files_linger(void)
+{
+	int most = 0;
+
+	for (size_t i = 0; i < rs.nrules; i++) {
+		if (rs.rules[i].lock_timeout < 0)
+			return -1;
+		if (rs.rules[i].lock_timeout > most)
+			most = rs.rules[i].lock_timeout;
+	}
+	return most;
 }
 
 int seccomp_files_watch_reads(void)
@@ -133,10 +139,12 @@ static const struct rule *matched(int base, const char *path, char *display, siz
 	return rule;
 }
 
+
 int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path)
 {
 	char display[PATH_MAX];
-	const struct rule *rule = scoped(tab, matched(base, path, display, sizeof(display)));
+	const struct rule *rule = matched(base, path, display, sizeof(display));
+	struct actor a = acting_for(tab);
 	struct target t;
 	int r = 0;
 
@@ -145,7 +153,7 @@ int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *p
 	/* The file need not exist: stat-then-create is a pattern the lock
 	 * must cover too.  A non-regular file is none of ours. */
 	if (!t.exists || S_ISREG(t.st.st_mode))
-		r = lock_hold(&actor, rule, t.dfd, &t.dir_st, t.name, display);
+		r = lock_hold(&a, rule, t.dfd, &t.dir_st, t.name, display);
 	sys_close(t.dfd);
 	return r;
 }
@@ -154,14 +162,15 @@ int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const ch
 			 int tobase, const char *to, unsigned flags)
 {
 	char display[PATH_MAX];
-	const struct rule *rule = scoped(tab, matched(tobase, to, display, sizeof(display)));
+	const struct rule *rule = matched(tobase, to, display, sizeof(display));
+	struct actor a = acting_for(tab);
 	struct target t;
 	int r, err;
 
 	/* A final symlink is replaced, not followed. */
 	if (!rule || target_find(tobase, to, 1, &t) < 0)
 		return REDIRECT_PASS;
-	r = guarded_rename(&actor, rule, &t, display, frombase, from, tobase, to, flags);
+	r = guarded_rename(&a, rule, &t, display, frombase, from, tobase, to, flags);
 	err = errno;
 	if (r == 0)
 		log_debug("%s: renamed onto by the covered program, synced and locked", display);
@@ -179,12 +188,15 @@ static struct seccomp_file *find(struct seccomp_table *tab, const struct target 
 	return NULL;
 }
 
-/* A new pending file for T, the target of PATH in BASE: the core's
- * redirect.  The descriptor for the program, or -1 with errno. */
-static int make(struct target *t, const struct rule *rule, int base, const char *path,
-		const char *display, int flags, mode_t mode, struct seccomp_file **made)
+/* A new pending file of TAB's program for T, the target of PATH in
+ * BASE: the core's redirect.  The descriptor for the program, or -1 with
+ * errno. */
+static int make(const struct seccomp_table *tab, struct target *t, const struct rule *rule,
+		int base, const char *path, const char *display, int flags, mode_t mode,
+		struct seccomp_file **made)
 {
 	struct seccomp_file *f = calloc(1, sizeof(*f));
+	struct actor a = acting_for(tab);
 	int fd;
 
 	if (!f) {
@@ -197,7 +209,7 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 	f->giving = 1;              /* the descriptor made here */
 	snprintf(f->name, sizeof(f->name), "%s", t->name);
 	record_init(&f->rec);
-	fd = redirect_open(&actor, &f->rec, t, rule, base, path, display, flags, mode, 0);
+	fd = redirect_open(&a, &f->rec, t, rule, base, path, display, flags, mode, 0);
 	if (fd < 0 || f->rec.inplace) {
 		/* In place (fallback = "inplace"): the program writes the
 		 * target itself; nothing is pending. */
@@ -212,6 +224,87 @@ static int make(struct target *t, const struct rule *rule, int base, const char 
 	return fd;
 }
 
+/* REQ (SESSION_OPEN or SESSION_LOOKUP, its other fields filled) about T,
+ * named DISPLAY, asked of the session's table (files.h) as the library
+ * asks it over the session's socket: a descriptor of the session's
+ * pending file, a description of the program's with FLAGS; or -1 with
+ * errno; *KEPT 0 when the session keeps no file for T. */
+static int session_ask(struct session_request *req, const struct target *t, const char *display,
+		       int flags, int *kept)
+{
+	struct session_file_reply *rep = malloc(sizeof(*rep));
+	char proc[32];
+	int fds[2] = { -1, -1 }, err;
+
+	*kept = 1;
+	if (!rep)  /* 16 KiB: not on a worker's stack */
+		return -1;
+	req->rules = rules_id;
+	snprintf(req->lock_dir, sizeof(req->lock_dir), "%s", rs.lock_dir);
+	snprintf(req->name, sizeof(req->name), "%s", t->name);
+	snprintf(req->display, sizeof(req->display), "%s", display);
+	if (req->op == SESSION_OPEN)
+		files_open(req, t->dfd, rep, fds);
+	else
+		files_lookup(req, t->dfd, rep, fds);
+	if (rep->status != 0) {
+		err = rep->error;
+		*kept = rep->status < 0;
+		free(rep);
+		errno = err;
+		return -1;
+	}
+	free(rep);
+	/* The session's own descriptor stays its own: a description of the
+	 * program's, with its flags. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fds[1]);
+	/* O_NOFOLLOW would refuse the /proc link itself. */
+	return sys_openat(AT_FDCWD, proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY,
+			  0);
+}
+
+/* commit = "session": T (the target, matched by RULE, named DISPLAY)
+ * is the session's to keep, as the library's opens of it are (files.h):
+ * its pending file, made at the first open by any process of the tree,
+ * is opened anew with the program's FLAGS (O_TRUNC empties it).  A
+ * descriptor, or -1 with errno; *KEPT 0 when the session does not keep
+ * it (over already: the program's own pending file then). */
+static int session_open(const struct target *t, const struct rule *rule, const char *display,
+			int flags, mode_t mode, int *kept)
+{
+	struct session_request req = { .op = SESSION_OPEN, .lock_timeout = rule->lock_timeout,
+				       .flags = flags, .mode = mode };
+
+	return session_ask(&req, t, display, flags, kept);
+}
+
+/* A read-only open with FLAGS of T (named DISPLAY): the session's
+ * pending file when it keeps one for T, *KEPT 0 when it does not (the
+ * kernel's open of the target then; ENOENT when the tree deleted it). */
+static int session_read(const struct target *t, const char *display, int flags, int *kept)
+{
+	struct session_request req = { .op = SESSION_LOOKUP };
+
+	return session_ask(&req, t, display, flags, kept);
+}
+
+
+int seccomp_files_read(int base, const char *path, int flags)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = matched(base, path, display, sizeof(display));
+	struct target t;
+	int kept, fd;
+
+	/* A directory or a path-only descriptor is not a read of the file. */
+	if (!rule || rule->commit != COMMIT_SESSION || (flags & (O_DIRECTORY | O_PATH)) ||
+	    target_find(base, path, 0, &t) < 0)
+		return REDIRECT_PASS;
+	fd = session_read(&t, display, flags, &kept);
+	sys_close(t.dfd);
+	return kept ? fd : REDIRECT_PASS;
+}
+
 int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh)
 {
@@ -221,11 +314,18 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 
 	*file = NULL;
 	*fresh = 0;
-	if (!redirect_flags(flags) ||
-	    !(rule = scoped(tab, matched(base, path, display, sizeof(display)))))
+	if (!redirect_flags(flags) || !(rule = matched(base, path, display, sizeof(display))))
 		return REDIRECT_PASS;
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
+	if (rule->commit == COMMIT_SESSION) {
+		int kept, fd = session_open(&t, rule, display, flags, mode, &kept);
+
+		if (kept) {
+			sys_close(t.dfd);
+			return fd;
+		}
+	}
 	pthread_mutex_lock(&tab->mutex);
 	if ((*file = find(tab, &t))) {
 		/* The program opens its own pending file again: the temp,
@@ -242,15 +342,16 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 	}
 	pthread_mutex_unlock(&tab->mutex);
 	*fresh = 1;
-	return make(&t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
+	return make(tab, &t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
 }
 
-/* F (off the table) ends: committed (COMMIT) or discarded, let go of. */
-static int finish(struct seccomp_file *f, int commit_it)
+/* F (off TAB) ends: committed (COMMIT) or discarded, let go of. */
+static int finish(const struct seccomp_table *tab, struct seccomp_file *f, int commit_it)
 {
+	struct actor a = acting_for(tab);
 	int r = 0;
 
-	if (commit_it && commit(&actor, &f->rec) < 0)
+	if (commit_it && commit(&a, &f->rec) < 0)
 		r = -1;  /* said by the core; the temp is gone */
 	if (!commit_it) {
 		log_info("%s: not committed: the program was killed", f->rec.path);
@@ -281,11 +382,24 @@ int seccomp_files_at_close(const struct seccomp_file *file)
 	return file->rec.rule->commit == COMMIT_CLOSE;
 }
 
-/* Under TABLE: count a descriptor of F at N (a watched number, or not:
+/* Where the number N is followed in TAB->by_slot: a watched number's
+ * place, a standard stream's after them, or -1 (not followed).  The
+ * streams only when closes are watched at all (the filter sends theirs
+ * then). */
+static int place_of(const struct seccomp_table *tab, int n)
+{
+	int k = slots_index(tab->slots, n);
+
+	if (k >= 0 || n < 0 || n > 2 || !tab->slots->base)
+		return k;
+	return SLOTS_SPAN + n;
+}
+
+/* Under TABLE: count a descriptor of F at N (a followed number, or not:
  * -1), or (DELTA -1) no longer. */
 static void count(struct seccomp_table *tab, struct seccomp_file *f, int n, int delta)
 {
-	int k = slots_index(tab->slots, n);
+	int k = place_of(tab, n);
 
 	if (k < 0) {
 		f->unwatched += delta;
@@ -322,7 +436,7 @@ static void last_close(struct seccomp_table *tab, struct seccomp_file *f, int de
 		record_discard(&f->rec);
 		record_release(&f->rec);
 		free(f);
-	} else if (finish(f, 1) < 0) {
+	} else if (finish(tab, f, 1) < 0) {
 		tab->failed = 1;
 	}
 }
@@ -360,7 +474,7 @@ void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *fil
 
 int seccomp_files_close(struct seccomp_table *tab, int n)
 {
-	int k = slots_index(tab->slots, n);
+	int k = place_of(tab, n);
 	struct seccomp_file *f;
 	int last = 0, delivered = 0;
 
@@ -377,6 +491,28 @@ int seccomp_files_close(struct seccomp_table *tab, int n)
 	if (last)
 		last_close(tab, f, delivered);
 	return f != NULL;
+}
+
+void seccomp_files_dup(struct seccomp_table *tab, int old, int new)
+{
+	int ko = place_of(tab, old), kn = new >= 0 ? place_of(tab, new) : -1;
+	struct seccomp_file *f, *gone = NULL;
+	int last = 0, delivered = 0;
+
+	if (new == old)
+		return;  /* dup2 onto itself changes nothing; dup3 fails */
+	pthread_mutex_lock(&tab->mutex);
+	f = ko >= 0 ? tab->by_slot[ko] : NULL;
+	if (kn >= 0 && (gone = tab->by_slot[kn]))
+		count(tab, gone, new, -1);
+	if (f)
+		count(tab, f, kn >= 0 ? new : -1, +1);
+	if (gone && (last = done_with(gone)))
+		unlink_file(tab, gone);
+	delivered = gone && gone->delivered;
+	pthread_mutex_unlock(&tab->mutex);
+	if (last)
+		last_close(tab, gone, delivered);
 }
 
 int seccomp_files_count(struct seccomp_table *tab)
@@ -408,7 +544,7 @@ int seccomp_files_end(struct seccomp_table *tab, int commit_them)
 			continue;
 		}
 		*pp = f->next;
-		for (int k = 0; k < SLOTS_SPAN; k++)
+		for (int k = 0; k < SLOTS_SPAN + 3; k++)
 			if (tab->by_slot[k] == f)
 				tab->by_slot[k] = NULL;
 		f->next = left;
@@ -419,8 +555,14 @@ int seccomp_files_end(struct seccomp_table *tab, int commit_them)
 		struct seccomp_file *f = left;
 
 		left = f->next;
-		if (finish(f, commit_them) < 0)
+		if (finish(tab, f, commit_them) < 0) {
 			r = -1;
+			tab->failed = 1;  /* a later end says so too */
+		}
 	}
+	/* The program is gone: so are the locks it kept.  Again at a second
+	 * end (its exit_group, then its listener's hang-up): a touch served
+	 * meanwhile may have taken one. */
+	lock_let_go(tab);
 	return r;
 }

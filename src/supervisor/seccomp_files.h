@@ -3,8 +3,10 @@
  * The seccomp door onto the core: an open for writing of a matched path,
  * stopped by the filter, is made by the core here as the library makes
  * it (redirect.h), with the supervisor as the actor (its pid in the lock
- * files and the temps): the target found, the lock taken, the temp made,
- * and a descriptor of the temp to put into the program.  A second open
+ * files and the temps) and the program's table as the owner of the locks
+ * (actor.h: the programs the supervisor serves exclude each other as
+ * processes do): the target found, the lock taken, the temp made, and a
+ * descriptor of the temp to put into the program.  A second open
  * of the same target by the program shares the temp (opened anew with
  * its own flags: O_TRUNC empties it), as the file would be.
  *
@@ -32,18 +34,17 @@ struct seccomp_file;
 struct seccomp_table {
 	pthread_mutex_t mutex;             /* FILES, BY_SLOT: never held across a commit */
 	struct seccomp_file *files;
-	struct seccomp_file *by_slot[SLOTS_SPAN];  /* a watched number's file */
+	/* The file behind a followed number: a watched one's (its place,
+	 * slots_index) or a standard stream's (SLOTS_SPAN + 0, 1, 2). */
+	struct seccomp_file *by_slot[SLOTS_SPAN + 3];
 	const struct slots *slots;         /* the program's watched range */
 	atomic_int failed;                 /* a commit at a close failed */
-	int process_locks;                 /* lock = "process" kept as such */
 };
 
-/* T empty, for the program whose range is SLOTS.  PROCESS_LOCKS: its
- * lock = "process" files are locked for good, held by the supervisor
- * until it exits (COMMAND, whose end is the supervisor's); else they
- * are locked as lock = "write" (a program the tree exec'd: the
- * supervisor cannot yet let go of one program's locks at its exit). */
-void seccomp_table_init(struct seccomp_table *t, const struct slots *slots, int process_locks);
+/* T empty, for the program whose range is SLOTS.  T's address is the
+ * owner of the program's locks (actor.h) for as long as the supervisor
+ * runs: a table is never freed nor moved. */
+void seccomp_table_init(struct seccomp_table *t, const struct slots *slots);
 
 /* Have the rules been set up (seccomp_files_setup)? */
 int seccomp_files_ready(void);
@@ -51,6 +52,10 @@ int seccomp_files_ready(void);
 /* The rules: TEXT, as ATOMICALLY_RULES gives them.  0, or -1 when TEXT
  * is malformed. */
 int seccomp_files_setup(const char *text);
+
+/* How long a program's end waits for its forks still writing: the
+ * longest lock_timeout of the rules, or -1 when one waits for ever. */
+int seccomp_files_linger(void);
 
 /* Does a rule keep its lock past the write (lock = "process" or
  * "session")?  Then the program's looks at names are the supervisor's to
@@ -74,7 +79,10 @@ int seccomp_files_may_match(const char *path, int flags);
  * MODE (the program's umask applies: the caller's thread has it).
  * Returns a descriptor to put into the program, with *FILE its pending
  * file (*FRESH: made for this open, not yet in the table), the
- * descriptor counted as on its way (seccomp_files_place); REDIRECT_PASS
+ * descriptor counted as on its way (seccomp_files_place), or *FILE NULL
+ * for a file the session keeps (commit = "session": the session's
+ * pending file, files.h, opened anew with the program's flags, committed
+ * with the session's others, nothing to count here); REDIRECT_PASS
  * (redirect.h) when the open is none of ours (not matched, not a regular
  * file, ...: the kernel's call decides); or -1 with errno, for the call
  * to fail with (EWOULDBLOCK: the lock could not be had in
@@ -82,10 +90,19 @@ int seccomp_files_may_match(const char *path, int flags);
 int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, int flags, mode_t mode,
 		       struct seccomp_file **file, int *fresh);
 
+/* A read-only open by the program of PATH in BASE with FLAGS: when the
+ * session keeps a pending file for it (commit = "session", made by
+ * another process of the tree, or by this one), a descriptor of that
+ * file to put into the program, as the library's reads get it, or -1
+ * with errno (ENOENT: the tree deleted it).  REDIRECT_PASS when it keeps
+ * none: the kernel's open (after seccomp_files_touch). */
+int seccomp_files_read(int base, const char *path, int flags);
+
 /* A look by the program at PATH in BASE (a read-only open, a stat, an
  * access, an unlink): when a rule with lock = "process" or "session"
- * matches it, its lock is taken and held until the supervisor exits
- * (after the program).  0, or -1 with errno (EWOULDBLOCK: not had in
+ * matches it, its lock is taken and held, for "process" until the
+ * program ends (seccomp_files_end), for "session" until the supervisor
+ * exits.  0, or -1 with errno (EWOULDBLOCK: not had in
  * lock_timeout; the call then fails with it, as in the library). */
 int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *path);
 
@@ -126,16 +143,29 @@ void seccomp_files_unwatch(struct seccomp_table *tab, struct seccomp_file *file,
 void seccomp_files_given(struct seccomp_table *tab, struct seccomp_file *file);
 void seccomp_files_not_given(struct seccomp_table *tab, struct seccomp_file *file, int n);
 
-/* The program closes its descriptor N.  When N is the last watched
+/* The program closes its descriptor N.  When N is the last followed
  * descriptor of a file and none of it went in unwatched, the file is
  * committed now, before the close is made.  Returns 1 when N was one of
  * ours (the caller lets its number go), 0 when not. */
 int seccomp_files_close(struct seccomp_table *tab, int n);
 
+/* The program makes NEW a copy of its descriptor OLD (dup2, dup3; NEW
+ * -1: a number the kernel picks, dup and fcntl's F_DUPFD), before the
+ * kernel does.  A file of ours at NEW loses that descriptor (the dup
+ * closes it): committed now when it was its last.  A file of ours at
+ * OLD gains one: followed at NEW when NEW is a watched number or a
+ * standard stream, whose closes and replacements the filter sends (a
+ * shell's `cmd > FILE` is open, dup2 onto 1, close, and at the end a
+ * dup2 that puts the old stdout back: committed there); anywhere else
+ * its last close cannot be seen, and it is committed at the exit. */
+void seccomp_files_dup(struct seccomp_table *tab, int old, int new);
+
 /* The program has ended: COMMIT (it exited) or not (a signal killed it).
  * Every pending file of TAB committed (said one by one by the core), or
- * discarded, and let go of.  Returns 0, or -1 when a commit failed, now
- * or at a close. */
+ * discarded, and let go of; then the locks the program kept (lock =
+ * "process") are let go of (lock_let_go).  May be called again: what
+ * came since goes too.  Returns 0, or -1 when a commit failed, now or at
+ * a close. */
 int seccomp_files_end(struct seccomp_table *tab, int commit);
 
 /* How many files TAB has pending. */

@@ -7,14 +7,18 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/proc.h"
 #include "seccomp_answer.h"
 #include "seccomp_call.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "seccomp_notify.h"
 #include "seccomp_pool.h"
 #include "seccomp_slots.h"
@@ -35,10 +39,19 @@ static size_t notif_size(void)
 	return size;
 }
 
+/* A worker's call: served, and no longer in hand. */
+static void serve_in_hand(void *ctx, const struct seccomp_notif *req)
+{
+	struct seccomp_program *p = ctx;
+
+	seccomp_call_serve(p, req);
+	atomic_fetch_sub(&p->in_hand, 1);
+}
+
 /* The workers, once for every program. */
 static void setup_pool(void)
 {
-	pool_setup(seccomp_call_serve, notif_size());
+	pool_setup(serve_in_hand, notif_size());
 }
 
 /* A program of the tree whose filter has no process left: it ended.
@@ -54,6 +67,7 @@ static void tree_program_gone(struct seccomp_program *p)
 		log_info("pid %d ended without exiting (killed by a signal): its files are "
 			 "not committed", (int)p->pid);
 	seccomp_files_end(&p->files, p->exited);
+	forks_end(p);  /* all are gone: those that did not exit are swept */
 	close(p->listener);
 	p->listener = -1;
 	pthread_rwlock_unlock(&p->serving);
@@ -73,11 +87,38 @@ static void tree_program_gone(struct seccomp_program *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
+/* A fork killed by a signal sends nothing: its lock, which the kernel
+ * would have let go of at once had it been the fork's own, is the
+ * supervisor's until a sweep finds it gone.  So the receiving thread
+ * sweeps this often while the program has forks, whether calls come or
+ * not. */
+#define SWEEP_MS 100
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The forks of PROG swept when SWEEP_MS have passed since *LAST. */
+static void sweep_now_and_then(struct seccomp_program *prog, long long *last)
+{
+	long long now;
+
+	if (!forks_any(prog) || (now = now_ms()) - *last < SWEEP_MS)
+		return;
+	*last = now;
+	forks_sweep(prog);
+}
+
 static void *notify_loop(void *arg)
 {
 	struct seccomp_program *prog = arg;
 	size_t size = notif_size();
 	struct seccomp_notif *req;
+	long long swept = 0;
 
 	if (!(req = malloc(size)))
 		return NULL;
@@ -85,13 +126,18 @@ static void *notify_loop(void *arg)
 		log_debug("pid %d: no synchronous wake-up for its calls (Linux < 6.6): %s",
 			  (int)prog->pid, strerror(errno));
 	for (;;) {
-		struct pollfd p = { prog->listener, POLLIN, 0 };
+		struct pollfd fds[2] = { { prog->listener, POLLIN, 0 }, { prog->wake, POLLIN, 0 } };
+		struct pollfd p;
+		int n = poll(fds, 2, forks_any(prog) ? SWEEP_MS : -1);
 
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fds[1].revents)
+			break;  /* told to stop (seccomp_notify_quiet) */
+		p = fds[0];
+		sweep_now_and_then(prog, &swept);
+		if (n == 0)
+			continue;
 		if (!(p.revents & POLLIN)) {
 			if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
 				break;
@@ -103,14 +149,23 @@ static void *notify_loop(void *arg)
 				continue;  /* the caller went away first */
 			break;
 		}
-		if (!seccomp_call_at_once(prog, req) && pool_hand(prog, req) < 0)
-			seccomp_call_serve(prog, req);  /* with the supervisor's umask */
+		atomic_fetch_add(&prog->in_hand, 1);
+		if (prog->stopped || seccomp_call_at_once(prog, req)) {
+			if (prog->stopped)
+				answer_continue(prog->listener, req->id);
+			atomic_fetch_sub(&prog->in_hand, 1);
+		} else if (pool_hand(prog, req) < 0) {
+			serve_in_hand(prog, req);  /* with the supervisor's umask */
+		}
 	}
 	free(req);
-	if (prog->from_tree)
+	if (atomic_load(&prog->receiving) < 0)
+		;  /* stopped by seccomp_notify_quiet: the listener is its caller's */
+	else if (prog->from_tree)
 		tree_program_gone(prog);
 	else
 		prog->hung_up = 1;
+	atomic_store(&prog->receiving, 0);
 	return NULL;
 }
 
@@ -126,11 +181,17 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 
 	if (!p)
 		return NULL;
+	if ((p->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		free(p);
+		return NULL;
+	}
+	p->receiving = 1;
 	p->listener = fd;
 	p->pid = pid;
+	p->start = proc_start_time(pid);
 	p->from_tree = from_tree;
 	slots_setup(&p->slots, watched);
-	seccomp_table_init(&p->files, &p->slots, !from_tree);
+	seccomp_table_init(&p->files, &p->slots);
 	/* The end must not wait behind a stream of calls. */
 	pthread_rwlockattr_init(&rw);
 	pthread_rwlockattr_setkind_np(&rw, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -148,11 +209,34 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
+		close(p->wake);
 		free(p);
 		errno = err;
 		return NULL;
 	}
 	return p;
+}
+
+void seccomp_notify_quiet(struct seccomp_program *p)
+{
+	const struct timespec tick = { 0, 1000 * 1000 };
+	uint64_t one = 1;
+	int expected = 1;
+
+	seccomp_notify_stop(p);
+	/* Still receiving: told to stop, and waited for (it answers what it
+	 * took first).  Gone already (the listener hung up): nothing to do. */
+	if (atomic_compare_exchange_strong(&p->receiving, &expected, -1)) {
+		if (write(p->wake, &one, sizeof(one)) < 0) {
+			/* an eventfd's write fails only at its maximum */
+		}
+		while (atomic_load(&p->receiving) != 0)
+			nanosleep(&tick, NULL);
+	}
+	/* The workers answer what they hold: the program is stopped, each
+	 * goes on in the kernel. */
+	while (atomic_load(&p->in_hand) > 0)
+		nanosleep(&tick, NULL);
 }
 
 /* Are there processes under P's filter still? */
@@ -195,8 +279,13 @@ static void linger(int listener)
 
 void seccomp_notify_linger(struct seccomp_program *p)
 {
-	int listener = p->listener;
+	int listener;
 	pid_t pid;
+
+	/* Nothing taken from the listener may be left unanswered: the
+	 * lingering process cannot answer what another took. */
+	seccomp_notify_quiet(p);
+	listener = p->listener;
 
 	if (listener < 0 || !users_left(p))
 		return;

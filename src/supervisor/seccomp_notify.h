@@ -13,6 +13,7 @@
 #define ATOMICALLY_SECCOMP_NOTIFY_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "seccomp_files.h"
@@ -23,16 +24,24 @@
  * its receiving thread, its watched range and its files; the workers
  * (seccomp_pool.h) are shared. */
 struct seccomp_program {
-	int listener;           /* -1 once it is let go of */
+	int listener;           /* -1 once it is let go of (a fork's: its program's) */
 	pid_t pid;              /* its thread group: the calls of its threads */
 	int from_tree;          /* not our child: its exit_group is its end */
 	int stopped;            /* every call goes on in the kernel */
-	int exited;             /* its exit_group (or last exit) seen */
+	atomic_int exited;      /* its exit_group (or last exit) seen */
+	long long start;        /* when its process started: a reused pid is another */
 	int hung_up;            /* nothing is left under its filter */
 	pthread_rwlock_t serving;  /* read-held while a call is served */
 	struct slots slots;
 	struct seccomp_table files;
 	struct seccomp_program *next;  /* seccomp_tree.c's list */
+	struct seccomp_forks *forks;   /* the processes forked from it (seccomp_forks.h) */
+	/* Taken from the listener and not yet answered: none may be left
+	 * when the supervisor lets go of the listener (seccomp_notify_quiet),
+	 * or its caller waits for ever. */
+	atomic_int in_hand;
+	int wake;                      /* an eventfd: the receiving thread's to stop */
+	atomic_int receiving;          /* that thread still runs */
 };
 
 /* Serve LISTENER (which this takes) for the program PID, whose filter
@@ -49,6 +58,14 @@ struct seccomp_program *seccomp_notify_start(int listener, pid_t pid, int watche
  * When this returns, no call of P is being served: its pending files
  * are the caller's. */
 void seccomp_notify_stop(struct seccomp_program *p);
+
+/* P is stopped (seccomp_notify_stop), its receiving thread stops taking
+ * calls, and every call taken is answered before this returns: the
+ * listener is then the caller's to hand on.  A call taken and never
+ * answered would wait for ever, the listener being still open in the
+ * lingering process (measured: a shell's close(0), taken just before
+ * the supervisor's exit, hung its background job). */
+void seccomp_notify_quiet(struct seccomp_program *p);
 
 /* After the end, once the program's files are done with: the processes
  * it left running still have the filter, and when the supervisor exits

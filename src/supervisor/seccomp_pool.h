@@ -7,6 +7,13 @@
  * file and lets its lock go may be the very thing the other process
  * waits for.  So no call waits behind another: when every worker is
  * busy, a new one is made, up to POOL_MAX; past that, calls queue.
+ * POOL_MAX is high because every waiting call holds a worker: with 64,
+ * 150 load-modify-saves by one shell of a session under lock =
+ * "process" had 64 workers waiting for one lock while its holder's
+ * save and exit queued behind them, and nothing moved until
+ * lock_timeout (38 of 150 kept after 61 s; with 1024, 150 of 150 in
+ * 4.3 s).  The workers are as many as the program's threads that were
+ * once blocked in a call at the same time, no more.
  *
  * Each worker has a umask of its own (unshare(CLONE_FS)), set per call
  * to the calling thread's, and takes no signal (the launcher's
@@ -21,7 +28,7 @@
 
 struct seccomp_notif;
 
-#define POOL_MAX 64
+#define POOL_MAX 1024  /* a bound on threads, not a policy */
 
 /* SERVE is called on a worker for each notification handed over, with
  * the CTX it was handed with (the program it is of); SIZE is the

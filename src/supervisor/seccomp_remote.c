@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "seccomp_remote.h"
 
 int remote_thread_of(pid_t tid, pid_t pid)
@@ -38,15 +39,45 @@ static int read_status(const char *file, char *buf, size_t size)
 	return 0;
 }
 
-int remote_threads(pid_t pid)
+/* The number on the line FIELD ("\nName:") of /proc/ID/status, or -1
+ * when it cannot be read. */
+static int status_number(pid_t id, const char *field)
 {
 	char path[64], buf[4096];
 	const char *at;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, "\nThreads:")))
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)id);
+	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strstr(buf, field)))
 		return -1;
-	return atoi(at + 9);
+	return atoi(at + strlen(field));
+}
+
+int remote_threads(pid_t pid)
+{
+	return status_number(pid, "\nThreads:");
+}
+
+pid_t remote_tgid(pid_t tid)
+{
+	return (pid_t)status_number(tid, "\nTgid:");
+}
+
+int remote_alive(pid_t pid, long long start)
+{
+	char path[64], buf[512];
+	const char *at;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	/* "PID (COMM) STATE ...": the command may hold ") ", the last one
+	 * ends it. */
+	if (read_status(path, buf, sizeof(buf)) < 0 || !(at = strrchr(buf, ')')) || at[1] != ' ')
+		return 0;
+	if (proc_start_time(pid) != start)
+		return 0;
+	/* A leader that left with pthread_exit is a zombie while its other
+	 * threads run: counted among the process's threads until the last
+	 * one is gone. */
+	return (at[2] != 'Z' && at[2] != 'X') || remote_threads(pid) > 1;
 }
 
 /* The fields of a status that decide what a thread may do to files:

@@ -19,6 +19,16 @@
 /* Is TID a thread of the process PID?  (One stat of /proc/PID/task/TID.) */
 int remote_thread_of(pid_t tid, pid_t pid);
 
+/* The process (thread group) of the thread TID, or -1 when it cannot be
+ * told (gone).  (The Tgid: line of its status.) */
+pid_t remote_tgid(pid_t tid);
+
+/* Does the process PID that started at START (proc_start_time) still
+ * run: there, the same process, and not a zombie (a process killed by a
+ * signal is one until its parent waits for it) or a zombie leader
+ * whose other threads still run? */
+int remote_alive(pid_t pid, long long start);
+
 /* How many threads the process PID has (the Threads: line of its
  * status), or -1 when it cannot be read. */
 int remote_threads(pid_t pid);

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/session_wire.h"
 #include "seccomp_files.h"
+#include "seccomp_forks.h"
 #include "seccomp_notify.h"
 #include "seccomp_tree.h"
 
@@ -90,6 +91,8 @@ pid_t seccomp_tree_live(void)
 	for (struct seccomp_program *p = programs; p && !pid; p = p->next)
 		if (running(p))
 			pid = p->pid;
+		else if (!p->stopped && !p->hung_up)
+			pid = forks_live(p);  /* a fork still writing */
 	pthread_mutex_unlock(&guard);
 	return pid;
 }
@@ -111,6 +114,7 @@ void seccomp_tree_end(void)
 			log_warn("pid %d outlives the session: its pending files are not "
 				 "committed", (int)p->pid);
 		seccomp_files_end(&p->files, p->exited);
+		forks_end(p);
 		seccomp_notify_linger(p);
 	}
 }

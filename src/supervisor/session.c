@@ -92,8 +92,10 @@ int session_open(const char *rules)
 
 /* lock = "session": take the lock of REQ's file in DFD and keep it until
  * the process (the session) ends.  The lock table is the core's, keyed
- * by directory and name: a second process of the tree asking for the
- * same file finds it held and does not wait. */
+ * by directory and name, held by the process itself (owner NULL): a
+ * second process of the tree asking for the same file, or a program the
+ * seccomp supervisor covers taking it (its session-scope takes are the
+ * process's too, lock.h), finds it held and does not wait. */
 static void hold(const struct session_request *req, int dfd, struct session_reply *rep)
 {
 	struct actor a = { .pid = supervisor, .lock_dir = req->lock_dir };

@@ -351,6 +351,127 @@ static void test_lock_busy(void)
 	close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* How many lock files of NAME the lock directory holds. */
+static int lock_files(const char *name)
+{
+	char suffix[NAME_MAX + 8];
+	DIR *d = opendir(locks);
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(suffix, sizeof(suffix), "-%s.lock", name);
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name), slen = strlen(suffix);
+		n += len > slen && strcmp(e->d_name + len - slen, suffix) == 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The lock of NAME taken by A under SCOPE, waiting at most TIMEOUT
+ * seconds: 0, or the errno of the failure.  With OUT, by lock_take (*OUT
+ * is the lock, the caller's to drop); without, by lock_hold (kept). */
+static int take_as(const struct actor *a, int scope, int timeout, const char *name,
+		   struct lock **out)
+{
+	struct rule r = rule;
+	struct stat dir_st;
+	int dfd = open(".", O_RDONLY | O_DIRECTORY), rc;
+
+	r.lock = scope;
+	r.lock_timeout = timeout;
+	if (dfd < 0 || fstat(dfd, &dir_st) < 0)
+		return errno;
+	if (scope >= SCOPE_PROCESS && !out)
+		rc = lock_hold(a, &r, dfd, &dir_st, name, name);
+	else
+		rc = lock_take(a, &r, dfd, &dir_st, name, name, 0, out);
+	rc = rc < 0 ? errno : 0;
+	close(dfd);
+	return rc;
+}
+
+/* Two owners inside one process (the programs one seccomp supervisor
+ * serves): each waits for the other's lock as for another process's,
+ * one owner re-enters its own, and lock_let_go gives back what an owner
+ * kept (lock = "process", a refused one too), and nothing else. */
+static void test_lock_owners(void)
+{
+	static const char first_tok = 1, second_tok = 2, third_tok = 3;
+	struct actor first = me, second = me, third = me;
+	struct lock *l1 = NULL, *l2 = NULL, *again = NULL;
+	double t0;
+
+	first.owner = &first_tok;
+	second.owner = &second_tok;
+	third.owner = &third_tok;
+
+	CHECK(take_as(&first, SCOPE_WRITE, 30, "own.yaml", &l1) == 0 && l1, "the first owner takes it");
+	t0 = now();
+	CHECK(take_as(&second, SCOPE_WRITE, 1, "own.yaml", &l2) == EWOULDBLOCK && !l2,
+	      "the second owner waits lock_timeout for the first, then gives up");
+	CHECK(now() - t0 >= 0.9, "the second owner waited its lock_timeout (1 s) before giving up");
+	CHECK(take_as(&first, SCOPE_WRITE, 0, "own.yaml", &again) == 0 && again == l1,
+	      "the first owner re-enters its own lock");
+	lock_drop(again);
+	lock_drop(l1);
+	CHECK(take_as(&second, SCOPE_WRITE, 0, "own.yaml", &l2) == 0, "free once the first let go");
+	lock_drop(l2);
+
+	/* lock = "process": kept until the owner is let go of. */
+	CHECK(take_as(&first, SCOPE_PROCESS, 0, "kept.yaml", NULL) == 0, "the first owner holds it");
+	CHECK(take_as(&first, SCOPE_PROCESS, 0, "kept.yaml", NULL) == 0, "and touches it again");
+	CHECK(lock_files("kept.yaml") == 1, "its lock file is there");
+	CHECK(take_as(&second, SCOPE_PROCESS, 0, "kept.yaml", NULL) == EWOULDBLOCK,
+	      "the second owner cannot have it (refused from now on)");
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "kept.yaml", &l2) == EWOULDBLOCK, "nor a third");
+	lock_let_go(&third_tok);  /* holds nothing: changes nothing */
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "kept.yaml", &l2) == EWOULDBLOCK,
+	      "another owner's end leaves it held");
+	lock_let_go(&first_tok);
+	CHECK(lock_files("kept.yaml") == 0, "let go of: its lock file removed");
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "kept.yaml", &l2) == 0, "let go of: free");
+	lock_drop(l2);
+	CHECK(take_as(&second, SCOPE_WRITE, 0, "kept.yaml", &l2) == EWOULDBLOCK,
+	      "the second owner gave up on it: refused, without waiting");
+	lock_let_go(&second_tok);
+	CHECK(take_as(&second, SCOPE_PROCESS, 0, "kept.yaml", NULL) == 0,
+	      "its refusal let go of: the second owner holds it now");
+	lock_let_go(&second_tok);
+
+	/* A file still pending keeps its count past the owner's end (the
+	 * supervisor's file on its way into a program that exits). */
+	CHECK(take_as(&first, SCOPE_PROCESS, 0, "open.yaml", NULL) == 0 &&
+	      take_as(&first, SCOPE_PROCESS, 0, "open.yaml", &l1) == 0, "held, and a file pending");
+	lock_let_go(&first_tok);
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "open.yaml", &l2) == EWOULDBLOCK,
+	      "the pending file still holds it after the end");
+	lock_drop(l1);
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "open.yaml", &l2) == 0, "free once the file let go");
+	lock_drop(l2);
+
+	/* lock = "session": the process's own (the session's), whatever the
+	 * owner that asks, and no owner's end lets go of it. */
+	CHECK(take_as(&me, SCOPE_PROCESS, 0, "sess.yaml", NULL) == 0, "the session holds it");
+	CHECK(take_as(&first, SCOPE_SESSION, 0, "sess.yaml", NULL) == 0,
+	      "an owner's session-scope touch meets the session's hold");
+	lock_let_go(&first_tok);
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "sess.yaml", &l2) == EWOULDBLOCK,
+	      "still held once that owner ended");
+	lock_let_go(NULL);  /* not the process's own: its exit lets go */
+	CHECK(take_as(&third, SCOPE_WRITE, 0, "sess.yaml", &l2) == EWOULDBLOCK,
+	      "still held after lock_let_go(NULL)");
+}
+
 /* A dead writer's named temp is swept; a live one's (ours) is kept. */
 static void test_sweep(void)
 {
@@ -551,6 +672,7 @@ int main(void)
 	test_backup();
 	test_passes();
 	test_lock_busy();
+	test_lock_owners();
 	test_sweep();
 	test_rename();
 	test_holders_wait();
