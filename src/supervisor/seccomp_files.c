@@ -229,7 +229,7 @@ static int make(const struct seccomp_table *tab, struct target *t, const struct 
  * asks it over the session's socket: a descriptor of the session's
  * pending file, a description of the program's with FLAGS; or -1 with
  * errno; *KEPT 0 when the session keeps no file for T. */
-static int session_ask(struct session_request *req, const struct target *t, const char *display,
+static int ask_session_table(struct session_request *req, const struct target *t, const char *display,
 		       int flags, int *kept)
 {
 	struct session_file_reply *rep = malloc(sizeof(*rep));
@@ -269,23 +269,23 @@ static int session_ask(struct session_request *req, const struct target *t, cons
  * is opened anew with the program's FLAGS (O_TRUNC empties it).  A
  * descriptor, or -1 with errno; *KEPT 0 when the session does not keep
  * it (over already: the program's own pending file then). */
-static int session_open(const struct target *t, const struct rule *rule, const char *display,
+static int kept_open(const struct target *t, const struct rule *rule, const char *display,
 			int flags, mode_t mode, int *kept)
 {
 	struct session_request req = { .op = SESSION_OPEN, .lock_timeout = rule->lock_timeout,
 				       .flags = flags, .mode = mode };
 
-	return session_ask(&req, t, display, flags, kept);
+	return ask_session_table(&req, t, display, flags, kept);
 }
 
 /* A read-only open with FLAGS of T (named DISPLAY): the session's
  * pending file when it keeps one for T, *KEPT 0 when it does not (the
  * kernel's open of the target then; ENOENT when the tree deleted it). */
-static int session_read(const struct target *t, const char *display, int flags, int *kept)
+static int kept_read(const struct target *t, const char *display, int flags, int *kept)
 {
 	struct session_request req = { .op = SESSION_LOOKUP };
 
-	return session_ask(&req, t, display, flags, kept);
+	return ask_session_table(&req, t, display, flags, kept);
 }
 
 
@@ -300,7 +300,7 @@ int seccomp_files_read(int base, const char *path, int flags)
 	if (!rule || rule->commit != COMMIT_SESSION || (flags & (O_DIRECTORY | O_PATH)) ||
 	    target_find(base, path, 0, &t) < 0)
 		return REDIRECT_PASS;
-	fd = session_read(&t, display, flags, &kept);
+	fd = kept_read(&t, display, flags, &kept);
 	sys_close(t.dfd);
 	return kept ? fd : REDIRECT_PASS;
 }
@@ -319,7 +319,7 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 	if (redirect_target(base, path, flags, 0, &t) != 0)
 		return REDIRECT_PASS;
 	if (rule->commit == COMMIT_SESSION) {
-		int kept, fd = session_open(&t, rule, display, flags, mode, &kept);
+		int kept, fd = kept_open(&t, rule, display, flags, mode, &kept);
 
 		if (kept) {
 			sys_close(t.dfd);

@@ -98,7 +98,7 @@ static void drop(struct seccomp_forks *f, struct fork_entry *e)
 /* A record for the process PID (started at START) forked from P, made
  * only when its image cannot load the library, and held.  NULL
  * otherwise. */
-static struct fork_entry *make(struct seccomp_program *p, struct seccomp_forks *f, pid_t pid,
+static struct fork_entry *record_fork(struct seccomp_program *p, struct seccomp_forks *f, pid_t pid,
 			       long long start)
 {
 	struct fork_entry *e = calloc(1, sizeof(*e)), *there;
@@ -153,7 +153,7 @@ struct seccomp_program *forks_of(struct seccomp_program *p, pid_t tid, int make_
 		if (e)
 			return &e->prog;
 	}
-	if (make_it && (f = forks_get(p)) && (e = make(p, f, pid, start))) {
+	if (make_it && (f = forks_get(p)) && (e = record_fork(p, f, pid, start))) {
 		*preloaded = 0;
 		return &e->prog;
 	}
