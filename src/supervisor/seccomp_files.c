@@ -224,7 +224,7 @@ static int ask_session_table(struct session_request *req, const struct target *t
 {
 	struct session_file_reply *rep = malloc(sizeof(*rep));
 	char proc[32];
-	int fds[2] = { -1, -1 }, err;
+	int fds[2] = { -1, -1 }, err, fd;
 
 	*kept = 1;
 	if (!rep)  /* 16 KiB: not on a worker's stack */
@@ -242,12 +242,15 @@ static int ask_session_table(struct session_request *req, const struct target *t
 		return -1;
 	}
 	free(rep);
-	/* The session's own descriptor stays its own: a description of the
-	 * program's, with its flags. */
+	/* A description of the program's own, with its flags, of the
+	 * session's temp (FDS are copies, ours to close).  O_NOFOLLOW would
+	 * refuse the /proc link itself. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fds[1]);
-	/* O_NOFOLLOW would refuse the /proc link itself. */
-	return sys_openat(AT_FDCWD, proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY,
-			  0);
+	fd = sys_openat(AT_FDCWD, proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY, 0);
+	err = errno;
+	close_kept(fds);
+	errno = err;
+	return fd;
 }
 
 /* commit = "session": T (the target, matched by RULE, named DISPLAY)
