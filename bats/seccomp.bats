@@ -1315,3 +1315,31 @@ static_prog() {
 	[[ "$stderr" != *"gave up"* ]] || fail "the Go program waited for the session's lock: $stderr"
 	assert_no_temps .
 }
+
+@test "commit = \"session\": a Go program's own rename onto a path the shell saved makes its file the session's pending one: the tree sees it, the failed command discards it" {
+	printf 'path "s.json" { commit = "session" }\n' > "$CONF"
+	printf 'old\n' > s.json
+	run --separate-stderr "$ATOMICALLY" -v sh -c 'echo sh > s.json; "$1" s.json go || exit 9; cat s.json > seen.txt; exit 3' \
+		sh "$GOBIN/gorename"
+	tree_covered
+	[ "$status" = 3 ] || fail "status $status: $stderr"
+	[ "$(cat seen.txt)" = go ] || fail "the tree saw '$(cat seen.txt)' after the Go program's rename"
+	# Made at once by the supervisor, the rename would have waited for
+	# the lock the session holds, or replaced the target for good.
+	[ "$(cat s.json)" = old ] || fail "s.json: '$(cat s.json)': not discarded with the session"
+	[[ "$stderr" != *"gave up"* ]] || fail "the rename waited for the session's lock: $stderr"
+	assert_no_temps .
+}
+
+@test "commit = \"session\": busybox rm (static, run by the session's shell) of a kept file: gone for the tree, back when the command fails" {
+	static_busybox
+	printf 'path "u.json" { commit = "session" }\n' > "$CONF"
+	printf 'old\n' > u.json
+	run --separate-stderr "$ATOMICALLY" -v sh -c 'echo new > u.json; "$1" rm u.json || exit 9; test -e u.json && exit 8; exit 3' \
+		sh "$BUSYBOX"
+	tree_covered
+	[ "$status" = 3 ] || fail "status $status (8: u.json still there for the tree; 9: rm failed): $stderr"
+	# Unlinked by the kernel, u.json would be gone for good.
+	[ "$(cat u.json)" = old ] || fail "u.json: '$(cat u.json 2>&1)': not back after the failed command"
+	assert_no_temps .
+}

@@ -152,6 +152,21 @@ static void replace(struct entry *old, struct entry *fresh)
 
 /* E's pending file as the reply: its record's text, its directory and
  * temp. */
+/* A copy of the record's descriptor FD (-1: none), close-on-exec. */
+static int dup_kept(int fd)
+{
+	return fd < 0 ? -1 : sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+void close_kept(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0) {
+			sys_close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
 static void reply_with(const struct entry *e, struct session_file_reply *rep, int fds[2])
 {
 	int slots[RECORD_SLOTS];
@@ -165,8 +180,18 @@ static void reply_with(const struct entry *e, struct session_file_reply *rep, in
 		rep->error = ENAMETOOLONG;
 		return;
 	}
-	fds[0] = slots[RECORD_SLOT_DIR];
-	fds[1] = slots[RECORD_SLOT_TEMP];
+	/* Copies, made under the table mutex: once it is let go of, a
+	 * rename or an unlink of the path may drop the record and close its
+	 * descriptors, and their numbers may be another file's by the time
+	 * the asker uses them. */
+	fds[0] = dup_kept(slots[RECORD_SLOT_DIR]);
+	fds[1] = dup_kept(slots[RECORD_SLOT_TEMP]);
+	if ((slots[RECORD_SLOT_DIR] >= 0 && fds[0] < 0) || (slots[RECORD_SLOT_TEMP] >= 0 && fds[1] < 0)) {
+		rep->status = -1;
+		rep->error = errno;
+		close_kept(fds);
+		return;
+	}
 	rep->status = 0;
 }
 

@@ -26,7 +26,8 @@ int files_setup(const char *text);
 
 /* The requests (session_wire.h); DFD the target's directory, FROMFD the
  * source's (SESSION_RENAME).  REP and FDS (the directory and the temp,
- * -1 when none) are the reply. */
+ * -1 when none: copies, the caller's to close, close_kept) are the
+ * reply. */
 void files_open(const struct session_request *req, int dfd, struct session_file_reply *rep,
 		int fds[2]);
 void files_lookup(const struct session_request *req, int dfd, struct session_file_reply *rep,
@@ -34,6 +35,10 @@ void files_lookup(const struct session_request *req, int dfd, struct session_fil
 void files_rename(const struct session_request *req, int dfd, int fromfd,
 		  struct session_reply *rep);
 void files_unlink(const struct session_request *req, int dfd, struct session_reply *rep);
+
+/* Close the descriptors files_open and files_lookup gave (-1s are
+ * left), and set them to -1. */
+void close_kept(int fds[2]);
 
 /* How long the session may wait, after COMMAND has exited, for the
  * processes of its tree that still use it: the longest lock_timeout of

@@ -24,7 +24,8 @@
 #include "seccomp_slots.h"
 
 /* What the filter sends, by kind. */
-enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_RENAME, CALL_CLOSE, CALL_DUP, CALL_EXIT };
+enum call_kind { CALL_OTHER, CALL_OPEN, CALL_LOOK, CALL_UNLINK, CALL_RENAME, CALL_CLOSE, CALL_DUP,
+		 CALL_EXIT };
 
 /* A call, whichever of the system calls of its kind made it: the name
  * it is about (PATH in DIRFD; for a rename, the name it renames onto)
@@ -72,8 +73,10 @@ static struct call decode(const struct seccomp_notif *req)
 	case __NR_statx:
 	case __NR_faccessat:
 	case __NR_faccessat2:
-	case __NR_unlinkat:
 		return (struct call){ CALL_LOOK, AT(a[0], a[1]), 0, 0, 0, 0 };
+	case __NR_unlinkat:  /* a directory's: only a look */
+		return (struct call){ (a[2] & AT_REMOVEDIR) ? CALL_LOOK : CALL_UNLINK, AT(a[0], a[1]),
+				      0, 0, 0, 0 };
 #ifdef __NR_renameat
 	case __NR_renameat:
 		return (struct call){ CALL_RENAME, AT(a[2], a[3]), 0, 0, (int)a[0], a[1] };
@@ -91,8 +94,9 @@ static struct call decode(const struct seccomp_notif *req)
 	case __NR_stat:
 	case __NR_lstat:
 	case __NR_access:
-	case __NR_unlink:
 		return (struct call){ CALL_LOOK, AT(AT_FDCWD, a[0]), 0, 0, 0, 0 };
+	case __NR_unlink:
+		return (struct call){ CALL_UNLINK, AT(AT_FDCWD, a[0]), 0, 0, 0, 0 };
 #endif
 	}
 	return (struct call){ .kind = CALL_OTHER };
@@ -262,6 +266,14 @@ static void serve_look(struct seccomp_program *p, const struct seccomp_notif *re
 
 	if (!may_act(p, req, c->dirfd, path, &base))
 		return;
+	if (c->kind == CALL_UNLINK && (r = seccomp_files_unlink(base, path)) != REDIRECT_PASS) {
+		close(base);
+		if (r < 0)
+			answer_error(p->listener, req->id, errno ? errno : EIO);
+		else
+			answer_value(p->listener, req->id, 0);
+		return;
+	}
 	if (c->kind == CALL_OPEN && (r = seccomp_files_read(base, path, c->flags)) != REDIRECT_PASS) {
 		close(base);
 		if (r < 0)
@@ -367,7 +379,7 @@ static void serve_named(struct seccomp_program *p, const struct seccomp_notif *r
 		answer_continue(p->listener, req->id);
 	else if (c->kind == CALL_RENAME)
 		serve_rename(q, req, c, path);
-	else if (c->kind == CALL_LOOK || !(c->flags & O_ACCMODE))
+	else if (c->kind == CALL_LOOK || c->kind == CALL_UNLINK || !(c->flags & O_ACCMODE))
 		serve_look(q, req, c, path);
 	else
 		serve_open(q, req, c, path);

@@ -158,26 +158,6 @@ int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *p
 	return r;
 }
 
-int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const char *from,
-			 int tobase, const char *to, unsigned flags)
-{
-	char display[PATH_MAX];
-	const struct rule *rule = matched(tobase, to, display, sizeof(display));
-	struct actor a = acting_for(tab);
-	struct target t;
-	int r, err;
-
-	/* A final symlink is replaced, not followed. */
-	if (!rule || target_find(tobase, to, 1, &t) < 0)
-		return REDIRECT_PASS;
-	r = guarded_rename(&a, rule, &t, display, frombase, from, tobase, to, flags);
-	err = errno;
-	if (r == 0)
-		log_debug("%s: renamed onto by the covered program, synced and locked", display);
-	sys_close(t.dfd);
-	errno = err;
-	return r;
-}
 
 static struct seccomp_file *find(struct seccomp_table *tab, const struct target *t)
 {
@@ -224,6 +204,16 @@ static int make(const struct seccomp_table *tab, struct target *t, const struct 
 	return fd;
 }
 
+/* REQ, about T named DISPLAY, as the library fills it: the rules' id
+ * and lock directory, the target's name in its directory. */
+static void fill_request(struct session_request *req, const struct target *t, const char *display)
+{
+	req->rules = rules_id;
+	snprintf(req->lock_dir, sizeof(req->lock_dir), "%s", rs.lock_dir);
+	snprintf(req->name, sizeof(req->name), "%s", t->name);
+	snprintf(req->display, sizeof(req->display), "%s", display);
+}
+
 /* REQ (SESSION_OPEN or SESSION_LOOKUP, its other fields filled) about T,
  * named DISPLAY, asked of the session's table (files.h) as the library
  * asks it over the session's socket: a descriptor of the session's
@@ -234,15 +224,12 @@ static int ask_session_table(struct session_request *req, const struct target *t
 {
 	struct session_file_reply *rep = malloc(sizeof(*rep));
 	char proc[32];
-	int fds[2] = { -1, -1 }, err;
+	int fds[2] = { -1, -1 }, err, fd;
 
 	*kept = 1;
 	if (!rep)  /* 16 KiB: not on a worker's stack */
 		return -1;
-	req->rules = rules_id;
-	snprintf(req->lock_dir, sizeof(req->lock_dir), "%s", rs.lock_dir);
-	snprintf(req->name, sizeof(req->name), "%s", t->name);
-	snprintf(req->display, sizeof(req->display), "%s", display);
+	fill_request(req, t, display);
 	if (req->op == SESSION_OPEN)
 		files_open(req, t->dfd, rep, fds);
 	else
@@ -255,12 +242,15 @@ static int ask_session_table(struct session_request *req, const struct target *t
 		return -1;
 	}
 	free(rep);
-	/* The session's own descriptor stays its own: a description of the
-	 * program's, with its flags. */
+	/* A description of the program's own, with its flags, of the
+	 * session's temp (FDS are copies, ours to close).  O_NOFOLLOW would
+	 * refuse the /proc link itself. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fds[1]);
-	/* O_NOFOLLOW would refuse the /proc link itself. */
-	return sys_openat(AT_FDCWD, proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY,
-			  0);
+	fd = sys_openat(AT_FDCWD, proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY, 0);
+	err = errno;
+	close_kept(fds);
+	errno = err;
+	return fd;
 }
 
 /* commit = "session": T (the target, matched by RULE, named DISPLAY)
@@ -288,6 +278,88 @@ static int kept_read(const struct target *t, const char *display, int flags, int
 	return ask_session_table(&req, t, display, flags, kept);
 }
 
+
+/* The session's answer REP to REQ (a rename or an unlink it keeps):
+ * 0, -1 with errno, or 1 when it does not keep it. */
+static int session_said(const struct session_reply *rep)
+{
+	if (rep->status < 0)
+		errno = rep->error;
+	return rep->status < 0 ? -1 : rep->status > 0 ? 1 : 0;
+}
+
+/* commit = "session": the program's rename of FROM (in FROMBASE) onto
+ * T (named DISPLAY) makes FROM the session's pending file of T, as the
+ * library's does (files.h): the old file stays until the session
+ * commits.  0, -1 with errno, or 1 when the session does not take it
+ * (the rename is made now, guarded). */
+static int kept_rename(int frombase, const char *from, const struct target *t, const char *display,
+		       unsigned flags)
+{
+	struct session_request req = { .op = SESSION_RENAME, .flags = (int32_t)flags };
+	struct session_reply rep = { 1, 0 };
+	struct target source;
+
+	/* A rename moves the name FROM itself, never what a link leads to. */
+	if (target_find(frombase, from, 1, &source) < 0)
+		return 1;
+	fill_request(&req, t, display);
+	snprintf(req.from, sizeof(req.from), "%s", source.name);
+	files_rename(&req, t->dfd, source.dfd, &rep);
+	sys_close(source.dfd);
+	if (rep.status == 0)
+		log_debug("%s: renamed onto by the covered program: the session's pending file",
+			  display);
+	return session_said(&rep);
+}
+
+int seccomp_files_unlink(int base, const char *path)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = matched(base, path, display, sizeof(display));
+	struct session_request req = { .op = SESSION_UNLINK };
+	struct session_reply rep = { 1, 0 };
+	struct target t;
+	int r;
+
+	/* The name itself goes, not what a link leads to. */
+	if (!rule || rule->commit != COMMIT_SESSION || target_find(base, path, 1, &t) < 0)
+		return REDIRECT_PASS;
+	fill_request(&req, &t, display);
+	files_unlink(&req, t.dfd, &rep);
+	sys_close(t.dfd);
+	r = session_said(&rep);
+	if (r == 0)
+		log_debug("%s: unlinked by the covered program: pending with the session", display);
+	return r == 1 ? REDIRECT_PASS : r;
+}
+
+int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const char *from,
+			 int tobase, const char *to, unsigned flags)
+{
+	char display[PATH_MAX];
+	const struct rule *rule = matched(tobase, to, display, sizeof(display));
+	struct actor a = acting_for(tab);
+	struct target t;
+	int r, err;
+
+	/* A final symlink is replaced, not followed. */
+	if (!rule || target_find(tobase, to, 1, &t) < 0)
+		return REDIRECT_PASS;
+	if (rule->commit == COMMIT_SESSION && (r = kept_rename(frombase, from, &t, display, flags)) != 1) {
+		err = errno;
+		sys_close(t.dfd);
+		errno = err;
+		return r;
+	}
+	r = guarded_rename(&a, rule, &t, display, frombase, from, tobase, to, flags);
+	err = errno;
+	if (r == 0)
+		log_debug("%s: renamed onto by the covered program, synced and locked", display);
+	sys_close(t.dfd);
+	errno = err;
+	return r;
+}
 
 int seccomp_files_read(int base, const char *path, int flags)
 {

@@ -98,6 +98,14 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
  * none: the kernel's open (after seccomp_files_touch). */
 int seccomp_files_read(int base, const char *path, int flags);
 
+/* An unlink by the program of PATH in BASE: when a rule keeps PATH for
+ * the session (commit = "session"), the session deletes it as the
+ * library's unlink does (files.h: gone for the tree now, for everyone
+ * at the commit, back if the command fails): 0, or -1 with errno.
+ * REDIRECT_PASS otherwise (its lock is then taken as a look's, and the
+ * kernel unlinks). */
+int seccomp_files_unlink(int base, const char *path);
+
 /* A look by the program at PATH in BASE (a read-only open, a stat, an
  * access, an unlink): when a rule with lock = "process" or "session"
  * matches it, its lock is taken and held, for "process" until the

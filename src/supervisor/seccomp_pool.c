@@ -52,6 +52,8 @@ static struct job *next_job(void)
 	return j;
 }
 
+#define WORKER_STACK (512 * 1024)
+
 static void *work(void *unused)
 {
 	(void)unused;
@@ -80,6 +82,10 @@ static int add_worker(void)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Up to POOL_MAX of them: 512 KiB each rather than 8 MiB of
+	 * address space (a call's deepest path, a commit, holds a few
+	 * PATH_MAX buffers). */
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
 	err = pthread_create(&thread, &attr, work, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)

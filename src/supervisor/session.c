@@ -140,7 +140,7 @@ static int answer(int sock, pid_t pid, const struct session_request *req, const 
 {
 	struct session_file_reply file_rep;
 	struct session_reply rep = { 0, 0 };
-	int fds[2] = { -1, -1 };
+	int fds[2] = { -1, -1 }, r;
 
 	switch (req->op) {
 	case SESSION_COVER:
@@ -166,7 +166,9 @@ static int answer(int sock, pid_t pid, const struct session_request *req, const 
 			files_open(req, dfds[0], &file_rep, fds);
 		else
 			files_lookup(req, dfds[0], &file_rep, fds);
-		return session_send(sock, &file_rep, sizeof(file_rep), fds, 2);
+		r = session_send(sock, &file_rep, sizeof(file_rep), fds, 2);
+		close_kept(fds);
+		return r;
 	}
 }
 
