@@ -1343,3 +1343,20 @@ static_prog() {
 	[ "$(cat u.json)" = old ] || fail "u.json: '$(cat u.json 2>&1)': not back after the failed command"
 	assert_no_temps .
 }
+
+@test "gofmt -w (a Go tool that rewrites its files in place): the same bytes as without atomically, committed by rename" {
+	command -v gofmt > /dev/null || skip "no gofmt here (make check installs golang-go)"
+	printf 'path "*.go" { }\n' > "$CONF"
+	printf 'package main\nfunc main(){println("x")}\n' > plain.go
+	cp plain.go wrapped.go
+	local plain wrapped
+	plain=$(inode plain.go)
+	wrapped=$(inode wrapped.go)
+	gofmt -w plain.go
+	[ "$(inode plain.go)" = "$plain" ] || fail "control: plain gofmt -w replaced the file (it writes in place)"
+	covered gofmt -w wrapped.go
+	assert_success
+	cmp plain.go wrapped.go || fail "wrapped.go differs: $(cat wrapped.go)"
+	[ "$(inode wrapped.go)" != "$wrapped" ] || fail "wrapped.go written in place: not committed by rename"
+	assert_no_temps .
+}
