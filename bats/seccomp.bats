@@ -1011,16 +1011,9 @@ BUSYBOX_SCRIPT='echo a > a.json; (echo b > b.json); echo c | cat > c.json; { ech
 # the launcher words given, or none), which must write, touch "wrote",
 # then wait for the file "go"; print what log.json holds meanwhile.
 reader_during() {
-	local script=$1 seen
+	local script=$1
 	shift
-	rm -f wrote go
-	"$@" "$BUSYBOX" sh -c "$script" 2>/dev/null &
-	local pid=$! i
-	for ((i = 0; i < 500; i++)); do [ ! -e wrote ] || break; sleep 0.01; done
-	seen=$(cat log.json)
-	touch go
-	wait $pid
-	printf '%s' "$seen"
+	reader_during_prog "$@" "$BUSYBOX" sh -c "$script"
 }
 
 # reader_during_prog COMMAND...: run COMMAND, which must write

@@ -173,18 +173,25 @@ void forks_put(struct seccomp_program *p, struct seccomp_program *q)
 	pthread_mutex_unlock(&f->guard);
 }
 
-/* Under the guard: E's process died without exiting: what it had is
- * discarded, its locks let go of; freed unless a call holds it. */
+/* Under the guard: E is served no more: what it has pending committed
+ * (COMMIT) or discarded, its locks let go of; freed unless a call holds
+ * it. */
+static void end_fork(struct seccomp_forks *f, struct fork_entry *e, int commit)
+{
+	e->prog.exited = 1;
+	if (seccomp_files_end(&e->prog.files, commit) < 0)
+		f->failed = 1;
+	if (e->refs == 0)
+		drop(f, e);
+}
+
+/* Under the guard: E's process died without exiting. */
 static void died(struct seccomp_program *p, struct seccomp_forks *f, struct fork_entry *e)
 {
 	if (seccomp_files_count(&e->prog.files) > 0)
 		log_info("pid %d (forked from %d) ended without exiting (killed by a signal): "
 			 "its files are not committed", (int)e->prog.pid, (int)p->pid);
-	e->prog.exited = 1;
-	if (seccomp_files_end(&e->prog.files, 0) < 0)
-		f->failed = 1;
-	if (e->refs == 0)
-		drop(f, e);
+	end_fork(f, e, 0);
 }
 
 void forks_sweep(struct seccomp_program *p)
@@ -258,11 +265,7 @@ int forks_end(struct seccomp_program *p)
 			log_warn("pid %d (forked from %d) still writes at the end: its pending files "
 				 "are committed as they stand, and what it writes from now on goes "
 				 "into them in place", (int)e->prog.pid, (int)p->pid);
-		e->prog.exited = 1;
-		if (seccomp_files_end(&e->prog.files, 1) < 0)
-			f->failed = 1;
-		if (e->refs == 0)
-			drop(f, e);
+		end_fork(f, e, 1);
 	}
 	r = f->failed ? -1 : 0;
 	pthread_mutex_unlock(&f->guard);
