@@ -30,6 +30,10 @@ struct actor {
 	 * two processes' (lock.h); lock_let_go gives back what an owner
 	 * kept.  The token must stay unique while its locks are held. */
 	const void *owner;
+	/* 1: an append may get a temp with a hole for the target's content
+	 * (record.h), because the actor fills it wherever the program needs
+	 * the whole file (the library's hooks); 0: appends copy the target. */
+	int sparse_appends;
 	/* lock = "session": have the session's supervisor take the lock of
 	 * NAME in the directory DFD and hold it for the whole process tree
 	 * until COMMAND exits.  Returns 0 when it holds it, -1 with errno

@@ -217,6 +217,95 @@ static int replace_target(const struct actor *a, struct record *r, int checkpoin
 	return 0;
 }
 
+/* commit_append: the temp is to be committed whole (its hole filled). */
+#define COMMIT_WHOLE 4
+
+/* The window an append must fit in to be added in place: one write that
+ * stays within one page of the page cache, which the kernel copies in
+ * before it moves the file's size, so that a reader sees the file's old
+ * size or its new size with the whole append (a write across pages moves
+ * the size page by page), and a SIGKILL cannot stop it half way.  4096:
+ * a page on every machine, and within one of a machine with larger ones. */
+#define APPEND_WINDOW 4096
+
+/* Add the N bytes R's program appended (at append_base in its temp) to
+ * the target, whose descriptor TO (O_APPEND) ends at END: one write,
+ * synced per durability, undone by truncation when it fails. */
+static int append_bytes(struct record *r, int to, off_t end, off_t n)
+{
+	char buf[APPEND_WINDOW];
+	int from = record_reopen_temp(r, O_RDONLY | O_CLOEXEC), err = EIO;
+	ssize_t got = -1, put = -1;
+
+	if (from < 0)
+		return failed(r, "cannot read what was appended", errno);
+	if (!record_hole_intact(r, from)) {
+		sys_close(from);
+		return failed(r, "written below its old end in a way the library could not follow", EIO);
+	}
+	got = sys_pread(from, buf, (size_t)n, r->append_base);
+	if (got < 0)
+		err = errno;
+	sys_close(from);
+	if (got != n)
+		return failed(r, "cannot read what was appended", err);
+	put = sys_write(to, buf, (size_t)n);
+	if (put == n && sync_durably(to, r->rule->durability) == 0)
+		return 0;
+	err = put < 0 ? errno : put < n ? EIO : errno;
+	/* Whatever of it reached the file goes again: the old content. */
+	if (put > 0 && (sys_ftruncate(to, end) < 0 || sync_durably(to, r->rule->durability) < 0))
+		log_warn("%s: an append that failed could not be taken back: %s", r->path,
+			 strerror(errno));
+	return failed(r, put == n ? "fsync" : "append", err);
+}
+
+/* An append whose temp still holds its hole (record.h): what was
+ * appended goes onto the target itself, when it fits APPEND_WINDOW and
+ * nobody may write the temp after us (WHOLE_ONLY: a checkpoint, a
+ * commit while a child may still hold it, a session's).  Returns 0 when
+ * appended, COMMIT_NOTHING when nothing was, -1 when it failed (said; the
+ * target as it was), or COMMIT_WHOLE (the hole filled) when the temp is
+ * to be committed as any other. */
+static int commit_append(struct record *r, const struct stat *now, int whole_only)
+{
+	off_t n = now->st_size - r->append_base, end;
+	struct stat st;
+	int to, ret;
+
+	if (n < 0)
+		return failed(r, "cut below its old end in a way the library could not follow", EIO);
+	/* The program set the mode or owner itself: that is a change. */
+	if (!whole_only && now->st_mode == r->temp_mode && now->st_uid == r->temp_uid &&
+	    now->st_gid == r->temp_gid) {
+		if (n == 0) {
+			log_info("%s: unchanged, left as it was", r->path);
+			record_discard(r);
+			return COMMIT_NOTHING;
+		}
+		to = n > APPEND_WINDOW ? -1 :
+		     sys_openat(r->dfd, r->name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+				O_CLOEXEC | O_NOCTTY, 0);
+		if (to >= 0 && sys_fstat(to, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_dev == r->target_st.st_dev && st.st_ino == r->target_st.st_ino &&
+		    st.st_nlink == 1 && (end = st.st_size, n <= APPEND_WINDOW - end % APPEND_WINDOW)) {
+			ret = append_bytes(r, to, end, n);
+			sys_close(to);
+			if (ret == 0) {
+				record_discard(r);
+				log_info("%s: appended in place (%lld bytes, %s)", r->path, (long long)n,
+					 durability_name(r->rule->durability));
+			}
+			return ret;
+		}
+		if (to >= 0)
+			sys_close(to);
+	}
+	if (record_fill(r) < 0)
+		return failed(r, "cannot copy its old content in before the appended bytes", errno);
+	return COMMIT_WHOLE;
+}
+
 /* The steps of commit.h; for a CHECKPOINT, where the program keeps its
  * descriptors of the temp, what leaves the temp in place (nothing to
  * commit, a target deleted meanwhile, one that no rename can replace)
@@ -256,6 +345,18 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 		listed = 0;  /* none can be there */
 	if (shared_write_failed(r, &now, names, listed, &err))
 		return failed(r, "a process it was shared with failed to write it", err);
+	if (record_has_hole(r, names, listed)) {
+		int ret = commit_append(r, &now, checkpoint || force || prepare);
+
+		if (ret != COMMIT_WHOLE)
+			return ret;
+		/* Filled: the temp is looked at again. */
+		if (sys_fstat(r->tfd, &now) < 0)
+			return failed(r, "cannot look at its temp file", errno);
+		listed = sys_flistxattr(r->tfd, names, sizeof(names));
+		if (listed < 0 && errno == ENOTSUP)
+			listed = 0;
+	}
 	if (!force && unchanged(r, &now)) {
 		if (checkpoint)
 			return COMMIT_LATER;

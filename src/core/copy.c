@@ -51,34 +51,51 @@ static int copy_range(int from, int to, off_t off, off_t len)
 	return 0;
 }
 
-/* Give TO the content of FROM: a reflink where the file system shares
- * blocks (btrfs, xfs); else the data extents one by one (SEEK_DATA,
- * SEEK_HOLE), so that a sparse file stays sparse, each copied in the
- * kernel where it can be. */
-int copy_contents(int from, int to)
+/* The data extents of FROM in [POS, END) to the same offsets of TO, one
+ * by one (SEEK_DATA, SEEK_HOLE): FROM's holes are left as TO has them. */
+static int copy_extents(int from, int to, off_t pos, off_t end)
 {
-	off_t size, pos = 0, data, hole;
+	off_t data, hole;
 
-	size = sys_lseek(from, 0, SEEK_END);
-	if (size < 0)
-		return -1;
-	if (sys_ficlone(to, from) == 0)
-		pos = size;  /* all of it shared; TO may have been longer */
-	while (pos < size) {
+	while (pos < end) {
 		data = sys_lseek(from, pos, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break;  /* only a hole is left */
 		if (data < 0) {
 			data = pos;  /* no SEEK_DATA here: the rest is data */
-			hole = size;
+			hole = end;
 		} else if ((hole = sys_lseek(from, data, SEEK_HOLE)) < 0) {
 			return -1;
 		}
+		if (data >= end)
+			break;
+		if (hole > end)
+			hole = end;
 		if (copy_range(from, to, data, hole - data) < 0)
 			return -1;
 		pos = hole;
 	}
+	return 0;
+}
+
+/* Give TO the content of FROM: a reflink where the file system shares
+ * blocks (btrfs, xfs); else the data extents one by one, so that a
+ * sparse file stays sparse, each copied in the kernel where it can be. */
+int copy_contents(int from, int to)
+{
+	off_t size;
+
+	size = sys_lseek(from, 0, SEEK_END);
+	if (size < 0)
+		return -1;
+	if (sys_ficlone(to, from) < 0 && copy_extents(from, to, 0, size) < 0)
+		return -1;
 	return sys_ftruncate(to, size);
+}
+
+int copy_prefix(int from, int to, off_t len)
+{
+	return copy_extents(from, to, 0, len);
 }
 
 /* Do the files open as A and B hold the same bytes?  Read and compared in

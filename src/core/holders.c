@@ -35,7 +35,7 @@ int holders_detach(struct record *r)
 	/* Read-only is all flock and the commit need.  A program that took
 	 * read access from its own file (fchmod 0200) leaves the question
 	 * open: -1. */
-	int fd = record_open_temp(r, O_RDONLY | O_CLOEXEC);
+	int fd = record_reopen_temp(r, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;

@@ -25,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy.h"
 #include "lock.h"
+#include "log.h"
+#include "metadata.h"
 #include "mutex.h"
 #include "record.h"
 #include "rules.h"
@@ -88,7 +91,7 @@ void record_mark_failed(int fd, int err)
 	errno = saved;
 }
 
-int record_open_temp(const struct record *r, int flags)
+int record_reopen_temp(const struct record *r, int flags)
 {
 	char proc[32];
 	int fd;
@@ -103,6 +106,89 @@ int record_open_temp(const struct record *r, int flags)
 			return fd;
 	}
 	return sys_openat(r->dfd, r->temp, flags | O_NOFOLLOW | O_NOCTTY, 0);
+}
+
+int record_open_temp(const struct record *r, int flags)
+{
+	/* One that only appends reads nothing and writes past the hole. */
+	if ((flags & (O_ACCMODE | O_APPEND | O_TRUNC)) != (O_WRONLY | O_APPEND) && record_fill(r) < 0)
+		return -1;
+	return record_reopen_temp(r, flags);
+}
+
+int record_has_hole(const struct record *r, const char *names, ssize_t listed)
+{
+	char v[24];
+
+	if (r->append_base <= 0 || r->inplace || r->tfd < 0)
+		return 0;
+	if (listed >= 0)
+		return xattr_listed(names, listed, RECORD_BASE_XATTR);
+	return sys_fgetxattr(r->tfd, RECORD_BASE_XATTR, v, sizeof(v)) >= 0;
+}
+
+int record_hole_intact(const struct record *r, int fd)
+{
+	/* The program's first append allocated the block it starts in,
+	 * which may begin below append_base: data from the 4 KiB boundary
+	 * below it on is the program's. */
+	off_t data = sys_lseek(fd, 0, SEEK_DATA);
+
+	if (data < 0 && errno == ENXIO)
+		return 1;  /* all hole: nothing was appended */
+	return data >= (r->append_base & ~(off_t)4095);
+}
+
+/* The target's first append_base bytes into the hole of R's temp: from
+ * the file the append was made on (under its lock, nobody else of ours
+ * changed it), through a description of the temp of our own (the
+ * program's is O_APPEND, which the kernel will not copy into). */
+static int fill_hole(const struct record *r)
+{
+	int from = sys_openat(r->dfd, r->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	int to = record_reopen_temp(r, O_WRONLY | O_CLOEXEC);
+	struct stat st;
+	int ok = -1, err = EIO;
+
+	if (from < 0 || to < 0)
+		err = errno;
+	else if (sys_fstat(from, &st) < 0)
+		err = errno;
+	else if (st.st_dev != r->target_st.st_dev || st.st_ino != r->target_st.st_ino ||
+		 st.st_size < r->append_base)
+		err = ESTALE;  /* replaced or cut by a writer we do not know */
+	else if (!record_hole_intact(r, to))
+		err = EIO;  /* written below its end by a way we did not see */
+	else if (copy_prefix(from, to, r->append_base) < 0)
+		err = errno;
+	else if (sys_fremovexattr(to, RECORD_BASE_XATTR) == 0 || errno == ENODATA)
+		ok = 0;  /* ENODATA: another thread filled it meanwhile */
+	else
+		err = errno;
+	if (from >= 0)
+		sys_close(from);
+	if (to >= 0)
+		sys_close(to);
+	errno = err;
+	return ok;
+}
+
+int record_fill(const struct record *r)
+{
+	int err;
+
+	if (!record_has_hole(r, NULL, -1))
+		return 0;
+	if (fill_hole(r) == 0)
+		return 0;
+	/* The temp is not the file the program writes: no commit of it
+	 * (the mark is in the temp, for whichever process holds the record). */
+	err = errno;
+	log_warn("%s: cannot copy its old content in before the appended bytes: %s",
+		 r->path, strerror(err));
+	record_mark_failed(r->tfd, err);
+	errno = err;
+	return -1;
 }
 
 void record_discard(struct record *r)
@@ -221,6 +307,7 @@ size_t record_encode(const struct record *r, const struct ruleset *rs, char *buf
 	textout_num(&o, r->temp_uid);
 	textout_char(&o, '.');
 	textout_num(&o, r->temp_gid);
+	put_field(&o, "ab", r->append_base);
 	put_hex(&o, "n", r->name);
 	put_hex(&o, "m", r->temp);
 	put_hex(&o, "p", r->path);
@@ -339,7 +426,7 @@ static int get_slot(const char *v, const int *fds, int nfds, int *fd)
 }
 
 static const char *const keys[] = {
-	"v", "r", "d", "t", "l", "x", "i", "c", "e", "w", "u", "ts", "cs", "tm", "n", "m", "p",
+	"v", "r", "d", "t", "l", "x", "i", "c", "e", "w", "u", "ts", "cs", "tm", "n", "m", "p", "ab",
 };
 enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -401,7 +488,12 @@ static int get_one(int k, const char *v, const struct ruleset *rs, const int *fd
 		return 0;
 	case 14: return get_hex(v, r->name, sizeof(r->name));
 	case 15: return get_hex(v, r->temp, sizeof(r->temp));
-	default: return get_hex(v, r->path, sizeof(r->path));
+	case 16: return get_hex(v, r->path, sizeof(r->path));
+	default:
+		if (get_field(v, 0, INT64_MAX, &n) < 0)
+			return -1;
+		r->append_base = (off_t)n;
+		return 0;
 	}
 }
 

@@ -51,6 +51,8 @@ struct record {
 	unsigned char inplace;     /* fallback: the program writes the target */
 	unsigned char copied;      /* the temp started as a copy of the target */
 	unsigned char temp_counted; /* the lock counts the temp from its take */
+	off_t append_base;         /* > 0: an append, whose temp holds a hole */
+	                           /* for the target's first bytes (below) */
 	struct stat target_st;     /* the target as it was at the open */
 	struct stat copy_st;       /* the temp just after the copy */
 	mode_t temp_mode;          /* the temp as it was made: a program that */
@@ -66,6 +68,35 @@ struct record {
 	char temp[NAME_MAX + 1];   /* the temp's name in dfd; "" while anonymous */
 	char path[PATH_MAX];       /* the path the program opened, for messages */
 };
+
+/* An append (O_WRONLY|O_APPEND on a file that has content) does not copy
+ * the target: its temp is made sparse, as long as the target
+ * (append_base bytes, a hole that costs nothing), so that the program's
+ * appends land past it, at the offsets they would have had, and its
+ * lseek, ftell and fstat see the sizes they would have seen.  The commit
+ * then adds only what was appended to the target (commit.h).  The hole
+ * stands for the target's bytes while the temp carries RECORD_BASE_XATTR;
+ * anything that needs the whole file (a second descriptor of the temp, a
+ * truncation, a write at an offset) fills it first (record_fill), which
+ * copies the target's bytes in and removes the mark.  The mark lives in
+ * the temp, not the record, so that every process that shares the temp
+ * knows whether it was filled. */
+#define RECORD_BASE_XATTR "user.atomically.base"
+
+/* Make sure R's temp holds the whole file: the target's first bytes
+ * copied into its hole, if it still has one.  0, or -1 with errno (the
+ * record is then failed: record_fail).  Cheap when R is no append: no
+ * system call. */
+int record_fill(const struct record *r);
+
+/* Is R's temp still an append's, with its hole: has it the mark?  NAMES:
+ * its extended attributes' names, LISTED bytes (-1: unknown, asked). */
+int record_has_hole(const struct record *r, const char *names, ssize_t listed);
+
+/* Does the temp, open as FD (a description of the caller's: its offset
+ * moves), still hold nothing below the 4 KiB boundary under append_base,
+ * as only appends leave it?  1 or 0. */
+int record_hole_intact(const struct record *r, int fd);
 
 /* Make R an empty record: no descriptors, no lock, empty names.  R's
  * memory may hold anything before. */
@@ -100,10 +131,15 @@ void record_mark_failed(int fd, int err);
  * identity but its own. */
 void record_view(const struct record *r, struct stat *st, int fresh);
 
-/* A new descriptor of R's temp opened with FLAGS (O_RDONLY...): the
- * descriptors at hand may be write-only.  Through R's own descriptor of
+/* A new descriptor of R's temp opened with FLAGS (O_RDONLY...), holding
+ * the whole file (record_fill): the descriptors at hand may be
+ * write-only.  Through R's own descriptor of
  * it (/proc/self/fd), else its name.  -1 with errno. */
 int record_open_temp(const struct record *r, int flags);
+
+/* The same without filling an append's hole first: a description of the
+ * same file, for what needs no content (holders.h). */
+int record_reopen_temp(const struct record *r, int flags);
 
 /* Remove R's temp if it has a name (an anonymous one goes with its last
  * descriptor): the commit failed or never came. */

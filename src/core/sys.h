@@ -67,6 +67,7 @@ int sys_renameat2(int fromfd, const char *from, int tofd, const char *to, unsign
 int sys_linkat(int fromfd, const char *from, int tofd, const char *to, int flags);
 ssize_t sys_write(int fd, const void *buf, size_t n);
 ssize_t sys_pwrite(int fd, const void *buf, size_t n, off_t off);
+int sys_ftruncate(int fd, off_t len);
 ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t n);
 /* fcntl with an int argument (F_GETFD, F_SETFD, F_GETFL, F_SETFL,
  * F_DUPFD_CLOEXEC) or a struct flock (the OFD locks). */
@@ -136,7 +137,6 @@ static inline int sys_fstatat(int dfd, const char *path, struct stat *st, int fl
 
 static inline ssize_t sys_pread(int fd, void *buf, size_t n, off_t off) { return pread(fd, buf, n, off); }
 static inline off_t sys_lseek(int fd, off_t off, int whence) { return lseek(fd, off, whence); }
-static inline int sys_ftruncate(int fd, off_t len) { return ftruncate(fd, len); }
 static inline int sys_fchmod(int fd, mode_t mode) { return fchmod(fd, mode); }
 static inline int sys_fchown(int fd, uid_t uid, gid_t gid) { return fchown(fd, uid, gid); }
 static inline int sys_ficlone(int to, int from) { return ioctl(to, FICLONE, from); }
@@ -217,6 +217,7 @@ static inline double sys_monotonic(void)
 #pragma GCC poison close close_range closefrom dup dup2 dup3 fcntl fcntl64
 #pragma GCC poison write pwrite pwrite64 writev pwritev pwritev64 pwritev2 pwritev64v2
 #pragma GCC poison sendfile sendfile64 copy_file_range splice
+#pragma GCC poison ftruncate ftruncate64 fallocate fallocate64 posix_fallocate posix_fallocate64
 #pragma GCC poison clearerr clearerr_unlocked
 #pragma GCC poison lstat fstatat lstat64 fstatat64 access faccessat fstat fstat64
 #pragma GCC poison __xstat __lxstat __fxstatat __xstat64 __lxstat64 __fxstatat64 __fxstat __fxstat64

@@ -187,7 +187,12 @@ static int do_fcntl(int (*realf)(int, int, ...), int fd, int cmd, va_list ap)
 	/* Every fcntl argument fits a pointer-sized register: pass it on as
 	 * it came, as glibc's own wrapper does. */
 	void *arg = va_arg(ap, void *);
-	int r = realf(fd, cmd, arg);
+	int r;
+
+	/* Writes at offsets from now on: an append's hole is filled first. */
+	if (cmd == F_SETFL && !((long)arg & O_APPEND))
+		hook_before_overwrite(fd);
+	r = realf(fd, cmd, arg);
 
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		alias(fd, r);

@@ -22,6 +22,9 @@
 #include "state.h"
 #include "tombstone.h"
 
+/* pwritev2's RWF_NOAPPEND (Linux 6.9), which older headers lack. */
+#define RWF_NOAPPEND_FLAG 0x00000020
+
 /* The close of syscall(SYS_close): the system call itself, as the
  * program asked (no cancellation point, no libc in between). */
 static int kernel_close(int fd)
@@ -159,8 +162,15 @@ EXPORT long syscall(long number, ...)
 	case SYS_pwrite64:
 	case SYS_writev:
 	case SYS_pwritev:
-	case SYS_pwritev2:
 		WROTE(a[0]);
+	case SYS_pwritev2:
+		if (a[5] & RWF_NOAPPEND_FLAG)
+			hook_before_overwrite((int)a[0]);
+		WROTE(a[0]);
+	case SYS_ftruncate:
+	case SYS_fallocate:
+		hook_before_overwrite((int)a[0]);
+		break;
 	case SYS_getdents64:
 #ifdef SYS_getdents
 	case SYS_getdents:

@@ -57,10 +57,59 @@ WRITE_HOOK(pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf,
 WRITE_HOOK(writev, (int fd, const struct iovec *iov, int n), (fd, iov, n))
 WRITE_HOOK(pwritev, (int fd, const struct iovec *iov, int n, off_t off), (fd, iov, n, off))
 WRITE_HOOK(pwritev64, (int fd, const struct iovec *iov, int n, off64_t off), (fd, iov, n, off))
-WRITE_HOOK(pwritev2, (int fd, const struct iovec *iov, int n, off_t off, int flags),
-	   (fd, iov, n, off, flags))
-WRITE_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, int flags),
-	   (fd, iov, n, off, flags))
+
+/* ---- what may write below an append's end ---- */
+
+/* An append's temp holds a hole for the target's content (record.h);
+ * the calls that can write into it, or cut it, fill it first.  Only for
+ * a descriptor of a pending file: one load of the fd table otherwise. */
+static void before_overwrite(int fd)
+{
+	if (lib_should_act())
+		pending_whole(fd);
+}
+
+#ifndef RWF_NOAPPEND
+#define RWF_NOAPPEND 0x00000020  /* Linux 6.9: a write at OFF in spite of O_APPEND */
+#endif
+
+#define WRITE_AT_HOOK(name, params, args)                 \
+	EXPORT ssize_t name params                        \
+	{                                                 \
+		ssize_t r;                                \
+		if (flags & RWF_NOAPPEND)                 \
+			before_overwrite(fd);             \
+		r = real.name args;                       \
+		if (r < 0)                                \
+			note_write_error(fd);             \
+		else if (r > 0)                           \
+			pending_written(fd);              \
+		return r;                                 \
+	}
+
+WRITE_AT_HOOK(pwritev2, (int fd, const struct iovec *iov, int n, off_t off, int flags),
+	      (fd, iov, n, off, flags))
+WRITE_AT_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off, int flags),
+	      (fd, iov, n, off, flags))
+
+#define SIZE_HOOK(name, params, args)          \
+	EXPORT int name params                 \
+	{                                      \
+		before_overwrite(fd);          \
+		return real.name args;         \
+	}
+
+SIZE_HOOK(ftruncate, (int fd, off_t n), (fd, n))
+SIZE_HOOK(ftruncate64, (int fd, off64_t n), (fd, n))
+SIZE_HOOK(fallocate, (int fd, int mode, off_t off, off_t n), (fd, mode, off, n))
+SIZE_HOOK(fallocate64, (int fd, int mode, off64_t off, off64_t n), (fd, mode, off, n))
+SIZE_HOOK(posix_fallocate, (int fd, off_t off, off_t n), (fd, off, n))
+SIZE_HOOK(posix_fallocate64, (int fd, off64_t off, off64_t n), (fd, off, n))
+
+void hook_before_overwrite(int fd)
+{
+	before_overwrite(fd);
+}
 
 /* The other ways data reaches a descriptor (shutil.copyfile uses
  * sendfile): the same watch on failures. */

@@ -61,6 +61,9 @@ void hook_flocked(int fd, int op);
 
 /* A write to FD returned R (-1: errno says why).  (hook_write.c) */
 void hook_wrote(int fd, long r);
+/* FD is about to be written below its end or cut (hook_write.c): an
+ * append's hole is filled first. */
+void hook_before_overwrite(int fd);
 
 /* The entry points under names of the library's own, for syscall(),
  * which makes the same calls by number (hook_syscall.c): called straight,

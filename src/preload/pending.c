@@ -500,6 +500,14 @@ void pending_written(int fd)
 		record_written(&p->rec);
 }
 
+void pending_whole(int fd)
+{
+	struct pending *p = fdtable_get(fd);
+
+	if (p)
+		record_fill(&p->rec);  /* a failure fails the record: said */
+}
+
 void pending_fail(struct pending *p, int fd, int err)
 {
 	record_fail(&p->rec, err);

@@ -105,6 +105,12 @@ void pending_fail(struct pending *p, int fd, int err);
  * it is no longer unmodified.  One atomic load when nothing is pending. */
 void pending_written(int fd);
 
+/* FD is about to be written where an append's temp may still hold its
+ * hole (a truncation, an allocation, a write at an offset): the hole is
+ * filled first (record_fill), so that the temp is the whole file.  One
+ * atomic load when nothing is pending. */
+void pending_whole(int fd);
+
 /* A pending file shared, not owned, by this process (after exec): its
  * descriptors only watch for failed writes.  Returns 0 or -1. */
 int pending_watch(const int *fds, int nfds);

@@ -62,6 +62,12 @@ struct utimbuf;
 	  (fd, v, n, o, f))                                                       \
 	X(pwritev64v2, "pwritev64v2", ssize_t,                                    \
 	  (int fd, const struct iovec *v, int n, off64_t o, int f), (fd, v, n, o, f)) \
+	X(ftruncate, "ftruncate", int, (int fd, off_t n), (fd, n))                \
+	X(ftruncate64, "ftruncate64", int, (int fd, off64_t n), (fd, n))          \
+	X(fallocate, "fallocate", int, (int fd, int m, off_t o, off_t n), (fd, m, o, n)) \
+	X(fallocate64, "fallocate64", int, (int fd, int m, off64_t o, off64_t n), (fd, m, o, n)) \
+	X(posix_fallocate, "posix_fallocate", int, (int fd, off_t o, off_t n), (fd, o, n)) \
+	X(posix_fallocate64, "posix_fallocate64", int, (int fd, off64_t o, off64_t n), (fd, o, n)) \
 	X(sendfile, "sendfile", ssize_t, (int a, int b, off_t *o, size_t n), (a, b, o, n)) \
 	X(sendfile64, "sendfile64", ssize_t, (int a, int b, off64_t *o, size_t n), (a, b, o, n)) \
 	X(copy_file_range, "copy_file_range", ssize_t,                            \

@@ -161,6 +161,7 @@ static void load_rules(void)
 	lib.actor.lock_dir = lib.rs.lock_dir;
 	lib.actor.session_hold = session_hold;
 	lib.actor.session_alive = session_alive;
+	lib.actor.sparse_appends = 1;  /* the hooks fill an append's hole (hook_write.c) */
 	lib.writes_only = 1;
 	for (size_t i = 0; i < lib.rs.nrules; i++)
 		if (lib.rs.rules[i].lock >= SCOPE_PROCESS)

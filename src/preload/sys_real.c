@@ -87,6 +87,11 @@ ssize_t sys_pwrite(int fd, const void *buf, size_t n, off_t off)
 	return real.pwrite(fd, buf, n, off);
 }
 
+int sys_ftruncate(int fd, off_t len)
+{
+	return real.ftruncate(fd, len);
+}
+
 ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t n)
 {
 	return real.copy_file_range(in, inoff, out, outoff, n, 0);
