@@ -71,10 +71,10 @@ assert_loaded() {
 
 # commits NAME: how many commits of a file named NAME (a regex) the
 # library's log shows: its routine "committed" lines ("committed
-# (full)"), not a message that says more (the warning "committed before
+# (full)", "committed (full, 6 bytes appended in place)"), not a message that says more (the warning "committed before
 # exec of ...", "committed, but syncing its directory failed").
 commits() {
-	grep -cE "/$1: committed( \([a-z]+\))?\$" "$LIBLOG" || true
+	grep -cE "/$1: committed( \([a-z]+(, [0-9]+ bytes appended in place)?\))?\$" "$LIBLOG" || true
 }
 
 # assert_commits NAME N: the log shows exactly N commits of NAME.

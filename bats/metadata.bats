@@ -629,25 +629,31 @@ with open(sys.argv[1], "r+b") as f:
 	assert_no_temps .
 }
 
-# appends HOW: bash >> and the C writer's open(O_WRONLY|O_APPEND) append
-# a line to a 256 KiB file: the content is right, and the temp got the
-# old content by HOW, as for any write without O_TRUNC (SPEC §3: "reflink
-# FICLONE where the filesystem allows it"), although the temp is opened
-# O_APPEND for the program.
+# appends HOW: O_APPEND of a line (bash >>) to a 256 KiB file of one name
+# is added in place: nothing of the old content is cloned, copied or read,
+# the inode stays.  An append to a file of two names (the C writer; with
+# reflink, the fixture's NAME.keep) cannot be, and its temp gets the old
+# content by HOW, as before.  An append larger than the rest of the page
+# (8 KiB, python) fills the temp's hole with the old content (in the
+# kernel: copy_file_range, which a reflink file system shares) and is
+# renamed into place.
 appends() {
 	local how=$1 t=$BATS_TEST_TMPDIR
 	need_tool strace strace
 	[ "$how" != reflink ] || need_tool filefrag e2fsprogs
-	fixture bash.yaml writer.yaml
+	fixture writer.yaml bash.yaml
+	[ "$how" = reflink ] || ln writer.yaml writer.keep
 	{ cat orig.bin; printf 'tail\n'; } > "$t/append.want"
 
 	traced "$t/bash.trace" bash -c 'echo tail >> bash.yaml'
 	assert_loaded bash
 	assert_success
-	assert_redirected bash.yaml
 	cmp bash.yaml "$t/append.want" || fail "bash.yaml is not the old content and the appended line"
-	assert_copied_by "$how" "$t/bash.trace" bash.yaml
-	[ "$how" != reflink ] || assert_shares_extents bash.yaml
+	grep -q 'bash.yaml: committed (full, 5 bytes appended in place)$' "$LIBLOG" ||
+		fail "bash.yaml was not appended to in place: $(cat "$LIBLOG")"
+	! grep -E "(copy_file_range|read)\([0-9]+<[^>]*/bash\.yaml>, .*\) = [1-9]|FICLONE" "$t/bash.trace" ||
+		fail "the old content of bash.yaml was copied or read"
+	[ "$(stat -c %i bash.yaml)" = "${INO[bash.yaml]}" ] || fail "bash.yaml was replaced"
 
 	traced "$t/writer.trace" "$WRITER" append writer.yaml $'tail\n'
 	assert_loaded writer
@@ -655,8 +661,21 @@ appends() {
 	assert_redirected writer.yaml
 	cmp writer.yaml "$t/append.want" || fail "writer.yaml is not the old content and the appended line"
 	assert_copied_by "$how" "$t/writer.trace" writer.yaml
+	assert_new_inodes writer.yaml
 
-	assert_new_inodes bash.yaml writer.yaml
+	head -c 8192 /dev/urandom > "$t/big.tail"
+	cat "$t/big.tail" >> "$t/append.want"
+	traced "$t/big.trace" "$PY" -c '
+import sys
+with open("bash.yaml", "ab") as f:
+    f.write(open(sys.argv[1], "rb").read())' "$t/big.tail"
+	assert_loaded "$PYNAME"
+	assert_success
+	cmp bash.yaml "$t/append.want" || fail "bash.yaml is not the old content and the two appends"
+	grep -q 'bash.yaml: committed (full)$' "$LIBLOG" || fail "bash.yaml was not committed whole: $(cat "$LIBLOG")"
+	grep -qE "copy_file_range\([0-9]+<[^>]*/bash\.yaml>, .*\) = [1-9]" "$t/big.trace" ||
+		fail "the old content of bash.yaml was not copied in the kernel: $(grep -E 'copy_file_range|FICLONE' "$t/big.trace")"
+	assert_new_inodes bash.yaml
 	assert_no_temps .
 }
 
@@ -933,22 +952,22 @@ stays_sparse() {
 	copies reflink
 }
 
-@test "tmpfs: O_APPEND (bash >>, writer append): the temp starts as a copy (no reflink here); content right" {
+@test "tmpfs: O_APPEND: a line added in place; a file of two names copied (no reflink here); 8 KiB: the hole filled, renamed" {
 	on_fs tmpfs
 	appends copy
 }
 
-@test "ext4: O_APPEND (bash >>, writer append): the temp starts as a copy (no reflink here); content right" {
+@test "ext4: O_APPEND: a line added in place; a file of two names copied (no reflink here); 8 KiB: the hole filled, renamed" {
 	on_fs ext4
 	appends copy
 }
 
-@test "xfs: O_APPEND (bash >>, writer append): the temp starts as a reflink sharing the extents; content right" {
+@test "xfs: O_APPEND: a line added in place; a file of two names reflinked; 8 KiB: the hole filled, renamed" {
 	on_fs xfs
 	appends reflink
 }
 
-@test "btrfs: O_APPEND (bash >>, writer append): the temp starts as a reflink sharing the extents; content right" {
+@test "btrfs: O_APPEND: a line added in place; a file of two names reflinked; 8 KiB: the hole filled, renamed" {
 	on_fs btrfs
 	appends reflink
 }

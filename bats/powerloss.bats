@@ -320,3 +320,73 @@ control() {
 	[ "$((T_EMPTY + T_TORN + T_MISSING))" = 0 ] ||
 		echo "# xfs lost $((T_EMPTY + T_TORN + T_MISSING)) files without the library" >&3
 }
+
+# ---- appends (issue 16 item 3): in place, one page at a time --------------------
+
+# appended_then_cut FS HOW: mnt/CHANGELOG holds 3,000 lines, on the device;
+# a shell appends 300 lines to it, one `>>` each (HOW: "library", durability
+# full, or "plain"), noting each line in ./acked once its close returned;
+# the power is cut during the appends (at a random moment) and, once they
+# are done, after another program's fsync.  Sets APPENDED (lines found
+# past the old content), ACKED (lines whose close returned before the cut
+# began), BAD (1 when the file is not the old content plus whole lines
+# 1..APPENDED in order: zeros, half a line, a gap).
+appended_then_cut() {
+	local job delay
+	seq -f 'old line %g' 1 3000 > mnt/CHANGELOG
+	sync -f mnt || fail "syncfs failed"
+	printf 'path "CHANGELOG" { durability = "full" }\n' > "$CONF"
+	: > acked
+	: > "$LIBLOG"
+	script='for i in $(seq 1 300); do echo "appended line $i" >> mnt/CHANGELOG || exit 1; echo "$i $(date +%s%N)" >> acked; done'
+	if [ "$2" = library ]; then
+		wrapped bash -c "$script" 2> /dev/null &
+	else
+		bash -c "$script" 2> /dev/null &
+	fi
+	job=$!
+	if [ "$3" = during ]; then
+		delay=$((100 + RANDOM % 600))
+		sleep "0.$(printf '%03d' "$delay")"
+	else
+		wait "$job" || true
+		other_program_syncs
+	fi
+	shut_down
+	wait "$job" 2> /dev/null || true
+	[ "$2" != library ] || assert_loaded bash
+	ACKED=$(awk -v t0="$SHUTDOWN_AT" '$2 < t0' acked | wc -l)
+	power_back
+	APPENDED=$(($(wc -l < mnt/CHANGELOG) - 3000))
+	BAD=0
+	{ seq -f 'old line %g' 1 3000; [ "$APPENDED" -le 0 ] || seq -f 'appended line %g' 1 "$APPENDED"; } > expected
+	cmp -s mnt/CHANGELOG expected || BAD=1
+}
+
+# appends_cut FS: the library's appends, cut after and during: the file is
+# always the old content plus whole lines in order, with every line whose
+# close returned before the cut.
+appends_cut() {
+	make_fs "$1"
+	for when in after during; do
+		appended_then_cut "$1" library "$when"
+		[ "$BAD" = 0 ] || fail "cut $when: not the old file plus whole lines: $(tail -c 200 mnt/CHANGELOG | od -c | tail -5)"
+		[ "$APPENDED" -ge "$ACKED" ] || fail "cut $when: $ACKED appends returned before the cut, $APPENDED are on the device"
+		[ -z "${POWER_FIGURES:-}" ] || echo "# $1 appends cut $when: acknowledged $ACKED, on the device $APPENDED" >&3
+	done
+	assert_no_temps mnt
+}
+
+@test "ext4 (noauto_da_alloc): appends in place under the library, power cut after and during: old content plus whole lines, every acknowledged one" {
+	appends_cut ext4
+}
+
+@test "xfs: appends in place under the library, power cut after and during: old content plus whole lines, every acknowledged one" {
+	appends_cut xfs
+}
+
+@test "control: ext4 (noauto_da_alloc): the same appends without the library lose acknowledged lines" {
+	make_fs ext4
+	appended_then_cut ext4 plain after
+	[ "$APPENDED" -lt "$ACKED" ] || fail "nothing was lost without the library: $APPENDED of $ACKED lines on the device"
+}

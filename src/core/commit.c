@@ -293,8 +293,8 @@ static int commit_append(struct record *r, const struct stat *now, int whole_onl
 			sys_close(to);
 			if (ret == 0) {
 				record_discard(r);
-				log_info("%s: appended in place (%lld bytes, %s)", r->path, (long long)n,
-					 durability_name(r->rule->durability));
+				log_info("%s: committed (%s, %lld bytes appended in place)", r->path,
+					 durability_name(r->rule->durability), (long long)n);
 			}
 			return ret;
 		}

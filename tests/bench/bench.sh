@@ -18,7 +18,7 @@
 # build/bench/PERFORMANCE.md instead of docs/), BENCH_ONLY="GROUP..."
 # (only those benchmarks, by the names of results.tsv: start tar
 # small_full small_none stream edit reflink_xfs reflink_btrfs lock
-# session session_commit go_opens go_small, and evidence; the
+# session session_commit append append_writers go_opens go_small, and evidence; the
 # report then goes to build/bench/PERFORMANCE.md too).
 set -u
 
@@ -33,8 +33,10 @@ python=/usr/bin/python3
 failed=0
 # The sizes of SPEC §6 and issue 6, or a fraction for BENCH_QUICK.
 n_true=1000 n_dirs=100 n_small=2000 n_sponge=100 mib=1024 workers=16 cycles=200 n_commit=1000 n_opens=10000
+n_appends=100 big_log=27000000
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	n_true=50 n_dirs=10 n_small=100 n_sponge=10 mib=64 workers=4 cycles=10 n_commit=100 n_opens=1000
+	n_appends=20 big_log=2700000
 fi
 
 rm -rf "$work"
@@ -404,6 +406,41 @@ pre_commit_hand() { mkdir -p c-hand && "$bb/smallfiles" plain c-hand $n_commit 4
 run_commit_lib() { t "$bin/atomically" -c "$work/commit.conf" "$bb/smallfiles" plain c-lib $n_commit 4096; }
 run_commit_hand() { t "$bb/smallfiles" full c-hand $n_commit 4096; }
 interleave session_commit "$rounds" commit_lib commit_hand
+
+# --- 11. appends (issue 16) -------------------------------------------
+# 100 `>>` of one line each (a shell loop, one open and close per line)
+# to a CHANGELOG of 27 MB / of 27 KB, both under the library with the
+# embedded default rules (CHANGELOG*, durability full): an append costs
+# what is appended, not the size of the file.  The same 27 MB appends
+# unwrapped, for the price of the guarantees.  Each variant appends to a
+# file of its own, which grows by 100 lines a round.
+appends='i=0; while [ $i -lt '$n_appends' ]; do echo "- entry $i: fixed a bug in the parser (#1234)" >> CHANGELOG; i=$((i + 1)); done'
+if want append; then
+	mkdir a-big a-small a-plain
+	yes '- fixed a bug in the parser of the config files (#1234)' | head -c $big_log > a-big/CHANGELOG
+	cp a-big/CHANGELOG a-plain/CHANGELOG
+	head -c $((big_log / 1000)) a-big/CHANGELOG > a-small/CHANGELOG
+	sync
+fi
+run_append_big() { t "${tl_default[@]}" sh -c "cd a-big && $appends"; }
+run_append_small() { t "${tl_default[@]}" sh -c "cd a-small && $appends"; }
+run_append_plain() { t sh -c "cd a-plain && $appends"; }
+interleave append "$rounds" append_big append_small append_plain
+# 16 shells, each 200 `>>` of a line to one CHANGELOG, under the library
+# (each append under the file's lock) / unwrapped; no line may be lost.
+appenders='for w in $(seq 1 '$workers'); do ( i=0; while [ $i -lt '$cycles' ]; do echo "- writer $w, entry $i" >> CHANGELOG; i=$((i + 1)); done ) & done; wait'
+pre_appenders_lib() { mkdir -p w-lib && seq 1 1000 > w-lib/CHANGELOG; }
+pre_appenders_plain() { mkdir -p w-plain && seq 1 1000 > w-plain/CHANGELOG; }
+check_appenders() {
+	[ "$(grep -c '^- writer' "$1/CHANGELOG")" = $((workers * cycles)) ] ||
+		{ say "appenders: $1/CHANGELOG lost lines"; failed=1; }
+}
+post_appenders_lib() { check_appenders w-lib; }
+post_appenders_plain() { check_appenders w-plain; }
+run_appenders_lib() { t "${tl_default[@]}" sh -c "cd w-lib && $appenders"; }
+run_appenders_plain() { t sh -c "cd w-plain && $appenders"; }
+interleave append_writers "$rounds" appenders_lib appenders_plain
+rm -rf a-big a-small a-plain w-lib w-plain
 
 # --- 9 and 10. a Go program under the seccomp supervisor (issue 15) ---
 # `atomically COMMAND` with a static or Go COMMAND installs a seccomp

@@ -46,6 +46,9 @@ cat > "$tmp/rows" <<'EOF'
 9|go opens read|go_opens|opens_r_lib|opens_r_plain|ratio|<=1.05|The same program, 10,000 read-only opens (open, read, close) of those files, under `atomically` (the filter lets them through) / without it; the whole run
 9|go opens read loop|go_opens|opens_r_lib_loop|opens_r_plain_loop|ratio|-|The same, the program's loop alone
 10|go small full|go_small|go_lib_full|go_hand_full|ratio|-|A Go program, 2,000 files of 4 KiB, durability `full`: `os.WriteFile` under `atomically` (the seccomp supervisor makes each atomic) / the same program's hand-written temp, `Sync`, `Rename`, directory `Sync`, without it
+11|append 27M/27K|append|append_big|append_small|ratio|<=2|Appends: 100 `>>` of one line to a 27 MB CHANGELOG / the same to a 27 KB one, both under the library (embedded default rules: durability `full`)
+11|append / plain|append|append_big|append_plain|ratio|-|The same 27 MB appends under the library / unwrapped
+11|16 appenders|append_writers|appenders_lib|appenders_plain|ratio|-|16 shells × 200 `>>` of a line to one CHANGELOG, under the library (each append under the file's lock, no line lost) / unwrapped
 EOF
 
 # One line per row: the figures, separated by |:
