@@ -169,9 +169,17 @@ assert_lock_taken() {
 	assert_loaded dash
 }
 
-@test "dash: echo >> f.yaml appends in a copy, replaced atomically" {
-	row dash "\`dash -c 'echo more >> f.yaml'\`" "yes" "append = atomic: the old content is copied into the temp"
-	check_replaced f.yaml old "$(printf 'old\nmore')" dash dash -c 'echo more >> f.yaml'
+@test "dash: echo >> f.yaml appends the line in place, under the lock, synced" {
+	row dash "\`dash -c 'echo more >> f.yaml'\`" "yes" "append = atomic: the line is added to the file in one write under the lock, then synced (an append that crosses a page is copied and renamed)"
+	printf 'old\n' > f.yaml
+	before=$(inode f.yaml)
+	run wrapped dash -c 'echo more >> f.yaml'
+	assert_success
+	assert_loaded dash
+	assert_equal "$(cat f.yaml)" "$(printf 'old\nmore')"
+	assert_equal "$(inode f.yaml)" "$before"
+	grep -q 'f.yaml: committed (full, 5 bytes appended in place)$' "$LIBLOG"
+	assert_no_temps .
 }
 
 @test "mv in one directory: its rename onto f.yaml is synced and locked" {

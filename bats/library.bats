@@ -134,28 +134,27 @@ except FileExistsError:
 	assert_no_temps .
 }
 
-@test "O_APPEND atomic: bash >> gives the old content plus the appended one in a new inode" {
+@test "O_APPEND atomic: bash >> adds the line to the file itself at the close (same inode), under the lock, synced" {
 	printf 'one\n' > f.yaml
 	before=$(inode f.yaml)
 	run wrapped bash -c 'echo two >> f.yaml'
 	assert_loaded bash
 	assert_success
 	assert_equal "$(cat f.yaml)" "$(printf 'one\ntwo')"
-	# (Compared after one write only: a second one could be given the
-	# first inode's number again, which the kernel freed.)
-	assert_not_equal "$(inode f.yaml)" "$before"
+	assert_equal "$(inode f.yaml)" "$before"
 	assert_redirected f.yaml
+	grep -q 'f.yaml: committed (full, 4 bytes appended in place)$' "$LIBLOG" || fail "$(cat "$LIBLOG")"
 	run wrapped bash -c 'echo three >> f.yaml; echo four >> f.yaml'
 	assert_success
 	assert_equal "$(cat f.yaml)" "$(printf 'one\ntwo\nthree\nfour')"
 	assert_no_temps .
 }
 
-@test "O_APPEND atomic: python 'a' appends in a copy; the target changes only at close" {
+@test "O_APPEND atomic: python 'a' appends in a temp; the target changes only at close; the appender reads the whole file back" {
 	printf 'one\n' > f.yaml
 	before=$(inode f.yaml)
 	# "during" and "after" are what another process (cat) reads; "mine"
-	# is what the appending process reads back: its own copy.
+	# is what the appending process reads back: its own pending file.
 	run wrapped "$PY" -c '
 import subprocess
 def others():
@@ -172,6 +171,8 @@ print("after:", others())'
 	assert_line "during: one "
 	assert_line "mine: one two "
 	assert_line "after: one two "
+	# Read back, the temp's hole was filled with the old content: then
+	# the whole temp is committed, by rename.
 	assert_not_equal "$(inode f.yaml)" "$before"
 	assert_no_temps .
 }

@@ -335,6 +335,9 @@ assert_no_locks() {
 check_rename_after_fsync() {
 	local w=$1 before
 	small_contents
+	# An append that fits the page the file ends in is added in place
+	# (check_append_in_place): two pages do not fit.
+	[[ $w != *_append ]] || lines n 2 > new.txt
 	cp old.txt f.yaml
 	expect_for "$w" > expect.txt
 	exec 8< f.yaml
@@ -347,6 +350,30 @@ check_rename_after_fsync() {
 	cmp -s f.yaml expect.txt || fail "f.yaml is not the new content: $(cat f.yaml)"
 	[ "$(inode f.yaml)" != "$before" ] || fail "f.yaml kept its inode $before: written in place"
 	assert_commit_in_trace f.yaml
+	assert_no_temps
+}
+
+# 1b. An append of a line (which fits the page the file ends in) is added
+# to the target itself, which is then fsynced: the inode stays, no temp is
+# renamed (issue 16: appends cost what is appended).
+check_append_in_place() {
+	local w=$1 before dir
+	small_contents
+	cp old.txt f.yaml
+	expect_for "$w" > expect.txt
+	before=$(inode f.yaml)
+	RUN=traced
+	run "$w" f.yaml
+	assert_success
+	assert_loaded "$(comm_of "$w")"
+	cmp -s f.yaml expect.txt || fail "f.yaml is not the old content and the line: $(cat f.yaml)"
+	[ "$(inode f.yaml)" = "$before" ] || fail "f.yaml was replaced"
+	grep -qE 'f\.yaml: committed \(full, 4 bytes appended in place\)$' "$LIBLOG" ||
+		fail "not appended in place: $(cat "$LIBLOG")"
+	dir=$(pwd -P)
+	grep -qE "^[0-9]+ +fsync\([0-9]+<$dir/f\.yaml>\) = 0" trace ||
+		fail "f.yaml itself was not fsynced: $(grep -E 'sync|rename' trace)"
+	! grep -qE 'rename(at2?)?\(' trace || fail "a rename: $(grep rename trace)"
 	assert_no_temps
 }
 
@@ -399,7 +426,7 @@ check_kill() {
 		pid=$(temp_pid "$comm") && break
 		sleep 0.1
 	done
-	[ -n "$pid" ] || fail "no $comm is writing a temp here"
+	[ -n "$pid" ] || fail "no $comm is writing a temp here: $(pgrep -x $comm | while read p; do ls -l /proc/$p/fd | grep -v pipe; done; cat "$LIBLOG")"
 	kill -9 "$pid"
 	wait "$job" || true
 	assert_loaded "$comm"
@@ -458,7 +485,8 @@ check_unmatched() {
 
 @test "bash echo >: replaced by rename after fsync" { check_rename_after_fsync w_bash_echo; }
 @test "bash { } >: replaced by rename after fsync" { check_rename_after_fsync w_bash; }
-@test "bash >>: replaced by rename after fsync" { check_rename_after_fsync w_bash_append; }
+@test "bash >> of 8 KiB (more than the page the file ends in): replaced by rename after fsync" { check_rename_after_fsync w_bash_append; }
+@test "bash >> of a line: added to the file itself, then fsynced; same inode, no rename" { check_append_in_place w_bash_append; }
 @test "cp onto existing: replaced by rename after fsync" { check_rename_after_fsync w_cp; }
 @test "install: replaced by rename after fsync" { check_rename_after_fsync w_install; }
 @test "tee: replaced by rename after fsync" { check_rename_after_fsync w_tee; }
