@@ -257,10 +257,18 @@ head -c 4096 /dev/zero | tr '\0' x > src4k
 shloop='i=0; while [ $i -lt '$n_sponge' ]; do f=$(printf "%s/f%04d.json" "$1" $i); '
 run_sponge() { whole "$1" || t sh -c "$shloop"'sponge "$f" < src4k || exit 1; i=$((i + 1)); done' sh s-sponge; }
 run_sh_lib_none() { whole "$1" || t "${tl_none[@]}" sh -c "$shloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
-mkdir s-lib-none s-hand-none s-sponge s-sh
+# The cost of one matched file per process, broken down (issue 16 item
+# 2): the same loop writing names no rule matches (.txt), under the
+# library (its start in each process: sh's fork, cat), under an empty
+# preload, and with no preload at all.
+txtloop=${shloop//.json/.txt}
+run_sh_lib_nomatch() { whole "$1" || t "${tl_none[@]}" sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
+run_sh_empty() { whole "$1" || t "${tl_empty[@]}" sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh-plain; }
+run_sh_plain() { whole "$1" || t sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh-plain; }
+mkdir s-lib-none s-hand-none s-sponge s-sh s-sh-plain
 variants=(small_lib_none small_hand_none)
 if command -v sponge > /dev/null; then
-	variants+=(sponge sh_lib_none)
+	variants+=(sponge sh_lib_none sh_lib_nomatch sh_empty sh_plain)
 	note "peer sponge moreutils $(dpkg-query -W -f='${Version}' moreutils 2>/dev/null)"
 else
 	skip sponge "sponge is not installed (make deps-bench installs moreutils)"
