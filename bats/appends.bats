@@ -79,32 +79,111 @@ f.close()'
 	assert_equal "$(tail -1 CHANGELOG)" x
 }
 
-@test "append: a truncation, a write at an offset (F_SETFL without O_APPEND), a second open: the same file as without the library" {
-	script='
-import os, fcntl, sys
+# WAYS: a program that appends a line, then reaches below the end of the
+# file some way, then appends another; each way run plain and wrapped
+# must leave the same bytes (the hole of an append's temp is filled
+# first, whoever reaches it: hole.h).
+WAYS='
+import ctypes, fcntl, os, subprocess, sys, threading
+how = sys.argv[1]
 fd = os.open("CHANGELOG", os.O_WRONLY | os.O_APPEND)
 os.write(fd, b"A\n")
-if sys.argv[1] == "truncate":
-    os.ftruncate(fd, 10); os.write(fd, b"B\n")
-elif sys.argv[1] == "offset":
-    fcntl.fcntl(fd, fcntl.F_SETFL, 0); os.pwrite(fd, b"Z", 0); os.write(fd, b"C\n")
-else:
+size = os.fstat(fd).st_size
+if how == "ftruncate":
+    os.ftruncate(fd, 10)
+elif how == "ftruncate-syscall":
+    ctypes.CDLL(None, use_errno=True).syscall(77, fd, 10)   # SYS_ftruncate
+elif how == "ftruncate-threads":
+    ts = [threading.Thread(target=os.ftruncate, args=(fd, size)) for _ in range(2)]
+    [t.start() for t in ts]; [t.join() for t in ts]
+elif how == "setfl-pwrite":
+    fcntl.fcntl(fd, fcntl.F_SETFL, 0); os.pwrite(fd, b"Z", 0)
+elif how == "pwritev2-noappend":
+    os.pwritev(fd, [b"N"], 1, 0x20)                           # RWF_NOAPPEND
+elif how == "fallocate":
+    os.posix_fallocate(fd, 0, size + 100)
+elif how == "truncate-by-name":
+    os.truncate("CHANGELOG", 7)
+elif how == "second-open-rdwr":
     with open("CHANGELOG", "r+") as g:
         g.seek(2); g.write("Y")
-    os.write(fd, b"D\n")
+elif how == "second-open-trunc":
+    os.close(os.open("CHANGELOG", os.O_WRONLY | os.O_APPEND | os.O_TRUNC))
+elif how == "proc-rdwr":
+    with open("/proc/self/fd/%d" % fd, "r+") as g:
+        g.seek(4); g.write("P")
+elif how == "proc-trunc":
+    os.close(os.open("/proc/self/fd/%d" % fd, os.O_WRONLY | os.O_TRUNC))
+elif how == "proc-read":
+    print(open("/proc/self/fd/%d" % fd, "rb").read()[-8:])
+elif how == "child-ftruncate":
+    subprocess.run([sys.executable, "-c", "import os; os.ftruncate(%d, 12)" % fd], pass_fds=[fd], check=True)
+elif how == "child-setfl-pwrite":
+    subprocess.run([sys.executable, "-c", "import os, fcntl; fcntl.fcntl(%d, fcntl.F_SETFL, 0); os.pwrite(%d, b\"C\", 1)" % (fd, fd)], pass_fds=[fd], check=True)
+os.write(fd, b"B\n")
 os.close(fd)'
-	for how in truncate offset reopen; do
-		seq 1 100 > CHANGELOG
-		"$PY" -c "$script" $how
+
+@test "append: every way below the end (truncations, writes at offsets, allocations, second opens, /proc/self/fd, threads, children): the same bytes as without the library" {
+	for how in ftruncate ftruncate-syscall ftruncate-threads setfl-pwrite pwritev2-noappend fallocate \
+		   truncate-by-name second-open-rdwr second-open-trunc proc-rdwr proc-trunc proc-read \
+		   child-ftruncate child-setfl-pwrite; do
+		seq 1 1000 > CHANGELOG
+		"$PY" -c "$WAYS" $how > plain.out || fail "$how: the plain run failed"
 		mv CHANGELOG plain
-		seq 1 100 > CHANGELOG
+		seq 1 1000 > CHANGELOG
 		: > "$LIBLOG"
-		run wrapped "$PY" -c "$script" $how
+		run wrapped "$PY" -c "$WAYS" $how
 		assert_loaded "$PYNAME"
-		assert_success
-		cmp plain CHANGELOG || fail "$how: wrapped $(od -c CHANGELOG | head -3), plain $(od -c plain | head -3)"
+		[ "$status" = 0 ] || fail "$how: status $status: $output $(grep -v debug "$LIBLOG" | tail -3)"
+		[ "$output" = "$(cat plain.out)" ] || fail "$how: printed $output, plain $(cat plain.out)"
+		cmp plain CHANGELOG || fail "$how: wrapped $(od -c CHANGELOG | head -2), plain $(od -c plain | head -2)"
+		! grep -q 'not committed' "$LIBLOG" || fail "$how: $(grep 'not committed' "$LIBLOG")"
 		assert_no_temps .
 	done
+}
+
+@test "append: errno, times and the inode as without the library: nothing appended and fsync'd (same inode), futimens kept, commit = exit in the order of the closes" {
+	seq 1 100 > CHANGELOG
+	before=$(inode CHANGELOG)
+	run wrapped "$PY" -c '
+import os
+f = open("CHANGELOG", "a"); os.fsync(f.fileno()); f.close()'
+	assert_loaded "$PYNAME"
+	assert_success
+	assert_equal "$(inode CHANGELOG)" "$before"
+	for write in 'f.write("x\n"); f.flush()' 'pass'; do
+		run wrapped "$PY" -c "
+import os
+f = open('CHANGELOG', 'a'); $write; os.utime(f.fileno(), (1e9, 1e9)); f.close()"
+		assert_success
+		assert_equal "$(stat -c %Y CHANGELOG)" 1000000000
+	done
+	printf 'path "CHANGELOG" { commit = "exit" }\n' > "$CONF"
+	seq 1 100 > CHANGELOG
+	run wrapped bash -c 'echo one >> CHANGELOG; echo two >> CHANGELOG; echo three >> CHANGELOG'
+	assert_success
+	assert_equal "$(tail -3 CHANGELOG | tr '\n' ' ')" "one two three "
+}
+
+@test "append: the launcher commits what its command handed over whole, so a background job's later line lands in the file" {
+	seq 1 100 > CHANGELOG
+	run wrapped bash -c 'exec >> CHANGELOG; exec "$0" bash -c "(sleep 1; echo late) & echo early"' "$ATOMICALLY"
+	assert_success
+	sleep 2
+	assert_equal "$(tail -2 CHANGELOG | tr '\n' ' ')" "early late "
+}
+
+@test "append on tmpfs with huge pages (a block larger than a page): the copy, as before" {
+	require_root "mounts a tmpfs with huge=always"
+	mkdir hmnt
+	mount -t tmpfs -o huge=always,size=64m none hmnt || skip "this kernel has no tmpfs huge=always"
+	seq 1 3000 > hmnt/CHANGELOG
+	[ "$(stat -c %o hmnt/CHANGELOG)" -gt 4096 ] || { umount hmnt; skip "tmpfs says its blocks are pages here"; }
+	run wrapped bash -c 'echo new >> hmnt/CHANGELOG'
+	assert_equal "$(tail -1 hmnt/CHANGELOG)" new
+	grep -q 'CHANGELOG: committed (full)$' "$LIBLOG" || { umount hmnt; fail "$(cat "$LIBLOG")"; }
+	umount hmnt
+	assert_success
 }
 
 @test "append across a page boundary: committed whole, by rename (a reader never sees half of it)" {

@@ -11,6 +11,7 @@
 #include "actor.h"
 #include "commit.h"
 #include "copy.h"
+#include "hole.h"
 #include "lock.h"
 #include "log.h"
 #include "metadata.h"
@@ -235,11 +236,12 @@ static int append_bytes(struct record *r, int to, off_t end, off_t n)
 {
 	char buf[APPEND_WINDOW];
 	int from = record_reopen_temp(r, O_RDONLY | O_CLOEXEC), err = EIO;
-	ssize_t got = -1, put = -1;
+	ssize_t got = -1, put;
+	struct stat st;
 
 	if (from < 0)
 		return failed(r, "cannot read what was appended", errno);
-	if (!record_hole_intact(r, from)) {
+	if (!hole_intact(from, r->append_base)) {
 		sys_close(from);
 		return failed(r, "written below its old end in a way the library could not follow", EIO);
 	}
@@ -253,67 +255,114 @@ static int append_bytes(struct record *r, int to, off_t end, off_t n)
 	if (put == n && sync_durably(to, r->rule->durability) == 0)
 		return 0;
 	err = put < 0 ? errno : put < n ? EIO : errno;
-	/* Whatever of it reached the file goes again: the old content. */
-	if (put > 0 && (sys_ftruncate(to, end) < 0 || sync_durably(to, r->rule->durability) < 0))
+	/* What of it reached the file goes again: the old content.  Only
+	 * when the file ends with it: another appender (lock = "none", a
+	 * program without the library) may have written after it, and its
+	 * close has returned. */
+	if (put > 0 && sys_fstat(to, &st) == 0 && st.st_size == end + put &&
+	    (sys_ftruncate(to, end) < 0 || sync_durably(to, r->rule->durability) < 0))
 		log_warn("%s: an append that failed could not be taken back: %s", r->path,
 			 strerror(errno));
 	return failed(r, put == n ? "fsync" : "append", err);
 }
 
-/* An append whose temp still holds its hole (record.h): what was
- * appended goes onto the target itself, when it fits APPEND_WINDOW and
- * nobody may write the temp after us (WHOLE_ONLY: a checkpoint, a
- * commit while a child may still hold it, a session's).  Returns 0 when
- * appended, COMMIT_NOTHING when nothing was, -1 when it failed (said; the
- * target as it was), or COMMIT_WHOLE (the hole filled) when the temp is
- * to be committed as any other. */
-static int commit_append(struct record *r, const struct stat *now, int whole_only)
+/* Did the program change its temp's metadata itself (fchmod, fchown,
+ * futimens, fsetxattr on its descriptor)?  Then the temp, with them, is
+ * what it means the file to be.  A write moves mtime and ctime to one
+ * time (and so does the truncation that made the hole, after the mark);
+ * futimens and fsetxattr move them apart.  NAMES (LISTED bytes, -1:
+ * unknown): the temp's extended attributes, which hold the mark alone. */
+static int touched(const struct record *r, const struct stat *now, const char *names, ssize_t listed)
+{
+	return now->st_mode != r->temp_mode || now->st_uid != r->temp_uid ||
+	       now->st_gid != r->temp_gid || !same_time(&now->st_mtim, &now->st_ctim) ||
+	       listed != (ssize_t)sizeof(HOLE_XATTR) || memcmp(names, HOLE_XATTR, sizeof(HOLE_XATTR)) != 0;
+}
+
+/* The target, open for an append of N bytes in place: still the file of
+ * the open, of one name, and N fits the rest of the page it ends in.
+ * Its descriptor (O_APPEND), *END its size; or -1. */
+static int append_target(const struct record *r, off_t n, off_t *end)
+{
+	struct stat st;
+	int to;
+
+	if (n > APPEND_WINDOW)
+		return -1;
+	to = sys_openat(r->dfd, r->name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+			O_NOCTTY, 0);
+	if (to < 0)
+		return -1;
+	if (sys_fstat(to, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == r->target_st.st_dev &&
+	    st.st_ino == r->target_st.st_ino && st.st_nlink == 1 &&
+	    n <= APPEND_WINDOW - st.st_size % APPEND_WINDOW) {
+		*end = st.st_size;
+		return to;
+	}
+	sys_close(to);
+	return -1;
+}
+
+/* An append whose temp still holds its hole (hole.h): what was appended
+ * goes onto the target itself, when it fits APPEND_WINDOW and nobody may
+ * write the temp after us (WHOLE: a checkpoint, a commit while another
+ * process may still hold it, a session's).  NOW, NAMES, LISTED: the
+ * temp's stat and attributes.  Returns 0 when appended, COMMIT_NOTHING
+ * when nothing was, COMMIT_LATER for a CHECKPOINT with nothing to commit
+ * yet, -1 when it failed (said; the target as it was), or COMMIT_WHOLE
+ * (the hole filled) when the temp is to be committed as any other. */
+static int commit_append(struct record *r, const struct stat *now, const char *names,
+			 ssize_t listed, int whole, int checkpoint)
 {
 	off_t n = now->st_size - r->append_base, end;
-	struct stat st;
-	int to, ret;
+	int untouched = !touched(r, now, names, listed), to, ret;
 
-	if (n < 0)
-		return failed(r, "cut below its old end in a way the library could not follow", EIO);
-	/* The program set the mode or owner itself: that is a change. */
-	if (!whole_only && now->st_mode == r->temp_mode && now->st_uid == r->temp_uid &&
-	    now->st_gid == r->temp_gid) {
-		if (n == 0) {
+	if (n == 0 && untouched) {
+		if (checkpoint)
+			return COMMIT_LATER;
+		if (!whole) {
 			log_info("%s: unchanged, left as it was", r->path);
 			record_discard(r);
 			return COMMIT_NOTHING;
 		}
-		to = n > APPEND_WINDOW ? -1 :
-		     sys_openat(r->dfd, r->name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
-				O_CLOEXEC | O_NOCTTY, 0);
-		if (to >= 0 && sys_fstat(to, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_dev == r->target_st.st_dev && st.st_ino == r->target_st.st_ino &&
-		    st.st_nlink == 1 && (end = st.st_size, n <= APPEND_WINDOW - end % APPEND_WINDOW)) {
-			ret = append_bytes(r, to, end, n);
-			sys_close(to);
-			if (ret == 0) {
-				record_discard(r);
-				log_info("%s: committed (%s, %lld bytes appended in place)", r->path,
-					 durability_name(r->rule->durability), (long long)n);
-			}
-			return ret;
+	}
+	if (n > 0 && untouched && !whole && (to = append_target(r, n, &end)) >= 0) {
+		ret = append_bytes(r, to, end, n);
+		sys_close(to);
+		if (ret == 0) {
+			record_discard(r);
+			log_info("%s: committed (%s, %lld bytes appended in place)", r->path,
+				 durability_name(r->rule->durability), (long long)n);
 		}
-		if (to >= 0)
-			sys_close(to);
+		return ret;
 	}
 	if (record_fill(r) < 0)
 		return failed(r, "cannot copy its old content in before the appended bytes", errno);
+	/* The fill wrote the temp: times the program set itself (futimens)
+	 * are given back. */
+	if (!same_time(&now->st_mtim, &now->st_ctim) &&
+	    sys_futimens(r->tfd, (const struct timespec[2]){ now->st_atim, now->st_mtim }) < 0)
+		return failed(r, "cannot give it back the times the program set", errno);
 	return COMMIT_WHOLE;
 }
 
-/* The steps of commit.h; for a CHECKPOINT, where the program keeps its
- * descriptors of the temp, what leaves the temp in place (nothing to
- * commit, a target deleted meanwhile, one that no rename can replace)
- * returns COMMIT_LATER instead; FORCE commits a temp that is unchanged
- * too. */
-static int commit_steps(const struct actor *a, struct record *r, int checkpoint, int force,
-			int prepare)
+/* How commit_steps is asked to commit (below). */
+enum {
+	STEP_CHECKPOINT = 1,  /* the program keeps its descriptors of the temp */
+	STEP_FORCE = 2,       /* an unchanged temp too */
+	STEP_PREPARE = 4,     /* a session's: named beside the target, not renamed */
+	STEP_WHOLE = 8,       /* others may still write the temp: never in place */
+};
+
+/* The steps of commit.h, as HOW says: for a CHECKPOINT, where the
+ * program keeps its descriptors of the temp, what leaves the temp in
+ * place (nothing to commit, a target deleted meanwhile, one that no
+ * rename can replace) returns COMMIT_LATER instead; FORCE commits a temp
+ * that is unchanged too; WHOLE never appends in place. */
+static int commit_steps(const struct actor *a, struct record *r, int how)
 {
+	int checkpoint = !!(how & STEP_CHECKPOINT), force = !!(how & STEP_FORCE);
+	int prepare = !!(how & STEP_PREPARE), whole = !!(how & STEP_WHOLE);
 	int durability = r->rule->durability;
 	int err = atomic_load(&r->error);
 	struct stat now;
@@ -346,7 +395,8 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 	if (shared_write_failed(r, &now, names, listed, &err))
 		return failed(r, "a process it was shared with failed to write it", err);
 	if (record_has_hole(r, names, listed)) {
-		int ret = commit_append(r, &now, checkpoint || force || prepare);
+		int ret = commit_append(r, &now, names, listed, checkpoint || force || prepare || whole,
+					checkpoint);
 
 		if (ret != COMMIT_WHOLE)
 			return ret;
@@ -406,21 +456,28 @@ static int commit_steps(const struct actor *a, struct record *r, int checkpoint,
 
 int commit(const struct actor *a, struct record *r)
 {
-	int ret = commit_steps(a, r, 0, 0, 0);
+	int ret = commit_steps(a, r, 0);
+
+	return ret == COMMIT_NOTHING ? 0 : ret;
+}
+
+int commit_whole(const struct actor *a, struct record *r)
+{
+	int ret = commit_steps(a, r, STEP_WHOLE);
 
 	return ret == COMMIT_NOTHING ? 0 : ret;
 }
 
 int commit_forced(const struct actor *a, struct record *r)
 {
-	int ret = commit_steps(a, r, 0, 1, 0);
+	int ret = commit_steps(a, r, STEP_FORCE);
 
 	return ret == COMMIT_NOTHING ? 0 : ret;
 }
 
 int commit_prepare(const struct actor *a, struct record *r)
 {
-	switch (commit_steps(a, r, 0, 0, 1)) {
+	switch (commit_steps(a, r, STEP_PREPARE)) {
 	case COMMIT_READY:
 		return 0;
 	case COMMIT_NOTHING:
@@ -440,7 +497,7 @@ void commit_done(struct record *r)
 
 int commit_checkpoint(const struct actor *a, struct record *r, int force)
 {
-	int ret = commit_steps(a, r, 1, force, 0);
+	int ret = commit_steps(a, r, STEP_CHECKPOINT | (force ? STEP_FORCE : 0));
 
 	if (ret == COMMIT_NOTHING)
 		return 0;

@@ -35,6 +35,13 @@ struct record;
  * keeps its lock and descriptors: record_release() lets go of them. */
 int commit(const struct actor *a, struct record *r);
 
+/* As commit, when other processes may still write the temp after it (the
+ * launcher's commit of what its command handed over: the command's
+ * descendants may hold it): never an append in place, whose temp then
+ * goes, but the temp itself put in the target's place, where their
+ * writes land. */
+int commit_whole(const struct actor *a, struct record *r);
+
 /* As commit, but a temp that is unchanged is committed too: another
  * process may still hold it and write to it (the library's exit, when a
  * child it forked may share the file). */

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "copy.h"
+#include "hole.h"
 #include "lock.h"
 #include "log.h"
 #include "metadata.h"
@@ -118,68 +118,18 @@ int record_open_temp(const struct record *r, int flags)
 
 int record_has_hole(const struct record *r, const char *names, ssize_t listed)
 {
-	char v[24];
-
 	if (r->append_base <= 0 || r->inplace || r->tfd < 0)
 		return 0;
 	if (listed >= 0)
-		return xattr_listed(names, listed, RECORD_BASE_XATTR);
-	return sys_fgetxattr(r->tfd, RECORD_BASE_XATTR, v, sizeof(v)) >= 0;
-}
-
-int record_hole_intact(const struct record *r, int fd)
-{
-	/* The program's first append allocated the block it starts in,
-	 * which may begin below append_base: data from the 4 KiB boundary
-	 * below it on is the program's. */
-	off_t data = sys_lseek(fd, 0, SEEK_DATA);
-
-	if (data < 0 && errno == ENXIO)
-		return 1;  /* all hole: nothing was appended */
-	return data >= (r->append_base & ~(off_t)4095);
-}
-
-/* The target's first append_base bytes into the hole of R's temp: from
- * the file the append was made on (under its lock, nobody else of ours
- * changed it), through a description of the temp of our own (the
- * program's is O_APPEND, which the kernel will not copy into). */
-static int fill_hole(const struct record *r)
-{
-	int from = sys_openat(r->dfd, r->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
-	int to = record_reopen_temp(r, O_WRONLY | O_CLOEXEC);
-	struct stat st;
-	int ok = -1, err = EIO;
-
-	if (from < 0 || to < 0)
-		err = errno;
-	else if (sys_fstat(from, &st) < 0)
-		err = errno;
-	else if (st.st_dev != r->target_st.st_dev || st.st_ino != r->target_st.st_ino ||
-		 st.st_size < r->append_base)
-		err = ESTALE;  /* replaced or cut by a writer we do not know */
-	else if (!record_hole_intact(r, to))
-		err = EIO;  /* written below its end by a way we did not see */
-	else if (copy_prefix(from, to, r->append_base) < 0)
-		err = errno;
-	else if (sys_fremovexattr(to, RECORD_BASE_XATTR) == 0 || errno == ENODATA)
-		ok = 0;  /* ENODATA: another thread filled it meanwhile */
-	else
-		err = errno;
-	if (from >= 0)
-		sys_close(from);
-	if (to >= 0)
-		sys_close(to);
-	errno = err;
-	return ok;
+		return xattr_listed(names, listed, HOLE_XATTR);
+	return hole_marked(r->tfd) == 1;
 }
 
 int record_fill(const struct record *r)
 {
 	int err;
 
-	if (!record_has_hole(r, NULL, -1))
-		return 0;
-	if (fill_hole(r) == 0)
+	if (r->append_base <= 0 || r->inplace || r->tfd < 0 || hole_fill(r->tfd, r->dfd, r->name) == 0)
 		return 0;
 	/* The temp is not the file the program writes: no commit of it
 	 * (the mark is in the temp, for whichever process holds the record). */

@@ -69,19 +69,8 @@ struct record {
 	char path[PATH_MAX];       /* the path the program opened, for messages */
 };
 
-/* An append (O_WRONLY|O_APPEND on a file that has content) does not copy
- * the target: its temp is made sparse, as long as the target
- * (append_base bytes, a hole that costs nothing), so that the program's
- * appends land past it, at the offsets they would have had, and its
- * lseek, ftell and fstat see the sizes they would have seen.  The commit
- * then adds only what was appended to the target (commit.h).  The hole
- * stands for the target's bytes while the temp carries RECORD_BASE_XATTR;
- * anything that needs the whole file (a second descriptor of the temp, a
- * truncation, a write at an offset) fills it first (record_fill), which
- * copies the target's bytes in and removes the mark.  The mark lives in
- * the temp, not the record, so that every process that shares the temp
- * knows whether it was filled. */
-#define RECORD_BASE_XATTR "user.atomically.base"
+/* append_base: an append's temp, which holds a hole for the target's
+ * first append_base bytes (hole.h). */
 
 /* Make sure R's temp holds the whole file: the target's first bytes
  * copied into its hole, if it still has one.  0, or -1 with errno (the
@@ -89,14 +78,9 @@ struct record {
  * system call. */
 int record_fill(const struct record *r);
 
-/* Is R's temp still an append's, with its hole: has it the mark?  NAMES:
+/* Is R's temp still an append's, with its hole: has it the mark (hole.h)?  NAMES:
  * its extended attributes' names, LISTED bytes (-1: unknown, asked). */
 int record_has_hole(const struct record *r, const char *names, ssize_t listed);
-
-/* Does the temp, open as FD (a description of the caller's: its offset
- * moves), still hold nothing below the 4 KiB boundary under append_base,
- * as only appends leave it?  1 or 0. */
-int record_hole_intact(const struct record *r, int fd);
 
 /* Make R an empty record: no descriptors, no lock, empty names.  R's
  * memory may hold anything before. */

@@ -6,6 +6,7 @@
 
 #include "actor.h"
 #include "copy.h"
+#include "hole.h"
 #include "kernelrules.h"
 #include "lock.h"
 #include "log.h"
@@ -144,36 +145,19 @@ static int refresh_target(struct record *r, struct target *t, int flags)
 	return 0;
 }
 
-/* An append that needs no copy of the target (record.h): the temp FD
- * (not yet O_APPEND) made as long as the target, a hole, and marked.
- * Only for the program that writes through O_WRONLY|O_APPEND alone (it
- * cannot read the hole), on a file of its own name (one link: the commit
- * may append to it in place), without a backup (which would share the
- * inode), when the commit is this process's, and where the file system
- * keeps the mark.  Returns 0, or -1: copy the target as for any write. */
+/* An append that needs no copy of the target (hole.h): the temp FD (not
+ * yet O_APPEND) made as long as the target, a hole, and marked.  Only for
+ * the program that writes through O_WRONLY|O_APPEND alone (it cannot read
+ * the hole), on a file of its own name (one link: the commit may append
+ * to it in place), without a backup (which would share the inode), when
+ * the commit is this process's.  Returns 0, or -1: copy the target as for
+ * any write. */
 static int temp_sparse(const struct actor *a, struct record *r, int fd, int flags)
 {
-	char base[24];
-	int n;
-
 	if (!a->sparse_appends || (flags & (O_ACCMODE | O_APPEND | O_DIRECT)) != (O_WRONLY | O_APPEND) ||
 	    r->target_st.st_size <= 0 || r->target_st.st_nlink != 1 || r->rule->backup[0] ||
-	    r->rule->commit == COMMIT_SESSION)
+	    r->rule->commit == COMMIT_SESSION || hole_make(fd, r->dfd, r->name, &r->target_st) < 0)
 		return -1;
-	n = snprintf(base, sizeof(base), "%lld", (long long)r->target_st.st_size);
-	if (sys_ftruncate(fd, r->target_st.st_size) < 0)
-		return -1;
-	/* The file system must keep the mark, and say where the hole is
-	 * (record_hole_intact): tmpfs, ext4, xfs, btrfs do. */
-	if (sys_fsetxattr(fd, RECORD_BASE_XATTR, base, (size_t)n, 0) < 0) {
-		sys_ftruncate(fd, 0);
-		return -1;
-	}
-	if (sys_lseek(fd, 0, SEEK_DATA) >= 0 || errno != ENXIO) {
-		sys_fremovexattr(fd, RECORD_BASE_XATTR);
-		sys_ftruncate(fd, 0);
-		return -1;
-	}
 	r->append_base = r->target_st.st_size;
 	return 0;
 }

@@ -139,6 +139,7 @@ static inline ssize_t sys_pread(int fd, void *buf, size_t n, off_t off) { return
 static inline off_t sys_lseek(int fd, off_t off, int whence) { return lseek(fd, off, whence); }
 static inline int sys_fchmod(int fd, mode_t mode) { return fchmod(fd, mode); }
 static inline int sys_fchown(int fd, uid_t uid, gid_t gid) { return fchown(fd, uid, gid); }
+static inline int sys_futimens(int fd, const struct timespec ts[2]) { return futimens(fd, ts); }
 static inline int sys_ficlone(int to, int from) { return ioctl(to, FICLONE, from); }
 static inline ssize_t sys_readlinkat(int dfd, const char *path, char *buf, size_t n)
 {

@@ -191,7 +191,10 @@ int adopt_commit_all(int status)
 	fflush(NULL);
 	for (int i = 0; i < handed.nfiles; i++) {
 		struct record *r = &handed.files[i].rec;
-		if (commit(&handed.actor, r) < 0 && !r->inplace)
+		/* COMMAND's descendants may still write it (a background job
+		 * of a shell): the temp itself goes into place, where their
+		 * writes land, never an append in place beside it. */
+		if (commit_whole(&handed.actor, r) < 0 && !r->inplace)
 			failed = 1;
 		record_release(r);
 	}

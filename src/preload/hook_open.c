@@ -21,12 +21,47 @@
 
 /* ---- opens ---- */
 
+/* The number N in the name of a descriptor's own file (/proc/self/fd/N,
+ * /dev/fd/N, /dev/stdin, /dev/stdout, /dev/stderr), or -1. */
+static int descriptor_named(const char *path)
+{
+	const char *n = NULL;
+	long v = 0;
+
+	if (!path || path[0] != '/')
+		return -1;
+	if (strncmp(path, "/proc/self/fd/", 14) == 0)
+		n = path + 14;
+	else if (strncmp(path, "/dev/fd/", 8) == 0)
+		n = path + 8;
+	else if (strncmp(path, "/dev/std", 8) == 0)
+		return !strcmp(path + 8, "in") ? 0 : !strcmp(path + 8, "out") ? 1 :
+		       !strcmp(path + 8, "err") ? 2 : -1;
+	if (!n || !*n)
+		return -1;
+	for (; *n >= '0' && *n <= '9' && v < 1 << 24; n++)
+		v = v * 10 + (*n - '0');
+	return *n ? -1 : (int)v;
+}
+
+/* An open of a descriptor's own file is a new description of what the
+ * descriptor is: one that may read, or write below the end, must find an
+ * append's temp whole (hole.h); one that only appends needs nothing. */
+static void open_of_descriptor(const char *path, int flags)
+{
+	int fd = descriptor_named(path);
+
+	if (fd >= 0 && (flags & (O_ACCMODE | O_APPEND | O_TRUNC)) != (O_WRONLY | O_APPEND))
+		hook_before_overwrite(fd);
+}
+
 /* The common part of every open hook: the descriptor of a redirected
  * open, -1 for a failed one, PENDING_PASS for the real call. */
 static int try_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	if (!lib_should_act())
 		return PENDING_PASS;
+	open_of_descriptor(path, flags);
 	if (!pending_wants(flags)) {
 		tombstone_touch(path);  /* reading a file it deleted? */
 		if (pending_touch(dirfd, path) < 0)
@@ -134,6 +169,7 @@ static FILE *try_fopen(const char *path, const char *mode, int *pass)
 	*pass = 1;
 	if (!lib_should_act() || !mode || (flags = stdio_flags(mode)) < 0)
 		return NULL;
+	open_of_descriptor(path, flags);
 	if (!pending_wants(flags)) {
 		tombstone_touch(path);
 		if (pending_touch(AT_FDCWD, path) < 0) {

@@ -65,8 +65,11 @@ WRITE_HOOK(pwritev64, (int fd, const struct iovec *iov, int n, off64_t off), (fd
  * a descriptor of a pending file: one load of the fd table otherwise. */
 static void before_overwrite(int fd)
 {
+	int saved = errno;
+
 	if (lib_should_act())
 		pending_whole(fd);
+	errno = saved;
 }
 
 #ifndef RWF_NOAPPEND

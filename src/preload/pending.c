@@ -14,6 +14,7 @@
 
 #include "core/actor.h"
 #include "core/commit.h"
+#include "core/hole.h"
 #include "core/holders.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -389,7 +390,9 @@ static int session_redirect(int dirfd, const char *path, const char *display, in
 	p->owner = 0;
 	p->dir_dev = t.dir_st.st_dev;
 	p->dir_ino = t.dir_st.st_ino;
-	fd = record_open_temp(&p->rec, flags & kept);
+	/* O_TRUNC: the temp is emptied below; an append's hole is filled
+	 * first, so that the mark goes with it (hole.h). */
+	fd = (flags & O_TRUNC) && record_fill(&p->rec) < 0 ? -1 : record_open_temp(&p->rec, flags & kept);
 	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
 		sys_close(fd);
 		fd = -1;
@@ -503,9 +506,20 @@ void pending_written(int fd)
 void pending_whole(int fd)
 {
 	struct pending *p = fdtable_get(fd);
+	int saved = errno;
 
-	if (p)
+	if (!p)
+		return;
+	if (p->rec.append_base > 0) {
 		record_fill(&p->rec);  /* a failure fails the record: said */
+	} else if (!p->rec.rule && hole_fill(fd, -1, NULL) < 0) {
+		/* A descriptor this process only watches (inherited across
+		 * exec): the mark says what to fill the hole from. */
+		log_warn("cannot copy the old content of the file open as %d in before what was "
+			 "appended to it: %s; it will not be committed", fd, strerror(errno));
+		record_mark_failed(fd, errno);
+	}
+	errno = saved;
 }
 
 void pending_fail(struct pending *p, int fd, int err)
@@ -607,6 +621,22 @@ void pending_commit_deferred(void)
 	pending_commit_deferred_only();
 }
 
+/* The list of deferred files LIST (the last closed first) turned the
+ * other way: they are committed in the order the program closed them, so
+ * that appends land in the order they were made, and of two rewrites the
+ * later one is the file. */
+static struct pending *in_order_closed(struct pending *list)
+{
+	struct pending *done = NULL, *next;
+
+	for (; list; list = next) {
+		next = list->next;
+		list->next = done;
+		done = list;
+	}
+	return done;
+}
+
 static void pending_commit_deferred_only(void)
 {
 	struct pending *p, *next;
@@ -616,6 +646,7 @@ static void pending_commit_deferred_only(void)
 	p = deferred;
 	deferred = NULL;
 	mutex_unlock_nosig(&deferred_mutex, &old);
+	p = in_order_closed(p);
 	for (; p; p = next) {
 		next = p->next;
 		if (p->owner == getpid())
@@ -1020,7 +1051,9 @@ static int open_shared(struct pending *p, int flags)
 {
 	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
 			 O_LARGEFILE | O_SYNC | O_DSYNC | O_DIRECT;
-	int fd = record_open_temp(&p->rec, flags & kept), saved = errno;
+	/* O_TRUNC: as above. */
+	int fd = (flags & O_TRUNC) && record_fill(&p->rec) < 0 ? -1 : record_open_temp(&p->rec, flags & kept);
+	int saved = errno;
 
 	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
 		sys_close(fd);
@@ -1112,7 +1145,10 @@ static int on_seen(int dirfd, const char *path, int nofollow, struct stat *st,
 	if ((p = seen_at(dirfd, path, nofollow)) != NULL) {
 		if ((r = sys_fstat(p->rec.tfd, st)) == 0) {
 			record_view(&p->rec, st, p->fresh);
-			if (change && (r = change(p->rec.tfd, st, arg)) == 0)
+			/* A change by name (a truncation among them) is made on
+			 * the whole file: an append's hole is filled first. */
+			if (change && (r = record_fill(&p->rec)) == 0 &&
+			    (r = change(p->rec.tfd, st, arg)) == 0)
 				record_written(&p->rec);
 		}
 		if (r < 0)
