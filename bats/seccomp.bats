@@ -1198,6 +1198,37 @@ busybox_lms() {
 	assert_no_temps .
 }
 
+@test "a fork killed right after its one call (its open): its lock is let go of while nothing more is sent" {
+	static_busybox
+	static_prog killer <<-'EOF'
+		#include <fcntl.h>
+		#include <signal.h>
+		#include <unistd.h>
+		int main(void)
+		{
+			int fd = open("k.json", O_WRONLY | O_TRUNC);
+			if (fd < 0 || write(fd, "partial\n", 8) != 8)
+				return 1;
+			kill(getpid(), SIGKILL);
+			return 1;
+		}
+	EOF
+	printf 'path "*.json" { lock_timeout = 2 }\n' > "$CONF"
+	printf 'old\n' > k.json
+	# The killer (a fork of the shell) is recorded while its open is
+	# served, the only call it makes; then nothing is sent until the
+	# shell's sleep ends.  The receiving thread must not wait in RECV
+	# meanwhile, unswept.
+	"$ATOMICALLY" -q "$BUSYBOX" sh -c '"$0"; sleep 5' "$PROG" 2>/dev/null &
+	local pid=$!
+	sleep 1
+	run --separate-stderr "$ATOMICALLY" "$BUSYBOX" sh -c 'echo other > k.json'
+	wait $pid
+	assert_success
+	[ "$(cat k.json)" = other ] || fail "k.json: $(cat k.json); $stderr"
+	assert_no_temps .
+}
+
 # static_prog NAME: build the C source on stdin as the static program
 # $BATS_TEST_TMPDIR/NAME (skip when -static cannot link); sets PROG.
 static_prog() {
