@@ -33,6 +33,7 @@ struct seccomp_file;
  * each with its table.  The rules are the same for all. */
 struct seccomp_table {
 	pthread_mutex_t mutex;             /* FILES, BY_SLOT: never held across a commit */
+	pthread_cond_t given;              /* a descriptor on its way arrived, or did not */
 	struct seccomp_file *files;
 	/* The file behind a followed number: a watched one's (its place,
 	 * slots_index) or a standard stream's (SLOTS_SPAN + 0, 1, 2). */

@@ -44,6 +44,9 @@ static struct seccomp_forks *forks_get(struct seccomp_program *p)
 	if (!(f = p->forks) && (f = calloc(1, sizeof(*f)))) {
 		pthread_mutex_init(&f->guard, NULL);
 		p->forks = f;
+		/* Its receiving thread sweeps them from now on: woken, it
+		 * waits with the sweep's timeout. */
+		seccomp_notify_forked(p);
 	}
 	pthread_mutex_unlock(&making);
 	return f;

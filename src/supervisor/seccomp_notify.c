@@ -132,8 +132,18 @@ static void *notify_loop(void *arg)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || fds[1].revents)
-			break;  /* told to stop (seccomp_notify_quiet) */
+		if (n < 0)
+			break;
+		if (fds[1].revents) {
+			uint64_t count;
+
+			if (read(prog->wake, &count, sizeof(count)) < 0) {
+				/* nonblocking: nothing to read */
+			}
+			if (atomic_load(&prog->receiving) < 0)
+				break;  /* told to stop (seccomp_notify_quiet) */
+			continue;  /* a first fork (seccomp_notify_forked): the timeout */
+		}
 		p = fds[0];
 		sweep_now_and_then(prog, &swept);
 		if (n == 0)
@@ -215,6 +225,15 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 		return NULL;
 	}
 	return p;
+}
+
+void seccomp_notify_forked(struct seccomp_program *p)
+{
+	uint64_t one = 1;
+
+	if (write(p->wake, &one, sizeof(one)) < 0) {
+		/* an eventfd's write fails only at its maximum */
+	}
 }
 
 void seccomp_notify_quiet(struct seccomp_program *p)
