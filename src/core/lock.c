@@ -133,18 +133,23 @@ static struct lock *table_get(const void *owner, const struct stat *dir_st, cons
 }
 
 /* With the table mutex held: L leaves the table, its lock file is closed
- * (which unlocks it: ours is the description's only descriptor), and the
- * entry is kept for reuse.  Its file was removed or kept before
- * (release_locked). */
-static void table_remove(struct lock *l)
+ * (which unlocks it: ours is the description's only descriptor), in one
+ * call with the N descriptors of ALSO (lock_release), and the entry is
+ * kept for reuse.  Its file was removed or kept before (release_locked). */
+static void table_remove(struct lock *l, int *const *also, int n)
 {
+	int *slots[4] = { &l->fd };
+	int k = 1;
+
 	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
 			break;
 		}
 	}
-	sys_fd_close(&l->fd);
+	for (int i = 0; i < n && k < 4; i++)
+		slots[k++] = also[i];
+	sys_fd_close_n(slots, k);
 	l->next = spare;
 	spare = l;
 }
@@ -687,8 +692,9 @@ void lock_count_temps(struct lock *l, int delta)
 }
 
 /* With the table mutex held: one count of L and TEMPS of its temps go.
- * The last count removes the lock file (place_remove) or keeps it. */
-static void release_locked(struct lock *l, int temps)
+ * The last count removes the lock file (place_remove) or keeps it.  The
+ * N descriptors of ALSO are closed, with the lock file's when it is. */
+static void release_locked(struct lock *l, int temps, int *const *also, int n)
 {
 	l->temps -= temps;
 	l->count--;
@@ -700,7 +706,9 @@ static void release_locked(struct lock *l, int temps)
 	else if (l->marked && l->temps == 0 && l->fd >= 0)
 		write_temps_mark(l, 0);
 	if (l->count == 0)
-		table_remove(l);
+		table_remove(l, also, n);
+	else
+		sys_fd_close_n(also, n);
 }
 
 void lock_drop(struct lock *l)
@@ -710,16 +718,18 @@ void lock_drop(struct lock *l)
 	if (!l)
 		return;
 	table_lock(&old);
-	release_locked(l, 0);
+	release_locked(l, 0, NULL, 0);
 	table_unlock(&old);
 }
 
-void lock_release(struct lock *l, int temps)
+void lock_release(struct lock *l, int temps, int *const *also, int n)
 {
-	if (!l)
+	if (!l) {
+		sys_fd_close_n(also, n);
 		return;
+	}
 	pthread_mutex_lock(&locks_mutex);
-	release_locked(l, temps);
+	release_locked(l, temps, also, n);
 	pthread_mutex_unlock(&locks_mutex);
 }
 
@@ -767,7 +777,7 @@ void lock_session_over(void)
 		l->name[0] = '\0';
 		l->by_session = 0;
 		l->held_for_process = 0;
-		release_locked(l, 0);  /* the count the session kept */
+		release_locked(l, 0, NULL, 0);  /* the count the session kept */
 	}
 	table_unlock(&old);
 }
@@ -806,7 +816,7 @@ void lock_let_go(const void *owner)
 	 * pending file still counts stays until that file lets go. */
 	while ((l = kept_for(owner))) {
 		l->held_for_process = 0;
-		release_locked(l, 0);
+		release_locked(l, 0, NULL, 0);
 	}
 	table_unlock(&old);
 }
