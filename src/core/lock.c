@@ -304,7 +304,8 @@ static int place_locked(struct lock *l, off_t *size)
  * sees that and starts over (place_locked).  Kept: a file beside the
  * target (another machine may be waiting on it over NFS, whose view of
  * names lags), and one with named temps of ours or a dead writer's
- * still counted (its mark is how the next holder learns of them).  A
+ * still counted, or a dead writer's mark read but not swept (a lock =
+ * "process" reader's): the mark is how the next holder learns of them.  A
  * mark written for temps that are gone now goes with the file: nobody
  * reads the mark of a removed file.  Returns 1 when removed. */
 static int place_remove(struct lock *l)
@@ -313,7 +314,8 @@ static int place_remove(struct lock *l)
 	const char *path;
 	int at;
 
-	if (l->fd < 0 || !l->place.dir || l->temps != 0 || !place_current(l, NULL))
+	if (l->fd < 0 || !l->place.dir || l->temps != 0 || atomic_load(&l->leftovers) ||
+	    !place_current(l, NULL))
 		return 0;
 	path = place_path(&l->place, buf, sizeof(buf), &at);
 	/* When it fails, the file is left for the next holder of the name. */
