@@ -60,6 +60,22 @@ killed_at_rename() {
 		fail "no message about the removed temp: $(cat "$LIBLOG")"
 }
 
+@test "lock = process: a reader that finds a dead writer's mark keeps it for the next writer, who sweeps" {
+	killed_at_rename
+	# The reader takes the lock and reads the mark, but sweeps nothing (it
+	# writes nothing); at its exit it must not remove the lock file, whose
+	# mark is how the next writer learns of the temp.
+	printf 'path "*.yaml" { lock = "process" }\n' > "$CONF"
+	run wrapped cat f.yaml
+	assert_output old
+	assert_file_exists "$DEAD"
+	printf 'path "*.yaml" { }\n' > "$CONF"
+	run wrapped "$WRITER" open f.yaml next
+	assert_success
+	assert_equal "$(cat f.yaml)" next
+	assert_no_temps .
+}
+
 @test "control: without a next writer under the library, the dead writer's temp stays" {
 	killed_at_rename
 	"$WRITER" open f.yaml next

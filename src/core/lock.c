@@ -33,6 +33,7 @@ enum lock_state { ACQUIRING, HELD, FAILED, REFUSED };
 struct place {
 	const char *dir;
 	int dfd;
+	int own;                    /* DIR is the per-user directory: see place_open */
 	char file[NAME_MAX + 1];
 };
 
@@ -131,21 +132,24 @@ static struct lock *table_get(const void *owner, const struct stat *dir_st, cons
 	return l;
 }
 
-static void place_remove(struct lock *l);
-
 /* With the table mutex held: L leaves the table, its lock file is closed
- * (which unlocks it: ours is the description's only descriptor), and the
- * entry is kept for reuse. */
-static void table_remove(struct lock *l)
+ * (which unlocks it: ours is the description's only descriptor), in one
+ * call with the N descriptors of ALSO (lock_release), and the entry is
+ * kept for reuse.  Its file was removed or kept before (release_locked). */
+static void table_remove(struct lock *l, int *const *also, int n)
 {
-	place_remove(l);
+	int *slots[4] = { &l->fd };
+	int k = 1;
+
 	for (struct lock **pp = &locks; *pp; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
 			break;
 		}
 	}
-	sys_fd_close(&l->fd);
+	for (int i = 0; i < n && k < 4; i++)
+		slots[k++] = also[i];
+	sys_fd_close_n(slots, k);
 	l->next = spare;
 	spare = l;
 }
@@ -172,12 +176,13 @@ static void place_beside(struct place *p, int dfd, const char *name)
 			 (unsigned long long)hash_name(name));
 	p->dir = NULL;
 	p->dfd = dfd;
+	p->own = 0;
 }
 
 /* In the lock directory DIR, keyed by the target's directory (device and
  * inode: one lock for every spelling of the path) and NAME. */
 static void place_in(struct place *p, const char *dir, const struct stat *dir_st,
-		     const char *name)
+		     const char *name, int own)
 {
 	int n = snprintf(p->file, sizeof(p->file), "%llx-%llx-%s.lock",
 			 (unsigned long long)dir_st->st_dev,
@@ -190,6 +195,7 @@ static void place_in(struct place *p, const char *dir, const struct stat *dir_st
 			 (unsigned long long)hash_name(name));
 	p->dir = dir;
 	p->dfd = -1;
+	p->own = own;
 }
 
 /* P's lock file as an *at pair: *AT and the path returned (in BUF). */
@@ -208,7 +214,14 @@ static const char *place_path(const struct place *p, char *buf, size_t size, int
  * when it can be trusted (trust.h): otherwise another user could hold
  * our lock for ever, forge the pid it names, or have us write the pid
  * into a file of theirs through a hard link.  Returns 0, or -1 with
- * errno (EPERM: a file is there that we do not trust). */
+ * errno (EPERM: a file is there that we do not trust).
+ *
+ * In the per-user directory (PLACE.own) nobody but this user and root
+ * can make a name (lockdir.c checked it and every directory above it),
+ * so what is there was made by the library, and by no other user: the
+ * file is looked at once, after it is locked (place_locked), for what
+ * it is and whether its name still leads to it, rather than here and by
+ * its name then (a system call and geteuid's fewer per lock). */
 static int place_open(struct lock *l)
 {
 	char buf[PATH_MAX + NAME_MAX + 2];
@@ -222,6 +235,8 @@ static int place_open(struct lock *l)
 	 * and closes its copy (lock_forget_all). */
 	if (sys_fd_keep(sys_openat(at, path, flags, 0600), &l->fd) < 0)
 		return -1;
+	if (l->place.own)
+		return 0;
 	if (sys_fstat(l->fd, &st) < 0 || !trust_own_file(&st, sys_geteuid())) {
 		sys_fd_close(&l->fd);
 		errno = EPERM;
@@ -234,8 +249,9 @@ static int place_open(struct lock *l)
 
 /* Does the name of L's lock file still lead to the file L has open?  Not
  * when its holder removed it (place_remove) while we waited on it: the
- * next writer locks a new file by that name, and so must we. */
-static int place_current(const struct lock *l)
+ * next writer locks a new file by that name, and so must we.  *SIZE:
+ * the file's size then (NULL: not wanted). */
+static int place_current(const struct lock *l, off_t *size)
 {
 	char buf[PATH_MAX + NAME_MAX + 2];
 	const char *path;
@@ -243,30 +259,67 @@ static int place_current(const struct lock *l)
 	int at;
 
 	path = place_path(&l->place, buf, sizeof(buf), &at);
-	return sys_fstatat(at, path, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       now.st_dev == l->file_dev && now.st_ino == l->file_ino;
+	if (sys_fstatat(at, path, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    now.st_dev != l->file_dev || now.st_ino != l->file_ino)
+		return 0;
+	if (size)
+		*size = now.st_size;
+	return 1;
+}
+
+/* L's lock file, just locked: 1 when its name still leads to it (we hold
+ * the target's lock), 0 when its holder removed it while we waited (start
+ * over), -1 with errno when it cannot be trusted.  *SIZE: its size.
+ *
+ * In the per-user directory the one look is the locked file's own
+ * fstat: names there are made only by an open that creates the file
+ * and taken away only by place_remove's unlink, never renamed nor
+ * linked (no other user can, and the library does neither), so a file
+ * with one link still has the name it was opened by, and a file with
+ * none was removed. */
+static int place_locked(struct lock *l, off_t *size)
+{
+	struct stat st;
+
+	if (!l->place.own)
+		return place_current(l, size);
+	if (sys_fstat(l->fd, &st) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode) && st.st_nlink == 0)
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		errno = EPERM;  /* not one the library made: ours, or root's, doing */
+		return -1;
+	}
+	l->file_dev = st.st_dev;
+	l->file_ino = st.st_ino;
+	*size = st.st_size;
+	return 1;
 }
 
 /* With the table mutex held, L locked and about to be let go: its lock
  * file goes, so that lock files do not pile up (one per file ever
  * written).  Removed while still locked, and only when its name still
  * leads to it: a waiter that then gets the lock of the removed file
- * sees that and starts over (place_current).  Kept: a file beside the
+ * sees that and starts over (place_locked).  Kept: a file beside the
  * target (another machine may be waiting on it over NFS, whose view of
- * names lags), and one marked for named temps (the mark is how the next
- * holder learns of a dead writer's leftovers). */
-static void place_remove(struct lock *l)
+ * names lags), and one with named temps of ours or a dead writer's
+ * still counted, or a dead writer's mark read but not swept (a lock =
+ * "process" reader's): the mark is how the next holder learns of them.  A
+ * mark written for temps that are gone now goes with the file: nobody
+ * reads the mark of a removed file.  Returns 1 when removed. */
+static int place_remove(struct lock *l)
 {
 	char buf[PATH_MAX + NAME_MAX + 2];
 	const char *path;
 	int at;
 
-	if (l->fd < 0 || !l->place.dir || l->temps != 0 || l->marked || !place_current(l))
-		return;
+	if (l->fd < 0 || !l->place.dir || l->temps != 0 || atomic_load(&l->leftovers) ||
+	    !place_current(l, NULL))
+		return 0;
 	path = place_path(&l->place, buf, sizeof(buf), &at);
-	if (sys_unlinkat(at, path, 0) < 0) {
-		/* left for the next holder of the name to remove */
-	}
+	/* When it fails, the file is left for the next holder of the name. */
+	return sys_unlinkat(at, path, 0) == 0;
 }
 
 /* L's lock file opened where the rules say (A->lock_dir) for the target
@@ -289,7 +342,7 @@ static int lock_file_open(const struct actor *a, struct lock *l, int dfd,
 			 "per-user directory", display, l->place.file,
 			 errno == EPERM ? "not a file of ours alone" : strerror(errno));
 	} else if (where[0] && (dir = lockdir_set(where))) {
-		place_in(&l->place, dir, dir_st, l->name);
+		place_in(&l->place, dir, dir_st, l->name, 0);
 		if (place_open(l) == 0)
 			return 0;
 		log_warn("%s: its lock file in %s cannot be used (%s); locking in the per-user "
@@ -298,7 +351,7 @@ static int lock_file_open(const struct actor *a, struct lock *l, int dfd,
 	}
 	if (!(dir = lockdir_user()))
 		return 0;
-	place_in(&l->place, dir, dir_st, l->name);
+	place_in(&l->place, dir, dir_st, l->name, 1);
 	if (place_open(l) == 0)
 		return 0;
 	log_warn("%s: cannot open its lock file in %s: %s", display, dir, strerror(errno));
@@ -420,7 +473,8 @@ static int acquire(const struct actor *a, struct lock *l, const struct rule *rul
 		   const struct stat *dir_st, const char *display, int temps)
 {
 	double deadline = sys_monotonic() + (rule->lock_timeout > 0 ? rule->lock_timeout : 0);
-	int saved;
+	off_t size = 0;
+	int saved, current;
 
 	for (int removed = 0; removed < MAX_REMOVED; removed++) {
 		if (lock_file_open(a, l, dfd, dir_st, display) < 0)
@@ -429,12 +483,17 @@ static int acquire(const struct actor *a, struct lock *l, const struct rule *rul
 			return 0;  /* no lock to be had safely: said already */
 		if (lock_wait(l->fd, rule->lock_timeout < 0, deadline) < 0)
 			break;
-		if (place_current(l)) {
+		if ((current = place_locked(l, &size)) < 0)
+			break;
+		if (current) {
 			log_debug("%s: locked (lock file %s%s%s)", display,
 				  l->place.dir ? l->place.dir : "", l->place.dir ? "/" : "",
 				  l->place.file);
 			l->place.dfd = -1;  /* the caller's, not ours to keep */
-			atomic_store(&l->leftovers, read_temps_mark(l->fd));
+			/* A file that ends before the mark (one made anew, as
+			 * most are: its last holder removed the one before)
+			 * has none: nothing to read. */
+			atomic_store(&l->leftovers, size > TEMPS_MARK && read_temps_mark(l->fd));
 			write_holder(l, a->pid, temps);
 			return 0;
 		}
@@ -634,16 +693,24 @@ void lock_count_temps(struct lock *l, int delta)
 	table_unlock(&old);
 }
 
-/* With the table mutex held: one count of L and TEMPS of its temps go. */
-static void release_locked(struct lock *l, int temps)
+/* With the table mutex held: one count of L and TEMPS of its temps go.
+ * The last count removes the lock file (place_remove) or keeps it.  The
+ * N descriptors of ALSO are closed, with the lock file's when it is. */
+static void release_locked(struct lock *l, int temps, int *const *also, int n)
 {
 	l->temps -= temps;
+	l->count--;
 	/* No temp left (the mark may have been written at the take, for a
-	 * temp that was then never named): the mark goes. */
-	if (l->marked && l->temps == 0 && l->fd >= 0)
+	 * temp that was then never named): the mark goes, with the file when
+	 * the file goes, else by a write. */
+	if (l->count == 0 && place_remove(l))
+		l->marked = 0;
+	else if (l->marked && l->temps == 0 && l->fd >= 0)
 		write_temps_mark(l, 0);
-	if (--l->count == 0)
-		table_remove(l);
+	if (l->count == 0)
+		table_remove(l, also, n);
+	else
+		sys_fd_close_n(also, n);
 }
 
 void lock_drop(struct lock *l)
@@ -653,16 +720,18 @@ void lock_drop(struct lock *l)
 	if (!l)
 		return;
 	table_lock(&old);
-	release_locked(l, 0);
+	release_locked(l, 0, NULL, 0);
 	table_unlock(&old);
 }
 
-void lock_release(struct lock *l, int temps)
+void lock_release(struct lock *l, int temps, int *const *also, int n)
 {
-	if (!l)
+	if (!l) {
+		sys_fd_close_n(also, n);
 		return;
+	}
 	pthread_mutex_lock(&locks_mutex);
-	release_locked(l, temps);
+	release_locked(l, temps, also, n);
 	pthread_mutex_unlock(&locks_mutex);
 }
 
@@ -710,7 +779,7 @@ void lock_session_over(void)
 		l->name[0] = '\0';
 		l->by_session = 0;
 		l->held_for_process = 0;
-		release_locked(l, 0);  /* the count the session kept */
+		release_locked(l, 0, NULL, 0);  /* the count the session kept */
 	}
 	table_unlock(&old);
 }
@@ -749,7 +818,7 @@ void lock_let_go(const void *owner)
 	 * pending file still counts stays until that file lets go. */
 	while ((l = kept_for(owner))) {
 		l->held_for_process = 0;
-		release_locked(l, 0);
+		release_locked(l, 0, NULL, 0);
 	}
 	table_unlock(&old);
 }

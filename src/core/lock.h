@@ -57,8 +57,10 @@ void lock_drop(struct lock *l);
 /* lock_drop, and TEMPS temps counted by lock_take given back, for a
  * caller that has blocked every signal already (record_release_nosig,
  * under a mutex of the caller's): the table's mutex is then taken
- * without blocking them again. */
-void lock_release(struct lock *l, int temps);
+ * without blocking them again.  The N descriptor slots of ALSO (the
+ * record's directory and temp) are closed too, in one system call with
+ * the lock file's when that goes (sys_fd_close_n).  L may be NULL. */
+void lock_release(struct lock *l, int temps, int *const *also, int n);
 
 /* Named temps (see tempfile.h).  The lock file carries a mark while its
  * holder has named temps beside the target, so that when a holder dies

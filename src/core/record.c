@@ -153,12 +153,11 @@ void record_discard(struct record *r)
 
 void record_release_nosig(struct record *r)
 {
+	int *const fds[2] = { &r->dfd, &r->tfd };
 	int saved = errno;
 
-	lock_release(r->lock, r->temp_counted);
+	lock_release(r->lock, r->temp_counted, fds, 2);
 	r->lock = NULL;
-	sys_fd_close(&r->dfd);
-	sys_fd_close(&r->tfd);
 	errno = saved;
 }
 

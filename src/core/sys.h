@@ -107,8 +107,39 @@ int sys_fd_dup(int fd, int *slot);
 void sys_fd_adopt(int fd, int *slot);
 /* Close the descriptor in *SLOT, if any; *SLOT = -1.  Keeps errno. */
 void sys_fd_close(int *slot);
+/* sys_fd_close of each of the N slots SLOTS[i], in one close_range when
+ * their descriptors are consecutive numbers (as a pending file's
+ * directory, lock file and temp mostly are: made one after the other):
+ * one system call rather than N.  Keeps errno. */
+void sys_fd_close_n(int *const *slots, int n);
 
 /* ---- interposed by nobody: libc, the same in every process ---- */
+
+/* For sys_fd_close_n: do the N slots SLOTS[i] hold at least two
+ * descriptors, all different and nothing else between the lowest (*LO)
+ * and the highest (*HI)?  Then close_range(*LO, *HI) closes them and
+ * nothing more. */
+static inline int sys_fd_span(int *const *slots, int n, int *lo, int *hi)
+{
+	int count = 0;
+
+	*lo = -1;
+	*hi = -1;
+	for (int i = 0; i < n; i++) {
+		int fd = *slots[i];
+		if (fd < 0)
+			continue;
+		for (int j = 0; j < i; j++)
+			if (*slots[j] == fd)
+				return 0;
+		if (*lo < 0 || fd < *lo)
+			*lo = fd;
+		if (fd > *hi)
+			*hi = fd;
+		count++;
+	}
+	return count >= 2 && *hi - *lo + 1 == count;
+}
 
 /* fstat as the system call itself: a sanitizer's runtime preloaded
  * before the library wraps fstat and records every descriptor, but never

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sys.h"
@@ -157,5 +158,21 @@ void sys_fd_close(int *slot)
 	if (*slot >= 0)
 		close(*slot);
 	*slot = -1;
+	errno = saved;
+}
+
+void sys_fd_close_n(int *const *slots, int n)
+{
+	int lo, hi, saved = errno;
+
+	if (sys_fd_span(slots, n, &lo, &hi) &&
+	    sys_raw(SYS_close_range, lo, hi, 0, 0) == 0) {
+		for (int i = 0; i < n; i++)
+			*slots[i] = -1;
+		errno = saved;
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		sys_fd_close(slots[i]);
 	errno = saved;
 }

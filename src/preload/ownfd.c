@@ -230,6 +230,30 @@ void ownfd_close(int *slot)
 	errno = saved;
 }
 
+void ownfd_close_n(int *const *slots, int n)
+{
+	slot_ref *t = atomic_load_explicit(&table, memory_order_acquire);
+	int lo, hi, saved = errno;
+
+	if (!sys_fd_span(slots, n, &lo, &hi)) {
+		for (int i = 0; i < n; i++)
+			ownfd_close(slots[i]);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = *slots[i];
+		if (fd >= 0 && t && fd < OWNFD_SIZE)
+			atomic_store_explicit(&t[fd], NULL, memory_order_release);
+		*slots[i] = -1;
+	}
+	/* Only ours are in the span: closed one by one where the kernel has
+	 * no close_range (before 5.9) or a filter refuses it. */
+	if (sys_raw(SYS_close_range, lo, hi, 0, 0) < 0)
+		for (int fd = lo; fd <= hi; fd++)
+			sys_close(fd);
+	errno = saved;
+}
+
 int ownfd_is(int fd)
 {
 	slot_ref *t = atomic_load_explicit(&table, memory_order_acquire);

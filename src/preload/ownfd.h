@@ -30,6 +30,9 @@ void ownfd_adopt(int fd, int *slot);
 
 /* Close the descriptor in *SLOT (if any) and forget it; *SLOT = -1. */
 void ownfd_close(int *slot);
+/* ownfd_close of each slot, in one close_range when they are consecutive
+ * (sys_fd_close_n). */
+void ownfd_close_n(int *const *slots, int n);
 
 /* Is FD one of ours?  Cheap: one atomic load when the library has none. */
 int ownfd_is(int fd);

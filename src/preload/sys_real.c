@@ -172,6 +172,11 @@ void sys_fd_adopt(int fd, int *slot)
 	ownfd_adopt(fd, slot);
 }
 
+void sys_fd_close_n(int *const *slots, int n)
+{
+	ownfd_close_n(slots, n);
+}
+
 void sys_fd_close(int *slot)
 {
 	ownfd_close(slot);
