@@ -38,11 +38,10 @@ cat > "$tmp/rows" <<'EOF'
 6|lock|lock|lock_lib|lock_flock|tput|>=0.9|Lock contention: 16 processes × 200 load-modify-save cycles, `lock = "process"` / serialised by `flock(1)` (throughput)
 7|atomicwrites|small_full|small_py_aw|small_hand_full|ratio|-|Peer: python3 + atomicwrites (fsync file + dir) / the hand-written C of 3
 7|write-file-atomic|small_full|small_node_wfa|small_hand_full|ratio|-|Peer: node + write-file-atomic (fsync file only) / the hand-written C of 3
-7|sponge|small_none|sponge|sh_lib_none|ratio|-|Peer: 100 × `sponge FILE` (no fsync) / 100 × `cat > FILE` under the library, durability `none`
-2|cat>f / sponge|small_none|sh_lib_none|sponge|ratio|<=1|One matched file per process: 100 × `cat > FILE` under the library, durability `none` / 100 × `sponge FILE` (lower than 1: faster than sponge)
-2|cat>f: start|small_none|sh_lib_nomatch|sh_empty|ratio|-|Its parts: the same loop writing names no rule matches, under the library / under an empty preload (the library's start in sh's fork and in cat)
-2|cat>f: empty preload|small_none|sh_empty|sh_plain|ratio|-|The same loop under an empty preload / no preload (what any preload costs)
-2|cat>f: the file|small_none|sh_lib_none|sh_lib_nomatch|ratio|-|The loop writing matched names / names no rule matches, both under the library (lock, temp, handover to cat, commit)
+7|cat>f / sponge|small_none|sh_lib_none|sponge|ratio|<=1|Peer, and one matched file per process (issue 16 item 2): 100 × `cat > FILE` under the library, durability `none` / 100 × `sponge FILE` (lower than 1: faster than sponge)
+7|cat>f: start|small_none|sh_lib_nomatch|sh_empty|ratio|-|Its parts: the same loop writing names no rule matches, under the library / under an empty preload (the library's start in sh's fork and in cat)
+7|cat>f: empty preload|small_none|sh_empty|sh_plain|ratio|-|The same loop under an empty preload / no preload (what any preload costs)
+7|cat>f: the file|small_none|sh_lib_none|sh_lib_nomatch|ratio|-|The loop writing matched names / names no rule matches, both under the library (lock, temp, handover to cat, commit)
 8|session touch|session|session_lib|session_process|ratio|<=2|A session's first touch: 500 stats of new names under `lock = "session"` (the round trip to the supervisor, which takes each lock) / under `lock = "process"` (the process takes them itself); both through the launcher
 8|session commit|session_commit|commit_lib|commit_hand|ratio|-|A session's commit: 1,000 files of 4 KiB replaced by one program under `commit = "session"`, durability `full` (all committed at its exit, through the journal) / the hand-written protocol, file by file (temp, fsync, rename, fsync dir)
 9|go opens write|go_opens|opens_w_lib|opens_w_plain|ratio|<=1.05|A Go program (static), 10,000 opens for writing of files no rule matches (open, write 64 bytes, close), under `atomically` (each open a round trip to the seccomp supervisor) / without it; the whole run
