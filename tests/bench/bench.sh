@@ -256,6 +256,9 @@ run_small_hand_none() { t "$bb/smallfiles" none s-hand-none $((n_small / 4)) 409
 head -c 4096 /dev/zero | tr '\0' x > src4k
 shloop='i=0; while [ $i -lt '$n_sponge' ]; do f=$(printf "%s/f%04d.json" "$1" $i); '
 run_sponge() { whole "$1" || t sh -c "$shloop"'sponge "$f" < src4k || exit 1; i=$((i + 1)); done' sh s-sponge; }
+# The same work as `cat > FILE` made atomic by sponge: the same producer,
+# piped into it (sponge alone, above, has no producer to run).
+run_cat_sponge() { whole "$1" || t sh -c "$shloop"'cat src4k | sponge "$f" || exit 1; i=$((i + 1)); done' sh s-sponge; }
 run_sh_lib_none() { whole "$1" || t "${tl_none[@]}" sh -c "$shloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
 # The cost of one matched file per process, broken down (issue 16 item
 # 2): the same loop writing names no rule matches (.txt), under the
@@ -268,7 +271,7 @@ run_sh_plain() { whole "$1" || t sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=
 mkdir s-lib-none s-hand-none s-sponge s-sh s-sh-plain
 variants=(small_lib_none small_hand_none)
 if command -v sponge > /dev/null; then
-	variants+=(sponge sh_lib_none sh_lib_nomatch sh_empty sh_plain)
+	variants+=(sponge cat_sponge sh_lib_none sh_lib_nomatch sh_empty sh_plain)
 	note "peer sponge moreutils $(dpkg-query -W -f='${Version}' moreutils 2>/dev/null)"
 else
 	skip sponge "sponge is not installed (make deps-bench installs moreutils)"

@@ -38,7 +38,8 @@ cat > "$tmp/rows" <<'EOF'
 6|lock|lock|lock_lib|lock_flock|tput|>=0.9|Lock contention: 16 processes × 200 load-modify-save cycles, `lock = "process"` / serialised by `flock(1)` (throughput)
 7|atomicwrites|small_full|small_py_aw|small_hand_full|ratio|-|Peer: python3 + atomicwrites (fsync file + dir) / the hand-written C of 3
 7|write-file-atomic|small_full|small_node_wfa|small_hand_full|ratio|-|Peer: node + write-file-atomic (fsync file only) / the hand-written C of 3
-7|cat>f / sponge|small_none|sh_lib_none|sponge|ratio|<=1|Peer, and one matched file per process (issue 16 item 2): 100 × `cat > FILE` under the library, durability `none` / 100 × `sponge FILE` (lower than 1: faster than sponge)
+7|cat>f / cat+sponge|small_none|sh_lib_none|cat_sponge|ratio|<=1|Peer, and one matched file per process (issue 16 item 2): 100 × `cat > FILE` under the library, durability `none` / 100 × `cat | sponge FILE` (the same producer made atomic by sponge; lower than 1: faster than sponge)
+7|cat>f / sponge|small_none|sh_lib_none|sponge|ratio|-|The same loop / 100 × `sponge FILE < SOURCE` (sponge alone, no producer: `cat` itself, which loads its locale, costs more than `sponge`)
 7|cat>f: start|small_none|sh_lib_nomatch|sh_empty|ratio|-|Its parts: the same loop writing names no rule matches, under the library / under an empty preload (the library's start in sh's fork and in cat)
 7|cat>f: empty preload|small_none|sh_empty|sh_plain|ratio|-|The same loop under an empty preload / no preload (what any preload costs)
 7|cat>f: the file|small_none|sh_lib_none|sh_lib_nomatch|ratio|-|The loop writing matched names / names no rule matches, both under the library (lock, temp, handover to cat, commit)
