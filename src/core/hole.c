@@ -173,17 +173,11 @@ int hole_fill(int tfd, int dfd, const char *name)
 		return -1;
 	/* Another thread or process may be filling it: once our turn comes,
 	 * the mark says whether there is still anything to do. */
-	if (take_turn(own) < 0 || (r = read_mark(own, &m)) < 0)
+	if (take_turn(own) < 0 || (r = read_mark(own, &m)) < 0 ||
+	    (r == 1 && fill_from(own, dfd, name, &m) < 0))
 		r = -1;
-	else if (r == 1)
-		r = fill_from(own, dfd, name, &m);
-	if (r < 0) {
-		int err = errno;
-		sys_close(own);
-		errno = err;
-		return -1;
-	}
-	sys_close(own);
+	saved = r < 0 ? errno : saved;
+	sys_close(own);  /* lets go of our turn */
 	errno = saved;
-	return 0;
+	return r < 0 ? -1 : 0;
 }

@@ -52,7 +52,7 @@ struct record {
 	unsigned char copied;      /* the temp started as a copy of the target */
 	unsigned char temp_counted; /* the lock counts the temp from its take */
 	off_t append_base;         /* > 0: an append, whose temp holds a hole */
-	                           /* for the target's first bytes (below) */
+	                           /* for the target's first bytes (hole.h) */
 	struct stat target_st;     /* the target as it was at the open */
 	struct stat copy_st;       /* the temp just after the copy */
 	mode_t temp_mode;          /* the temp as it was made: a program that */
@@ -69,13 +69,10 @@ struct record {
 	char path[PATH_MAX];       /* the path the program opened, for messages */
 };
 
-/* append_base: an append's temp, which holds a hole for the target's
- * first append_base bytes (hole.h). */
-
 /* Make sure R's temp holds the whole file: the target's first bytes
- * copied into its hole, if it still has one.  0, or -1 with errno (the
- * record is then failed: record_fail).  Cheap when R is no append: no
- * system call. */
+ * copied into its hole, if it still has one.  0, or -1 with errno (said,
+ * and the temp marked failed: record_mark_failed).  Cheap when R is no
+ * append: no system call. */
 int record_fill(const struct record *r);
 
 /* Is R's temp still an append's, with its hole: has it the mark (hole.h)?  NAMES:

@@ -22,9 +22,6 @@
 #include "state.h"
 #include "tombstone.h"
 
-/* pwritev2's RWF_NOAPPEND (Linux 6.9), which older headers lack. */
-#define RWF_NOAPPEND_FLAG 0x00000020
-
 /* The close of syscall(SYS_close): the system call itself, as the
  * program asked (no cancellation point, no libc in between). */
 static int kernel_close(int fd)
@@ -164,7 +161,7 @@ EXPORT long syscall(long number, ...)
 	case SYS_pwritev:
 		WROTE(a[0]);
 	case SYS_pwritev2:
-		if (a[5] & RWF_NOAPPEND_FLAG)
+		if (a[5] & HOOK_RWF_NOAPPEND)
 			hook_before_overwrite((int)a[0]);
 		WROTE(a[0]);
 	case SYS_ftruncate:

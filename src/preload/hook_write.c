@@ -60,10 +60,10 @@ WRITE_HOOK(pwritev64, (int fd, const struct iovec *iov, int n, off64_t off), (fd
 
 /* ---- what may write below an append's end ---- */
 
-/* An append's temp holds a hole for the target's content (record.h);
+/* An append's temp holds a hole for the target's content (core/hole.h);
  * the calls that can write into it, or cut it, fill it first.  Only for
  * a descriptor of a pending file: one load of the fd table otherwise. */
-static void before_overwrite(int fd)
+void hook_before_overwrite(int fd)
 {
 	int saved = errno;
 
@@ -72,22 +72,15 @@ static void before_overwrite(int fd)
 	errno = saved;
 }
 
-#ifndef RWF_NOAPPEND
-#define RWF_NOAPPEND 0x00000020  /* Linux 6.9: a write at OFF in spite of O_APPEND */
-#endif
-
-#define WRITE_AT_HOOK(name, params, args)                 \
-	EXPORT ssize_t name params                        \
-	{                                                 \
-		ssize_t r;                                \
-		if (flags & RWF_NOAPPEND)                 \
-			before_overwrite(fd);             \
-		r = real.name args;                       \
-		if (r < 0)                                \
-			note_write_error(fd);             \
-		else if (r > 0)                           \
-			pending_written(fd);              \
-		return r;                                 \
+#define WRITE_AT_HOOK(name, params, args)              \
+	EXPORT ssize_t name params                     \
+	{                                              \
+		ssize_t r;                             \
+		if (flags & HOOK_RWF_NOAPPEND)         \
+			hook_before_overwrite(fd);     \
+		r = real.name args;                    \
+		hook_wrote(fd, r);                     \
+		return r;                              \
 	}
 
 WRITE_AT_HOOK(pwritev2, (int fd, const struct iovec *iov, int n, off_t off, int flags),
@@ -98,7 +91,7 @@ WRITE_AT_HOOK(pwritev64v2, (int fd, const struct iovec *iov, int n, off64_t off,
 #define SIZE_HOOK(name, params, args)          \
 	EXPORT int name params                 \
 	{                                      \
-		before_overwrite(fd);          \
+		hook_before_overwrite(fd);     \
 		return real.name args;         \
 	}
 
@@ -108,11 +101,6 @@ SIZE_HOOK(fallocate, (int fd, int mode, off_t off, off_t n), (fd, mode, off, n))
 SIZE_HOOK(fallocate64, (int fd, int mode, off64_t off, off64_t n), (fd, mode, off, n))
 SIZE_HOOK(posix_fallocate, (int fd, off_t off, off_t n), (fd, off, n))
 SIZE_HOOK(posix_fallocate64, (int fd, off64_t off, off64_t n), (fd, off, n))
-
-void hook_before_overwrite(int fd)
-{
-	before_overwrite(fd);
-}
 
 /* The other ways data reaches a descriptor (shutil.copyfile uses
  * sendfile): the same watch on failures. */

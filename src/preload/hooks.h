@@ -62,8 +62,11 @@ void hook_flocked(int fd, int op);
 /* A write to FD returned R (-1: errno says why).  (hook_write.c) */
 void hook_wrote(int fd, long r);
 /* FD is about to be written below its end or cut (hook_write.c): an
- * append's hole is filled first. */
+ * append's hole is filled first.  Keeps errno. */
 void hook_before_overwrite(int fd);
+/* pwritev2's RWF_NOAPPEND (Linux 6.9: a write at its offset in spite of
+ * O_APPEND), which older headers lack. */
+#define HOOK_RWF_NOAPPEND 0x00000020
 
 /* The entry points under names of the library's own, for syscall(),
  * which makes the same calls by number (hook_syscall.c): called straight,

@@ -390,13 +390,9 @@ static int session_redirect(int dirfd, const char *path, const char *display, in
 	p->owner = 0;
 	p->dir_dev = t.dir_st.st_dev;
 	p->dir_ino = t.dir_st.st_ino;
-	/* O_TRUNC: the temp is emptied below; an append's hole is filled
-	 * first, so that the mark goes with it (hole.h). */
-	fd = (flags & O_TRUNC) && record_fill(&p->rec) < 0 ? -1 : record_open_temp(&p->rec, flags & kept);
-	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
-		sys_close(fd);
-		fd = -1;
-	}
+	/* O_TRUNC empties the temp as it opens it (after filling an
+	 * append's hole, so that its mark goes too: record_open_temp). */
+	fd = record_open_temp(&p->rec, flags & (kept | O_TRUNC));
 	atomic_store(&p->aliases, 1);
 	if (fd < 0 || fdtable_set(fd, p) < 0) {
 		err = fd < 0 ? errno : EMFILE;
@@ -1051,14 +1047,9 @@ static int open_shared(struct pending *p, int flags)
 {
 	const int kept = O_ACCMODE | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
 			 O_LARGEFILE | O_SYNC | O_DSYNC | O_DIRECT;
-	/* O_TRUNC: as above. */
-	int fd = (flags & O_TRUNC) && record_fill(&p->rec) < 0 ? -1 : record_open_temp(&p->rec, flags & kept);
-	int saved = errno;
+	/* O_TRUNC: as session_redirect's. */
+	int fd = record_open_temp(&p->rec, flags & (kept | O_TRUNC)), saved = errno;
 
-	if (fd >= 0 && (flags & O_TRUNC) && sys_ftruncate(fd, 0) < 0) {
-		sys_close(fd);
-		fd = -1;
-	}
 	if (fd >= 0 && fdtable_set(fd, p) < 0) {
 		sys_close(fd);
 		fd = -1;

@@ -1,11 +1,13 @@
 /* seccomp_forks.c - the processes a covered program forks, served too. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/elfcheck.h"
 #include "core/log.h"
@@ -44,9 +46,12 @@ static struct seccomp_forks *forks_get(struct seccomp_program *p)
 	if (!(f = p->forks) && (f = calloc(1, sizeof(*f)))) {
 		pthread_mutex_init(&f->guard, NULL);
 		p->forks = f;
-		/* Its receiving thread sweeps them from now on: woken, it
-		 * waits with the sweep's timeout. */
-		seccomp_notify_forked(p);
+		/* Its receiving thread sweeps them from now on: woken
+		 * through its eventfd (seccomp_notify.h, wake), it waits with
+		 * the sweep's timeout.  (An eventfd's write fails only at its
+		 * maximum, when it is awake anyway.) */
+		if (write(p->wake, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0) {
+		}
 	}
 	pthread_mutex_unlock(&making);
 	return f;

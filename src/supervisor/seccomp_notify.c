@@ -142,7 +142,7 @@ static void *notify_loop(void *arg)
 			}
 			if (atomic_load(&prog->receiving) < 0)
 				break;  /* told to stop (seccomp_notify_quiet) */
-			continue;  /* a first fork (seccomp_notify_forked): the timeout */
+			continue;  /* a first fork (seccomp_forks.c woke us): the timeout */
 		}
 		p = fds[0];
 		sweep_now_and_then(prog, &swept);
@@ -225,15 +225,6 @@ struct seccomp_program *seccomp_notify_start(int fd, pid_t pid, int watched, int
 		return NULL;
 	}
 	return p;
-}
-
-void seccomp_notify_forked(struct seccomp_program *p)
-{
-	uint64_t one = 1;
-
-	if (write(p->wake, &one, sizeof(one)) < 0) {
-		/* an eventfd's write fails only at its maximum */
-	}
 }
 
 void seccomp_notify_quiet(struct seccomp_program *p)

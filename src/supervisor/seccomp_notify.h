@@ -40,7 +40,8 @@ struct seccomp_program {
 	 * when the supervisor lets go of the listener (seccomp_notify_quiet),
 	 * or its caller waits for ever. */
 	atomic_int in_hand;
-	int wake;                      /* an eventfd: the receiving thread's to look again (stop, sweep) */
+	int wake;                      /* an eventfd: the receiving thread's to look again (stop; */
+	                               /* a first fork, written by seccomp_forks.c: sweep them) */
 	atomic_int receiving;          /* that thread still runs */
 };
 
@@ -52,13 +53,6 @@ struct seccomp_program {
  * it) discards them.  The program, or NULL with errno. */
 struct seccomp_program *seccomp_notify_start(int listener, pid_t pid, int watched,
 					     int from_tree);
-
-/* P has its first fork recorded (seccomp_forks.h): its receiving thread,
- * waiting without a timeout, is woken to sweep them every SWEEP_MS (a
- * fork killed right after its only call, recorded by the worker after
- * the thread had gone back to its endless wait, was swept only at the
- * program's next call). */
-void seccomp_notify_forked(struct seccomp_program *p);
 
 /* P has ended, or is no longer ours to act for: from now on every call
  * goes on in the kernel (a child it left running still has the filter).
