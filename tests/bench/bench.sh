@@ -253,6 +253,11 @@ interleave small_full "$rounds" -c 4 "${variants[@]}"
 # not fsync), on 100 files: 2,000 process starts would take minutes here.
 run_small_lib_none() { t "${tl_none[@]}" "$bb/smallfiles" plain s-lib-none $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
 run_small_hand_none() { t "$bb/smallfiles" none s-hand-none $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
+# The floor of the protocol (smallfiles.c, mode floor): the hand-written
+# program plus the least a writer that locks each target can add (one
+# lock file per directory kept open, a byte range per name, a stat for
+# the mode): what any design of the library's hot path is bounded by.
+run_small_floor_none() { t "$bb/smallfiles" floor s-floor-none $((n_small / 4)) 4096 "$(piece "${1:-1}")"; }
 head -c 4096 /dev/zero | tr '\0' x > src4k
 shloop='i=0; while [ $i -lt '$n_sponge' ]; do f=$(printf "%s/f%04d.json" "$1" $i); '
 run_sponge() { whole "$1" || t sh -c "$shloop"'sponge "$f" < src4k || exit 1; i=$((i + 1)); done' sh s-sponge; }
@@ -268,8 +273,8 @@ txtloop=${shloop//.json/.txt}
 run_sh_lib_nomatch() { whole "$1" || t "${tl_none[@]}" sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh; }
 run_sh_empty() { whole "$1" || t "${tl_empty[@]}" sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh-plain; }
 run_sh_plain() { whole "$1" || t sh -c "$txtloop"'cat src4k > "$f" || exit 1; i=$((i + 1)); done' sh s-sh-plain; }
-mkdir s-lib-none s-hand-none s-sponge s-sh s-sh-plain
-variants=(small_lib_none small_hand_none)
+mkdir s-lib-none s-hand-none s-floor-none s-sponge s-sh s-sh-plain
+variants=(small_lib_none small_hand_none small_floor_none)
 if command -v sponge > /dev/null; then
 	variants+=(sponge cat_sponge sh_lib_none sh_lib_nomatch sh_empty sh_plain)
 	note "peer sponge moreutils $(dpkg-query -W -f='${Version}' moreutils 2>/dev/null)"

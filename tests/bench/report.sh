@@ -24,6 +24,8 @@ cat > "$tmp/rows" <<'EOF'
 2|no match|tar|tar_lib|tar_plain|ratio|<=1.02|No matched path: untar 10,000 files, then `find -type f -exec cat {} +`, under the library / no preload
 3|small full|small_full|small_lib_full|small_hand_full|ratio|<=1.05|2,000 files of 4 KiB, durability `full`: plain C writer under the library / hand-written temp, fsync, rename, fsync dir
 3|small none|small_none|small_lib_none|small_hand_none|ratio|<=1.05|The same, durability `none` / the hand-written program without the fsyncs
+3|floor none|small_none|small_floor_none|small_hand_none|ratio|-|The floor of the protocol: the hand-written program plus a lock per file (one lock file per directory kept open, a byte range per name, `F_OFD_SETLKW`) and a stat of the target for its mode / the hand-written program (what any design can reach)
+3|lib / floor|small_none|small_lib_none|small_floor_none|ratio|-|The library, durability `none` / that floor (what the library's own guarantees cost: the calls of DESIGN's "What one small file costs")
 4|stream|stream|stream_lib|stream_plain|ratio|<=1.01|Streaming: 1 GiB written to a new matched file, durability `none` / without the library
 5|edit: copy|edit|edit_copy|edit_cp|ratio|<=1.05|In-place edit of 1 GiB (O_RDWR, 1 byte), work directory's file system, durability `none`: the copy (the edit's open: lock, copy into the temp) / `cp` of the file
 5|edit / cp+mv|edit|edit_lib|edit_cpmv|ratio|-|The whole edit (copy, 1 byte, commit) / `cp` to a temp + `mv` over the file (the hand-made atomic replacement)
