@@ -36,3 +36,73 @@ setup() {
 		assert_output ""
 	done
 }
+
+@test "make uninstall removes all that make install put, and the directories it made" {
+	local stage="$BATS_TEST_TMPDIR/stage"
+	run make -C "$TOP" --no-print-directory install DESTDIR="$stage" PREFIX=/opt/at
+	assert_success
+	assert_file_exists "$stage/opt/at/share/doc/atomically/examples/atomically.conf"
+	assert_file_exists "$stage/opt/at/share/bash-completion/completions/atomically"
+	# Something of someone else's in a directory install used stays.
+	mkdir -p "$stage/opt/at/bin"
+	echo other > "$stage/opt/at/bin/other-tool"
+
+	run make -C "$TOP" --no-print-directory uninstall DESTDIR="$stage" PREFIX=/opt/at
+	assert_success
+	assert_equal "$(cat "$stage/opt/at/bin/other-tool")" other
+	rm "$stage/opt/at/bin/other-tool"
+	run make -C "$TOP" --no-print-directory uninstall DESTDIR="$stage" PREFIX=/opt/at
+	assert_success
+	run find "$stage" -mindepth 1
+	assert_output ""
+}
+
+@test "atomically --version names the version, the commit, the libc and the library" {
+	run "$ATOMICALLY" --version
+	assert_success
+	assert_line --index 0 --regexp '^atomically [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 1 --regexp '^commit: [0-9a-f]{7,}(-dirty)?$'
+	assert_line --index 2 --regexp "^libc: glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2) \\(built against [0-9]+\\.[0-9]+\\)$"
+	assert_line --index 3 "library: $B/libatomically.so"
+	[ "$(git -C "$TOP" rev-parse HEAD 2> /dev/null | cut -c1-7)" = "" ] ||
+		assert_line --index 1 --regexp "^commit: $(git -C "$TOP" rev-parse HEAD | cut -c1-7)"
+}
+
+# complete WORDS...: the completions bash offers for the command line
+# WORDS (the last is the word being completed), with bash-completion's
+# helpers and our completion file loaded.
+complete_line() {
+	bash --norc -c '
+		. /usr/share/bash-completion/bash_completion
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_atomically atomically "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' bash "$TOP/packaging/bash-completion/atomically" "$@"
+}
+
+@test "bash completion: options, config files after -c, directories after --clean, the command's own after it" {
+	[ -r /usr/share/bash-completion/bash_completion ] ||
+		skip "bash-completion is not installed (make check installs it)"
+	run complete_line atomically --c
+	assert_success
+	assert_output "$(printf '%s\n' --config --check-config --clean)"
+
+	mkdir adir
+	touch a.conf b.txt
+	run complete_line atomically -c ''
+	assert_line a.conf
+	refute_line b.txt
+	assert_line adir
+
+	run complete_line atomically --clean ''
+	assert_line adir
+	refute_line a.conf
+
+	run complete_line atomically -p '*.json' ech
+	assert_line echo
+
+	# After the command: that command's completion (here, files).
+	run complete_line atomically -q cat b
+	assert_output b.txt
+}

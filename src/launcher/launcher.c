@@ -26,6 +26,7 @@
 #include "adopt.h"
 #include "gitenv.h"
 #include "preloadenv.h"
+#include "version.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
 #include "core/log.h"
@@ -40,13 +41,6 @@
 #include "supervisor/keeper.h"
 #include "supervisor/seccomp_cover.h"
 #include "supervisor/session.h"
-
-#ifndef VERSION
-#define VERSION "unknown"
-#endif
-#ifndef LIBDIR
-#define LIBDIR "/usr/local/lib/atomically"
-#endif
 
 /* A plain process: the library, when a CI job preloads it here too,
  * finds this name defined here first and stays inert (preload/state.c),
@@ -93,7 +87,7 @@ static const char usage_text[] =
 	"of atomically's own (a bad config); 126 COMMAND cannot run; 127 not found.\n"
 	"--clean: 0, or 1 when a temp could not be removed or a DIR not read.\n";
 
-enum mode { MODE_RUN, MODE_ENV, MODE_EXPLAIN, MODE_CHECK, MODE_CLEAN };
+enum mode { MODE_RUN, MODE_ENV, MODE_EXPLAIN, MODE_CHECK, MODE_CLEAN, MODE_VERSION };
 
 struct options {
 	enum mode mode;
@@ -198,8 +192,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->mode = MODE_CLEAN;
 			break;
 		case OPT_VERSION:
-			printf("atomically %s\n", VERSION);
-			exit(0);
+			o->mode = MODE_VERSION;
+			return;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -244,9 +238,11 @@ static char *encode_rules(const struct ruleset *rs)
 }
 
 /* Where the library is: beside the launcher (a build tree), then where
- * `make install` puts it relative to the launcher (so that an installed
- * tree can be moved, or staged with DESTDIR), then the LIBDIR compiled in. */
-static void find_library(char *out, size_t size)
+ * `make install` put it relative to the launcher (LIBDIR as seen from
+ * BINDIR: an installed tree moved, or staged with DESTDIR, or unpacked
+ * from the package into a scratch root), then the LIBDIR compiled in.
+ * Returns 0, or -1 with OUT the last place looked at. */
+static int look_for_library(char *out, size_t size)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -260,17 +256,21 @@ static void find_library(char *out, size_t size)
 		int dir = (int)(slash - self);
 		snprintf(out, size, "%.*s/libatomically.so", dir, self);
 		if (access(out, R_OK) == 0)
-			goto found;
-		snprintf(out, size, "%.*s/../lib/atomically/libatomically.so", dir, self);
+			return 0;
+		snprintf(out, size, "%.*s/%s/libatomically.so", dir, self, version_libdir_from_bin());
 		if (access(out, R_OK) == 0 && realpath(out, self))
 			snprintf(out, size, "%s", self);
 		if (access(out, R_OK) == 0)
-			goto found;
+			return 0;
 	}
-	snprintf(out, size, "%s/libatomically.so", LIBDIR);
-	if (access(out, R_OK) < 0)
+	snprintf(out, size, "%s/libatomically.so", version_libdir());
+	return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+static void find_library(char *out, size_t size)
+{
+	if (look_for_library(out, size) < 0)
 		die(EXIT_OWN_ERROR, "%s: cannot find the library: %s", out, strerror(errno));
-found:
 	/* LD_PRELOAD splits on spaces and colons. */
 	if (strpbrk(out, " :"))
 		die(EXIT_OWN_ERROR, "%s: the library's path has a space or colon, which LD_PRELOAD cannot carry", out);
@@ -871,6 +871,11 @@ int main(int argc, char **argv)
 
 	if (o.dry_run && o.mode != MODE_CLEAN)
 		die(EXIT_OWN_ERROR, "-n goes with --clean only");
+	if (o.mode == MODE_VERSION) {
+		int found = look_for_library(lib, sizeof(lib)) == 0;
+		version_print(stdout, found ? lib : NULL);
+		return 0;
+	}
 	if (o.mode == MODE_CLEAN) {
 		if (o.config || o.nextra)
 			die(EXIT_OWN_ERROR, "--clean takes no -c or -p: temps are known by their names");

@@ -1,0 +1,45 @@
+/* version.c - `atomically --version`.  A person debugging a CI job wants
+ * to know which build ran, from which commit, on which libc, and which
+ * library it hands to the command: all four come from the build
+ * (build_info.h, written by make) and from the running process. */
+#include "version.h"
+
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
+
+#include "build_info.h"
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+const char *version_libdir_from_bin(void)
+{
+	return BUILD_LIBDIR_FROM_BIN;
+}
+
+const char *version_libdir(void)
+{
+	return BUILD_LIBDIR;
+}
+
+/* The libc the launcher was built for, and the one it runs on now: the
+ * library is built against the same one, and the two differ only when
+ * the system's libc was upgraded since. */
+static void print_libc(FILE *out)
+{
+#ifdef __GLIBC__
+	fprintf(out, "libc: glibc %s (built against %s.%s)\n", gnu_get_libc_version(),
+		STR(__GLIBC__), STR(__GLIBC_MINOR__));
+#else
+	fputs("libc: musl\n", out);
+#endif
+}
+
+void version_print(FILE *out, const char *library)
+{
+	fprintf(out, "atomically %s\n", BUILD_VERSION);
+	fprintf(out, "commit: %s\n", BUILD_COMMIT);
+	print_libc(out);
+	fprintf(out, "library: %s\n", library ? library : "(not found)");
+}
