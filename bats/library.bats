@@ -1100,6 +1100,60 @@ print("exists:", os.path.exists("f.yaml"))' "$how"
 	done
 }
 
+# delete_while_writing: the python3 program of the two tests below:
+# writes NAME (a file made new, or one that existed), deletes it by HOW
+# (unlink, unlinkat, or libc's remove), deletes it again (which must fail
+# with ENOENT), closes it, and says what it saw.
+delete_while_writing='
+import ctypes, os, sys
+name, how = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+def delete():
+    if how == "remove":
+        if libc.remove(name.encode()) != 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    elif how == "unlinkat":
+        os.unlink(name, dir_fd=os.open(".", os.O_RDONLY | os.O_DIRECTORY))
+    else:
+        os.unlink(name)
+f = open(name, "w"); f.write("new"); f.flush()
+delete()
+try:
+    delete(); print("second delete: done")
+except OSError as e:
+    print("second delete:", e.strerror)
+f.close()
+print("exists:", os.path.exists(name))'
+
+@test "a file made and deleted before its commit: each delete as without the library (unlink, unlinkat, remove)" {
+	for how in unlink unlinkat remove; do
+		rm -f n.yaml
+		run "$PY" -c "$delete_while_writing" n.yaml "$how"
+		assert_success
+		local plain=$output
+		rm -f n.yaml
+		run wrapped "$PY" -c "$delete_while_writing" n.yaml "$how"
+		assert_success
+		assert_equal "$output" "$plain"
+		assert_equal "$output" "$(printf 'second delete: No such file or directory\nexists: False')"
+		assert_file_not_exists n.yaml
+		assert_no_temps .
+	done
+	assert_loaded "$PYNAME"
+}
+
+@test "remove() of a file being written is not undone by the commit, as unlink is not" {
+	echo old > f.yaml
+	run wrapped "$PY" -c "$delete_while_writing" f.yaml remove
+	assert_loaded "$PYNAME"
+	assert_success
+	assert_output "$(printf 'second delete: No such file or directory\nexists: False')"
+	assert_file_not_exists f.yaml
+	assert_no_temps .
+	grep -q 'f.yaml: not committed: the program deleted it' "$LIBLOG" ||
+		fail "no message: $(cat "$LIBLOG")"
+}
+
 @test "a file deleted while pending, then created anew (O_EXCL), ends as the new one" {
 	echo old > f.yaml
 	run wrapped "$PY" -c '

@@ -208,8 +208,8 @@ EXPORT int closedir(DIR *d)
 	return close_dir(d);
 }
 
-/* The listings glibc builds on its own opendir, which no hook sees, and
- * remove(), on its own unlink and rmdir: the deferred unlink first. */
+/* The listings glibc builds on its own opendir, which no hook sees: the
+ * deferred unlink first. */
 #define LISTING_HOOK(ret, name, params, args)                                 \
 	EXPORT ret name params                                                \
 	{                                                                     \
@@ -218,7 +218,6 @@ EXPORT int closedir(DIR *d)
 		return real.name args;                                        \
 	}
 
-LISTING_HOOK(int, remove, (const char *path), (path))
 LISTING_HOOK(int, nftw, (const char *dir,
 			 int (*fn)(const char *, const struct stat *, int, struct FTW *),
 			 int fds, int flags), (dir, fn, fds, flags))
@@ -373,36 +372,62 @@ GLOB_HOOK(glob, glob_t, glob_readdir, glob_stat, glob_lstat)
 GLOB_HOOK(glob64, glob64_t, glob_readdir64, glob_stat64, glob_lstat64)
 
 
+/* The real unlink's result, when the name was that of a file pending in
+ * this process (PENDING, from pending_unlinked): a file the program made
+ * has no name on disk before its commit, and unwrapped its unlink would
+ * have succeeded. */
+static int unlinked_pending(int r, int pending)
+{
+	if (r < 0 && errno == ENOENT && pending > 0)
+		return 0;
+	return r;
+}
+
 EXPORT int unlink(const char *path)
 {
-	int r;
+	int r, pending = 0;
 
 	if (lib_should_act() && (r = pending_session_unlink(AT_FDCWD, path)) != PENDING_PASS)
 		return r;
 	if (lib_should_act())
-		pending_unlinked(AT_FDCWD, path);
+		pending = pending_unlinked(AT_FDCWD, path);
 	if (lib_should_act() && tombstone_unlink(AT_FDCWD, path) == 0)
 		return 0;
 	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
 		tombstone_flush();
-	return real.unlink(path);
+	return unlinked_pending(real.unlink(path), pending);
 }
 
 EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
-	int r;
+	int r, pending = 0;
 
 	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
 	    (r = pending_session_unlink(dirfd, path)) != PENDING_PASS)
 		return r;
 	if (lib_should_act() && !(flags & AT_REMOVEDIR))
-		pending_unlinked(dirfd, path);
+		pending = pending_unlinked(dirfd, path);
 	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
 	    tombstone_unlink(dirfd, path) == 0)
 		return 0;
 	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
 		tombstone_flush();
-	return real.unlinkat(dirfd, path, flags);
+	return unlinked_pending(real.unlinkat(dirfd, path, flags), pending);
+}
+
+/* remove(), as glibc makes it (unlink, then rmdir for a directory), but
+ * on the hooks: glibc's calls its own unlink, which no hook sees, so a
+ * file pending here would be committed after the program removed it, or
+ * a new one's removal fail with ENOENT. */
+EXPORT int remove(const char *path)
+{
+	if (!lib_should_act())
+		return real.remove(path);
+	if (hook_unlink(path) == 0)
+		return 0;
+	if (errno != EISDIR)
+		return -1;
+	return hook_rmdir(path);
 }
 
 /* For syscall() (hook_syscall.c). */

@@ -901,22 +901,23 @@ static int pendings_at(int dirfd, const char *path, int nofollow, struct pending
 	return k;
 }
 
-void pending_unlinked(int dirfd, const char *path)
+int pending_unlinked(int dirfd, const char *path)
 {
 	struct pending *found[16];
-	int saved = errno, n;
+	int saved = errno, n, now = 0;
 	sigset_t old;
 
 	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
-		return;
+		return 0;
 	lib_guard++;
 	mutex_lock_nosig(&lookup_mutex, &old);
 	n = pendings_at(dirfd, path, 1, found, 16);
 	for (int i = 0; i < n; i++)
-		atomic_store(&found[i]->rec.unlinked, 1);
+		now += atomic_exchange(&found[i]->rec.unlinked, 1) == 0;
 	mutex_unlock_nosig(&lookup_mutex, &old);
 	lib_guard--;
 	errno = saved;
+	return now;
 }
 
 static int read_own(int dirfd, const char *path, int flags);

@@ -154,8 +154,11 @@ void pending_commit_deferred(void);
 
 /* The program unlinks PATH (relative to DIRFD): a file of this process
  * pending at that name is not to be committed, since unwrapped its writes
- * would have gone to a deleted file.  Cheap when nothing is pending. */
-void pending_unlinked(int dirfd, const char *path);
+ * would have gone to a deleted file.  Returns how many were pending there
+ * and are no longer: when the name is not on disk (a file the program
+ * made, not committed yet), the unlink's ENOENT is not the program's.
+ * Cheap when nothing is pending. */
+int pending_unlinked(int dirfd, const char *path);
 
 /* The program unlinks PATH (relative to DIRFD): under commit = "session"
  * (and a session to ask), the unlink is the session's, pending like its
