@@ -57,17 +57,6 @@ setup() {
 	assert_output ""
 }
 
-@test "atomically --version names the version, the commit, the libc and the library" {
-	run "$ATOMICALLY" --version
-	assert_success
-	assert_line --index 0 --regexp '^atomically [0-9]+\.[0-9]+\.[0-9]+$'
-	assert_line --index 1 --regexp '^commit: [0-9a-f]{7,}(-dirty)?$'
-	assert_line --index 2 --regexp "^libc: glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2) \\(built against [0-9]+\\.[0-9]+\\)$"
-	assert_line --index 3 "library: $B/libatomically.so"
-	[ "$(git -C "$TOP" rev-parse HEAD 2> /dev/null | cut -c1-7)" = "" ] ||
-		assert_line --index 1 --regexp "^commit: $(git -C "$TOP" rev-parse HEAD | cut -c1-7)"
-}
-
 # complete WORDS...: the completions bash offers for the command line
 # WORDS (the last is the word being completed), with bash-completion's
 # helpers and our completion file loaded.

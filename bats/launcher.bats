@@ -508,12 +508,19 @@ me
 
 # ---- --version, --help ---------------------------------------------------
 
-@test "--version" {
+@test "--version names the version, the commit, the libc and the library, on stdout" {
 	run --separate-stderr "$ATOMICALLY" --version
 	assert_success
-	assert_output --regexp '^atomically [0-9]+\.[0-9]+(\.[0-9]+)?'
-	[ "${#lines[@]}" -eq 1 ]
 	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 4 ] || fail "not 4 lines: $output"
+	assert_line --index 0 --regexp '^atomically [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 1 --regexp '^commit: [0-9a-f]{7,}(-dirty)?$'
+	assert_line --index 2 --regexp "^libc: glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2) \\(built against [0-9]+\\.[0-9]+\\)$"
+	assert_line --index 3 "library: $B/libatomically.so"
+	# From a checkout, the commit is its HEAD's.
+	if git -C "$TOP" rev-parse HEAD > /dev/null 2>&1; then
+		assert_line --index 1 --regexp "^commit: $(git -C "$TOP" rev-parse HEAD | cut -c1-7)"
+	fi
 }
 
 @test "--help prints the usage on stdout and exits 0" {

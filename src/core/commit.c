@@ -19,6 +19,7 @@
 #include "rules.h"
 #include "sys.h"
 #include "tempfile.h"
+#include "tally.h"
 
 int sync_durably(int fd, int durability)
 {
@@ -108,6 +109,7 @@ static int failed(struct record *r, const char *step, int err)
 	record_discard(r);
 	log_warn("%s: not committed, the old content is kept: %s: %s",
 		 r->path, step, strerror(err));
+	tally_note(TALLY_DISCARDED, r->path, 0);
 	errno = err;
 	return -1;
 }
@@ -157,6 +159,7 @@ static int replace_in_place(struct record *r, int why)
 	}
 	log_warn("%s: the rename cannot replace it (%s); writing it in place", r->path,
 		 strerror(why));
+	tally_note(TALLY_INPLACE, r->path, 0);
 	from = record_open_temp(r, O_RDONLY | O_CLOEXEC);
 	to = sys_openat(r->dfd, r->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0);
 	if (from >= 0 && to >= 0 && copy_contents(from, to) == 0 &&
@@ -322,6 +325,7 @@ static int commit_append(struct record *r, const struct stat *now, const char *n
 			return COMMIT_LATER;
 		if (!whole) {
 			log_info("%s: unchanged, left as it was", r->path);
+			tally_note(TALLY_UNCHANGED, r->path, 0);
 			record_discard(r);
 			return COMMIT_NOTHING;
 		}
@@ -333,6 +337,7 @@ static int commit_append(struct record *r, const struct stat *now, const char *n
 			record_discard(r);
 			log_info("%s: committed (%s, %lld bytes appended in place)", r->path,
 				 durability_name(r->rule->durability), (long long)n);
+			tally_note(TALLY_COMMITTED, r->path, 0);
 		}
 		return ret;
 	}
@@ -381,6 +386,7 @@ static int commit_steps(const struct actor *a, struct record *r, int how)
 		/* Deleted by the program while it wrote: as unwrapped, what it
 		 * wrote goes with the deleted file. */
 		log_info("%s: not committed: the program deleted it", r->path);
+		tally_note(TALLY_DELETED, r->path, 0);
 		record_discard(r);
 		return COMMIT_NOTHING;
 	}
@@ -411,6 +417,7 @@ static int commit_steps(const struct actor *a, struct record *r, int how)
 		if (checkpoint)
 			return COMMIT_LATER;
 		log_info("%s: unchanged, left as it was", r->path);
+		tally_note(TALLY_UNCHANGED, r->path, 0);
 		record_discard(r);
 		return COMMIT_NOTHING;
 	}
@@ -451,6 +458,7 @@ static int commit_steps(const struct actor *a, struct record *r, int how)
 	}
 	log_info("%s: committed (%s)%s", r->path, durability_name(durability),
 		 checkpoint ? " while still open" : "");
+	tally_note(TALLY_COMMITTED, r->path, 0);
 	return 0;
 }
 
@@ -493,6 +501,7 @@ void commit_done(struct record *r)
 	count_temp(r, -1);
 	log_info("%s: committed (%s, with its session)", r->path,
 		 durability_name(r->rule->durability));
+	tally_note(TALLY_COMMITTED, r->path, 0);
 }
 
 int commit_checkpoint(const struct actor *a, struct record *r, int force)

@@ -21,6 +21,7 @@
 #include "mutex.h"
 #include "rules.h"
 #include "sys.h"
+#include "tally.h"
 #include "trust.h"
 
 /* REFUSED: lock = "process", and the process gave up waiting (see
@@ -467,12 +468,24 @@ static void say_not_locked(int fd, const char *display, int timeout, int err)
  * finishing while we waited, so a long run of them is a bug, not luck. */
 #define MAX_REMOVED 1000
 
+/* A wait for a lock, for the run's summary: only one that was a wait
+ * (a millisecond or more), and the clock read only when the run is
+ * tallied. */
+static void note_wait(const char *display, double start)
+{
+	double waited;
+
+	if (tally_wanted() && (waited = sys_monotonic() - start) >= 0.001)
+		tally_note(TALLY_WAITED, display, waited);
+}
+
 /* Open the lock file and lock it; the slow part, done outside the table
  * mutex so that other files' locks are not held up. */
 static int acquire(const struct actor *a, struct lock *l, const struct rule *rule, int dfd,
 		   const struct stat *dir_st, const char *display, int temps)
 {
-	double deadline = sys_monotonic() + (rule->lock_timeout > 0 ? rule->lock_timeout : 0);
+	double start = sys_monotonic();
+	double deadline = start + (rule->lock_timeout > 0 ? rule->lock_timeout : 0);
 	off_t size = 0;
 	int saved, current;
 
@@ -495,6 +508,7 @@ static int acquire(const struct actor *a, struct lock *l, const struct rule *rul
 			 * has none: nothing to read. */
 			atomic_store(&l->leftovers, size > TEMPS_MARK && read_temps_mark(l->fd));
 			write_holder(l, a->pid, temps);
+			note_wait(display, start);
 			return 0;
 		}
 		sys_fd_close(&l->fd);
@@ -502,6 +516,8 @@ static int acquire(const struct actor *a, struct lock *l, const struct rule *rul
 	}
 	saved = errno;
 	say_not_locked(l->fd, display, rule->lock_timeout, saved);
+	if (saved == EWOULDBLOCK)
+		tally_note(TALLY_GAVE_UP, display, sys_monotonic() - start);
 	sys_fd_close(&l->fd);
 	errno = saved;
 	return -1;

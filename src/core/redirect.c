@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "sys.h"
 #include "tempfile.h"
+#include "tally.h"
 
 int redirect_flags(int flags)
 {
@@ -85,6 +86,7 @@ static int fall_back(struct record *r, int dirfd, const char *path, int flags,
 		return -1;  /* the program sees why, as it would unwrapped */
 	log_warn("%s: cannot make a temp file beside it (%s); writing in place",
 		 r->path, strerror(why));
+	tally_note(TALLY_INPLACE, r->path, 0);
 	r->inplace = 1;
 	return fd;
 }

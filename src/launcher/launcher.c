@@ -26,6 +26,7 @@
 #include "adopt.h"
 #include "gitenv.h"
 #include "preloadenv.h"
+#include "summary.h"
 #include "version.h"
 #include "config/config.h"
 #include "core/elfcheck.h"
@@ -37,6 +38,7 @@
 #include "core/path.h"
 #include "core/rules.h"
 #include "core/session_wire.h"
+#include "core/tally.h"
 #include "core/tempname.h"
 #include "supervisor/keeper.h"
 #include "supervisor/seccomp_cover.h"
@@ -55,7 +57,7 @@ __attribute__((visibility("default"))) const char *const atomically_library_copy
 #define MAX_EXTRA 256
 
 static const char usage_text[] =
-	"usage: atomically [-c FILE] [-p GLOB]... [-v|-q] [--] COMMAND [ARG...]\n"
+	"usage: atomically [-c FILE] [-p GLOB]... [-v|-q] [--summary] [--] COMMAND [ARG...]\n"
 	"       atomically --env [-c FILE] [-p GLOB]...\n"
 	"       atomically --explain [-c FILE] [-p GLOB]... PATH...\n"
 	"       atomically --check-config [FILE]\n"
@@ -69,7 +71,11 @@ static const char usage_text[] =
 	"  -c, --config FILE   use FILE instead of the config found by default\n"
 	"  -p, --path GLOB     also match GLOB (repeatable); without a config file,\n"
 	"                      only the -p patterns match\n"
-	"  -v, --verbose       say what the library does (twice: debug)\n"
+	"  -v, --verbose       say what the library does (twice: debug), and at the\n"
+	"                      end a summary of the run (as --summary)\n"
+	"      --summary       at the end, what the library did in the run: files\n"
+	"                      committed, unchanged, not committed, written in place,\n"
+	"                      and the longest lock waits\n"
 	"  -q, --quiet         report errors only\n"
 	"      --env           print the variables that wrap every later command\n"
 	"                      (for eval, or >> \"$GITHUB_ENV\")\n"
@@ -96,6 +102,7 @@ struct options {
 	size_t nextra;
 	int verbosity;          /* -1 quiet, 0 config's level, 1 info, 2 debug */
 	int dry_run;            /* -n */
+	int summary;            /* --summary (-v too, unless -q came after) */
 };
 
 static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -141,7 +148,7 @@ static void print_config_errors(const char *err)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_ENV = 256, OPT_EXPLAIN, OPT_CHECK, OPT_CLEAN, OPT_VERSION, OPT_HELP };
+	enum { OPT_ENV = 256, OPT_EXPLAIN, OPT_CHECK, OPT_CLEAN, OPT_VERSION, OPT_HELP, OPT_SUMMARY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "path", required_argument, NULL, 'p' },
@@ -154,6 +161,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -172,6 +180,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'v':
 			o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1;
+			break;
+		case OPT_SUMMARY:
+			o->summary = 1;
 			break;
 		case 'q':
 			o->verbosity = -1;
@@ -864,6 +875,10 @@ int main(int argc, char **argv)
 	char *rules;
 	int status, session, failure_exit;
 
+	/* Inside a tallied run (an outer launcher's --summary), this one's
+	 * commits count too: those of the files handed over below, and of
+	 * the supervisor a wrapped shell starts for a static program. */
+	tally_setup(getenv(TALLY_ENV));
 	/* Files the image before (a wrapped shell) handed over: committed
 	 * when COMMAND is done, or at exit. */
 	adopt_handover();
@@ -935,6 +950,10 @@ int main(int argc, char **argv)
 		return EXIT_OWN_ERROR;
 	}
 	resolve_command(argv[optind], file, sizeof(file));
+	/* Before the seccomp supervisor is made ready, and the session's:
+	 * they tally their commits too. */
+	if (o.summary || o.verbosity > 0)
+		summary_begin();
 	struct command c = { argv + optind, file, 0, NULL, o.verbosity < 0 };
 	/* A static or Go program: the supervisor covers it (the warning comes
 	 * once its filter is known to be in place, or not); a privileged or
@@ -962,5 +981,7 @@ int main(int argc, char **argv)
 	else
 		status = run(&c, failure_exit);
 	free(rules);
-	return adopt_commit_all(status);
+	status = adopt_commit_all(status);
+	summary_end(stderr);
+	return status;
 }

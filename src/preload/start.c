@@ -15,6 +15,7 @@
 #include "core/covered.h"
 #include "core/log.h"
 #include "core/rules.h"
+#include "core/tally.h"
 #include "core/sys.h"
 #include "env.h"
 #include "handover.h"
@@ -170,6 +171,7 @@ static void load_rules(void)
 		if (lib.rs.rules[i].commit == COMMIT_SESSION)
 			lib.session_files = 1;
 	log_setup(lib.rs.log_level, lib.rs.log_file);
+	tally_setup(env_get(TALLY_ENV));
 	atomic_store_explicit(&lib.active, 1, memory_order_release);
 }
 
