@@ -43,7 +43,7 @@ setup() {
 	local p
 	GOBIN="$B/go"
 	for p in gowriter gocrash gountouched gorun golms golmscgo gomixedcgo godrop gomany gosignals goexcl \
-		gostatlock gorename; do
+		gostatlock gorename goremove; do
 		[ -x "$GOBIN/$p" ] || skip "$GOBIN/$p is not built: no go here (make check installs golang-go)"
 	done
 	KILL="$B/crash_kill"
@@ -978,6 +978,25 @@ json.dump(l, open(\"list.json\", \"w\"))
 	[[ "$stderr" != *"covers"* ]] || fail "said covered: $stderr"
 	[ "$(cat f.yaml)" = "new: 2" ] || fail "f.yaml: $(cat f.yaml)"
 	[ "$(inode f.yaml)" = "$before" ] || fail "f.yaml was replaced: something covered it"
+}
+
+@test "a Go program that deletes a file while writing it: the delete as without atomically, and no commit brings it back" {
+	local plain
+	for f in made.json existed.json; do
+		rm -f "$f"
+		[ "$f" = made.json ] || echo old > "$f"
+		run "$GOBIN/goremove" "$f"
+		assert_success
+		plain=$output
+		rm -f "$f"
+		[ "$f" = made.json ] || echo old > "$f"
+		covered "$GOBIN/goremove" "$f"
+		assert_success
+		assert_equal "$output" "$plain"
+		assert_equal "$output" "$(printf 'remove: <nil>\nremove again: true\nclose: <nil>\nexists: false')"
+		assert_file_not_exists "$f"
+		assert_no_temps .
+	done
 }
 
 # ---- a covered program's forks, and its redirections (busybox) ----

@@ -274,6 +274,11 @@ static void serve_look(struct seccomp_program *p, const struct seccomp_notif *re
 			answer_value(p->listener, req->id, 0);
 		return;
 	}
+	if (c->kind == CALL_UNLINK && seccomp_files_unlinked(&p->files, base, path)) {
+		close(base);
+		answer_value(p->listener, req->id, 0);
+		return;
+	}
 	if (c->kind == CALL_OPEN && (r = seccomp_files_read(base, path, c->flags)) != REDIRECT_PASS) {
 		close(base);
 		if (r < 0)

@@ -335,6 +335,24 @@ int seccomp_files_unlink(int base, const char *path)
 	return r == 1 ? REDIRECT_PASS : r;
 }
 
+int seccomp_files_unlinked(struct seccomp_table *tab, int base, const char *path)
+{
+	char display[PATH_MAX];
+	struct seccomp_file *f;
+	struct target t;
+	int done = 0;
+
+	/* The name itself goes, not what a link leads to. */
+	if (!matched(base, path, display, sizeof(display)) || target_find(base, path, 1, &t) < 0)
+		return 0;
+	pthread_mutex_lock(&tab->mutex);
+	if ((f = find(tab, &t)) && atomic_exchange(&f->rec.unlinked, 1) == 0)
+		done = !t.exists;
+	pthread_mutex_unlock(&tab->mutex);
+	sys_close(t.dfd);
+	return done;
+}
+
 int seccomp_files_rename(const struct seccomp_table *tab, int frombase, const char *from,
 			 int tobase, const char *to, unsigned flags)
 {

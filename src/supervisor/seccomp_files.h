@@ -107,6 +107,13 @@ int seccomp_files_read(int base, const char *path, int flags);
  * kernel unlinks). */
 int seccomp_files_unlink(int base, const char *path);
 
+/* The program unlinks PATH (in BASE): a file of its pending at that name
+ * is not to be committed (the core's record.unlinked), as unwrapped its
+ * writes went to a deleted file.  1 when the name is not on disk (a file
+ * the program made, not committed yet): the unlink is then done, and
+ * its answer 0; else 0, and the kernel unlinks what is there. */
+int seccomp_files_unlinked(struct seccomp_table *tab, int base, const char *path);
+
 /* A look by the program at PATH in BASE (a read-only open, a stat, an
  * access, an unlink): when a rule with lock = "process" or "session"
  * matches it, its lock is taken and held, for "process" until the
