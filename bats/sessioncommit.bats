@@ -159,7 +159,7 @@ PY
 	assert_no_temps
 }
 
-@test "commit = session: the session's supervisor killed SESSION_KILLS (40) times during a 50-file commit: all old or all new after --clean, no temp" {
+@test "commit = session: the session's supervisor killed SESSION_KILLS (20) times during a 50-file commit: all old or all new after --clean, no temp" {
 	printf 'path "*.txt" { commit = "session"\n durability = "full" }\n' > "$CONF"
 	mkdir d
 	# The control: the same writes without the library, killed at
@@ -180,7 +180,7 @@ PY
 	# fsyncs: 100 took three of CI's twenty minutes), 100 in make
 	# check-long.
 	local old=0 new=0 completed=0 delay
-	for t in $(seq "${SESSION_KILLS:-40}"); do
+	for t in $(seq "${SESSION_KILLS:-20}"); do
 		olds 50 d
 		rm -f d/written
 		"$ATOMICALLY" sh -c 'cd d && for i in $(seq 50); do echo new > f$i.txt; done; : > written' 2> /dev/null &
