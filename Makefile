@@ -88,7 +88,7 @@ DEPS_DEB   := $(DEPS_BUILD) dpkg-dev debhelper lintian fakeroot
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs golang-go busybox-static \
-              python3-yaml bash-completion $(DEPS_DEB)
+              python3-yaml bash-completion musl-tools $(DEPS_DEB)
 # The real programs of the compatibility matrix (bats/compat.bats and the
 # real-program suite, bats/realworld.bats; npm unless some npm is there
 # already, as nodesource's nodejs brings its own), and the
@@ -118,6 +118,10 @@ HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
+# The writer linked against musl (Debian's musl-tools, which make check
+# installs): a program of the other C library, for bats/libcs.bats.
+MUSL_CC    := $(shell command -v musl-gcc 2>/dev/null)
+HELPERS    += $(if $(MUSL_CC),$(B)/writer-musl)
 # The Go programs of the seccomp supervisor's tests (tests/go/NAME/*.go,
 # built as $(B)/go/NAME): static (CGO_ENABLED=0; golmscgo alone is built
 # with cgo, below), the standard library only, so no network is needed.
@@ -136,7 +140,16 @@ BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/ben
               $(B)/bench/empty.so $(B)/lms_counter \
               $(if $(GO),$(filter $(B)/go/bench%,$(GO_PROGS)))
 
-all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
+all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically preload-tree
+
+# What glibc's dynamic linker puts for $LIB in LD_PRELOAD, and the tree
+# of directories beside the library that makes one LD_PRELOAD value
+# serve glibc and musl programs (scripts/preload_tree.sh; docs/DESIGN.md,
+# "One LD_PRELOAD for glibc and musl").  Made again at every make: links
+# only.
+GLIBC_LIB := $(shell CC=$(CC) scripts/glibc_lib_token.sh)
+preload-tree: $(B)/libatomically.so $(B)/libatomically-conf.so
+	@scripts/preload_tree.sh $(B) $(GLIBC_LIB)
 
 # Every program the tests run.
 testprogs: $(TEST_PROGS) $(HELPERS) $(if $(GO),$(GO_PROGS))
@@ -152,7 +165,8 @@ $(B)/build_info.h: FORCE | $(B)
 	   echo '#define BUILD_VERSION "$(VERSION)"'; \
 	   echo '#define BUILD_COMMIT "$(COMMIT)"'; \
 	   echo '#define BUILD_LIBDIR "$(LIBDIR)"'; \
-	   echo '#define BUILD_LIBDIR_FROM_BIN "$(LIBDIR_FROM_BIN)"'; } > $@.tmp
+	   echo '#define BUILD_LIBDIR_FROM_BIN "$(LIBDIR_FROM_BIN)"'; \
+	   echo '#define BUILD_GLIBC_LIB "$(GLIBC_LIB)"'; } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 FORCE:
 
@@ -215,6 +229,8 @@ $(B)/%: tests/helpers/%.c tests/helpers/*.h | $(B)
 # AddressSanitizer (compat.bats: the library beside ASan's runtime).
 $(B)/writer-fortify: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -D_FORTIFY_SOURCE=2 -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
+$(B)/writer-musl: tests/helpers/writer.c | $(B)
+	$(MUSL_CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/writer-asan: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
 # ASan has a vfork of its own, which calls the next one: the library's.
@@ -456,15 +472,21 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 conf/atomically.conf $(DESTDIR)$(DOCDIR)/examples/atomically.conf
 	install -m 644 packaging/bash-completion/atomically $(DESTDIR)$(COMPLETIONDIR)/atomically
+	if [ -f $(B)/musl/libatomically.so ]; then \
+	    install -d $(DESTDIR)$(LIBDIR)/musl && \
+	    install -m 644 $(B)/musl/libatomically.so $(DESTDIR)$(LIBDIR)/musl/libatomically.so; fi
+	scripts/preload_tree.sh $(DESTDIR)$(LIBDIR) $(GLIBC_LIB)
 
 # Removes the files install put, then the directories install made that
 # are left empty (never one that still holds something: rmdir refuses).
 INSTALLED = $(BINDIR)/atomically $(LIBDIR)/libatomically.so $(LIBDIR)/libatomically-conf.so \
+            $(LIBDIR)/$(GLIBC_LIB)/libatomically.so $(LIBDIR)/$(GLIBC_LIB)/libatomically-conf.so \
+            $(LIBDIR)/musl/libatomically.so $(LIBDIR)/$$LIB/libatomically.so \
             $(MANDIR)/man1/atomically.1 $(MANDIR)/man5/atomically.conf.5 \
             $(DOCDIR)/examples/atomically.conf $(COMPLETIONDIR)/atomically
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	@scripts/prune_dirs.sh "$(DESTDIR)" $(sort $(dir $(INSTALLED)))
+	rm -f $(addprefix '$(DESTDIR),$(addsuffix ',$(INSTALLED)))
+	@scripts/prune_dirs.sh '$(DESTDIR)' $(addprefix ',$(addsuffix ',$(sort $(dir $(INSTALLED)))))
 
 # The Debian package (packaging/debian), built by dpkg-buildpackage in a
 # copy of the tree under $(B)/deb, then checked by lintian.
@@ -474,6 +496,6 @@ deb: deps-deb
 clean:
 	rm -rf $(B) $(ASAN_B) $(TSAN_B)
 
-.PHONY: FORCE all testprogs check check-long check-asan check-tsan check-valgrind test demo \
+.PHONY: FORCE preload-tree all testprogs check check-long check-asan check-tsan check-valgrind test demo \
         bench bench-report install uninstall deb deps-deb clean deps-build deps-check deps-demo deps-compat \
         deps-bench deps-valgrind deps-fuzz compat-table fuzzers fuzz check-fuzz

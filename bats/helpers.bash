@@ -18,6 +18,9 @@ case $B in /*) ;; *) B="$TOP/$B" ;; esac
 SAN_PRELOAD="${ATOMICALLY_SAN_PRELOAD:-}"
 ATOMICALLY="$B/atomically"
 LIB="$B/libatomically.so"
+# The name the launcher gives it in LD_PRELOAD: through glibc's $LIB, so
+# that musl programs find their own build (bats/libcs.bats).
+PRELOAD_NAME="$B/\$LIB/libatomically.so"
 WRITER="$B/writer"
 WRITER_FORTIFY="$B/writer-fortify"
 CHECKREAD="$B/checkread"

@@ -22,7 +22,7 @@ setup() {
 	run env ATOMICALLY_LOG="debug:$LIBLOG" "$root/bin/atomically" -p '*.yaml' \
 		bash -c 'echo new > f.yaml; printenv LD_PRELOAD'
 	assert_success
-	assert_output "$root/lib/atomically/libatomically.so"
+	assert_output "$root/lib/atomically/\$LIB/libatomically.so"
 	assert_loaded bash
 	assert_equal "$(cat f.yaml)" new
 	grep -q 'f.yaml: committed' "$LIBLOG"

@@ -176,7 +176,7 @@ setup() {
 @test "LD_PRELOAD: the library is set when there was none" {
 	run wrapped bash -c 'printf "%s\n" "$LD_PRELOAD"; grep -c "libatomically.so" /proc/$$/maps'
 	assert_success
-	assert_line --index 0 "$LIB"
+	assert_line --index 0 "$PRELOAD_NAME"
 	refute_line --index 1 "0"
 	assert_loaded bash
 }
@@ -186,14 +186,14 @@ setup() {
 	so=$(empty_so)
 	LD_PRELOAD="$so" run wrapped bash -c 'cat /proc/self/environ | tr "\0" "\n" | grep "^LD_PRELOAD="; grep -q "libatomically.so" /proc/$$/maps && grep -q "empty.so" /proc/$$/maps && echo both-mapped'
 	assert_success
-	assert_line --index 0 "LD_PRELOAD=$LIB:$so"
+	assert_line --index 0 "LD_PRELOAD=$PRELOAD_NAME:$so"
 	assert_line --index 1 "both-mapped"
 	assert_loaded bash
 
 	# env(1) sees the same
 	LD_PRELOAD="$so" run wrapped env
 	assert_success
-	assert_line "LD_PRELOAD=$LIB:$so"
+	assert_line "LD_PRELOAD=$PRELOAD_NAME:$so"
 	assert_loaded env
 }
 
@@ -231,10 +231,10 @@ setup() {
 	# and must stay so (it exits 1 otherwise, compat.bats).
 	LD_PRELOAD=":/nonexistent/libasan.so.8" run --separate-stderr "$ATOMICALLY" --env
 	assert_success
-	assert_line --index 0 "export LD_PRELOAD=':/nonexistent/libasan.so.8:$LIB'"
+	assert_line --index 0 "export LD_PRELOAD=':/nonexistent/libasan.so.8:$PRELOAD_NAME'"
 	LD_PRELOAD=" /nonexistent/libasan.so.8:/x.so" run --separate-stderr "$ATOMICALLY" --env
 	assert_success
-	assert_line --index 0 "export LD_PRELOAD=' /nonexistent/libasan.so.8:$LIB:/x.so'"
+	assert_line --index 0 "export LD_PRELOAD=' /nonexistent/libasan.so.8:$PRELOAD_NAME:/x.so'"
 }
 
 @test "the rules are handed down: the command's processes do not parse the config" {
@@ -308,7 +308,7 @@ setup() {
 	run --separate-stderr "$ATOMICALLY" --env -p '*.yaml'
 	assert_success
 	[ "${#lines[@]}" -eq 5 ] || fail "expected 5 lines: $output"
-	assert_line --index 0 "export LD_PRELOAD='$LIB'"
+	assert_line --index 0 "export LD_PRELOAD='$PRELOAD_NAME'"
 	assert_line --index 1 --regexp "^export ATOMICALLY_RULES='[^'\"]+'$"
 	assert_line --index 2 "export GIT_CONFIG_KEY_0='core.trustctime'"
 	assert_line --index 3 "export GIT_CONFIG_VALUE_0='false'"
@@ -319,7 +319,7 @@ setup() {
 	so=$(empty_so)
 	LD_PRELOAD="$so" run "$ATOMICALLY" --env
 	assert_success
-	assert_line --index 0 "export LD_PRELOAD='$LIB:$so'"
+	assert_line --index 0 "export LD_PRELOAD='$PRELOAD_NAME:$so'"
 
 	# the rules are those of -c FILE
 	printf 'path "*.toml" { }\n' > other.conf
@@ -401,7 +401,7 @@ me
 	run cat "$GITHUB_ENV"
 	[ "${#lines[@]}" -eq 6 ] || fail "expected 6 lines: $output"
 	assert_line --index 0 "EARLIER=1"
-	assert_line --index 1 "LD_PRELOAD=$LIB"
+	assert_line --index 1 "LD_PRELOAD=$PRELOAD_NAME"
 	assert_line --index 2 --regexp '^ATOMICALLY_RULES=[^'"'"'" ]+$'
 	assert_line --index 5 "GIT_CONFIG_COUNT=1"
 	refute_output --partial "export"
@@ -423,7 +423,7 @@ me
 	: > "$GITHUB_ENV"
 	run "$ATOMICALLY" --env
 	assert_success
-	assert_line --index 0 "export LD_PRELOAD='$LIB'"
+	assert_line --index 0 "export LD_PRELOAD='$PRELOAD_NAME'"
 	[ ! -s "$GITHUB_ENV" ] || fail "wrote into \$GITHUB_ENV: $(cat "$GITHUB_ENV")"
 }
 
@@ -512,11 +512,16 @@ me
 	run --separate-stderr "$ATOMICALLY" --version
 	assert_success
 	[ -z "$stderr" ]
-	[ "${#lines[@]}" -eq 4 ] || fail "not 4 lines: $output"
+	[ "${#lines[@]}" -eq 5 ] || fail "not 5 lines: $output"
 	assert_line --index 0 --regexp '^atomically [0-9]+\.[0-9]+\.[0-9]+$'
 	assert_line --index 1 --regexp '^commit: [0-9a-f]{7,}(-dirty)?$'
 	assert_line --index 2 --regexp "^libc: glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2) \\(built against [0-9]+\\.[0-9]+\\)$"
 	assert_line --index 3 "library: $B/libatomically.so"
+	if [ -e "$B/musl/libatomically.so" ]; then
+		assert_line --index 4 "library for musl: $B/musl/libatomically.so"
+	else
+		assert_line --index 4 --partial "library for musl: none"
+	fi
 	# From a checkout, the commit is its HEAD's.
 	if git -C "$TOP" rev-parse HEAD > /dev/null 2>&1; then
 		assert_line --index 1 --regexp "^commit: $(git -C "$TOP" rev-parse HEAD | cut -c1-7)"

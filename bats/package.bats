@@ -19,6 +19,7 @@ setup() {
 		skip "no package in build/deb: run make deb first"
 	fi
 	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	GLIBC_LIB=$("$TOP/scripts/glibc_lib_token.sh")
 }
 
 @test "the package holds the launcher, the library in its multiarch directory, man pages, an example config and completion" {
@@ -27,6 +28,7 @@ setup() {
 	for f in ./usr/bin/atomically \
 		"./usr/lib/$MULTIARCH/atomically/libatomically.so" \
 		"./usr/lib/$MULTIARCH/atomically/libatomically-conf.so" \
+		"./usr/lib/$MULTIARCH/atomically/$GLIBC_LIB/libatomically.so -> .*" \
 		./usr/share/man/man1/atomically.1.gz ./usr/share/man/man5/atomically.conf.5.gz \
 		./usr/share/doc/atomically/examples/atomically.conf \
 		./usr/share/bash-completion/completions/atomically \
@@ -50,7 +52,7 @@ setup() {
 	run env ATOMICALLY_LOG="debug:$LIBLOG" "$root/usr/bin/atomically" -p '*.yaml' \
 		python3 -c 'import os; open("state.yaml", "w").write("new\n"); print(os.environ["LD_PRELOAD"])'
 	assert_success
-	assert_output "$(realpath "$lib")"
+	assert_output "$(dirname "$(realpath "$lib")")/\$LIB/libatomically.so"
 	assert_loaded python3
 	assert_equal "$(cat state.yaml)" new
 	assert_commits state.yaml 1
@@ -80,7 +82,7 @@ setup() {
 	run dpkg --purge atomically
 	assert_success
 	[ "$status_wrapped" = 0 ] || fail "the installed atomically failed ($status_wrapped): $output_wrapped"
-	assert_equal "$output_wrapped" "/usr/lib/$MULTIARCH/atomically/libatomically.so"
+	assert_equal "$output_wrapped" "/usr/lib/$MULTIARCH/atomically/\$LIB/libatomically.so"
 	assert_loaded bash
 	assert_equal "$(cat state.yaml)" new
 	assert_commits state.yaml 1

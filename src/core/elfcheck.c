@@ -1,6 +1,7 @@
 /* elfcheck.c - look into an executable for what defeats LD_PRELOAD. */
 #include <elf.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,13 +45,26 @@ static const char *const said[] = {
 	[ELF_STATIC] = "it is statically linked: the dynamic linker, which loads the library, never runs",
 	[ELF_GO] = "it is a Go program: Go makes its own system calls, past the library",
 	[ELF_32BIT] = "it is a 32-bit program: the dynamic linker cannot load the 64-bit library into it",
+	[ELF_MUSL] = "it is linked against musl, and no musl build of the library is installed",
 };
+
+/* Is the dynamic linker PH names musl's (/lib/ld-musl-ARCH.so.1)? */
+static int musl_interpreter(int fd, const Elf64_Phdr *ph)
+{
+	char interp[256];
+	size_t n = ph->p_filesz < sizeof(interp) - 1 ? ph->p_filesz : sizeof(interp) - 1;
+
+	if (read_at(fd, interp, n, (off_t)ph->p_offset) < 0)
+		return 0;
+	interp[n] = '\0';
+	return strstr(interp, "/ld-musl-") != NULL;
+}
 
 static enum elf_kind elf_problem(int fd, int *dynamic_out)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
-	int dynamic = 0;
+	int dynamic = 0, musl = 0;
 
 	if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
 		return ELF_REACHED;  /* not an ELF file: say nothing */
@@ -61,8 +75,10 @@ static enum elf_kind elf_problem(int fd, int *dynamic_out)
 	for (unsigned i = 0; i < eh.e_phnum && i < 1024; i++) {
 		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) < 0)
 			return ELF_REACHED;
-		if (ph.p_type == PT_INTERP)
+		if (ph.p_type == PT_INTERP) {
 			dynamic = 1;
+			musl = musl_interpreter(fd, &ph);
+		}
 	}
 	if (dynamic_out)
 		*dynamic_out = dynamic;
@@ -70,6 +86,8 @@ static enum elf_kind elf_problem(int fd, int *dynamic_out)
 	 * how it is covered, not its linking). */
 	if (has_section(fd, &eh, ".go.buildinfo"))
 		return ELF_GO;
+	if (musl)
+		return ELF_MUSL;
 	return dynamic ? ELF_REACHED : ELF_STATIC;
 }
 
@@ -132,6 +150,25 @@ const char *elf_preload_problem(const char *path)
 	const char *why;
 
 	return elf_preload_kind(path, &why) == ELF_REACHED ? NULL : why;
+}
+
+int elf_musl_reached(const char *list)
+{
+	static const char slot[] = "/$LIB/libatomically.so";
+	char path[PATH_MAX];
+
+	while (list && *list) {
+		size_t n = strcspn(list, " :");
+
+		if (n >= sizeof(slot) - 1 && n < sizeof(path) &&
+		    memcmp(list + n - (sizeof(slot) - 1), slot, sizeof(slot) - 1) == 0) {
+			memcpy(path, list, n);
+			path[n] = '\0';
+			return sys_faccessat(AT_FDCWD, path, R_OK, 0) == 0;
+		}
+		list += n + (list[n] != '\0');
+	}
+	return 0;
 }
 
 int elf_dynamic(const char *path)

@@ -14,6 +14,8 @@ enum elf_kind {
 	ELF_GO,           /* Go: its own system calls, past libc */
 	ELF_PRIVILEGED,   /* set-user-ID, set-group-ID, file capabilities */
 	ELF_32BIT,        /* another ABI than the library's */
+	ELF_MUSL,         /* dynamic, with musl's dynamic linker: reached only by
+			   * the musl build of the library (elf_musl_reached) */
 };
 
 /* What a preload can do for the program at PATH; *WHY (when not
@@ -29,5 +31,11 @@ const char *elf_preload_problem(const char *path);
 /* Does the ELF file at PATH name a dynamic linker (PT_INTERP)?  A Go
  * program built with cgo does: the library is loaded into it. */
 int elf_dynamic(const char *path);
+
+/* Will a musl program run with the LD_PRELOAD value LIST load the
+ * library?  When LIST names it through a literal "$LIB" directory (musl
+ * expands nothing, glibc does: scripts/preload_tree.sh) and the musl
+ * build is there. */
+int elf_musl_reached(const char *list);
 
 #endif

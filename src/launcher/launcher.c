@@ -290,7 +290,14 @@ static void find_library(char *out, size_t size)
 /* LD_PRELOAD for COMMAND (preloadenv.h). */
 static char *preload_value(const char *lib)
 {
-	char *v = preload_list(getenv("LD_PRELOAD"), lib);
+	char entry[PATH_MAX];
+	char *v;
+
+	if (preload_entry(lib, version_glibc_lib(), entry, sizeof(entry)) < 0)
+		die(EXIT_OWN_ERROR, "%s: the library's path is too long", lib);
+	/* Named already by its own path (a user's LD_PRELOAD): kept as it is,
+	 * the library not named twice. */
+	v = preload_list(getenv("LD_PRELOAD"), preload_names(getenv("LD_PRELOAD") ?: "", lib) ? lib : entry);
 
 	if (!v)
 		die(EXIT_OWN_ERROR, "out of memory");
@@ -955,11 +962,17 @@ int main(int argc, char **argv)
 	if (o.summary || o.verbosity > 0)
 		summary_begin();
 	struct command c = { argv + optind, file, 0, NULL, o.verbosity < 0 };
-	/* A static or Go program: the supervisor covers it (the warning comes
-	 * once its filter is known to be in place, or not); a privileged or
-	 * 32-bit one is left alone. */
+	char *preload = preload_value(lib);
+	/* A static or Go program, or a musl one with no musl build of the
+	 * library: the supervisor covers it (the warning comes once its
+	 * filter is known to be in place, or not); a privileged or 32-bit one
+	 * is left alone. */
 	enum elf_kind kind = elf_preload_kind(file, &c.why);
-	if (kind == ELF_STATIC || kind == ELF_GO) {
+	if (kind == ELF_MUSL && elf_musl_reached(preload)) {
+		kind = ELF_REACHED;
+		c.why = NULL;
+	}
+	if (kind == ELF_STATIC || kind == ELF_GO || kind == ELF_MUSL) {
 		c.cover = seccomp_cover_prepare(rules) == 0;
 	} else if (kind != ELF_REACHED) {
 		if (!c.quiet)
@@ -968,7 +981,6 @@ int main(int argc, char **argv)
 		c.why = NULL;
 	}
 
-	char *preload = preload_value(lib);
 	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv(RULES_ENV, rules, 1) < 0 ||
 	    gitenv_apply() < 0)
 		die(EXIT_OWN_ERROR, "setenv: %s", strerror(errno));

@@ -1,12 +1,28 @@
 /* preloadenv.c - the LD_PRELOAD the launcher gives COMMAND (preloadenv.h). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preloadenv.h"
 
 /* What the dynamic linker splits LD_PRELOAD on. */
 #define SEPARATORS " :"
+
+int preload_entry(const char *lib, const char *glibc_lib, char *out, size_t size)
+{
+	const char *slash = strrchr(lib, '/'), *name = slash ? slash + 1 : lib;
+	int dir = slash ? (int)(slash - lib) : 0, n;
+	char probe[PATH_MAX];
+
+	n = snprintf(probe, sizeof(probe), "%.*s/%s/%s", dir, lib, glibc_lib, name);
+	if (slash && glibc_lib[0] && n > 0 && (size_t)n < sizeof(probe) && access(probe, R_OK) == 0)
+		n = snprintf(out, size, "%.*s/$LIB/%s", dir, lib, name);
+	else
+		n = snprintf(out, size, "%s", lib);
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
 
 int preload_names(const char *list, const char *lib)
 {

@@ -8,6 +8,15 @@
 #ifndef ATOMICALLY_PRELOADENV_H
 #define ATOMICALLY_PRELOADENV_H
 
+#include <stddef.h>
+
+/* The name LD_PRELOAD gives for LIB (the glibc build): DIR/$LIB/NAME,
+ * with a literal "$LIB", when LIB's directory DIR holds the tree that
+ * lets one value serve glibc and musl programs (DIR/GLIBC_LIB/NAME,
+ * GLIBC_LIB being what glibc expands $LIB to: scripts/preload_tree.sh);
+ * LIB itself otherwise.  Into OUT; 0, or -1 when it does not fit. */
+int preload_entry(const char *lib, const char *glibc_lib, char *out, size_t size);
+
 /* Does the LD_PRELOAD list LIST name LIB? */
 int preload_names(const char *list, const char *lib);
 

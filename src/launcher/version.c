@@ -2,6 +2,10 @@
  * to know which build ran, from which commit, on which libc, and which
  * library it hands to the command: all four come from the build
  * (build_info.h, written by make) and from the running process. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "version.h"
 
 #ifdef __GLIBC__
@@ -23,6 +27,11 @@ const char *version_libdir(void)
 	return BUILD_LIBDIR;
 }
 
+const char *version_glibc_lib(void)
+{
+	return BUILD_GLIBC_LIB;
+}
+
 /* The libc the launcher was built for, and the one it runs on now: the
  * library is built against the same one, and the two differ only when
  * the system's libc was upgraded since. */
@@ -36,10 +45,27 @@ static void print_libc(FILE *out)
 #endif
 }
 
+/* The musl build beside LIBRARY, where a musl program finds it (the
+ * literal "$LIB" directory: scripts/preload_tree.sh). */
+static void print_musl(FILE *out, const char *library)
+{
+	const char *slash = library ? strrchr(library, '/') : NULL;
+	char slot[PATH_MAX], real[PATH_MAX];
+	int n = slash ? snprintf(slot, sizeof(slot), "%.*s/$LIB/libatomically.so",
+				 (int)(slash - library), library) : -1;
+
+	if (n > 0 && (size_t)n < sizeof(slot) && realpath(slot, real))
+		fprintf(out, "library for musl: %s\n", real);
+	else
+		fputs("library for musl: none (musl programs are covered by the supervisor when "
+		      "atomically starts them)\n", out);
+}
+
 void version_print(FILE *out, const char *library)
 {
 	fprintf(out, "atomically %s\n", BUILD_VERSION);
 	fprintf(out, "commit: %s\n", BUILD_COMMIT);
 	print_libc(out);
 	fprintf(out, "library: %s\n", library ? library : "(not found)");
+	print_musl(out, library);
 }

@@ -15,4 +15,8 @@ void version_print(FILE *out, const char *library);
 const char *version_libdir_from_bin(void);
 const char *version_libdir(void);
 
+/* What glibc's dynamic linker expands $LIB to, found at build time
+ * (scripts/glibc_lib_token.sh). */
+const char *version_glibc_lib(void);
+
 #endif

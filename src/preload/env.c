@@ -15,14 +15,19 @@ static const char *value_of(const char *entry, const char *name)
 	return !*name && *entry == '=' ? entry + 1 : NULL;
 }
 
-const char *env_get(const char *name)
+const char *env_get_in(char *const env[], const char *name)
 {
 	const char *v;
 
-	for (char **e = environ; e && *e; e++)
+	for (char *const *e = env; e && *e; e++)
 		if ((v = value_of(*e, name)) != NULL)
 			return v;
 	return NULL;
+}
+
+const char *env_get(const char *name)
+{
+	return env_get_in(environ, name);
 }
 
 int env_set(const char *name, const char *value)

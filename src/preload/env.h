@@ -11,6 +11,9 @@
 /* The value of NAME in environ, or NULL. */
 const char *env_get(const char *name);
 
+/* The value of NAME in ENV (an environment as execve takes it), or NULL. */
+const char *env_get_in(char *const env[], const char *name);
+
 /* Set NAME to VALUE: environ becomes a copy in memory of our own (mmap;
  * never freed: environ may be read by anyone at any time) with the entry
  * replaced or added.  Returns 0, or -1 when memory cannot be had. */

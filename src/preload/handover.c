@@ -63,7 +63,7 @@ int handover_exec_path(const char *file, int search, char *out, size_t size)
 /* Will the image FILE, run with ENVP, load this library? */
 static int new_image_loads_us(const char *file, int search, char *const envp[])
 {
-	const char *preload = NULL, *rules = NULL;
+	const char *preload = NULL, *rules = NULL, *why;
 	char path[PATH_MAX];
 
 	for (char *const *e = envp; e && *e; e++) {
@@ -77,7 +77,15 @@ static int new_image_loads_us(const char *file, int search, char *const envp[])
 		return 0;
 	if (handover_exec_path(file, search, path, sizeof(path)) < 0)
 		return 1;  /* the exec will fail: nothing to judge */
-	return elf_preload_problem(path) == NULL;
+	/* A musl image, only through the musl build (elfcheck.h). */
+	switch (elf_preload_kind(path, &why)) {
+	case ELF_REACHED:
+		return 1;
+	case ELF_MUSL:
+		return elf_musl_reached(preload);
+	default:
+		return 0;
+	}
 }
 
 static void set_cloexec(int fd, int on)

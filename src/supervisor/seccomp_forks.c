@@ -64,12 +64,14 @@ int forks_any(const struct seccomp_program *p)
 
 /* E's image now: when the process exec'd since it was last looked at,
  * whether the new image loads the library is told again.  Only a
- * static image is ours: a dynamic one has the library in it (a cgo
+ * static image is ours (and a musl one with no musl build of the
+ * library): a dynamic one has the library in it (a cgo
  * program forked by another is not named as covered: the library acts
  * there, as in any dynamic program). */
 static void look_at_image(struct fork_entry *e)
 {
 	char exe[64];
+	const char *why;
 	struct stat st;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)e->prog.pid);
@@ -77,7 +79,9 @@ static void look_at_image(struct fork_entry *e)
 		return;
 	e->image_dev = st.st_dev;
 	e->image_ino = st.st_ino;
-	e->preloaded = elf_dynamic(exe);
+	/* A musl image loads the library only through its musl build. */
+	e->preloaded = elf_dynamic(exe) && (elf_preload_kind(exe, &why) != ELF_MUSL ||
+					    elf_musl_reached(getenv("LD_PRELOAD")));
 }
 
 static struct fork_entry *find(struct seccomp_forks *f, pid_t pid, long long start)
