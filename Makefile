@@ -88,7 +88,7 @@ DEPS_DEB   := $(DEPS_BUILD) dpkg-dev debhelper lintian fakeroot
 DEPS_CHECK := $(DEPS_BUILD) clang libclang-rt-dev bats bats-assert bats-support bats-file strace e2fsprogs \
               python3 perl coreutils procps groff-base util-linux acl attr \
               xfsprogs btrfs-progs golang-go busybox-static \
-              python3-yaml bash-completion $(DEPS_DEB)
+              python3-yaml bash-completion musl-tools $(DEPS_DEB)
 # The real programs of the compatibility matrix (bats/compat.bats and the
 # real-program suite, bats/realworld.bats; npm unless some npm is there
 # already, as nodesource's nodejs brings its own), and the
@@ -118,6 +118,14 @@ HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
+# The library built for musl programs (issue 17), and the helpers that
+# bats/musl.bats runs with it, built with musl-gcc into $(B)/musl/: only
+# where musl-gcc is installed (make check installs musl-tools;
+# bats/musl.bats skips, saying so, without them), and not in a sanitizer
+# build (the sanitizers' runtimes are glibc's).
+MUSL_CC    := $(if $(SANITIZE),,$(shell command -v musl-gcc 2>/dev/null))
+MUSL_LIB   := $(if $(MUSL_CC),$(B)/musl/libatomically.so)
+MUSL_HELPERS := $(if $(MUSL_CC),$(patsubst %,$(B)/musl/%,writer lms_counter proc_spawn proc_exit))
 # The Go programs of the seccomp supervisor's tests (tests/go/NAME/*.go,
 # built as $(B)/go/NAME): static (CGO_ENABLED=0; golmscgo alone is built
 # with cgo, below), the standard library only, so no network is needed.
@@ -136,10 +144,10 @@ BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/ben
               $(B)/bench/empty.so $(B)/lms_counter \
               $(if $(GO),$(filter $(B)/go/bench%,$(GO_PROGS)))
 
-all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically
+all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically $(MUSL_LIB)
 
 # Every program the tests run.
-testprogs: $(TEST_PROGS) $(HELPERS) $(if $(GO),$(GO_PROGS))
+testprogs: $(TEST_PROGS) $(HELPERS) $(MUSL_HELPERS) $(if $(GO),$(GO_PROGS))
 
 $(B):
 	@mkdir -p $(B)
@@ -189,6 +197,27 @@ $(B)/libatomically.so: $(LIB_SRC) $(HEADERS) scripts/check_hooks.sh | $(B)
 	@scripts/check_hooks.sh $@.tmp src/core/sys.h src
 	@mv $@.tmp $@  # a new inode: running processes keep mapping the old one
 
+# The same library for musl programs: the same sources, the same flags,
+# with src/preload/musl.h before each (what musl's headers do otherwise:
+# its LFS64 macros, the list of loaded objects).  musl's headers come
+# without the kernel's: the build's own include directory points at
+# them.  No config module for musl (libconfuse is glibc's): the launcher
+# always hands the rules down in ATOMICALLY_RULES.
+MUSL_INC := $(B)/musl/include
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+$(MUSL_INC):
+	@mkdir -p $@
+	@ln -sfn /usr/include/linux $@/linux
+	@ln -sfn /usr/include/asm-generic $@/asm-generic
+	@ln -sfn /usr/include/$(MULTIARCH)/asm $@/asm
+MUSL_CPPFLAGS := -isystem $(MUSL_INC) -D_LARGEFILE64_SOURCE -include src/preload/musl.h
+$(B)/musl/libatomically.so: $(LIB_SRC) $(HEADERS) scripts/check_hooks.sh | $(MUSL_INC)
+	$(MUSL_CC) $(CPPFLAGS) $(MUSL_CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) -fPIC -shared \
+	    -o $@.tmp $(LIB_SRC) $(LDFLAGS) $(LIB_LDFLAGS)
+	@scripts/check_hooks.sh $@.tmp src/core/sys.h src
+	@mv $@.tmp $@
+musl: $(MUSL_LIB)
+
 $(B)/libatomically-conf.so: $(CONF_SRC) $(HEADERS) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@.tmp $(CONF_SRC) $(LDFLAGS) -lconfuse
 	@mv $@.tmp $@
@@ -211,6 +240,9 @@ $(B)/test_config: tests/unit/test_config.c $(CONF_SRC) $(HEADERS) | $(B)
 HELPER_FLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread
 $(B)/%: tests/helpers/%.c tests/helpers/*.h | $(B)
 	$(CC) $(HELPER_FLAGS) $(SANITIZE) -o $@ $<
+# The helpers of bats/musl.bats, built against musl.
+$(B)/musl/%: tests/helpers/%.c tests/helpers/*.h | $(MUSL_INC)
+	$(MUSL_CC) $(HELPER_FLAGS) -isystem $(MUSL_INC) -o $@ $<
 # The writer built with _FORTIFY_SOURCE and 64-bit offsets, and with
 # AddressSanitizer (compat.bats: the library beside ASan's runtime).
 $(B)/writer-fortify: tests/helpers/writer.c | $(B)
@@ -474,6 +506,6 @@ deb: deps-deb
 clean:
 	rm -rf $(B) $(ASAN_B) $(TSAN_B)
 
-.PHONY: FORCE all testprogs check check-long check-asan check-tsan check-valgrind test demo \
+.PHONY: FORCE all musl testprogs check check-long check-asan check-tsan check-valgrind test demo \
         bench bench-report install uninstall deb deps-deb clean deps-build deps-check deps-demo deps-compat \
         deps-bench deps-valgrind deps-fuzz compat-table fuzzers fuzz check-fuzz
