@@ -125,7 +125,7 @@ HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_
 # build (the sanitizers' runtimes are glibc's).
 MUSL_CC    := $(if $(SANITIZE),,$(shell command -v musl-gcc 2>/dev/null))
 MUSL_LIB   := $(if $(MUSL_CC),$(B)/musl/libatomically.so)
-MUSL_HELPERS := $(if $(MUSL_CC),$(patsubst %,$(B)/musl/%,writer lms_counter exec_self))
+MUSL_HELPERS := $(if $(MUSL_CC),$(patsubst %,$(B)/musl/%,writer lms_counter exec_self bynumber))
 # The Go programs of the seccomp supervisor's tests (tests/go/NAME/*.go,
 # built as $(B)/go/NAME): static (CGO_ENABLED=0; golmscgo alone is built
 # with cgo, below), the standard library only, so no network is needed.
