@@ -118,10 +118,14 @@ HELPER_PRELOADS := failmmap failfdopen
 HELPERS    := $(patsubst tests/helpers/%.c,$(B)/%,$(filter-out \
               $(HELPER_PRELOADS:%=tests/helpers/%.c),$(wildcard tests/helpers/*.c)))
 HELPERS    += $(B)/writer-fortify $(B)/writer-asan $(B)/proc_late-asan $(HELPER_PRELOADS:%=$(B)/%.so)
-# The writer linked against musl (Debian's musl-tools, which make check
-# installs): a program of the other C library, for bats/libcs.bats.
-MUSL_CC    := $(shell command -v musl-gcc 2>/dev/null)
-HELPERS    += $(if $(MUSL_CC),$(B)/writer-musl)
+# The library built for musl programs (issue 17), and the helpers that
+# bats/musl.bats runs with it, built with musl-gcc into $(B)/musl/: only
+# where musl-gcc is installed (make check installs musl-tools;
+# bats/musl.bats skips, saying so, without them), and not in a sanitizer
+# build (the sanitizers' runtimes are glibc's).
+MUSL_CC    := $(if $(SANITIZE),,$(shell command -v musl-gcc 2>/dev/null))
+MUSL_LIB   := $(if $(MUSL_CC),$(B)/musl/libatomically.so)
+MUSL_HELPERS := $(if $(MUSL_CC),$(patsubst %,$(B)/musl/%,writer lms_counter exec_self bynumber proc_spawn))
 # The Go programs of the seccomp supervisor's tests (tests/go/NAME/*.go,
 # built as $(B)/go/NAME): static (CGO_ENABLED=0; golmscgo alone is built
 # with cgo, below), the standard library only, so no network is needed.
@@ -140,7 +144,7 @@ BENCH      := $(B)/bench/timeit $(B)/bench/smallfiles $(B)/bench/stream $(B)/ben
               $(B)/bench/empty.so $(B)/lms_counter \
               $(if $(GO),$(filter $(B)/go/bench%,$(GO_PROGS)))
 
-all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically preload-tree
+all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically $(MUSL_LIB) preload-tree
 
 # What glibc's dynamic linker puts for $LIB in LD_PRELOAD, and the tree
 # of directories beside the library that makes one LD_PRELOAD value
@@ -148,11 +152,11 @@ all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically preload-tr
 # "One LD_PRELOAD for glibc and musl").  Made again at every make: links
 # only.
 GLIBC_LIB := $(shell CC=$(CC) scripts/glibc_lib_token.sh)
-preload-tree: $(B)/libatomically.so $(B)/libatomically-conf.so
+preload-tree: $(B)/libatomically.so $(B)/libatomically-conf.so $(MUSL_LIB)
 	@scripts/preload_tree.sh $(B) $(GLIBC_LIB)
 
 # Every program the tests run.
-testprogs: $(TEST_PROGS) $(HELPERS) $(if $(GO),$(GO_PROGS))
+testprogs: $(TEST_PROGS) $(HELPERS) $(MUSL_HELPERS) $(if $(GO),$(GO_PROGS))
 
 $(B):
 	@mkdir -p $(B)
@@ -203,6 +207,27 @@ $(B)/libatomically.so: $(LIB_SRC) $(HEADERS) scripts/check_hooks.sh | $(B)
 	@scripts/check_hooks.sh $@.tmp src/core/sys.h src
 	@mv $@.tmp $@  # a new inode: running processes keep mapping the old one
 
+# The same library for musl programs: the same sources, the same flags,
+# with src/preload/musl.h before each (what musl's headers do otherwise:
+# its LFS64 macros, the list of loaded objects).  musl's headers come
+# without the kernel's: the build's own include directory points at
+# them.  No config module for musl (libconfuse is glibc's): the launcher
+# always hands the rules down in ATOMICALLY_RULES.
+MUSL_INC := $(B)/musl/include
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+$(MUSL_INC):
+	@mkdir -p $@
+	@ln -sfn /usr/include/linux $@/linux
+	@ln -sfn /usr/include/asm-generic $@/asm-generic
+	@ln -sfn /usr/include/$(MULTIARCH)/asm $@/asm
+MUSL_CPPFLAGS := -isystem $(MUSL_INC) -D_LARGEFILE64_SOURCE -include src/preload/musl.h
+$(B)/musl/libatomically.so: $(LIB_SRC) $(HEADERS) scripts/check_hooks.sh | $(MUSL_INC)
+	$(MUSL_CC) $(CPPFLAGS) $(MUSL_CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) -fPIC -shared \
+	    -o $@.tmp $(LIB_SRC) $(LDFLAGS) $(LIB_LDFLAGS)
+	@scripts/check_hooks.sh $@.tmp src/core/sys.h src
+	@mv $@.tmp $@
+musl: $(MUSL_LIB)
+
 $(B)/libatomically-conf.so: $(CONF_SRC) $(HEADERS) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@.tmp $(CONF_SRC) $(LDFLAGS) -lconfuse
 	@mv $@.tmp $@
@@ -225,12 +250,13 @@ $(B)/test_config: tests/unit/test_config.c $(CONF_SRC) $(HEADERS) | $(B)
 HELPER_FLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread
 $(B)/%: tests/helpers/%.c tests/helpers/*.h | $(B)
 	$(CC) $(HELPER_FLAGS) $(SANITIZE) -o $@ $<
+# The helpers of bats/musl.bats, built against musl.
+$(B)/musl/%: tests/helpers/%.c tests/helpers/*.h | $(MUSL_INC)
+	$(MUSL_CC) $(HELPER_FLAGS) -isystem $(MUSL_INC) -o $@ $<
 # The writer built with _FORTIFY_SOURCE and 64-bit offsets, and with
 # AddressSanitizer (compat.bats: the library beside ASan's runtime).
 $(B)/writer-fortify: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -D_FORTIFY_SOURCE=2 -D_FILE_OFFSET_BITS=64 $(SANITIZE) -o $@ $<
-$(B)/writer-musl: tests/helpers/writer.c | $(B)
-	$(MUSL_CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 $(B)/writer-asan: tests/helpers/writer.c | $(B)
 	$(CC) $(HELPER_FLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -o $@ $<
 # ASan has a vfork of its own, which calls the next one: the library's.
@@ -496,6 +522,6 @@ deb: deps-deb
 clean:
 	rm -rf $(B) $(ASAN_B) $(TSAN_B)
 
-.PHONY: FORCE preload-tree all testprogs check check-long check-asan check-tsan check-valgrind test demo \
+.PHONY: FORCE preload-tree all musl testprogs check check-long check-asan check-tsan check-valgrind test demo \
         bench bench-report install uninstall deb deps-deb clean deps-build deps-check deps-demo deps-compat \
         deps-bench deps-valgrind deps-fuzz compat-table fuzzers fuzz check-fuzz

@@ -109,9 +109,11 @@ FLUSH_HOOK(rmdir, (const char *path), (path))
  * start with, ask for it; readdir and readdir_r give it; closedir lets
  * it go. */
 
+#ifdef __GLIBC__  /* musl has one structure of each under both names */
 _Static_assert(_DIRENT_MATCHES_DIRENT64 && sizeof(struct dirent) == sizeof(struct dirent64) &&
 		       sizeof(struct stat) == sizeof(struct stat64),
 	       "the 64 variants are taken for the plain ones, as glibc does on this ABI");
+#endif
 
 /* D, just opened for the program: with the session's view of it. */
 static DIR *opened(DIR *d)
@@ -306,7 +308,12 @@ SCANDIR_HOOK(scandirat64, (int dirfd, const char *dir, struct dirent64 ***list,
 	     dirfd, dir, (dirfd, dir, list, filter, cmp))
 
 /* ---- glob: in a session, glibc's with GLOB_ALTDIRFUNC, which makes it
- * read directories through the functions it is given: ours. ---- */
+ * read directories through the functions it is given: ours. musl's glob has no
+ * GLOB_ALTDIRFUNC, and reads directories inside libc: there a glob
+ * sees the directories as they are on disk (the deferred unlinks carried
+ * out first), not the session's view. ---- */
+
+#ifdef GLOB_ALTDIRFUNC
 
 static void *glob_opendir(const char *path)
 {
@@ -370,6 +377,18 @@ static int glob_lstat64(const char *restrict path, struct stat64 *restrict st)
 	}
 GLOB_HOOK(glob, glob_t, glob_readdir, glob_stat, glob_lstat)
 GLOB_HOOK(glob64, glob64_t, glob_readdir64, glob_stat64, glob_lstat64)
+#else
+#define GLOB_HOOK(name, glob_t_)                                                    \
+	EXPORT int name(const char *pattern, int flags, int (*err)(const char *, int), \
+			glob_t_ *g)                                                 \
+	{                                                                           \
+		if (lib_should_act())                                               \
+			tombstone_flush();                                          \
+		return real.name(pattern, flags, err, g);                           \
+	}
+GLOB_HOOK(glob, glob_t)
+GLOB_HOOK(glob64, glob64_t)
+#endif
 
 
 /* The real unlink's result, when the name was that of a file pending in

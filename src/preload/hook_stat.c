@@ -19,8 +19,11 @@
 #include "state.h"
 #include "tombstone.h"
 
-/* The 64-bit structures are the same on the 64-bit ABIs we build for. */
+/* The 64-bit structures are the same on the 64-bit ABIs we build for
+ * (musl has one structure under both names: src/preload/musl.h). */
+#ifdef __GLIBC__
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "struct stat64 differs");
+#endif
 
 int hook_look_at(int dirfd, const char *path)
 {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 
 #include "real.h"
 
@@ -116,7 +117,11 @@ static const ElfW(Sym) *lookup(const struct symtab *t, const char *name, uint32_
 	return nversioned == 1 ? versioned : NULL;
 }
 
-/* NAME in the objects after this library, or NULL for dlsym to decide. */
+/* NAME in the objects after this library, or NULL for dlsym to decide.
+ * The list starts at the dynamic linker's r_debug: glibc's _r_debug, or
+ * musl's under the same name (src/preload/musl.h), whose objects are
+ * laid out alike (the link_map fields, addresses in the dynamic section
+ * left as offsets: dyn_addr). */
 static void *find_next(const char *name)
 {
 	const struct link_map *l = _r_debug.r_map;
@@ -141,12 +146,57 @@ static void *find_next(const char *name)
 	return NULL;
 }
 
+/* The functions a libc may lack although the kernel has their system
+ * calls (musl 1.2.3 has none of these; glibc before 2.34 no close_range
+ * nor closefrom): the hooks that syscall() reaches by number, and the
+ * core's sys_renameat2, call them all the same, and get the system call.
+ * real.syscall is libc's syscall(), which no hook of ours stands in. */
+static int kernel_statx(int d, const char *p, int f, unsigned int m, struct statx *s)
+{
+	return (int)real.syscall(SYS_statx, d, p, f, m, s);
+}
+
+static int kernel_renameat2(int ad, const char *a, int bd, const char *b, unsigned int f)
+{
+	return (int)real.syscall(SYS_renameat2, ad, a, bd, b, f);
+}
+
+static int kernel_close_range(unsigned int first, unsigned int last, int flags)
+{
+	return (int)real.syscall(SYS_close_range, first, last, flags);
+}
+
+static void kernel_closefrom(int fd)
+{
+	real.syscall(SYS_close_range, fd, ~0U, 0);
+}
+
+static void *by_kernel(const char *name)
+{
+	static const struct {
+		const char *name;
+		void *f;
+	} calls[] = {
+		{ "statx", (void *)kernel_statx },
+		{ "renameat2", (void *)kernel_renameat2 },
+		{ "close_range", (void *)kernel_close_range },
+		{ "closefrom", (void *)kernel_closefrom },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (same_name(calls[i].name, name))
+			return calls[i].f;
+	return NULL;
+}
+
 static void *find(const char *name)
 {
 	void *f = find_next(name);
 
 	if (!f)
 		f = dlsym(RTLD_NEXT, name);
+	if (!f)
+		f = by_kernel(name);
 	if (!f) {
 		/* Only a call of the program can get here, so the function
 		 * exists where the program was linked; not in this libc. */

@@ -35,6 +35,12 @@ static int fd_base(void)
 	return (int)(limit * 3 / 4);
 }
 
+#ifdef __GLIBC__
+#define CONFIG_MODULE 1
+#else
+#define CONFIG_MODULE 0  /* musl: see no_config_module */
+#endif
+
 /* The encoded rules of the config this process finds itself, from
  * libatomically-conf.so beside this library, which links libconfuse.
  * Only a process started with a bare LD_PRELOAD gets here: the launcher
@@ -130,6 +136,18 @@ static int same(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* No config module beside the musl build of the library (libconfuse is
+ * built for glibc): a musl program finds no config itself, and is
+ * wrapped only with the rules the launcher hands down.  Said at each
+ * start without them, and nothing exported: a glibc program below it
+ * may still find the config. */
+static void no_config_module(void)
+{
+	log_warn("%s is not set, and the library built for musl reads no config: "
+		 "this program runs without atomic writes (run it under atomically, "
+		 "or export what `atomically --env` prints)", RULES_ENV);
+}
+
 static void load_rules(void)
 {
 	const char *env = env_get(RULES_ENV);
@@ -143,6 +161,9 @@ static void load_rules(void)
 			log_error("%s is malformed: this program runs without atomic writes", RULES_ENV);
 			return;
 		}
+	} else if (!CONFIG_MODULE) {
+		no_config_module();
+		return;
 	} else {
 		text = compile_config(err, sizeof(err));
 		if (!text) {
