@@ -152,7 +152,9 @@ const char *elf_preload_problem(const char *path)
 	return elf_preload_kind(path, &why) == ELF_REACHED ? NULL : why;
 }
 
-int elf_musl_reached(const char *list)
+/* Does LIST name the library through "$LIB"?  1, and in *MUSL whether
+ * the musl build is at that literal path; else 0. */
+static int named_through_lib(const char *list, int *musl)
 {
 	static const char slot[] = "/$LIB/libatomically.so";
 	char path[PATH_MAX];
@@ -164,10 +166,27 @@ int elf_musl_reached(const char *list)
 		    memcmp(list + n - (sizeof(slot) - 1), slot, sizeof(slot) - 1) == 0) {
 			memcpy(path, list, n);
 			path[n] = '\0';
-			return sys_faccessat(AT_FDCWD, path, R_OK, 0) == 0;
+			*musl = sys_faccessat(AT_FDCWD, path, R_OK, 0) == 0;
+			return 1;
 		}
 		list += n + (list[n] != '\0');
 	}
+	return 0;
+}
+
+int elf_reaches(enum elf_kind kind, const char *list)
+{
+#ifdef __GLIBC__
+	const int musl_here = 0;
+#else
+	const int musl_here = 1;
+#endif
+	int musl = 0, token = named_through_lib(list, &musl);
+
+	if (kind == ELF_REACHED)
+		return !musl_here || token;
+	if (kind == ELF_MUSL)
+		return token ? musl : musl_here;
 	return 0;
 }
 

@@ -32,10 +32,13 @@ const char *elf_preload_problem(const char *path);
  * program built with cgo does: the library is loaded into it. */
 int elf_dynamic(const char *path);
 
-/* Will a musl program run with the LD_PRELOAD value LIST load the
- * library?  When LIST names it through a literal "$LIB" directory (musl
- * expands nothing, glibc does: scripts/preload_tree.sh) and the musl
- * build is there. */
-int elf_musl_reached(const char *list);
+/* Will an image of KIND (ELF_REACHED: a glibc one; ELF_MUSL), run with
+ * the LD_PRELOAD value LIST, load the library?  The name the launcher
+ * gives, DIR/$LIB/libatomically.so with a literal "$LIB", serves both:
+ * glibc expands it to the glibc build, musl finds the musl build there,
+ * when it is installed (scripts/preload_tree.sh).  A library named by
+ * its own path serves only programs of the C library it was built for,
+ * which is this process's. */
+int elf_reaches(enum elf_kind kind, const char *list);
 
 #endif

@@ -968,7 +968,7 @@ int main(int argc, char **argv)
 	 * filter is known to be in place, or not); a privileged or 32-bit one
 	 * is left alone. */
 	enum elf_kind kind = elf_preload_kind(file, &c.why);
-	if (kind == ELF_MUSL && elf_musl_reached(preload)) {
+	if (kind == ELF_MUSL && elf_reaches(kind, preload)) {
 		kind = ELF_REACHED;
 		c.why = NULL;
 	}

@@ -141,7 +141,7 @@ int cover_before_exec(const char *file, int search, char *const **env, char *scr
 	    handover_exec_path(file, search, path, sizeof(path)) < 0)
 		return -1;
 	kind = elf_preload_kind(path, &why);
-	if (kind == ELF_REACHED || (kind == ELF_MUSL && elf_musl_reached(env_get_in(*env, "LD_PRELOAD"))))
+	if (kind == ELF_REACHED || (kind == ELF_MUSL && elf_reaches(kind, env_get_in(*env, "LD_PRELOAD"))))
 		return -1;
 	if (kind != ELF_STATIC && kind != ELF_GO && kind != ELF_MUSL) {
 		uncovered(path, why, "");

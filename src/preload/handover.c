@@ -77,15 +77,8 @@ static int new_image_loads_us(const char *file, int search, char *const envp[])
 		return 0;
 	if (handover_exec_path(file, search, path, sizeof(path)) < 0)
 		return 1;  /* the exec will fail: nothing to judge */
-	/* A musl image, only through the musl build (elfcheck.h). */
-	switch (elf_preload_kind(path, &why)) {
-	case ELF_REACHED:
-		return 1;
-	case ELF_MUSL:
-		return elf_musl_reached(preload);
-	default:
-		return 0;
-	}
+	/* An image of the other C library, only through "$LIB" (elfcheck.h). */
+	return elf_reaches(elf_preload_kind(path, &why), preload);
 }
 
 static void set_cloexec(int fd, int on)

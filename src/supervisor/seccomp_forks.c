@@ -81,7 +81,7 @@ static void look_at_image(struct fork_entry *e)
 	e->image_ino = st.st_ino;
 	/* A musl image loads the library only through its musl build. */
 	e->preloaded = elf_dynamic(exe) && (elf_preload_kind(exe, &why) != ELF_MUSL ||
-					    elf_musl_reached(getenv("LD_PRELOAD")));
+					    elf_reaches(ELF_MUSL, getenv("LD_PRELOAD")));
 }
 
 static struct fork_entry *find(struct seccomp_forks *f, pid_t pid, long long start)
