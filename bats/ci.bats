@@ -51,16 +51,24 @@ assert_shell_wrapped() {
 	fi
 }
 
+# github_job WITH STEP SCRIPT: run, by the stand-in for GitHub's runner,
+# a job of two steps: the action of this tree (input prefix: $PREFIX, and
+# WITH: more inputs, "name: value" lines), then a step with the keys STEP
+# ("" for none) that runs SCRIPT.
+github_job() {
+	python3 "$TOP/tests/ci/github_runner.py" . "$(
+		printf 'steps:\n  - uses: %s\n    with:\n      prefix: %s\n' "$TOP" "$PREFIX"
+		[ -z "$1" ] || printf '%s\n' "$1" | sed 's/^/      /'
+		printf '  - '
+		[ -z "$2" ] || printf '%s\n    ' "$2"
+		printf 'run: |\n'
+		printf '%s\n' "$3" | sed 's/^/      /'
+	)"
+}
+
 @test "GitHub: the action installs atomically, and the later steps are wrapped, their shells too" {
-	run python3 "$TOP/tests/ci/github_runner.py" . "
-steps:
-  - uses: $TOP
-    with:
-      prefix: $PREFIX
-  - run: |
-      atomically --version
-      $(printf '%s\n' "$JOB_WORK" | sed '2,$s/^/      /')
-"
+	run github_job "" "" "atomically --version
+$JOB_WORK"
 	assert_success
 	assert_output --partial "atomically 0.1.0"
 	assert_file_executable "$PREFIX/bin/atomically"
@@ -71,47 +79,22 @@ steps:
 }
 
 @test "GitHub: the step that writes \$GITHUB_ENV is not wrapped itself" {
-	run python3 "$TOP/tests/ci/github_runner.py" . "
-steps:
-  - uses: $TOP
-    with:
-      prefix: $PREFIX
-      wrap: 'false'
-  - run: |
-      atomically --env >> \"\$GITHUB_ENV\"
-      $(printf '%s\n' "$JOB_WORK" | sed '2,$s/^/      /')
-"
+	run github_job "wrap: 'false'" "" "atomically --env >> \"\$GITHUB_ENV\"
+$JOB_WORK"
 	assert_success
 	assert_commits state.json 0
 	assert_shell_wrapped no
 }
 
 @test "GitHub: a step run with shell: atomically -- bash -e {0} is wrapped, without the action's --env" {
-	run python3 "$TOP/tests/ci/github_runner.py" . "
-steps:
-  - uses: $TOP
-    with:
-      prefix: $PREFIX
-      wrap: 'false'
-  - shell: atomically -- bash -e {0}
-    run: |
-      $(printf '%s\n' "$JOB_WORK" | sed '2,$s/^/      /')
-"
+	run github_job "wrap: 'false'" "shell: atomically -- bash -e {0}" "$JOB_WORK"
 	assert_success
 	assert_program_wrapped
 	assert_shell_wrapped yes
 }
 
 @test "GitHub: with wrap false the action only installs" {
-	run python3 "$TOP/tests/ci/github_runner.py" . "
-steps:
-  - uses: $TOP
-    with:
-      prefix: $PREFIX
-      wrap: 'false'
-  - run: |
-      $(printf '%s\n' "$JOB_WORK" | sed '2,$s/^/      /')
-"
+	run github_job "wrap: 'false'" "" "$JOB_WORK"
 	assert_success
 	assert_commits state.json 0
 	assert_equal "$(inode state.json)" "$state_ino"
@@ -119,14 +102,7 @@ steps:
 
 @test "GitHub: the action's config input is the config of the later steps" {
 	printf 'path "own.json" { }\n' > only-own.conf
-	run python3 "$TOP/tests/ci/github_runner.py" . "
-steps:
-  - uses: $TOP
-    with:
-      prefix: $PREFIX
-      config: only-own.conf
-  - run: bash -c 'echo new > own.json; echo new > state.json'
-"
+	run github_job "config: only-own.conf" "" "bash -c 'echo new > own.json; echo new > state.json'"
 	assert_success
 	assert_commits own.json 1
 	assert_commits state.json 0
