@@ -395,16 +395,18 @@ GLOB_HOOK(glob64, glob64_t)
  * this process (PENDING, from pending_unlinked): a file the program made
  * has no name on disk before its commit, and unwrapped its unlink would
  * have succeeded. */
-static int unlinked_pending(int r, int pending)
+static int unlinked_pending(int r, int pending, int saved)
 {
-	if (r < 0 && errno == ENOENT && pending > 0)
+	if (r < 0 && errno == ENOENT && pending > 0) {
+		errno = saved;
 		return 0;
+	}
 	return r;
 }
 
 EXPORT int unlink(const char *path)
 {
-	int r, pending = 0;
+	int r, pending = 0, saved = errno;
 
 	if (lib_should_act() && (r = pending_session_unlink(AT_FDCWD, path)) != PENDING_PASS)
 		return r;
@@ -414,12 +416,12 @@ EXPORT int unlink(const char *path)
 		return 0;
 	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
 		tombstone_flush();
-	return unlinked_pending(real.unlink(path), pending);
+	return unlinked_pending(real.unlink(path), pending, saved);
 }
 
 EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
-	int r, pending = 0;
+	int r, pending = 0, saved = errno;
 
 	if (lib_should_act() && !(flags & AT_REMOVEDIR) &&
 	    (r = pending_session_unlink(dirfd, path)) != PENDING_PASS)
@@ -431,7 +433,7 @@ EXPORT int unlinkat(int dirfd, const char *path, int flags)
 		return 0;
 	if (lib_should_act() && atomic_load_explicit(&tombstone_active, memory_order_relaxed))
 		tombstone_flush();
-	return unlinked_pending(real.unlinkat(dirfd, path, flags), pending);
+	return unlinked_pending(real.unlinkat(dirfd, path, flags), pending, saved);
 }
 
 /* remove(), as glibc makes it (unlink, then rmdir for a directory), but

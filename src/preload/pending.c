@@ -124,6 +124,7 @@ struct pending *pending_new(void)
 	atomic_store_explicit(&p->published, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->deferred, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->committed, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->committing, 0, memory_order_relaxed);
 	atomic_store_explicit(&p->shared, 0, memory_order_relaxed);
 	p->detached = 0;
 	p->mapped = 0;
@@ -558,6 +559,7 @@ static int finish(struct pending *p)
 	int r, err;
 
 	lib_guard++;
+	atomic_store(&p->committing, 1);
 	if (atomic_load(&p->shared) == SHARED_EXITING)
 		r = commit_forced(&lib.actor, &p->rec);
 	else
@@ -901,10 +903,23 @@ static int pendings_at(int dirfd, const char *path, int nofollow, struct pending
 	return k;
 }
 
+/* Is a commit of a file pending at PATH under way in another thread
+ * (finish)?  Under the lookup mutex. */
+static int committing_at(int dirfd, const char *path)
+{
+	struct pending *found[16];
+	int n = pendings_at(dirfd, path, 1, found, 16);
+
+	for (int i = 0; i < n; i++)
+		if (atomic_load(&found[i]->committing))
+			return 1;
+	return 0;
+}
+
 int pending_unlinked(int dirfd, const char *path)
 {
 	struct pending *found[16];
-	int saved = errno, n, now = 0;
+	int saved = errno, n, now = 0, busy;
 	sigset_t old;
 
 	if (!atomic_load_explicit(&live, memory_order_relaxed) || !path || getpid() != lib.pid)
@@ -914,7 +929,20 @@ int pending_unlinked(int dirfd, const char *path)
 	n = pendings_at(dirfd, path, 1, found, 16);
 	for (int i = 0; i < n; i++)
 		now += atomic_exchange(&found[i]->rec.unlinked, 1) == 0;
+	busy = now && committing_at(dirfd, path);
 	mutex_unlock_nosig(&lookup_mutex, &old);
+	/* A commit another thread had begun may rename the file into place
+	 * after the mark came too late for it: the unlink waits for it to
+	 * end, so that the real unlink then finds what it put there (without
+	 * the library the file was there all along, and the unlink wins). */
+	for (int waited = 0; busy && waited < 30000; waited++) {
+		struct timespec ms = { 0, 1000000 };
+
+		sys_nanosleep(&ms);
+		mutex_lock_nosig(&lookup_mutex, &old);
+		busy = committing_at(dirfd, path);
+		mutex_unlock_nosig(&lookup_mutex, &old);
+	}
 	lib_guard--;
 	errno = saved;
 	return now;
@@ -947,7 +975,8 @@ static int read_own(int dirfd, const char *path, int flags)
 	/* The published one: one another thread is still publishing may yet
 	 * give way to it. */
 	for (int i = 0; i < n && fd == PENDING_PASS; i++) {
-		if (!atomic_load(&found[i]->published))
+		/* Deleted by the program: its name leads to nothing of ours. */
+		if (!atomic_load(&found[i]->published) || atomic_load(&found[i]->rec.unlinked))
 			continue;
 		fd = record_open_temp(&found[i]->rec, O_RDONLY | (flags & kept));
 		if (fd >= 0)

@@ -50,6 +50,7 @@ struct pending {
 	atomic_int published;      /* complete, in the fd table: others may share it */
 	atomic_int deferred;       /* commit = "exit": closed, waiting for the exit */
 	atomic_int committed;      /* committed while open (an fsync): the file itself now */
+	atomic_int committing;     /* its commit is under way (finish): an unlink waits */
 	atomic_int shared;         /* SHARED_*: a description of it may outlive ours */
 	unsigned char detached;    /* rec.tfd is a description of our own */
 	unsigned char mapped;      /* this process mapped it shared (held.c) */
