@@ -119,10 +119,12 @@ static const struct sock_filter program[I_COUNT] = {
 	[I_ACCESS] = IS(I_ACCESS, NR_ACCESS, I_LOOK),
 	[I_FACCESSAT] = IS(I_FACCESSAT, __NR_faccessat, I_LOOK),
 	[I_FACCESSAT2] = IS(I_FACCESSAT2, __NR_faccessat2, I_LOOK),
-	/* Sent always: an unlink of a file the program is writing keeps it
-	 * from being committed (seccomp_files_unlinked). */
-	[I_UNLINK] = IS(I_UNLINK, NR_UNLINK, I_SEND),
-	[I_UNLINKAT] = IS(I_UNLINKAT, __NR_unlinkat, I_SEND),
+	/* Sent with the looks: an unlink of a file the program is writing
+	 * then keeps it from being committed (seccomp_files_unlinked).  Not
+	 * always: each would be a round trip for every unlink of the tree
+	 * (an rm -rf of 20,000 files took 7 s instead of 0.3 s). */
+	[I_UNLINK] = IS(I_UNLINK, NR_UNLINK, I_LOOK),
+	[I_UNLINKAT] = IS(I_UNLINKAT, __NR_unlinkat, I_LOOK),
 	[I_EXIT] = IS(I_EXIT, __NR_exit, I_END),
 	[I_EXIT_GROUP] = IS(I_EXIT_GROUP, __NR_exit_group, I_END),
 	[I_OTHER] = RET(SECCOMP_RET_ALLOW),
