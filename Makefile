@@ -151,9 +151,9 @@ all: $(B)/libatomically.so $(B)/libatomically-conf.so $(B)/atomically $(MUSL_LIB
 # serve glibc and musl programs (scripts/preload_tree.sh; docs/DESIGN.md,
 # "One LD_PRELOAD for glibc and musl").  Made again at every make: links
 # only.
-GLIBC_LIB := $(shell CC=$(CC) scripts/glibc_lib_token.sh)
+GLIBC_LIB := $(shell CC='$(CC)' scripts/glibc_lib_token.sh)
 preload-tree: $(B)/libatomically.so $(B)/libatomically-conf.so $(MUSL_LIB)
-	@scripts/preload_tree.sh $(B) $(GLIBC_LIB)
+	@scripts/preload_tree.sh $(B) '$(GLIBC_LIB)'
 
 # Every program the tests run.
 testprogs: $(TEST_PROGS) $(HELPERS) $(MUSL_HELPERS) $(if $(GO),$(GO_PROGS))
@@ -309,14 +309,14 @@ deps-demo:
 # build/: only when npm is there.
 deps-bench:
 	@scripts/deps.sh $(DEPS_BENCH)
-deps-deb:
-	@scripts/deps.sh $(DEPS_DEB)
 	@if [ -d $(B)/bench/npm/node_modules/write-file-atomic ]; then :; \
 	 elif command -v npm >/dev/null 2>&1; then \
 	   mkdir -p $(B)/bench/npm && \
 	   npm install --prefix $(B)/bench/npm --no-save --no-audit --no-fund --loglevel=error \
 	       write-file-atomic@7 >/dev/null || echo "atomically: npm could not install write-file-atomic: its benchmark is skipped"; \
 	 else echo "atomically: no npm: the write-file-atomic benchmark is skipped"; fi
+deps-deb:
+	@scripts/deps.sh $(DEPS_DEB)
 deps-valgrind:
 	@scripts/deps.sh $(DEPS_VALGRIND)
 deps-fuzz:
@@ -501,7 +501,7 @@ install: all
 	if [ -f $(B)/musl/libatomically.so ]; then \
 	    install -d $(DESTDIR)$(LIBDIR)/musl && \
 	    install -m 644 $(B)/musl/libatomically.so $(DESTDIR)$(LIBDIR)/musl/libatomically.so; fi
-	scripts/preload_tree.sh $(DESTDIR)$(LIBDIR) $(GLIBC_LIB)
+	scripts/preload_tree.sh '$(DESTDIR)$(LIBDIR)' '$(GLIBC_LIB)'
 
 # Removes the files install put, then the directories install made that
 # are left empty (never one that still holds something: rmdir refuses).

@@ -197,21 +197,26 @@ setup() {
 	assert_loaded env
 }
 
-@test "LD_PRELOAD: the library is not added again when it comes first already" {
+@test "LD_PRELOAD: the library named by its path is named the launcher's way in its place, not added again" {
 	local so
 	so=$(empty_so)
 	LD_PRELOAD="$LIB" run wrapped env
 	assert_success
-	assert_line "LD_PRELOAD=$LIB"
+	assert_line "LD_PRELOAD=$PRELOAD_NAME"
 	assert_loaded env
 
 	LD_PRELOAD="$LIB:$so" run wrapped env
 	assert_success
-	assert_line "LD_PRELOAD=$LIB:$so"
+	assert_line "LD_PRELOAD=$PRELOAD_NAME:$so"
 
 	LD_PRELOAD="$LIB $so" run wrapped env
 	assert_success
-	assert_line "LD_PRELOAD=$LIB $so"
+	assert_line "LD_PRELOAD=$PRELOAD_NAME $so"
+
+	# Through a link to it (the tree's), and twice: one name, in place.
+	LD_PRELOAD="$so:$B/$("$TOP/scripts/glibc_lib_token.sh")/libatomically.so:$LIB" run wrapped env
+	assert_success
+	assert_line "LD_PRELOAD=$so:$PRELOAD_NAME"
 }
 
 @test "LD_PRELOAD: the library is not added again when it is already there, not first" {
@@ -221,7 +226,7 @@ setup() {
 	assert_success
 	assert_loaded env
 	value=$(grep '^LD_PRELOAD=' <<<"$output")
-	[ "$(grep -o "$LIB" <<<"$value" | wc -l)" -eq 1 ] ||
+	[ "$(grep -o "libatomically.so" <<<"$value" | wc -l)" -eq 1 ] ||
 		fail "LD_PRELOAD names the library more than once: $value"
 	[[ "$value" == *"$so"* ]] || fail "LD_PRELOAD lost $so: $value"
 }

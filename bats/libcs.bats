@@ -117,6 +117,32 @@ without_musl_build() {
 	assert_equal "$(cat f.yaml)" new
 }
 
+@test "a musl COMMAND starts whatever names the glibc build: the caller's LD_PRELOAD (its path, a link to it), or no tree beside it" {
+	echo old > f.yaml
+	# The caller's LD_PRELOAD names the glibc build: the launcher names it
+	# its own way in its place (the musl build is then found).
+	for pre in "$LIB" "$B/$GLIBC_LIB/libatomically.so"; do
+		: > "$LIBLOG"
+		run --separate-stderr env LD_PRELOAD="$pre" ATOMICALLY_LOG="debug:$LIBLOG" \
+			"$ATOMICALLY" "$MUSL_WRITER" open f.yaml "via $pre"
+		assert_success
+		assert_loaded writer
+		assert_commits f.yaml 1
+	done
+	# A copy of the launcher and the glibc build with no tree at all: the
+	# library named by its path is left out for the musl program, which
+	# the supervisor covers.
+	grep -qw user_notif /proc/sys/kernel/seccomp/actions_avail 2> /dev/null ||
+		skip "this kernel has no seccomp user notification"
+	local bare="$BATS_TEST_TMPDIR/bare"
+	mkdir -p "$bare"
+	cp "$ATOMICALLY" "$B/libatomically.so" "$B/libatomically-conf.so" "$bare/"
+	run --separate-stderr "$bare/atomically" -v "$MUSL_WRITER" open f.yaml bare
+	assert_success
+	[[ "$stderr" == *"f.yaml: committed"* ]] || fail "$stderr"
+	assert_equal "$(cat f.yaml)" bare
+}
+
 @test "make install puts the tree beside the installed library" {
 	local stage="$BATS_TEST_TMPDIR/stage" lib
 	run make -C "$TOP" --no-print-directory install DESTDIR="$stage" PREFIX=/opt/at

@@ -14,9 +14,14 @@
 # Run again after each build or install: it puts the tree as it should
 # be.  docs/DESIGN.md, "One LD_PRELOAD for glibc and musl".
 set -eu
-dir=$1 token=$2
+dir=$1 token=${2-}
 case $token in
-'' | /* | *..* | *' '* | *:*) echo "preload_tree: bad \$LIB expansion: '$token'" >&2; exit 1 ;;
+'')
+	# glibc_lib_token.sh could not tell: no tree, and the launcher names
+	# the library by its path (musl programs are then not served).
+	echo "preload_tree: what glibc expands \$LIB to is unknown: the library is named by its path" >&2
+	exit 0 ;;
+/* | *..* | *' '* | *:*) echo "preload_tree: bad \$LIB expansion: '$token'" >&2; exit 1 ;;
 esac
 up=$(printf '%s\n' "$token" | sed 's|[^/]*|..|g')
 mkdir -p "$dir/$token"

@@ -21,8 +21,10 @@ static int tally_on;
 void tally_setup(const char *file)
 {
 	size_t n = file ? strlen(file) : 0;
+	const char *base = n ? strrchr(file, '/') : NULL;
 
-	if (n == 0 || file[0] != '/' || n >= sizeof(tally_file))
+	if (n == 0 || file[0] != '/' || n >= sizeof(tally_file) ||
+	    strncmp(base + 1, "tally.", 6) != 0)
 		return;
 	memcpy(tally_file, file, n + 1);
 	tally_on = 1;
@@ -33,9 +35,10 @@ int tally_wanted(void)
 	return tally_on;
 }
 
-/* The file, when it is ours: a regular file of our effective user, so
- * that a name in the environment cannot have us append to another
- * user's file or follow a link. */
+/* The file, when it is the launcher's: a regular file of our effective
+ * user that no one else may read or write (the launcher makes it 0600),
+ * named tally.PID, so that a name in the environment cannot have us
+ * append to another file of ours (root's /etc/passwd) or follow a link. */
 static int open_tally(const char *name)
 {
 	struct stat st;
@@ -43,7 +46,8 @@ static int open_tally(const char *name)
 
 	if (fd < 0)
 		return -1;
-	if (sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != sys_geteuid()) {
+	if (sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != sys_geteuid() ||
+	    (st.st_mode & 077)) {
 		sys_close(fd);
 		return -1;
 	}

@@ -295,9 +295,15 @@ static char *preload_value(const char *lib)
 
 	if (preload_entry(lib, version_glibc_lib(), entry, sizeof(entry)) < 0)
 		die(EXIT_OWN_ERROR, "%s: the library's path is too long", lib);
-	/* Named already by its own path (a user's LD_PRELOAD): kept as it is,
-	 * the library not named twice. */
-	v = preload_list(getenv("LD_PRELOAD"), preload_names(getenv("LD_PRELOAD") ?: "", lib) ? lib : entry);
+	/* Named already by another of its names (a user's LD_PRELOAD with its
+	 * path): that name becomes the launcher's in its place, so that a
+	 * musl program does not meet the glibc build under it. */
+	const char *old = getenv("LD_PRELOAD");
+	int nomem;
+
+	v = old ? preload_renamed(old, lib, entry, &nomem) : NULL;
+	if (!v && (!old || !nomem))
+		v = preload_list(old, entry);
 
 	if (!v)
 		die(EXIT_OWN_ERROR, "out of memory");
@@ -971,6 +977,17 @@ int main(int argc, char **argv)
 	if (kind == ELF_MUSL && elf_reaches(kind, preload)) {
 		kind = ELF_REACHED;
 		c.why = NULL;
+	} else if (kind == ELF_MUSL) {
+		/* Named by its path (no tree beside it: preload_tree.sh), the
+		 * glibc build would keep the musl program from starting at all:
+		 * not named for it; the supervisor covers it. */
+		int nomem;
+		char *without = preload_renamed(preload, lib, "", &nomem);
+
+		if (without) {
+			free(preload);
+			preload = without;
+		}
 	}
 	if (kind == ELF_STATIC || kind == ELF_GO || kind == ELF_MUSL) {
 		c.cover = seccomp_cover_prepare(rules) == 0;

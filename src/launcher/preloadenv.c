@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "preloadenv.h"
@@ -22,6 +23,52 @@ int preload_entry(const char *lib, const char *glibc_lib, char *out, size_t size
 	else
 		n = snprintf(out, size, "%s", lib);
 	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+char *preload_renamed(const char *list, const char *lib, const char *entry, int *nomem)
+{
+	size_t len = strlen(list), elen = strlen(entry), out = 0;
+	struct stat want, st;
+	char name[PATH_MAX], *v;
+	int placed = 0;
+
+	*nomem = 0;
+	if (stat(lib, &want) < 0)
+		return NULL;
+	/* Each name of LIST is kept, or becomes ENTRY: never longer than
+	 * LIST plus one ENTRY per name. */
+	if (!(v = malloc(len + elen * (len / 2 + 1) + 2))) {
+		*nomem = 1;
+		return NULL;
+	}
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, SEPARATORS);
+		int same = n > 0 && n < sizeof(name) &&
+			   (memcpy(name, p, n), name[n] = '\0', stat(name, &st) == 0) &&
+			   st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+
+		if (same && !placed) {
+			memcpy(v + out, entry, elen);
+			out += elen;
+			placed = 1;
+		} else if (!same) {
+			memcpy(v + out, p, n);
+			out += n;
+		}
+		p += n;
+		if (*p) {
+			if (!same || !placed || out == 0 || v[out - 1] != *p)
+				v[out++] = *p;
+			p++;
+		}
+	}
+	while (out > 0 && strchr(SEPARATORS, v[out - 1]) && !strchr(SEPARATORS, list[len - 1]))
+		out--;  /* a dropped last name's separator */
+	v[out] = '\0';
+	if (placed)
+		return v;
+	free(v);
+	return NULL;
 }
 
 int preload_names(const char *list, const char *lib)

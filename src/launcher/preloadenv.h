@@ -17,6 +17,12 @@
  * LIB itself otherwise.  Into OUT; 0, or -1 when it does not fit. */
 int preload_entry(const char *lib, const char *glibc_lib, char *out, size_t size);
 
+/* LIST with each name of the file LIB (its path, a link to it: the same
+ * device and inode) put as ENTRY instead: the first in its place, the
+ * others dropped.  NULL when LIST names no such file, or without memory
+ * (*NOMEM set).  malloc'd. */
+char *preload_renamed(const char *list, const char *lib, const char *entry, int *nomem);
+
 /* Does the LD_PRELOAD list LIST name LIB? */
 int preload_names(const char *list, const char *lib);
 

@@ -113,12 +113,17 @@ static void list(FILE *out, const struct event *ev, size_t n, char kind, const c
 		fprintf(out, "atomically: summary: %s: %zu more\n", what, distinct - LISTED);
 }
 
+/* The lock waits first, longest first; the other events after them, in
+ * any order that is one. */
 static int longer_first(const void *a, const void *b)
 {
 	const struct event *x = a, *y = b;
+	int xw = x->kind == 'W', yw = y->kind == 'W';
 
+	if (xw != yw)
+		return yw - xw;
 	if (x->kind != y->kind)
-		return x->kind == 'W' ? -1 : y->kind == 'W';
+		return x->kind - y->kind;
 	return (y->ms > x->ms) - (y->ms < x->ms);
 }
 
