@@ -1003,6 +1003,19 @@ json.dump(l, open(\"list.json\", \"w\"))
 	done
 }
 
+@test "a Go program's remove while another goroutine closes the file (lock = process): a remove that returns nil leaves no file, none fails" {
+	# The unlink came while the close's commit was under way on another
+	# worker: it failed with ENOENT (12 of 200 rounds), or, its mark too
+	# late, the commit put the file back.
+	printf 'path "*.json" { lock = "process" }\n' > "$CONF"
+	run "$GOBIN/goremove" -race 100 r.json
+	assert_success
+	assert_output "remove returned nil yet the file exists: 0; remove failed: 0"
+	covered "$GOBIN/goremove" -race 150 r.json
+	assert_success
+	assert_output "remove returned nil yet the file exists: 0; remove failed: 0"
+}
+
 # ---- a covered program's forks, and its redirections (busybox) ----
 
 # static_busybox: skip unless busybox is a static binary (Debian's

@@ -36,6 +36,7 @@ struct seccomp_file {
 	int unwatched;              /* and elsewhere: its last close cannot be seen */
 	int giving;                 /* descriptors of it on their way into the program */
 	int delivered;              /* the program has had one */
+	struct seccomp_file *ending_next;  /* TAB->ending: its commit under way */
 	struct record rec;
 };
 
@@ -50,6 +51,7 @@ void seccomp_table_init(struct seccomp_table *t, const struct slots *slots)
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->mutex, NULL);
 	pthread_cond_init(&t->given, NULL);
+	pthread_cond_init(&t->ended, NULL);
 	t->slots = slots;
 }
 
@@ -160,11 +162,25 @@ int seccomp_files_touch(const struct seccomp_table *tab, int base, const char *p
 }
 
 
+static int is_target(const struct seccomp_file *f, const struct target *t)
+{
+	return f->dev == t->dir_st.st_dev && f->ino == t->dir_st.st_ino &&
+	       strcmp(f->name, t->name) == 0;
+}
+
 static struct seccomp_file *find(struct seccomp_table *tab, const struct target *t)
 {
 	for (struct seccomp_file *f = tab->files; f; f = f->next)
-		if (f->dev == t->dir_st.st_dev && f->ino == t->dir_st.st_ino &&
-		    strcmp(f->name, t->name) == 0)
+		if (is_target(f, t))
+			return f;
+	return NULL;
+}
+
+/* Under TAB's mutex: the file of T whose commit is under way, or NULL. */
+static struct seccomp_file *find_ending(struct seccomp_table *tab, const struct target *t)
+{
+	for (struct seccomp_file *f = tab->ending; f; f = f->ending_next)
+		if (is_target(f, t))
 			return f;
 	return NULL;
 }
@@ -346,8 +362,21 @@ int seccomp_files_unlinked(struct seccomp_table *tab, int base, const char *path
 	if (!matched(base, path, display, sizeof(display)) || target_find(base, path, 1, &t) < 0)
 		return 0;
 	pthread_mutex_lock(&tab->mutex);
-	if ((f = find(tab, &t)) && atomic_exchange(&f->rec.unlinked, 1) == 0)
+	if ((f = find(tab, &t)) && atomic_exchange(&f->rec.unlinked, 1) == 0) {
 		done = !t.exists;
+	} else if (!f && (f = find_ending(tab, &t))) {
+		/* Its last close is committing it (another worker): the mark
+		 * may come too late for that commit, whose rename would then
+		 * put back what this unlink deleted.  So the unlink waits for
+		 * the commit, then deletes what it left, or is done if it left
+		 * nothing (the mark came in time). */
+		struct stat st;
+
+		atomic_store(&f->rec.unlinked, 1);
+		while (find_ending(tab, &t))
+			pthread_cond_wait(&tab->ended, &tab->mutex);
+		done = sys_fstatat(t.dfd, t.name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+	}
 	pthread_mutex_unlock(&tab->mutex);
 	sys_close(t.dfd);
 	return done;
@@ -436,14 +465,30 @@ int seccomp_files_open(struct seccomp_table *tab, int base, const char *path, in
 	return make(tab, &t, rule, base, path, display, flags | O_CLOEXEC, mode, file);
 }
 
-/* F (off TAB) ends: committed (COMMIT) or discarded, let go of. */
-static int finish(const struct seccomp_table *tab, struct seccomp_file *f, int commit_it)
+/* F is no longer being committed: off TAB->ending (if it is there), and
+ * the unlinks that wait for it told. */
+static void ending_off(struct seccomp_table *tab, struct seccomp_file *f)
+{
+	pthread_mutex_lock(&tab->mutex);
+	for (struct seccomp_file **pp = &tab->ending; *pp; pp = &(*pp)->ending_next)
+		if (*pp == f) {
+			*pp = f->ending_next;
+			pthread_cond_broadcast(&tab->ended);
+			break;
+		}
+	pthread_mutex_unlock(&tab->mutex);
+}
+
+/* F (off TAB's files; on TAB->ending or not) ends: committed (COMMIT)
+ * or discarded, let go of, and off TAB->ending. */
+static int finish(struct seccomp_table *tab, struct seccomp_file *f, int commit_it)
 {
 	struct actor a = acting_for(tab);
 	int r = 0;
 
 	if (commit_it && commit(&a, &f->rec) < 0)
 		r = -1;  /* said by the core; the temp is gone */
+	ending_off(tab, f);
 	if (!commit_it) {
 		log_info("%s: not committed: the program was killed", f->rec.path);
 		record_discard(&f->rec);
@@ -459,11 +504,15 @@ static int done_with(const struct seccomp_file *f)
 	return f->watched == 0 && !f->unwatched && !f->giving;
 }
 
+/* Under TAB's mutex: GONE's last descriptor is closed: off the files,
+ * onto TAB->ending until last_close is done with it. */
 static void unlink_file(struct seccomp_table *tab, struct seccomp_file *gone)
 {
 	for (struct seccomp_file **pp = &tab->files; *pp; pp = &(*pp)->next)
 		if (*pp == gone) {
 			*pp = gone->next;
+			gone->ending_next = tab->ending;
+			tab->ending = gone;
 			return;
 		}
 }
@@ -524,6 +573,7 @@ void seccomp_files_unwatch(struct seccomp_table *tab, struct seccomp_file *file,
 static void last_close(struct seccomp_table *tab, struct seccomp_file *f, int delivered)
 {
 	if (!delivered) {
+		ending_off(tab, f);
 		record_discard(&f->rec);
 		record_release(&f->rec);
 		free(f);

@@ -34,7 +34,9 @@ struct seccomp_file;
 struct seccomp_table {
 	pthread_mutex_t mutex;             /* FILES, BY_SLOT: never held across a commit */
 	pthread_cond_t given;              /* a descriptor on its way arrived, or did not */
+	pthread_cond_t ended;              /* a file's commit at its last close ended */
 	struct seccomp_file *files;
+	struct seccomp_file *ending;       /* off FILES, being committed (last_close) */
 	/* The file behind a followed number: a watched one's (its place,
 	 * slots_index) or a standard stream's (SLOTS_SPAN + 0, 1, 2). */
 	struct seccomp_file *by_slot[SLOTS_SPAN + 3];
