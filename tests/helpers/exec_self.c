@@ -29,17 +29,6 @@
 #include "raw_syscall.h"
 #include "show_lines.h"
 
-static void show(const char *what, const char *path)
-{
-	char buf[4096];
-	int fd = raw_open(path);
-	long n = fd >= 0 ? raw_read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		raw_close(fd);
-	show_lines(what, buf, n);
-}
-
 static int put(const char *text)
 {
 	size_t n = strlen(text);
@@ -54,12 +43,12 @@ static int put(const char *text)
 /* The end of the image that owns the file: shown, closed, shown. */
 static int finish(const char *path)
 {
-	show("before", path);
+	show_on_disk("before", path);
 	if (close(3) < 0) {
 		perror("close");
 		return 1;
 	}
-	show("after", path);
+	show_on_disk("after", path);
 	return 0;
 }
 

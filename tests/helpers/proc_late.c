@@ -32,17 +32,6 @@
 
 extern char **environ;
 
-static void show(const char *what, const char *path)
-{
-	char buf[4096];
-	int fd = raw_open(path);
-	long n = fd >= 0 ? raw_read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		raw_close(fd);
-	show_lines(what, buf, n);
-}
-
 static const char child_cmd[] = "sleep 0.3; echo child >&3";
 
 static pid_t start(const char *mode, FILE **piped)
@@ -97,7 +86,7 @@ int main(int argc, char **argv)
 		perror("close");
 		return 1;
 	}
-	show("closed", argv[2]);
+	show_on_disk("closed", argv[2]);
 	if (!strcmp(argv[1], "exit"))
 		return 0;
 	if (piped) {
@@ -112,6 +101,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "the child failed (status %d)\n", st);
 		return 1;
 	}
-	show("reaped", argv[2]);
+	show_on_disk("reaped", argv[2]);
 	return 0;
 }
