@@ -145,13 +145,6 @@ enum elf_kind elf_preload_kind(const char *path, const char **why)
 	return kind;
 }
 
-const char *elf_preload_problem(const char *path)
-{
-	const char *why;
-
-	return elf_preload_kind(path, &why) == ELF_REACHED ? NULL : why;
-}
-
 /* Does LIST name the library through "$LIB"?  1, and in *MUSL whether
  * the musl build is at that literal path; else 0. */
 static int named_through_lib(const char *list, int *musl)

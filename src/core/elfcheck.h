@@ -23,11 +23,6 @@ enum elf_kind {
  * interpreter. */
 enum elf_kind elf_preload_kind(const char *path, const char **why);
 
-/* Why a preload cannot cover the program at PATH (static binary,
- * set-user-ID, Go's raw system calls), or NULL when nothing is wrong or
- * nothing can be told. */
-const char *elf_preload_problem(const char *path);
-
 /* Does the ELF file at PATH name a dynamic linker (PT_INTERP)?  A Go
  * program built with cgo does: the library is loaded into it. */
 int elf_dynamic(const char *path);

@@ -25,39 +25,49 @@ int preload_entry(const char *lib, const char *glibc_lib, char *out, size_t size
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+/* Is the N-byte name at NAME the file WANT (its device and inode)? */
+static int names_file(const char *name, size_t n, const struct stat *want)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(path))
+		return 0;
+	memcpy(path, name, n);
+	path[n] = '\0';
+	return stat(path, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
 char *preload_renamed(const char *list, const char *lib, const char *entry, int *nomem)
 {
 	size_t len = strlen(list), elen = strlen(entry), out = 0;
-	struct stat want, st;
-	char name[PATH_MAX], *v;
+	struct stat want;
 	int placed = 0;
+	char *v;
 
 	*nomem = 0;
 	if (stat(lib, &want) < 0)
 		return NULL;
-	/* Each name of LIST is kept, or becomes ENTRY: never longer than
-	 * LIST plus one ENTRY per name. */
-	if (!(v = malloc(len + elen * (len / 2 + 1) + 2))) {
+	/* Each name of LIST kept or dropped, and ENTRY in the place of one. */
+	if (!(v = malloc(len + elen + 1))) {
 		*nomem = 1;
 		return NULL;
 	}
 	for (const char *p = list; *p;) {
 		size_t n = strcspn(p, SEPARATORS);
-		int same = n > 0 && n < sizeof(name) &&
-			   (memcpy(name, p, n), name[n] = '\0', stat(name, &st) == 0) &&
-			   st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+		int same = names_file(p, n, &want), written = !same || !placed;
 
-		if (same && !placed) {
+		if (!same) {
+			memcpy(v + out, p, n);
+			out += n;
+		} else if (!placed) {
 			memcpy(v + out, entry, elen);
 			out += elen;
 			placed = 1;
-		} else if (!same) {
-			memcpy(v + out, p, n);
-			out += n;
 		}
 		p += n;
 		if (*p) {
-			if (!same || !placed || out == 0 || v[out - 1] != *p)
+			if (written)  /* a dropped name's separator goes with it */
 				v[out++] = *p;
 			p++;
 		}
